@@ -1,0 +1,43 @@
+package io.podcapture.capture;
+
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Runs tcpdump captures. The controller reaches processes and capture files only through this interface,
+ * so its tests run against a fake and the real implementation is tested with real tcpdump.
+ */
+public interface PacketCapturer extends AutoCloseable {
+
+  /**
+   * Makes the capture run as requested: starts it if absent, restarts it if the request differs from the
+   * running one or its tcpdump has exited (counting a restart in the latter case), and does nothing if it
+   * already runs with an equal request. Returns once tcpdump runs and its first file exists.
+   *
+   * @throws CaptureException when tcpdump cannot start; then no process and no new file is left
+   */
+  CaptureSnapshot ensure(CaptureRequest request) throws CaptureException;
+
+  /** Stops the capture (SIGTERM, SIGKILL after the grace period) and deletes its files. Harmless if absent. */
+  void stop(CaptureKey key);
+
+  /** The capture as it is now, with file sizes read from disk; empty if this capturer holds no such capture. */
+  Optional<CaptureSnapshot> snapshot(CaptureKey key);
+
+  /** Keys of every capture held, running or exited. */
+  Set<CaptureKey> captures();
+
+  /**
+   * Start-up clean-up: stops tcpdump processes an earlier agent run left behind and deletes the files of
+   * every capture whose key is not in {@code keep}. Files of kept keys stay (a resumed capture keeps them).
+   */
+  void removeLeftovers(Set<CaptureKey> keep);
+
+  /** Registers a listener told (on another thread) when a capture's tcpdump ends without being stopped. */
+  void onUnexpectedExit(Consumer<CaptureKey> listener);
+
+  /** Agent shutdown: stops every tcpdump but keeps all files, so captures resume when the agent returns. */
+  @Override
+  void close();
+}
