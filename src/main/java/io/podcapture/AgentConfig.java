@@ -1,0 +1,81 @@
+package io.podcapture;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The agent's settings, read from environment variables. Every setting but NODE_NAME has a default;
+ * the README lists them all.
+ */
+public record AgentConfig(
+    String nodeName,
+    String podName,
+    String podNamespace,
+    Path captureDir,
+    int maxFiles,
+    int maxCaptures,
+    long diskBudgetMB,
+    Set<String> denyNamespaces,
+    Duration statusRefresh,
+    Duration stopGrace,
+    int maxRestarts,
+    int workers,
+    int httpPort,
+    String logLevel) {
+
+  /** A setting is missing or malformed; the message names it and says what is accepted. */
+  public static final class ConfigException extends RuntimeException {
+    public ConfigException(String message) {
+      super(message);
+    }
+  }
+
+  public static AgentConfig fromEnvironment(Map<String, String> env) {
+    String node = env.getOrDefault("NODE_NAME", "").strip();
+    if (node.isEmpty()) {
+      throw new ConfigException("NODE_NAME is not set: set it to the name of the node this agent runs on "
+          + "(in the DaemonSet it comes from the downward API, spec.nodeName)");
+    }
+    return new AgentConfig(
+        node,
+        env.getOrDefault("POD_NAME", "").strip(),
+        env.getOrDefault("POD_NAMESPACE", "kube-system").strip(),
+        Path.of(env.getOrDefault("CAPTURE_DIR", "/capture")).toAbsolutePath().normalize(),
+        intSetting(env, "MAX_FILES", 64, 1, 1000),
+        intSetting(env, "MAX_CAPTURES", 16, 1, 10_000),
+        intSetting(env, "DISK_BUDGET_MB", 1024, 1, Integer.MAX_VALUE),
+        Arrays.stream(env.getOrDefault("DENY_NAMESPACES", "kube-system").split(","))
+            .map(String::strip).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet()),
+        Duration.ofSeconds(intSetting(env, "STATUS_REFRESH_SECONDS", 10, 1, 3600)),
+        Duration.ofSeconds(intSetting(env, "STOP_GRACE_SECONDS", 5, 0, 300)),
+        intSetting(env, "MAX_RESTARTS", 5, 0, 1000),
+        intSetting(env, "WORKERS", 4, 1, 64),
+        intSetting(env, "HTTP_PORT", 9397, 0, 65535),
+        env.getOrDefault("LOG_LEVEL", "info").strip().toLowerCase());
+  }
+
+  /** The agent Pod as {@code namespace/name}, usable directly in {@code kubectl cp}; empty outside a Pod. */
+  public String agentPod() {
+    return podName.isEmpty() ? "" : podNamespace + "/" + podName;
+  }
+
+  private static int intSetting(Map<String, String> env, String name, int fallback, int min, int max) {
+    String raw = env.get(name);
+    if (raw == null || raw.isBlank()) {
+      return fallback;
+    }
+    try {
+      int value = Integer.parseInt(raw.strip());
+      if (value < min || value > max) {
+        throw new ConfigException(name + "=" + raw + " is out of range: expected " + min + " to " + max);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name + "=" + raw + " is not a whole number: expected " + min + " to " + max);
+    }
+  }
+}

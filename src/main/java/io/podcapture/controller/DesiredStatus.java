@@ -1,0 +1,128 @@
+package io.podcapture.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.podcapture.api.v1alpha1.CaptureFile;
+import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureStatus;
+import io.podcapture.capture.CaptureSnapshot;
+import io.podcapture.capture.RingFile;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Builds the status a PodCapture should have, and decides whether it differs enough from the current one. */
+final class DesiredStatus {
+  private DesiredStatus() {
+  }
+
+  /** The status of a capture whose tcpdump runs. */
+  static PodCaptureStatus running(PodCapture cr, String node, String agentPod, CaptureSnapshot snapshot,
+      Instant now) {
+    PodCaptureStatus status = base(cr, node, agentPod);
+    status.setPhase(Names.PHASE_RUNNING);
+    status.setPodIPs(snapshot.request().ips());
+    status.setFilter(snapshot.filter());
+    fillFiles(status, snapshot);
+    status.setStartTime(snapshot.startTime() == null ? null
+        : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
+    status.setRestartCount(snapshot.restartCount());
+    status.setMessage("capturing traffic of " + String.join(", ", snapshot.request().ips()) + " into a ring of "
+        + snapshot.request().maxFiles() + " x " + snapshot.request().fileSizeMB() + " MB files");
+    status.setConditions(ready(cr, true, Names.REASON_RUNNING, status.getMessage(), now));
+    return status;
+  }
+
+  /**
+   * The status of a capture that does not run: Pending (it will start by itself) or Failed (it needs the user).
+   * Files still on disk (kept after a tcpdump exit) are listed.
+   */
+  static PodCaptureStatus notRunning(PodCapture cr, String node, String agentPod, String phase, String reason,
+      String message, CaptureSnapshot snapshot, Instant now) {
+    PodCaptureStatus status = base(cr, node, agentPod);
+    status.setPhase(phase);
+    status.setMessage(message);
+    if (snapshot != null) {
+      status.setPodIPs(snapshot.request().ips());
+      status.setFilter(snapshot.filter());
+      status.setRestartCount(snapshot.restartCount());
+      fillFiles(status, snapshot);
+    }
+    status.setConditions(ready(cr, false, reason, message, now));
+    return status;
+  }
+
+  private static PodCaptureStatus base(PodCapture cr, String node, String agentPod) {
+    PodCaptureStatus status = new PodCaptureStatus();
+    status.setNode(node);
+    status.setAgentPod(agentPod.isEmpty() ? null : agentPod);
+    status.setObservedGeneration(cr.getMetadata().getGeneration());
+    return status;
+  }
+
+  private static void fillFiles(PodCaptureStatus status, CaptureSnapshot snapshot) {
+    List<CaptureFile> files = new ArrayList<>();
+    for (RingFile f : snapshot.files()) {
+      files.add(new CaptureFile(f.name(), f.path().toString(), f.sizeBytes()));
+    }
+    status.setFiles(files);
+    status.setFileCount(files.size());
+    status.setTotalBytes(snapshot.totalBytes());
+  }
+
+  /** A Ready condition that keeps its lastTransitionTime unless its status flips (as Keycloak's operator does). */
+  private static List<Condition> ready(PodCapture cr, boolean ready, String reason, String message, Instant now) {
+    String value = ready ? "True" : "False";
+    String since = now.truncatedTo(ChronoUnit.SECONDS).toString();
+    PodCaptureStatus old = cr.getStatus();
+    if (old != null && old.getConditions() != null) {
+      for (Condition c : old.getConditions()) {
+        if (Names.CONDITION_READY.equals(c.getType()) && value.equals(c.getStatus())
+            && c.getLastTransitionTime() != null) {
+          since = c.getLastTransitionTime();
+        }
+      }
+    }
+    List<Condition> conditions = new ArrayList<>();
+    conditions.add(new ConditionBuilder().withType(Names.CONDITION_READY).withStatus(value).withReason(reason)
+        .withMessage(message).withLastTransitionTime(since)
+        .withObservedGeneration(cr.getMetadata().getGeneration()).build());
+    return conditions;
+  }
+
+  /** What a status write would change. */
+  enum Change {
+    NONE,
+    /** Only file sizes, counts or the file list moved: written at most once per refresh interval. */
+    SIZES,
+    /** Anything a user must see at once. */
+    SIGNIFICANT
+  }
+
+  static Change compare(PodCaptureStatus current, PodCaptureStatus desired) {
+    if (Objects.equals(current, desired)) {
+      return Change.NONE;
+    }
+    if (current == null) {
+      return Change.SIGNIFICANT;
+    }
+    return Objects.equals(withoutSizes(current), withoutSizes(desired)) ? Change.SIZES : Change.SIGNIFICANT;
+  }
+
+  private static PodCaptureStatus withoutSizes(PodCaptureStatus s) {
+    PodCaptureStatus copy = new PodCaptureStatus();
+    copy.setNode(s.getNode());
+    copy.setPhase(s.getPhase());
+    copy.setAgentPod(s.getAgentPod());
+    copy.setPodIPs(s.getPodIPs());
+    copy.setFilter(s.getFilter());
+    copy.setStartTime(s.getStartTime());
+    copy.setRestartCount(s.getRestartCount());
+    copy.setMessage(s.getMessage());
+    copy.setObservedGeneration(s.getObservedGeneration());
+    copy.setConditions(s.getConditions());
+    return copy;
+  }
+}

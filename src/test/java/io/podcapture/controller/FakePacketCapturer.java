@@ -1,0 +1,112 @@
+package io.podcapture.controller;
+
+import io.podcapture.capture.CaptureException;
+import io.podcapture.capture.CaptureKey;
+import io.podcapture.capture.CaptureRequest;
+import io.podcapture.capture.CaptureSnapshot;
+import io.podcapture.capture.PacketCapturer;
+import io.podcapture.capture.RingFile;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** A capturer that runs nothing: it keeps the captures the controller asked for and lets tests play exits. */
+final class FakePacketCapturer implements PacketCapturer {
+  private final Map<CaptureKey, CaptureSnapshot> held = new ConcurrentHashMap<>();
+  private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
+  final List<CaptureRequest> starts = new CopyOnWriteArrayList<>();
+  final List<CaptureKey> stops = new CopyOnWriteArrayList<>();
+  final List<Set<CaptureKey>> leftoverCalls = new CopyOnWriteArrayList<>();
+  /** When set, ensure() throws this instead of starting. */
+  volatile CaptureException failStarts;
+  /** Size reported for each file. */
+  volatile long fileSize = 1000;
+  volatile boolean closed;
+
+  @Override
+  public synchronized CaptureSnapshot ensure(CaptureRequest request) throws CaptureException {
+    CaptureSnapshot current = held.get(request.key());
+    if (current != null && current.running() && current.request().equals(request)) {
+      return snapshot(request.key()).orElseThrow();
+    }
+    if (failStarts != null) {
+      throw failStarts;
+    }
+    int restarts = current == null ? 0
+        : current.restartCount() + (!current.running() && current.request().equals(request) ? 1 : 0);
+    starts.add(request);
+    held.put(request.key(), new CaptureSnapshot(request, true, filter(request), Instant.now(), List.of(), null, null,
+        restarts));
+    return snapshot(request.key()).orElseThrow();
+  }
+
+  static String filter(CaptureRequest request) {
+    List<String> parts = new ArrayList<>();
+    for (String ip : request.ips()) {
+      parts.add("host " + ip);
+    }
+    return String.join(" or ", parts);
+  }
+
+  @Override
+  public synchronized void stop(CaptureKey key) {
+    if (held.remove(key) != null) {
+      stops.add(key);
+    }
+  }
+
+  @Override
+  public Optional<CaptureSnapshot> snapshot(CaptureKey key) {
+    CaptureSnapshot s = held.get(key);
+    if (s == null) {
+      return Optional.empty();
+    }
+    Path dir = Path.of("/capture", key.namespace());
+    String name = "capture-" + key.pod() + ".pcap0";
+    List<RingFile> files = List.of(new RingFile(name, dir.resolve(name), fileSize, false));
+    return Optional.of(new CaptureSnapshot(s.request(), s.running(), s.filter(), s.startTime(), files, s.exitCode(),
+        s.lastOutput(), s.restartCount()));
+  }
+
+  @Override
+  public Set<CaptureKey> captures() {
+    return Set.copyOf(held.keySet());
+  }
+
+  @Override
+  public void removeLeftovers(Set<CaptureKey> keep) {
+    leftoverCalls.add(Set.copyOf(keep));
+  }
+
+  @Override
+  public void onUnexpectedExit(Consumer<CaptureKey> listener) {
+    listeners.add(listener);
+  }
+
+  /** Plays a tcpdump that ends on its own. */
+  void exit(CaptureKey key, int code, String output) {
+    synchronized (this) {
+      CaptureSnapshot s = held.get(key);
+      held.put(key, new CaptureSnapshot(s.request(), false, s.filter(), s.startTime(), List.of(), code, output,
+          s.restartCount()));
+    }
+    listeners.forEach(l -> l.accept(key));
+  }
+
+  boolean running(CaptureKey key) {
+    CaptureSnapshot s = held.get(key);
+    return s != null && s.running();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+}

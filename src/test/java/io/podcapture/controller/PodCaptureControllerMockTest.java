@@ -1,0 +1,370 @@
+package io.podcapture.controller;
+
+import static io.podcapture.controller.AgentHarness.pod;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.capture.CaptureException;
+import io.podcapture.capture.CaptureKey;
+import io.podcapture.capture.CaptureRequest;
+import io.podcapture.mock.MockApiServer;
+import io.podcapture.mock.NodeAwareCrudDispatcher;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The agent's reconcile cases against fabric8's CRUD mock API server, with a fake capture layer. */
+class PodCaptureControllerMockTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final CaptureKey WEB = new CaptureKey("default", "web");
+
+  private MockApiServer api;
+  private FakePacketCapturer capturer;
+  private AgentHarness agent;
+
+  @BeforeEach
+  void startAgent() throws Exception {
+    api = new MockApiServer();
+    capturer = new FakePacketCapturer();
+    agent = new AgentHarness(api, capturer, Map.of("MAX_FILES", "64")).start();
+  }
+
+  @AfterEach
+  void stopAgent() {
+    agent.close();
+    api.close();
+  }
+
+  private PodCapture awaitPhase(String namespace, String name, String phase) {
+    await().atMost(WAIT).until(() -> {
+      PodCapture cr = agent.cr(namespace, name);
+      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
+    });
+    return agent.cr(namespace, name);
+  }
+
+  private static Condition ready(PodCapture cr) {
+    return cr.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).findFirst()
+        .orElseThrow();
+  }
+
+  @Test
+  void annotatingPodCreatesPodCaptureAndStartsCapture() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5", "fd00::5"));
+
+    PodCapture cr = awaitPhase("default", "web", "Running");
+    assertEquals(List.of(new CaptureRequest(WEB, List.of("10.1.0.5", "fd00::5"), 5, 1)), capturer.starts);
+    assertEquals("web", cr.getSpec().getPodName());
+    assertEquals(5, cr.getSpec().getMaxFiles());
+    assertEquals(1, cr.getSpec().getFileSizeMB());
+    assertEquals("podcapture-agent", cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
+    assertEquals("node-a", cr.getMetadata().getLabels().get(Names.LABEL_NODE));
+    assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
+    assertEquals("Pod", cr.getMetadata().getOwnerReferences().get(0).getKind());
+    assertEquals(agent.getPod("default", "web").getMetadata().getUid(), cr.getMetadata().getOwnerReferences().get(0).getUid());
+    assertEquals("node-a", cr.getStatus().getNode());
+    assertEquals("kube-system/agent-a", cr.getStatus().getAgentPod());
+    assertEquals(List.of("10.1.0.5", "fd00::5"), cr.getStatus().getPodIPs());
+    assertEquals("host 10.1.0.5 or host fd00::5", cr.getStatus().getFilter());
+    assertEquals(1, cr.getStatus().getFileCount());
+    assertEquals(1000L, cr.getStatus().getTotalBytes());
+    assertEquals("/capture/default/capture-web.pcap0", cr.getStatus().getFiles().get(0).getPath());
+    assertNotNull(cr.getStatus().getStartTime());
+    assertEquals("True", ready(cr).getStatus());
+    assertEquals(Names.REASON_RUNNING, ready(cr).getReason());
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_STARTED));
+  }
+
+  @Test
+  void changingAnnotationRestartsCaptureWithNewFileCount() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.annotate("default", "web", "7");
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "web").getSpec().getMaxFiles() == 7);
+    await().atMost(WAIT).until(() -> capturer.starts.size() == 2);
+    assertEquals(7, capturer.starts.get(1).maxFiles());
+    assertTrue(capturer.running(WEB));
+    awaitPhase("default", "web", "Running");
+  }
+
+  @Test
+  void podWithoutIpStaysPendingUntilItHasOne() {
+    agent.create(pod("default", "web", "node-a", "3"));
+
+    PodCapture cr = awaitPhase("default", "web", "Pending");
+    assertEquals(Names.REASON_WAITING_FOR_IP, ready(cr).getReason());
+    assertTrue(capturer.starts.isEmpty());
+
+    agent.setIps("default", "web", "10.1.0.9");
+
+    cr = awaitPhase("default", "web", "Running");
+    assertEquals(List.of("10.1.0.9"), cr.getStatus().getPodIPs());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999"})
+  void invalidAnnotationFailsWithoutStartingCapture(String value) {
+    agent.create(pod("default", "web", "node-a", value, "10.1.0.5"));
+
+    PodCapture cr = awaitPhase("default", "web", "Failed");
+    assertTrue(cr.getStatus().getMessage().contains("\"" + value + "\""), cr.getStatus().getMessage());
+    assertTrue(cr.getStatus().getMessage().contains("from 1 to 64"), cr.getStatus().getMessage());
+    assertEquals("False", ready(cr).getStatus());
+    assertEquals(Names.REASON_INVALID_ANNOTATION, ready(cr).getReason());
+    assertTrue(capturer.starts.isEmpty());
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_INVALID_ANNOTATION));
+  }
+
+  @Test
+  void fixingInvalidAnnotationRecoversCapture() {
+    agent.create(pod("default", "web", "node-a", "lots", "10.1.0.5"));
+    awaitPhase("default", "web", "Failed");
+
+    agent.annotate("default", "web", " 4 ");
+
+    PodCapture cr = awaitPhase("default", "web", "Running");
+    assertEquals(4, cr.getSpec().getMaxFiles());
+    assertEquals("True", ready(cr).getStatus());
+  }
+
+  @Test
+  void validAnnotationTurnedInvalidStopsCapture() {
+    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.annotate("default", "web", "two");
+
+    awaitPhase("default", "web", "Failed");
+    assertFalse(capturer.running(WEB));
+    assertEquals(List.of(WEB), capturer.stops);
+  }
+
+  @Test
+  void removingAnnotationStopsCaptureAndDeletesPodCapture() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.annotate("default", "web", null);
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    assertEquals(List.of(WEB), capturer.stops);
+    assertTrue(capturer.captures().isEmpty());
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_STOPPED));
+  }
+
+  @Test
+  void deletingPodCaptureStopsCaptureAndRemovesAnnotation() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    await().atMost(WAIT).until(() -> PodCaptureReconciler.annotation(agent.getPod("default", "web")) == null);
+    assertEquals(List.of(WEB), capturer.stops);
+    // Nothing is recreated afterwards.
+    await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    assertEquals(1, capturer.starts.size());
+  }
+
+  @Test
+  void deletingPodStopsCaptureAndDeletesPodCapture() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.user.pods().inNamespace("default").withName("web").delete();
+
+    // The mock has no garbage collector: the agent itself deletes the PodCapture.
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    assertEquals(List.of(WEB), capturer.stops);
+  }
+
+  @Test
+  void terminatingPodStopsCapture() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.user.pods().inNamespace("default").withName("web").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"status\":{\"phase\":\"Succeeded\"}}");
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    assertFalse(capturer.running(WEB));
+  }
+
+  @Test
+  void handMadePodCaptureWithoutAnnotationFailsWithInstructions() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
+
+    PodCapture cr = awaitPhase("default", "web", "Failed");
+    assertEquals(Names.REASON_NOT_ANNOTATED, ready(cr).getReason());
+    assertTrue(cr.getStatus().getMessage().contains("kubectl annotate pod web -n default tcpdump.antrea.io="),
+        cr.getStatus().getMessage());
+    assertTrue(capturer.starts.isEmpty());
+    assertNull(cr.getMetadata().getFinalizers() == null || cr.getMetadata().getFinalizers().isEmpty() ? null : "x");
+  }
+
+  @Test
+  void annotatingPodTakesOverHandMadePodCapture() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
+    awaitPhase("default", "web", "Failed");
+
+    agent.annotate("default", "web", "3");
+
+    PodCapture cr = awaitPhase("default", "web", "Running");
+    assertEquals(3, cr.getSpec().getMaxFiles());
+    assertEquals("podcapture-agent", cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
+    assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
+  }
+
+  @Test
+  void handMadePodCaptureIsNeverDeletedByTheAgent() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
+    awaitPhase("default", "web", "Failed");
+
+    agent.user.pods().inNamespace("default").withName("web").delete();
+
+    await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> agent.cr("default", "web") != null);
+  }
+
+  private static PodCapture handMade(String name) {
+    PodCapture cr = new PodCapture();
+    cr.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default")
+        .build());
+    cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(name, 2, 1));
+    return cr;
+  }
+
+  @Test
+  void tcpdumpExitIsReportedAndRestartedWithBackoff() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    capturer.exit(WEB, 1, "tcpdump: pcap_loop: The interface went down");
+
+    PodCapture cr = awaitPhase("default", "web", "Pending");
+    assertEquals(Names.REASON_TCPDUMP_EXITED, ready(cr).getReason());
+    assertTrue(cr.getStatus().getMessage().contains("code 1"), cr.getStatus().getMessage());
+    assertTrue(cr.getStatus().getMessage().contains("interface went down"), cr.getStatus().getMessage());
+    // Restarted after the first backoff step (1 s), counted in the status.
+    cr = awaitPhase("default", "web", "Running");
+    assertEquals(1, cr.getStatus().getRestartCount());
+    assertEquals(2, capturer.starts.size());
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_TCPDUMP_EXITED));
+  }
+
+  @Test
+  void tcpdumpThatCannotStartFailsWithItsMessage() {
+    capturer.failStarts = new CaptureException(CaptureException.Reason.TcpdumpFailed,
+        "tcpdump: any: You don't have permission to capture on that device");
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+
+    PodCapture cr = awaitPhase("default", "web", "Failed");
+    assertEquals(Names.REASON_START_FAILED, ready(cr).getReason());
+    assertTrue(cr.getStatus().getMessage().contains("permission to capture"), cr.getStatus().getMessage());
+
+    capturer.failStarts = null;
+    awaitPhase("default", "web", "Running");
+  }
+
+  @Test
+  void sameNamedPodsInTwoNamespacesAreCapturedApart() {
+    agent.user.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName("shop").endMetadata().build()).create();
+    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
+    agent.create(pod("shop", "web", "node-a", "3", "10.1.0.6"));
+
+    PodCapture a = awaitPhase("default", "web", "Running");
+    PodCapture b = awaitPhase("shop", "web", "Running");
+    assertEquals("host 10.1.0.5", a.getStatus().getFilter());
+    assertEquals("host 10.1.0.6", b.getStatus().getFilter());
+    assertEquals("/capture/shop/capture-web.pcap0", b.getStatus().getFiles().get(0).getPath());
+
+    agent.annotate("shop", "web", null);
+
+    await().atMost(WAIT).until(() -> agent.cr("shop", "web") == null);
+    assertTrue(capturer.running(WEB));
+    assertEquals("Running", agent.cr("default", "web").getStatus().getPhase());
+  }
+
+  @Test
+  void podOfAnotherNodeIsIgnored() {
+    agent.create(pod("default", "far", "node-b", "5", "10.2.0.5"));
+    agent.create(pod("default", "near", "node-a", "5", "10.1.0.5"));
+
+    awaitPhase("default", "near", "Running");
+    await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> agent.cr("default", "far") == null);
+    assertEquals(1, capturer.starts.size());
+    // The agent asked the API server for its own node's Pods only.
+    assertTrue(api.dispatcher().requests().stream().map(NodeAwareCrudDispatcher.Request::path)
+        .filter(p -> p.startsWith("/api/v1/pods"))
+        .allMatch(p -> p.contains("fieldSelector=spec.nodeName%3Dnode-a")));
+  }
+
+  @Test
+  void deniedNamespaceIsRefused() {
+    agent.create(pod("kube-system", "coredns", "node-a", "5", "10.1.0.7"));
+
+    PodCapture cr = awaitPhase("kube-system", "coredns", "Failed");
+    assertEquals(Names.REASON_NAMESPACE_DENIED, ready(cr).getReason());
+    assertTrue(cr.getStatus().getMessage().contains("DENY_NAMESPACES"));
+    assertTrue(capturer.starts.isEmpty());
+  }
+
+  @Test
+  void statusIsWrittenOnlyWhenItChanges() throws Exception {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+    Thread.sleep(500);
+    api.dispatcher().clearRequests();
+
+    // Nothing changes for three refresh intervals: no writes at all.
+    Thread.sleep(3000);
+    assertEquals(0, statusWrites());
+
+    // Files grow: sizes are refreshed, at most once per interval (1 s here).
+    capturer.fileSize = 5000;
+    await().atMost(WAIT).until(() -> agent.cr("default", "web").getStatus().getTotalBytes() == 5000L);
+    capturer.fileSize = 6000;
+    Thread.sleep(200);
+    capturer.fileSize = 7000;
+    Thread.sleep(2500);
+    long writes = statusWrites();
+    assertTrue(writes >= 2 && writes <= 4, "status writes: " + writes);
+    assertEquals(7000L, agent.cr("default", "web").getStatus().getTotalBytes());
+  }
+
+  private long statusWrites() {
+    return api.dispatcher().requests().stream()
+        .filter(r -> !r.method().equals("GET") && r.path().contains("/podcaptures/") && r.path().contains("/status"))
+        .count();
+  }
+
+  @Test
+  void conditionKeepsTransitionTimeWhileStatusStays() throws Exception {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    String since = ready(awaitPhase("default", "web", "Running")).getLastTransitionTime();
+    Thread.sleep(1100);
+
+    capturer.fileSize = 4242;
+    await().atMost(WAIT).until(() -> agent.cr("default", "web").getStatus().getTotalBytes() == 4242L);
+
+    assertEquals(since, ready(agent.cr("default", "web")).getLastTransitionTime());
+  }
+}
