@@ -55,7 +55,15 @@ public record AgentConfig(
         intSetting(env, "MAX_RESTARTS", 5, 0, 1000),
         intSetting(env, "WORKERS", 4, 1, 64),
         intSetting(env, "HTTP_PORT", 9397, 0, 65535),
-        env.getOrDefault("LOG_LEVEL", "info").strip().toLowerCase());
+        logLevel(env.getOrDefault("LOG_LEVEL", "info")));
+  }
+
+  private static String logLevel(String raw) {
+    String level = raw.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!Set.of("trace", "debug", "info", "warn", "error").contains(level)) {
+      throw new ConfigException("LOG_LEVEL=" + raw + " is not a level: expected trace, debug, info, warn or error");
+    }
+    return level;
   }
 
   /** The agent Pod as {@code namespace/name}, usable directly in {@code kubectl cp}; empty outside a Pod. */

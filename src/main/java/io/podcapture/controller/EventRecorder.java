@@ -32,6 +32,7 @@ public final class EventRecorder implements AutoCloseable {
   private final KubernetesClient client;
   private final String host;
   private final ExecutorService sender;
+  private final ControllerMetrics metrics;
   private final Map<String, Sent> recent = new LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Sent> eldest) {
@@ -42,9 +43,10 @@ public final class EventRecorder implements AutoCloseable {
   private record Sent(String namespace, String name, int count, Instant last) {
   }
 
-  public EventRecorder(KubernetesClient client, String host) {
+  public EventRecorder(KubernetesClient client, String host, ControllerMetrics metrics) {
     this.client = client;
     this.host = host;
+    this.metrics = metrics;
     // One thread and a bounded backlog: under an API outage Events are dropped rather than piling up.
     this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(1000), r -> {
       Thread t = new Thread(r, "event-recorder");
@@ -62,6 +64,7 @@ public final class EventRecorder implements AutoCloseable {
   }
 
   private void record(HasMetadata about, String type, String reason, String message) {
+    metrics.event(type, reason);
     String kind = about.getKind();
     String apiVersion = about.getApiVersion();
     String namespace = about.getMetadata().getNamespace();

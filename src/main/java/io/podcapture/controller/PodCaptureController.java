@@ -33,6 +33,7 @@ public final class PodCaptureController implements AutoCloseable {
   private final KubernetesClient client;
   private final AgentConfig config;
   private final PacketCapturer capturer;
+  private final ControllerMetrics metrics;
   private final WorkQueue<CaptureKey> queue = new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
   private final SharedIndexInformer<Pod> podInformer;
   private final SharedIndexInformer<PodCapture> captureInformer;
@@ -44,14 +45,20 @@ public final class PodCaptureController implements AutoCloseable {
   private volatile boolean synced;
 
   public PodCaptureController(KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock) {
+    this(client, config, capturer, clock, ControllerMetrics.NONE);
+  }
+
+  public PodCaptureController(KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock,
+      ControllerMetrics metrics) {
     this.client = client;
+    this.metrics = metrics;
     this.config = config;
     this.capturer = capturer;
     // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a cluster's.
     this.podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
         .runnableInformer(0);
     this.captureInformer = client.resources(PodCapture.class).inAnyNamespace().runnableInformer(0);
-    this.events = new EventRecorder(client, config.nodeName());
+    this.events = new EventRecorder(client, config.nodeName(), metrics);
     this.reconciler = new PodCaptureReconciler(client, new Lister<>(podInformer.getIndexer()),
         new Lister<>(captureInformer.getIndexer()), capturer, events, config, clock, queue::add);
     podInformer.addEventHandler(new Enqueue<>());
@@ -124,15 +131,19 @@ public final class PodCaptureController implements AutoCloseable {
       if (key == null) {
         return;
       }
+      long started = System.nanoTime();
+      boolean failed = true;
       try {
         reconciles.incrementAndGet();
         PodCaptureReconciler.Result result = reconciler.reconcile(key);
+        failed = false;
         queue.forget(key);
         if (result.requeueAfter() != null) {
           queue.addAfter(key, result.requeueAfter());
         }
       } catch (KubernetesClientException e) {
         reconcileErrors.incrementAndGet();
+        metrics.apiError(e.getCode());
         // 409 and 404 are the ordinary races of a level-based loop: try again soon, quietly.
         if (e.getCode() == 409 || e.getCode() == 404) {
           LOG.debug("PodCapture({}) conflict, retrying: {}", key, e.getMessage());
@@ -146,6 +157,7 @@ public final class PodCaptureController implements AutoCloseable {
         queue.addRateLimited(key);
       } finally {
         queue.done(key);
+        metrics.reconciled(Duration.ofNanos(System.nanoTime() - started), failed);
       }
     }
   }
@@ -161,6 +173,11 @@ public final class PodCaptureController implements AutoCloseable {
 
   public int queueDepth() {
     return queue.depth();
+  }
+
+  /** Captures waiting for a slot or disk budget. */
+  public int waitingCaptures() {
+    return reconciler.waitingCount();
   }
 
   public long reconciles() {

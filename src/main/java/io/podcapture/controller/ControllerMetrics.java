@@ -1,0 +1,22 @@
+package io.podcapture.controller;
+
+import java.time.Duration;
+
+/** What the controller reports as it works; the monitoring layer turns it into Prometheus metrics. */
+public interface ControllerMetrics {
+  /** Does nothing: for tests and tools that do not export metrics. */
+  ControllerMetrics NONE = new ControllerMetrics() {
+  };
+
+  /** One reconcile pass ended, successfully or not. */
+  default void reconciled(Duration took, boolean failed) {
+  }
+
+  /** A call to the API server failed with this HTTP code (0 when no answer came). */
+  default void apiError(int code) {
+  }
+
+  /** The agent told users something through an Event (CaptureStarted, CaptureStopped, a failure reason...). */
+  default void event(String type, String reason) {
+  }
+}
