@@ -70,6 +70,11 @@ final class StrictManifests {
     return SERIALIZATION.convertValue(document.raw(), KubernetesResource.class);
   }
 
+  /** A problem-free part of a document, parsed into the given fabric8 class. */
+  static <T> T typed(Object raw, Class<T> type) {
+    return SERIALIZATION.convertValue(raw, type);
+  }
+
   static List<Document> load(String source, String yaml) {
     // Duplicate keys are an error for the API server's YAML decoding too.
     Load load = new Load(LoadSettings.builder().setAllowDuplicateKeys(false).setLabel(source).build());
@@ -106,6 +111,20 @@ final class StrictManifests {
       problems.add(document + ": " + path);
     }
     return problems;
+  }
+
+  /**
+   * Like {@link #problems(Document)} for a part of an object fabric8 has no model for as a whole, such as the
+   * metadata of a PodMonitor, parsed into the given fabric8 class.
+   */
+  static List<String> problems(String where, Object raw, Class<?> type) {
+    Object typed;
+    try {
+      typed = typed(raw, type);
+    } catch (IllegalArgumentException e) {
+      return List.of(where + ": " + String.join(" ", e.getMessage().lines().map(String::strip).toList()));
+    }
+    return unknownFields(typed).stream().map(p -> where + ": " + p).toList();
   }
 
   /**
