@@ -1,0 +1,51 @@
+# podcapture agent image.
+#   docker build -t podcapture-agent:dev .
+# The build runs inside the first stage, so only Docker is needed on the host.
+
+# ---- build: the shaded jar -------------------------------------------------
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+# The pom alone first, so the dependency layer is cached until the pom changes.
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+RUN mvn -B -q package -DskipTests
+
+# ---- runtime: JRE, tcpdump, and tar for kubectl cp -------------------------
+FROM debian:bookworm-slim
+
+ARG VERSION=0.1.0-SNAPSHOT
+LABEL org.opencontainers.image.title="podcapture-agent" \
+      org.opencontainers.image.description="Kubernetes node agent that takes on-demand tcpdump captures of Pods" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+# The slim image has no /usr/share/man/man1, which the JRE's postinst may need
+# to register its man pages with update-alternatives.
+RUN mkdir -p /usr/share/man/man1 \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends \
+        openjdk-17-jre-headless \
+        tcpdump \
+        tar \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY --from=build /src/target/podcapture-agent.jar /app/podcapture-agent.jar
+WORKDIR /app
+
+# Captures go to the /capture volume; /healthz, /readyz and /metrics on 9397.
+EXPOSE 9397
+
+# No USER: the agent runs as root with only NET_RAW, SETUID and SETGID (see
+# deploy/daemonset.yaml), because tcpdump -Z root needs uid 0.
+#
+# JVM flags, all in this one place (to be tuned by the benchmark):
+#   -XX:+UseSerialGC            smallest GC footprint; the agent has a tiny heap
+#   -XX:TieredStopAtLevel=1     C1 only: less compiler memory and CPU, fast start
+#   -Xss512k                    smaller thread stacks
+#   -XX:MaxRAM=192m             size the JVM for the container's memory limit
+#   -Xmx48m                     heap cap
+#   -XX:MaxMetaspaceSize=64m    class metadata cap
+#   -XX:+ExitOnOutOfMemoryError exit (and be restarted) rather than limp on
+# Exec form: the JVM is PID 1, gets SIGTERM directly and reaps its tcpdump children.
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxRAM=192m", "-Xmx48m", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/podcapture-agent.jar"]

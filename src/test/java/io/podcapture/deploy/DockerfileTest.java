@@ -1,0 +1,252 @@
+package io.podcapture.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The Dockerfile and .dockerignore, read as Docker reads them (no engine here to build with). */
+class DockerfileTest {
+  /** The JVM flags, in the order the Dockerfile's comment explains them. To be tuned by the benchmark. */
+  private static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+      "-XX:MaxRAM=192m", "-Xmx48m", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError");
+  private static final String JAR = "/app/podcapture-agent.jar";
+
+  record Instruction(String keyword, String arguments) {
+  }
+
+  @Test
+  void buildsTheJarWithMavenAndRunsItOnDebianSlim() {
+    List<String> stages = of("FROM").stream().map(Instruction::arguments).collect(Collectors.toList());
+
+    assertEquals(List.of("maven:3.9-eclipse-temurin-17 AS build", "debian:bookworm-slim"), stages);
+  }
+
+  @Test
+  void buildStageFetchesDependenciesBeforeTheSourcesAreCopied() {
+    List<String> build = buildStage().stream()
+        .map(i -> i.keyword() + " " + i.arguments())
+        .filter(line -> line.startsWith("COPY") || line.startsWith("RUN"))
+        .collect(Collectors.toList());
+
+    assertEquals(List.of(
+        "COPY pom.xml .",
+        "RUN mvn -B -q dependency:go-offline",
+        "COPY src ./src",
+        "RUN mvn -B -q package -DskipTests"), build, "pom first, so the dependency layer is cached");
+  }
+
+  @Test
+  void runtimeGetsTheJreTcpdumpAndTarWithoutRecommendsOrAptLists() {
+    List<Instruction> installs = runtimeStage().stream()
+        .filter(i -> i.keyword().equals("RUN") && i.arguments().contains("apt-get install"))
+        .collect(Collectors.toList());
+    assertEquals(1, installs.size(), "one apt layer");
+    String run = installs.get(0).arguments();
+
+    assertTrue(run.contains("apt-get update"), "update in the same layer as install");
+    assertTrue(run.contains("--no-install-recommends"), run);
+    for (String pkg : List.of("openjdk-17-jre-headless", "tcpdump", "tar")) {
+      assertTrue(run.matches(".*\\s" + Pattern.quote(pkg) + "(\\s.*|$)"), pkg + " installed");
+    }
+    assertTrue(run.endsWith("rm -rf /var/lib/apt/lists/*"), "apt lists removed in the same layer");
+  }
+
+  @Test
+  void jarIsCopiedFromTheBuildStageToWhereTheEntrypointRunsIt() {
+    List<String> copies = runtimeStage().stream()
+        .filter(i -> i.keyword().equals("COPY"))
+        .map(Instruction::arguments)
+        .collect(Collectors.toList());
+
+    assertEquals(List.of("--from=build /src/target/podcapture-agent.jar " + JAR), copies);
+    List<String> entrypoint = entrypoint();
+    assertEquals(List.of("-jar", JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
+  }
+
+  @Test
+  void entrypointIsExecFormSoTheJvmIsPid1() {
+    List<String> entrypoint = entrypoint();
+
+    assertEquals("java", entrypoint.get(0), "no shell in front of the JVM: it must get SIGTERM and reap tcpdump");
+    assertEquals(List.of(), of("CMD"), "no CMD to append to the JVM's arguments");
+    assertEquals(List.of(), of("USER"), "root, as deploy/daemonset.yaml explains");
+  }
+
+  @Test
+  void jvmFlagsAreTheDecidedOnes() {
+    List<String> entrypoint = entrypoint();
+
+    assertEquals(JVM_FLAGS, entrypoint.subList(1, entrypoint.size() - 2));
+  }
+
+  @Test
+  void jvmFitsInTheAgentsMemoryLimit() {
+    BigDecimal limit = Quantity.getAmountInBytes(
+        ManifestsTest.agent().getResources().getLimits().get("memory"));
+    BigDecimal maxRam = bytes(flag("-XX:MaxRAM="));
+    BigDecimal heapAndMetaspace = bytes(flag("-Xmx")).add(bytes(flag("-XX:MaxMetaspaceSize=")));
+
+    assertTrue(maxRam.compareTo(limit) <= 0, "MaxRAM " + maxRam + " above the container limit " + limit);
+    assertTrue(heapAndMetaspace.compareTo(limit) < 0, "heap + metaspace leave nothing for tcpdump under " + limit);
+  }
+
+  @Test
+  void imageCarriesOciLabels() {
+    String labels = of("LABEL").stream().map(Instruction::arguments).collect(Collectors.joining(" "));
+
+    for (String label : List.of("org.opencontainers.image.title", "org.opencontainers.image.description",
+        "org.opencontainers.image.version")) {
+      assertTrue(labels.contains(label + "="), label);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"target/podcapture-agent.jar", "target/classes/io/podcapture/Main.class", ".git/HEAD",
+      "deploy/daemonset.yaml", "podcapture-agent.iml", ".idea/workspace.xml"})
+  void buildContextLeavesOut(String path) {
+    assertTrue(dockerIgnores(path), path + " should not be sent to the Docker daemon");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pom.xml", "src/main/java/io/podcapture/api/v1alpha1/PodCapture.java",
+      "src/test/java/io/podcapture/deploy/DockerfileTest.java"})
+  void buildContextKeeps(String path) {
+    assertFalse(dockerIgnores(path), path + " is needed by the build stage");
+  }
+
+  // ---- reading the Dockerfile ------------------------------------------------------------------------------
+
+  /** Instructions with continuation lines joined and comment lines dropped, as Docker parses them. */
+  static List<Instruction> instructions() {
+    List<Instruction> instructions = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : ProjectFiles.read("Dockerfile").split("\n", -1)) {
+      String stripped = line.strip();
+      if (stripped.startsWith("#") || stripped.isEmpty() && current.length() == 0) {
+        continue;
+      }
+      boolean continued = stripped.endsWith("\\");
+      current.append(continued ? stripped.substring(0, stripped.length() - 1).strip() : stripped).append(' ');
+      if (!continued) {
+        String text = current.toString().strip().replaceAll("\\s+", " ");
+        int space = text.indexOf(' ');
+        instructions.add(new Instruction(text.substring(0, space).toUpperCase(), text.substring(space + 1)));
+        current.setLength(0);
+      }
+    }
+    return instructions;
+  }
+
+  private static List<Instruction> of(String keyword) {
+    return instructions().stream().filter(i -> i.keyword().equals(keyword)).collect(Collectors.toList());
+  }
+
+  private static List<Instruction> buildStage() {
+    List<Instruction> all = instructions();
+    return all.subList(0, lastFrom(all));
+  }
+
+  private static List<Instruction> runtimeStage() {
+    List<Instruction> all = instructions();
+    return all.subList(lastFrom(all), all.size());
+  }
+
+  private static int lastFrom(List<Instruction> all) {
+    for (int i = all.size() - 1; i >= 0; i--) {
+      if (all.get(i).keyword().equals("FROM")) {
+        return i;
+      }
+    }
+    throw new AssertionError("no FROM");
+  }
+
+  private static List<String> entrypoint() {
+    List<Instruction> entrypoints = of("ENTRYPOINT");
+    assertEquals(1, entrypoints.size());
+    String arguments = entrypoints.get(0).arguments();
+    assertTrue(arguments.startsWith("["), "exec form (a JSON array), not shell form: " + arguments);
+    try {
+      return new ObjectMapper().readValue(arguments, new TypeReference<List<String>>() { });
+    } catch (Exception e) {
+      throw new AssertionError("ENTRYPOINT is not a JSON array of strings: " + arguments, e);
+    }
+  }
+
+  private static String flag(String prefix) {
+    return entrypoint().stream()
+        .filter(f -> f.startsWith(prefix))
+        .map(f -> f.substring(prefix.length()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + prefix + " flag"));
+  }
+
+  /** A JVM size (k, m, g are powers of 1024) in bytes. */
+  private static BigDecimal bytes(String size) {
+    Matcher m = Pattern.compile("(\\d+)([kKmMgG]?)").matcher(size);
+    assertTrue(m.matches(), size);
+    long unit = switch (m.group(2).toLowerCase()) {
+      case "k" -> 1024L;
+      case "m" -> 1024L * 1024;
+      case "g" -> 1024L * 1024 * 1024;
+      default -> 1L;
+    };
+    return BigDecimal.valueOf(Long.parseLong(m.group(1)) * unit);
+  }
+
+  /**
+   * Docker's .dockerignore rule: the last pattern that matches the path or one of its parent folders wins, and
+   * a pattern starting with ! keeps what earlier ones left out. Patterns are globs per path segment.
+   */
+  static boolean dockerIgnores(String path) {
+    boolean ignored = false;
+    for (String line : ProjectFiles.read(".dockerignore").split("\n")) {
+      String pattern = line.strip();
+      if (pattern.isEmpty() || pattern.startsWith("#")) {
+        continue;
+      }
+      boolean keep = pattern.startsWith("!");
+      String glob = (keep ? pattern.substring(1) : pattern).replaceAll("^/+|/+$", "");
+      if (matchesItselfOrAParent(glob, path)) {
+        ignored = !keep;
+      }
+    }
+    return ignored;
+  }
+
+  private static boolean matchesItselfOrAParent(String glob, String path) {
+    StringBuilder regex = new StringBuilder();
+    for (int i = 0; i < glob.length(); i++) {
+      char c = glob.charAt(i);
+      if (c == '*' && i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
+        regex.append(".*");
+        i++;
+      } else if (c == '*') {
+        regex.append("[^/]*");
+      } else if (c == '?') {
+        regex.append("[^/]");
+      } else {
+        regex.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    String[] segments = path.split("/");
+    for (int n = 1; n <= segments.length; n++) {
+      if (String.join("/", List.of(segments).subList(0, n)).matches(regex.toString())) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
