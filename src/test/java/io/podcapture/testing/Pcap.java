@@ -20,8 +20,8 @@ public final class Pcap {
     Command.Result result = Command.run("tcpdump", "-r", file.toString(), "-n");
     List<String> lines = new ArrayList<>();
     for (String line : result.output().split("\n")) {
-      // skip tcpdump's own notes ("reading from file ...", warnings about a file still being written)
-      if (!line.isBlank() && !line.startsWith("reading from file") && !line.startsWith("tcpdump:")) {
+      // packet lines start with their time stamp; the rest are tcpdump's notes and warnings
+      if (!line.isEmpty() && Character.isDigit(line.charAt(0))) {
         lines.add(line);
       }
     }
