@@ -1,7 +1,5 @@
 package io.podcapture.capture;
 
-import static io.podcapture.capture.CaptureException.Reason.StorageFailed;
-
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -18,6 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A failed start leaves no process and no new file, and the capture is dropped from the table (so a
  * later {@link #ensure} starts afresh and its restart count begins at zero).
+ *
+ * <p>After {@link #close()}, {@link #ensure} throws {@link IllegalStateException} and {@link #stop} does
+ * nothing (the files stay for the next agent run).
  */
 public final class CaptureManager implements PacketCapturer {
 
@@ -51,6 +54,12 @@ public final class CaptureManager implements PacketCapturer {
   private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
   /** Shared by per-key work, exclusive for whole-table work (leftover clean-up, close). */
   private final ReadWriteLock table = new ReentrantReadWriteLock();
+  /** Tells the unexpected-exit listeners, one exit at a time. */
+  private final ExecutorService notifier = Executors.newSingleThreadExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "capture-exit-listeners");
+    thread.setDaemon(true);
+    return thread;
+  });
   private volatile boolean closed;
 
   public CaptureManager(CaptureConfig config) {
@@ -117,31 +126,22 @@ public final class CaptureManager implements PacketCapturer {
     long began = System.nanoTime();
     TcpdumpProcess process;
     try {
-      process = TcpdumpProcess.start(argv, files.firstFile(request.maxFiles()), config.startTimeout(),
-          request.key().toString());
+      process = TcpdumpProcess.start(argv, files.firstFile(request.maxFiles()), files.pidFile(),
+          config.startTimeout(), request.key().toString());
     } catch (CaptureException e) {
       deleteNewRing(files);
       log.warn("capture {}: tcpdump did not start: {}", request.key(), e.getMessage());
       throw e;
     }
-    try {
-      Optional<PidFile> pid = process.pidFile();
-      if (pid.isPresent()) {
-        pid.get().write(files.pidFile());
-      }
-    } catch (IOException e) {
-      process.stop(config.stopGrace());
-      deleteNewRing(files);
-      throw new CaptureException(StorageFailed, "cannot write " + files.pidFile() + ": " + e, e);
-    }
     Capture capture = new Capture(request, files, process, filter, restarts);
-    process.exited().thenAccept(p -> {
+    // async: listeners never run on the caller's thread or under a capture's lock
+    process.exited().thenAcceptAsync(p -> {
       if (!p.stopRequested()) {
         log.warn("capture {}: tcpdump (pid {}) {}: {}", request.key(), p.pid(),
             CaptureSnapshot.describeExit(p.exitCode()), p.lastOutput());
         tellListeners(request.key());
       }
-    });
+    }, notifier);
     log.info("capture {}: tcpdump (pid {}) started in {} ms: {}", request.key(), process.pid(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), argv);
     return capture;
@@ -176,6 +176,11 @@ public final class CaptureManager implements PacketCapturer {
       log.debug("stop {}: {}", key, e.getMessage());
       return;
     }
+    if (closed) {
+      // shutting down: files are kept for the next agent run, which decides with removeLeftovers
+      log.debug("stop {} after close: ignored", key);
+      return;
+    }
     try {
       withKey(key, slot -> {
         Capture current = slot.capture;
@@ -192,7 +197,11 @@ public final class CaptureManager implements PacketCapturer {
         return null;
       });
     } catch (CaptureException e) {
-      throw new IllegalStateException(e);
+      throw new IllegalStateException("stop does not fail", e);
+    } catch (IllegalStateException e) {
+      if (!closed) {
+        throw e;
+      }
     }
   }
 
@@ -396,6 +405,7 @@ public final class CaptureManager implements PacketCapturer {
         }
       }
       slots.clear();
+      notifier.shutdown();
       log.info("stopped {} captures, their files are kept", running.size());
     } finally {
       table.writeLock().unlock();

@@ -32,7 +32,7 @@ public record IpLiteral(String text, boolean ipv6) {
       return new IpLiteral(text.toLowerCase(Locale.ROOT), true);
     }
     throw new CaptureException(CaptureException.Reason.InvalidInput,
-        "Pod IP " + Quote.value(text) + " is not an IP address literal: expected IPv4 like 10.1.2.3"
+        "Pod IP " + Quote.value(text) + " is not an IP address literal; accepted are IPv4 like 10.1.2.3"
             + " or IPv6 like fd00::1a (no host names, zone ids or prefixes)");
   }
 

@@ -55,11 +55,13 @@ final class TcpdumpProcess {
   }
 
   /**
-   * Runs {@code argv} and returns once the process is alive and {@code firstFile} exists. If the process
-   * exits first or the file does not appear within {@code timeout}, the process is killed and reaped and the
-   * start fails with tcpdump's own error text; deleting a file it may have made is the caller's part.
+   * Runs {@code argv} and returns once the process is alive and {@code firstFile} exists. The pid file is
+   * written as soon as the process exists, so even an agent that crashes during the start can find it. If the
+   * process exits first or the file does not appear within {@code timeout}, the process is killed and reaped,
+   * the pid file deleted, and the start fails with tcpdump's own error text; deleting a ring file it may have
+   * made is the caller's part.
    */
-  static TcpdumpProcess start(List<String> argv, Path firstFile, Duration timeout, String name)
+  static TcpdumpProcess start(List<String> argv, Path firstFile, Path pidFile, Duration timeout, String name)
       throws CaptureException {
     Process process;
     try {
@@ -71,29 +73,61 @@ final class TcpdumpProcess {
       throw new CaptureException(TcpdumpFailed, "cannot run " + argv.get(0) + ": " + e.getMessage(), e);
     }
     TcpdumpProcess tcpdump = new TcpdumpProcess(process, name);
+    try {
+      tcpdump.writePidFile(pidFile);
+      tcpdump.awaitFirstFile(firstFile, timeout);
+      return tcpdump;
+    } catch (CaptureException | RuntimeException e) {
+      tcpdump.stopRequested = true;
+      process.destroyForcibly();
+      deletePidFile(pidFile);
+      throw e;
+    }
+  }
+
+  private void writePidFile(Path pidFile) throws CaptureException {
+    Optional<PidFile> pid = PidFile.of(process.pid());
+    if (pid.isEmpty()) {
+      // already gone: awaitFirstFile reports why
+      return;
+    }
+    try {
+      pid.get().write(pidFile);
+    } catch (IOException e) {
+      throw new CaptureException(CaptureException.Reason.StorageFailed, "cannot write " + pidFile + ": " + e, e);
+    }
+  }
+
+  private static void deletePidFile(Path pidFile) {
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", pidFile, e.toString());
+    }
+  }
+
+  private void awaitFirstFile(Path firstFile, Duration timeout) throws CaptureException {
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
       while (true) {
         if (Files.exists(firstFile, LinkOption.NOFOLLOW_LINKS)) {
-          return tcpdump;
+          return;
         }
         if (!process.isAlive()) {
-          tcpdump.awaitOutput();
+          awaitOutput();
           throw new CaptureException(TcpdumpFailed, "tcpdump "
-              + CaptureSnapshot.describeExit(process.exitValue()) + ": " + tcpdump.errorText());
+              + CaptureSnapshot.describeExit(process.exitValue()) + ": " + errorText());
         }
         if (System.nanoTime() - deadline > 0) {
-          tcpdump.kill();
+          kill();
           throw new CaptureException(TcpdumpFailed, "tcpdump did not create " + firstFile.getFileName()
-              + " within " + timeout.toMillis() + " ms: " + tcpdump.errorText());
+              + " within " + timeout.toMillis() + " ms: " + errorText());
         }
         // returns at once when the process exits, so a failing tcpdump is reported without delay
         process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {
-      // no waiting when interrupted; the JDK's reaper thread still reaps it
-      tcpdump.stopRequested = true;
-      process.destroyForcibly();
+      // no waiting when interrupted (the caller kills it and the JDK's reaper thread still reaps it)
       Thread.currentThread().interrupt();
       throw new CaptureException(TcpdumpFailed, "interrupted while starting tcpdump", e);
     }
@@ -126,11 +160,6 @@ final class TcpdumpProcess {
     synchronized (tail) {
       return String.join("\n", tail);
     }
-  }
-
-  /** The pid and start time to save, or empty if the process has already gone. */
-  Optional<PidFile> pidFile() {
-    return PidFile.of(process.pid());
   }
 
   /** Completes (on the stderr reader's thread) once the process has exited and its stderr is read. */

@@ -63,12 +63,12 @@ record ValidRequest(CaptureRequest request, List<IpLiteral> ips) {
     }
     if (!Dns1123.isLabel(key.namespace())) {
       throw new CaptureException(InvalidInput, "namespace " + Quote.value(key.namespace())
-          + " is not a DNS-1123 label: 1 to " + Dns1123.MAX_LABEL + " lowercase letters, digits or '-',"
+          + " is not a DNS-1123 label; accepted are 1 to " + Dns1123.MAX_LABEL + " lowercase letters, digits or '-',"
           + " starting and ending with a letter or digit");
     }
     if (!Dns1123.isSubdomain(key.pod())) {
       throw new CaptureException(InvalidInput, "Pod name " + Quote.value(key.pod())
-          + " is not a DNS-1123 subdomain: 1 to " + Dns1123.MAX_SUBDOMAIN + " lowercase letters, digits, '-'"
+          + " is not a DNS-1123 subdomain; accepted are 1 to " + Dns1123.MAX_SUBDOMAIN + " lowercase letters, digits, '-'"
           + " or '.', each dot-separated part starting and ending with a letter or digit");
     }
     if (key.pod().length() > MAX_POD_NAME) {

@@ -304,6 +304,8 @@ class CaptureManagerTest {
     assertTrue(Files.exists(captureDir.resolve("default/capture-db.pcap")));
     assertFalse(Files.exists(captureDir.resolve("default/.capture-web.pid")));
     assertThrows(IllegalStateException.class, () -> manager.ensure(request(WEB, 5)));
+    manager.stop(WEB);
+    assertTrue(Files.exists(captureDir.resolve("default/capture-web.pcap0")), "stop after close keeps files");
     manager.close();
   }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,11 @@ class LeftoversTest {
   private Path captureDir;
   private Process bystander;
 
+  @BeforeEach
+  void captureDir() {
+    captureDir = tmp.resolve("capture");
+  }
+
   @AfterEach
   void cleanUp() {
     Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
@@ -41,7 +47,6 @@ class LeftoversTest {
   @Test
   void aNewAgentStopsTheOldTcpdumpsAndKeepsOnlyKeptFiles() throws Exception {
     Requirements.realCapture();
-    captureDir = tmp.resolve("capture");
     CaptureConfig config = CaptureConfig.of(captureDir);
     try (NetnsPod pod = NetnsPod.create()) {
       CaptureManager crashed = new CaptureManager(config);
@@ -84,7 +89,6 @@ class LeftoversTest {
 
   @Test
   void aPidFileNeverLeadsToSignallingAProcessThatIsNotOurTcpdump() throws Exception {
-    captureDir = tmp.resolve("capture");
     CaptureConfig config = CaptureConfig.of(captureDir).withTcpdump(FakeTcpdump.install(tmp).toString())
         .withStopGrace(Duration.ofMillis(500));
     Path ns = Files.createDirectories(captureDir.resolve("shop"));
@@ -107,7 +111,6 @@ class LeftoversTest {
 
   @Test
   void aStillRunningTcpdumpOfAnEarlierRunIsStoppedBeforeItsCaptureStartsAgain() throws Exception {
-    captureDir = tmp.resolve("capture");
     CaptureConfig config = CaptureConfig.of(captureDir).withTcpdump(FakeTcpdump.install(tmp).toString())
         .withStopGrace(Duration.ofMillis(500));
     CaptureRequest request = new CaptureRequest(KEPT, List.of("10.0.0.1"), 3, 1);

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Real tcpdump on two network-namespace "Pods": what it captures, how it stops, fails and restarts. */
 class RealCaptureTest {
@@ -174,6 +176,17 @@ class RealCaptureTest {
       assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
     }
     assertTrue(manager.captures().isEmpty());
+  }
+
+  /** ensure waits for the first file under the name we expect, so a wrong guess would time out. */
+  @ParameterizedTest(name = "maxFiles = {0}: {1}")
+  @CsvSource({"1, capture-pod-a.pcap", "2, capture-pod-a.pcap0", "10, capture-pod-a.pcap0",
+      "11, capture-pod-a.pcap00", "12, capture-pod-a.pcap00", "100, capture-pod-a.pcap00",
+      "101, capture-pod-a.pcap000", "1000, capture-pod-a.pcap000"})
+  void tcpdumpNamesTheFirstFileAsExpected(int maxFiles, String name) throws Exception {
+    CaptureSnapshot snapshot = manager.ensure(requestForA(maxFiles));
+    assertEquals(List.of(name), snapshot.files().stream().map(RingFile::name).toList());
+    assertEquals(List.of(name), ringFiles().stream().map(p -> p.getFileName().toString()).toList());
   }
 
   @Test
