@@ -16,9 +16,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -54,12 +57,16 @@ public final class CaptureManager implements PacketCapturer {
   private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
   /** Shared by per-key work, exclusive for whole-table work (leftover clean-up, close). */
   private final ReadWriteLock table = new ReentrantReadWriteLock();
-  /** Tells the unexpected-exit listeners, one exit at a time. */
-  private final ExecutorService notifier = Executors.newSingleThreadExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "capture-exit-listeners");
-    thread.setDaemon(true);
-    return thread;
-  });
+  /**
+   * Tells the unexpected-exit listeners, one exit at a time. Its one thread ends when idle, so it needs no
+   * shutdown (and a late exit after close is never rejected).
+   */
+  private final Executor notifier = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+      runnable -> {
+        Thread thread = new Thread(runnable, "capture-exit-listeners");
+        thread.setDaemon(true);
+        return thread;
+      });
   private volatile boolean closed;
 
   public CaptureManager(CaptureConfig config) {
@@ -339,7 +346,7 @@ public final class CaptureManager implements PacketCapturer {
     try {
       handle.destroy();
       handle.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       handle.destroyForcibly();
       try {
         handle.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
@@ -349,7 +356,7 @@ public final class CaptureManager implements PacketCapturer {
     } catch (InterruptedException e) {
       handle.destroyForcibly();
       Thread.currentThread().interrupt();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       log.warn("waiting for pid {} failed", handle.pid(), e);
     }
   }
@@ -405,7 +412,6 @@ public final class CaptureManager implements PacketCapturer {
         }
       }
       slots.clear();
-      notifier.shutdown();
       log.info("stopped {} captures, their files are kept", running.size());
     } finally {
       table.writeLock().unlock();

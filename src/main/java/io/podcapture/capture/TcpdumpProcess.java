@@ -1,5 +1,6 @@
 package io.podcapture.capture;
 
+import static io.podcapture.capture.CaptureException.Reason.StorageFailed;
 import static io.podcapture.capture.CaptureException.Reason.TcpdumpFailed;
 
 import java.io.File;
@@ -94,7 +95,7 @@ final class TcpdumpProcess {
     try {
       pid.get().write(pidFile);
     } catch (IOException e) {
-      throw new CaptureException(CaptureException.Reason.StorageFailed, "cannot write " + pidFile + ": " + e, e);
+      throw new CaptureException(StorageFailed, "cannot write " + pidFile + ": " + e, e);
     }
   }
 
