@@ -24,4 +24,30 @@ public record CaptureSnapshot(CaptureRequest request, boolean running, String fi
   public long totalBytes() {
     return files.stream().mapToLong(RingFile::sizeBytes).sum();
   }
+
+  /**
+   * Why tcpdump ended on its own, e.g. "exited with code 1" or "killed by signal 9 (SIGKILL)"; null while
+   * it runs. Java reports death by signal N as exit code 128 + N; tcpdump itself exits with 0 or 1 only.
+   */
+  public String exitReason() {
+    return exitCode == null ? null : describeExit(exitCode);
+  }
+
+  static String describeExit(int exitCode) {
+    int signal = exitCode - 128;
+    if (signal < 1 || signal > 64) {
+      return "exited with code " + exitCode;
+    }
+    String name = switch (signal) {
+      case 1 -> " (SIGHUP)";
+      case 2 -> " (SIGINT)";
+      case 6 -> " (SIGABRT)";
+      case 9 -> " (SIGKILL)";
+      case 11 -> " (SIGSEGV)";
+      case 13 -> " (SIGPIPE)";
+      case 15 -> " (SIGTERM)";
+      default -> "";
+    };
+    return "killed by signal " + signal + name;
+  }
 }

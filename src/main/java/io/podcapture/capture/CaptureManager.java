@@ -1,0 +1,454 @@
+package io.podcapture.capture;
+
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's running tcpdump captures, one per {@link CaptureKey}.
+ *
+ * <p>Each key has its own lock, so a slow start or stop of one capture never holds up another. Only
+ * {@link #removeLeftovers} and {@link #close} take the whole table, as they are meant for start-up and
+ * shutdown.
+ *
+ * <p>When a capture (re)starts and its ring files are already on disk, left by an earlier agent run or by
+ * the tcpdump that ran before, they are moved to {@code <dir>/<ns>/previous/} rather than overwritten. At
+ * most one generation is kept per capture: a later restart replaces the kept files, so a capture uses at
+ * most twice its ring (2 x maxFiles x fileSizeMB, plus tcpdump's slight overshoot of each file).
+ *
+ * <p>A failed start leaves no process and no new file, and the capture is dropped from the table (so a
+ * later {@link #ensure} starts afresh and its restart count begins at zero).
+ *
+ * <p>After {@link #close()}, {@link #ensure} throws {@link IllegalStateException} and {@link #stop} does
+ * nothing (the files stay for the next agent run).
+ */
+public final class CaptureManager implements PacketCapturer {
+
+  private static final Logger log = LoggerFactory.getLogger(CaptureManager.class);
+
+  private final CaptureConfig config;
+  private final TcpdumpCommand command;
+  private final ConcurrentHashMap<CaptureKey, Slot> slots = new ConcurrentHashMap<>();
+  private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
+  /** Shared by per-key work, exclusive for whole-table work (leftover clean-up, close). */
+  private final ReadWriteLock table = new ReentrantReadWriteLock();
+  /**
+   * Tells the unexpected-exit listeners, one exit at a time. Its one thread ends when idle, so it needs no
+   * shutdown (and a late exit after close is never rejected).
+   */
+  private final Executor notifier = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+      runnable -> {
+        Thread thread = new Thread(runnable, "capture-exit-listeners");
+        thread.setDaemon(true);
+        return thread;
+      });
+  private volatile boolean closed;
+
+  public CaptureManager(CaptureConfig config) {
+    this.config = config;
+    this.command = TcpdumpCommand.of(config);
+  }
+
+  /** One key's place in the table; its lock serialises everything done to that capture. */
+  private static final class Slot {
+    final ReentrantLock lock = new ReentrantLock();
+    /** Set once the slot has left the table; whoever then gets its lock must look the key up again. */
+    boolean retired;
+    volatile Capture capture;
+  }
+
+  /** A capture as started: what was asked, the files, the process, and how often it was restarted. */
+  private record Capture(ValidRequest request, CaptureFiles files, TcpdumpProcess process, String filter,
+      int restartCount) {
+  }
+
+  /** Work on one key under its lock. */
+  private interface KeyWork<T> {
+    T run(Slot slot) throws CaptureException;
+  }
+
+  @Override
+  public CaptureSnapshot ensure(CaptureRequest request) throws CaptureException {
+    // refuse bad input before anything touches disk or runs
+    ValidRequest valid = ValidRequest.of(request);
+    CaptureFiles files = CaptureFiles.of(config.captureDir(), valid.key());
+    return withKey(valid.key(), slot -> {
+      Capture current = slot.capture;
+      if (current != null && current.process().isAlive() && current.request().sameCaptureAs(valid)) {
+        return snapshot(current);
+      }
+      int restarts = 0;
+      if (current != null) {
+        restarts = current.restartCount();
+        if (current.process().isAlive()) {
+          log.info("capture {}: request changed, restarting tcpdump", valid.key());
+          current.process().stop(config.stopGrace());
+        } else if (!current.process().stopRequested()) {
+          restarts++;
+          log.info("capture {}: tcpdump had {}, restarting it (restart {})", valid.key(),
+              CaptureSnapshot.describeExit(current.process().exitCode()), restarts);
+        }
+      }
+      try {
+        slot.capture = start(valid, files, restarts);
+      } catch (CaptureException e) {
+        slot.capture = null;
+        throw e;
+      }
+      return snapshot(slot.capture);
+    });
+  }
+
+  private Capture start(ValidRequest request, CaptureFiles files, int restarts) throws CaptureException {
+    files.createFolders();
+    stopLeftover(files);
+    files.keepRingAsPrevious();
+    String filter = TcpdumpCommand.filter(request.ips());
+    List<String> argv = command.argv(files.ringBase(), request.maxFiles(), request.fileSizeMB(), request.ips());
+    long began = System.nanoTime();
+    TcpdumpProcess process;
+    try {
+      process = TcpdumpProcess.start(argv, files.firstFile(request.maxFiles()), files.pidFile(),
+          config.startTimeout(), request.key().toString());
+    } catch (CaptureException e) {
+      deleteNewRing(files);
+      log.warn("capture {}: tcpdump did not start: {}", request.key(), e.getMessage());
+      throw e;
+    }
+    Capture capture = new Capture(request, files, process, filter, restarts);
+    // async: listeners never run on the caller's thread or under a capture's lock
+    process.exited().thenAcceptAsync(p -> {
+      if (!p.stopRequested()) {
+        log.warn("capture {}: tcpdump (pid {}) {}: {}", request.key(), p.pid(),
+            CaptureSnapshot.describeExit(p.exitCode()), p.lastOutput());
+        tellListeners(request.key());
+      }
+    }, notifier);
+    log.info("capture {}: tcpdump (pid {}) started in {} ms: {}", request.key(), process.pid(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), argv);
+    return capture;
+  }
+
+  /** After a failed start every ring file is new (the old ones went to previous/), so all of them go. */
+  private static void deleteNewRing(CaptureFiles files) {
+    try {
+      files.deleteRing();
+    } catch (IOException e) {
+      log.warn("capture {}: cannot delete files of a failed start: {}", files.key(), e.toString());
+    }
+  }
+
+  private void tellListeners(CaptureKey key) {
+    for (Consumer<CaptureKey> listener : listeners) {
+      try {
+        listener.accept(key);
+      } catch (RuntimeException e) {
+        log.warn("unexpected-exit listener failed for {}", key, e);
+      }
+    }
+  }
+
+  @Override
+  public void stop(CaptureKey key) {
+    CaptureFiles files;
+    try {
+      files = CaptureFiles.of(config.captureDir(), key);
+    } catch (CaptureException e) {
+      // such a key can have no files and no process
+      log.debug("stop {}: {}", key, e.getMessage());
+      return;
+    }
+    if (closed) {
+      // shutting down: files are kept for the next agent run, which decides with removeLeftovers
+      log.debug("stop {} after close: ignored", key);
+      return;
+    }
+    try {
+      withKey(key, slot -> {
+        Capture current = slot.capture;
+        if (current != null) {
+          current.process().stop(config.stopGrace());
+          slot.capture = null;
+        }
+        stopLeftover(files);
+        try {
+          files.deleteEverything();
+        } catch (IOException e) {
+          log.warn("capture {}: cannot delete all files: {}", key, e.toString());
+        }
+        return null;
+      });
+    } catch (CaptureException e) {
+      throw new IllegalStateException("stop does not fail", e);
+    } catch (IllegalStateException e) {
+      if (!closed) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public Optional<CaptureSnapshot> snapshot(CaptureKey key) {
+    Slot slot = slots.get(key);
+    Capture capture = slot == null ? null : slot.capture;
+    return capture == null ? Optional.empty() : Optional.of(snapshot(capture));
+  }
+
+  private CaptureSnapshot snapshot(Capture capture) {
+    TcpdumpProcess process = capture.process();
+    boolean running = process.isAlive();
+    Integer exitCode = running || process.stopRequested() ? null : process.exitCode();
+    List<RingFile> files = new ArrayList<>();
+    try {
+      addFiles(files, capture.files().ring(), false);
+      addFiles(files, capture.files().previous(), true);
+    } catch (IOException e) {
+      log.warn("capture {}: cannot list files: {}", capture.request().key(), e.toString());
+    }
+    return new CaptureSnapshot(capture.request().request(), running, capture.filter(), process.startTime(),
+        files, exitCode, process.lastOutput(), capture.restartCount());
+  }
+
+  private static void addFiles(List<RingFile> out, List<Path> paths, boolean previous) {
+    for (Path path : paths) {
+      try {
+        out.add(new RingFile(path.getFileName().toString(), path, Files.size(path), previous));
+      } catch (IOException e) {
+        // deleted or rotated away between listing and reading its size: it is no longer part of the capture
+      }
+    }
+  }
+
+  @Override
+  public Set<CaptureKey> captures() {
+    Set<CaptureKey> keys = new LinkedHashSet<>();
+    slots.forEach((key, slot) -> {
+      if (slot.capture != null) {
+        keys.add(key);
+      }
+    });
+    return keys;
+  }
+
+  @Override
+  public void onUnexpectedExit(Consumer<CaptureKey> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Meant for start-up, before the first {@link #ensure}; it holds the whole table while it runs. Keys
+   * this capturer holds are left alone whatever {@code keep} says. Only files named like ours are touched:
+   * ring files, kept files and pid files of valid Pod names in folders named like namespaces. Empty
+   * {@code previous/} and namespace folders of removed captures are deleted too.
+   */
+  @Override
+  public void removeLeftovers(Set<CaptureKey> keep) {
+    table.writeLock().lock();
+    try {
+      for (Path namespaceDir : list(config.captureDir())) {
+        String namespace = namespaceDir.getFileName().toString();
+        if (!Dns1123.isLabel(namespace) || !Files.isDirectory(namespaceDir, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        Set<String> pods = new TreeSet<>();
+        for (Path dir : List.of(namespaceDir, namespaceDir.resolve(CaptureFiles.PREVIOUS_DIR))) {
+          for (Path file : list(dir)) {
+            String pod = CaptureFiles.podOf(file.getFileName().toString());
+            if (pod != null) {
+              pods.add(pod);
+            }
+          }
+        }
+        for (String pod : pods) {
+          removeLeftover(new CaptureKey(namespace, pod), keep);
+        }
+        deleteIfEmpty(namespaceDir.resolve(CaptureFiles.PREVIOUS_DIR));
+        deleteIfEmpty(namespaceDir);
+      }
+    } finally {
+      table.writeLock().unlock();
+    }
+  }
+
+  private void removeLeftover(CaptureKey key, Set<CaptureKey> keep) {
+    Slot slot = slots.get(key);
+    if (slot != null && slot.capture != null) {
+      return;
+    }
+    try {
+      CaptureFiles files = CaptureFiles.of(config.captureDir(), key);
+      stopLeftover(files);
+      if (keep.contains(key)) {
+        Files.deleteIfExists(files.pidFile());
+      } else {
+        log.info("capture {}: deleting files left by an earlier run", key);
+        files.deleteEverything();
+      }
+    } catch (CaptureException | IOException e) {
+      log.warn("capture {}: cannot remove leftovers: {}", key, e.toString());
+    }
+  }
+
+  /**
+   * Stops the tcpdump a pid file names if it still is the one that wrote this capture (same start time,
+   * our ring path in its argv), then deletes the pid file. A recycled pid is never signalled.
+   */
+  private void stopLeftover(CaptureFiles files) {
+    Optional<PidFile> saved = PidFile.read(files.pidFile());
+    if (saved.isEmpty()) {
+      return;
+    }
+    PidFile pid = saved.get();
+    boolean ours = slots.values().stream()
+        .map(s -> s.capture)
+        .anyMatch(c -> c != null && c.process().pid() == pid.pid() && c.process().isAlive());
+    if (!ours && pid.isTcpdumpWriting(files.ringBase())) {
+      ProcessHandle.of(pid.pid()).ifPresent(handle -> {
+        log.info("capture {}: stopping tcpdump pid {} left by an earlier run", files.key(), pid.pid());
+        stopHandle(handle, config.stopGrace());
+      });
+    }
+    try {
+      Files.deleteIfExists(files.pidFile());
+    } catch (IOException e) {
+      log.warn("capture {}: cannot delete {}: {}", files.key(), files.pidFile(), e.toString());
+    }
+  }
+
+  private static void stopHandle(ProcessHandle handle, Duration grace) {
+    try {
+      handle.destroy();
+      handle.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      handle.destroyForcibly();
+      try {
+        handle.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception again) {
+        log.warn("pid {} did not exit after SIGKILL", handle.pid());
+      }
+    } catch (InterruptedException e) {
+      handle.destroyForcibly();
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      log.warn("waiting for pid {} failed", handle.pid(), e);
+    }
+  }
+
+  private static List<Path> list(Path dir) {
+    List<Path> entries = new ArrayList<>();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return entries;
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+      stream.forEach(entries::add);
+    } catch (NoSuchFileException e) {
+      // gone meanwhile: nothing to do
+    } catch (IOException e) {
+      log.warn("cannot list {}: {}", dir, e.toString());
+    }
+    return entries;
+  }
+
+  private static void deleteIfEmpty(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (DirectoryNotEmptyException e) {
+      // holds files that are not leftovers: keep it
+    } catch (IOException e) {
+      log.debug("cannot delete {}: {}", dir, e.toString());
+    }
+  }
+
+  /** Stops every tcpdump (SIGTERM to all first, so the grace periods overlap) and keeps all files. */
+  @Override
+  public void close() {
+    table.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      List<Capture> running = new ArrayList<>();
+      for (Slot slot : slots.values()) {
+        Capture capture = slot.capture;
+        if (capture != null) {
+          capture.process().requestStop();
+          running.add(capture);
+        }
+      }
+      for (Capture capture : running) {
+        capture.process().awaitStop(config.stopGrace());
+        try {
+          Files.deleteIfExists(capture.files().pidFile());
+        } catch (IOException e) {
+          log.debug("cannot delete {}", capture.files().pidFile(), e);
+        }
+      }
+      slots.clear();
+      log.info("stopped {} captures, their files are kept", running.size());
+    } finally {
+      table.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Runs {@code work} holding {@code key}'s lock. The slot leaves the table when the work leaves no capture
+   * in it, still under the lock, so a concurrent caller waiting for the lock notices and starts over.
+   */
+  private <T> T withKey(CaptureKey key, KeyWork<T> work) throws CaptureException {
+    table.readLock().lock();
+    try {
+      while (true) {
+        if (closed) {
+          throw new IllegalStateException("capturer is closed");
+        }
+        Slot slot = slots.computeIfAbsent(key, k -> new Slot());
+        slot.lock.lock();
+        try {
+          if (slot.retired) {
+            continue;
+          }
+          try {
+            return work.run(slot);
+          } finally {
+            if (slot.capture == null) {
+              slot.retired = true;
+              slots.remove(key, slot);
+            }
+          }
+        } finally {
+          slot.lock.unlock();
+        }
+      }
+    } finally {
+      table.readLock().unlock();
+    }
+  }
+}

@@ -1,0 +1,200 @@
+package io.podcapture.capture;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.podcapture.testing.Command;
+import io.podcapture.testing.NetnsPod;
+import io.podcapture.testing.NetnsPod.Ping;
+import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Requirements;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Real tcpdump on two network-namespace "Pods": what it captures, how it stops, fails and restarts. */
+class RealCaptureTest {
+
+  private static NetnsPod a;
+  private static NetnsPod b;
+
+  @TempDir
+  Path tmp;
+  private Path captureDir;
+  private CaptureManager manager;
+  private final CaptureKey key = new CaptureKey("shop", "pod-a");
+
+  @BeforeAll
+  static void pods() {
+    Requirements.realCapture();
+    a = NetnsPod.create();
+    b = NetnsPod.create();
+  }
+
+  @AfterAll
+  static void deletePods() {
+    if (a != null) {
+      a.close();
+    }
+    if (b != null) {
+      b.close();
+    }
+  }
+
+  @BeforeEach
+  void manager() {
+    captureDir = tmp.resolve("capture");
+    manager = new CaptureManager(CaptureConfig.of(captureDir));
+  }
+
+  @AfterEach
+  void closeManager() {
+    manager.close();
+    Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+  }
+
+  private CaptureRequest requestForA(int maxFiles) {
+    return new CaptureRequest(key, a.ips(), maxFiles, 1);
+  }
+
+  private List<Path> ringFiles() throws Exception {
+    return CaptureFiles.of(captureDir, key).ring();
+  }
+
+  private long pid() throws Exception {
+    return PidFile.read(CaptureFiles.of(captureDir, key).pidFile()).orElseThrow().pid();
+  }
+
+  @Test
+  void capturesOnlyThePodsOwnTrafficOverIpv4AndIpv6() throws Exception {
+    CaptureSnapshot started = manager.ensure(requestForA(5));
+    assertEquals("host " + a.ipv4() + " or host " + a.ipv6(), started.filter());
+
+    assertEquals(3, a.ping(Ping.count(3)).received());
+    assertEquals(3, a.ping(Ping.count(3).overIpv6()).received());
+    assertEquals(3, b.ping(Ping.count(3)).received());
+    assertEquals(3, b.ping(Ping.count(3).overIpv6()).received());
+
+    String v4Request = a.ipv4() + " > " + a.hostIpv4() + ": ICMP echo request";
+    String v4Reply = a.hostIpv4() + " > " + a.ipv4() + ": ICMP echo reply";
+    String v6Request = a.ipv6() + " > " + a.hostIpv6() + ": ICMP6, echo request";
+    // -U writes every packet at once, so the running capture can be read
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      List<String> packets = Pcap.packets(ringFiles());
+      assertEquals(3, packets.stream().filter(p -> p.contains(v4Request)).count(), String.join("\n", packets));
+      assertEquals(3, packets.stream().filter(p -> p.contains(v4Reply)).count(), String.join("\n", packets));
+      assertEquals(3, packets.stream().filter(p -> p.contains(v6Request)).count(), String.join("\n", packets));
+    });
+    List<String> packets = Pcap.packets(ringFiles());
+    assertTrue(packets.stream().noneMatch(p -> p.contains(b.ipv4()) || p.contains(b.ipv6())),
+        "B's traffic must not be in A's capture:\n" + String.join("\n", packets));
+    assertTrue(packets.stream().allMatch(p -> p.contains(a.ipv4()) || p.contains(a.ipv6())),
+        String.join("\n", packets));
+  }
+
+  @Test
+  void stopDeletesEveryFileAndLeavesNoTcpdump() throws Exception {
+    manager.ensure(requestForA(3));
+    long pid = pid();
+    a.ping(Ping.count(2));
+
+    long began = System.nanoTime();
+    manager.stop(key);
+    System.out.printf("stop of a real tcpdump took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+
+    assertFalse(Pcap.alive(pid));
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    try (Stream<Path> files = Files.walk(captureDir)) {
+      assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
+    }
+    manager.stop(key);
+    assertTrue(manager.snapshot(key).isEmpty());
+  }
+
+  @Test
+  void tcpdumpKilledFromOutsideIsReportedAndRestartedKeepingItsFiles() throws Exception {
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onUnexpectedExit(exited::add);
+    manager.ensure(requestForA(3));
+    long pid = pid();
+    a.ping(Ping.count(2).size(321));
+    // libpcap hands packets over in blocks (TPACKET_V3, up to tcpdump's 1 s timeout later): wait for them
+    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(ringFiles()).stream()
+        .anyMatch(p -> p.contains("length 329")));
+
+    Command.run("kill", "-9", Long.toString(pid)).orThrow();
+
+    assertEquals(key, exited.poll(5, TimeUnit.SECONDS));
+    CaptureSnapshot dead = manager.snapshot(key).orElseThrow();
+    assertFalse(dead.running());
+    assertEquals(137, dead.exitCode());
+    assertEquals("killed by signal 9 (SIGKILL)", dead.exitReason());
+
+    CaptureSnapshot restarted = manager.ensure(requestForA(3));
+    a.ping(Ping.count(2).size(654));
+
+    assertTrue(restarted.running());
+    assertEquals(1, restarted.restartCount());
+    List<Path> previous = CaptureFiles.of(captureDir, key).previous();
+    assertEquals(List.of("capture-pod-a.pcap0"), previous.stream().map(p -> p.getFileName().toString()).toList());
+    assertTrue(restarted.files().stream().anyMatch(f -> f.previous() && f.name().equals("capture-pod-a.pcap0")));
+    // the earlier run's packets survived in previous/, the new run's go to the new ring
+    assertTrue(Pcap.packets(previous).stream().anyMatch(p -> p.contains("length 329")), "size 321 + 8 ICMP header");
+    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(ringFiles()).stream()
+        .anyMatch(p -> p.contains("length 662")));
+    assertTrue(Pcap.packets(ringFiles()).stream().noneMatch(p -> p.contains("length 329")));
+  }
+
+  @Test
+  void cannotStartOnAMissingInterface() throws Exception {
+    manager.close();
+    manager = new CaptureManager(CaptureConfig.of(captureDir).withInterfaceName("podcapnosuch0"));
+
+    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(requestForA(3)));
+
+    System.out.println("tcpdump on a missing interface: " + e.getMessage());
+    assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
+    assertTrue(e.getMessage().contains("podcapnosuch0: No such device exists"), e.getMessage());
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    try (Stream<Path> files = Files.walk(captureDir)) {
+      assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
+    }
+    assertTrue(manager.captures().isEmpty());
+  }
+
+  /** ensure waits for the first file under the name we expect, so a wrong guess would time out. */
+  @ParameterizedTest(name = "maxFiles = {0}: {1}")
+  @CsvSource({"1, capture-pod-a.pcap", "2, capture-pod-a.pcap0", "10, capture-pod-a.pcap0",
+      "11, capture-pod-a.pcap00", "12, capture-pod-a.pcap00", "100, capture-pod-a.pcap00",
+      "101, capture-pod-a.pcap000", "1000, capture-pod-a.pcap000"})
+  void tcpdumpNamesTheFirstFileAsExpected(int maxFiles, String name) throws Exception {
+    CaptureSnapshot snapshot = manager.ensure(requestForA(maxFiles));
+    assertEquals(List.of(name), snapshot.files().stream().map(RingFile::name).toList());
+    assertEquals(List.of(name), ringFiles().stream().map(p -> p.getFileName().toString()).toList());
+  }
+
+  @Test
+  void theLongestAcceptedPodNameFitsTheFileSystem() throws Exception {
+    CaptureKey longest = new CaptureKey("shop", "p".repeat(ValidRequest.MAX_POD_NAME));
+    CaptureSnapshot snapshot = manager.ensure(new CaptureRequest(longest, a.ips(), 1000, 1));
+    assertTrue(snapshot.running());
+    assertEquals(255, snapshot.files().get(0).name().length());
+    manager.stop(longest);
+  }
+}
