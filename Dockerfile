@@ -36,7 +36,7 @@ WORKDIR /app
 # Captures go to the /capture volume; /healthz, /readyz and /metrics on 9397.
 EXPOSE 9397
 
-# No USER: the agent runs as root with only NET_RAW, SETUID and SETGID (see
+# No USER: the agent runs as root with only NET_RAW and SETGID (see
 # deploy/daemonset.yaml), because tcpdump -Z root needs uid 0.
 #
 # JVM flags, all in this one place (to be tuned by the benchmark):

@@ -25,8 +25,18 @@ public final class Agent implements AutoCloseable {
 
   /** Starts the agent and returns once its caches are synced and its workers run. */
   public static Agent start(AgentConfig config, KubernetesClient client) throws Exception {
-    PacketCapturer capturer = new CaptureManager(CaptureConfig.of(config.captureDir())
-        .withStopGrace(config.stopGrace()));
+    return start(config, client, captureConfig(config));
+  }
+
+  /** The capture layer's settings that follow from the agent's. */
+  public static CaptureConfig captureConfig(AgentConfig config) {
+    return CaptureConfig.of(config.captureDir()).withStopGrace(config.stopGrace());
+  }
+
+  /** Starts the agent with the given capture settings (tests bound tcpdump's capabilities through them). */
+  public static Agent start(AgentConfig config, KubernetesClient client, CaptureConfig captureConfig)
+      throws Exception {
+    PacketCapturer capturer = new CaptureManager(captureConfig);
     PodCaptureController controller = new PodCaptureController(client, config, capturer, Clock.systemUTC());
     try {
       controller.start(SYNC_TIMEOUT);

@@ -198,7 +198,8 @@ public final class PodCaptureReconciler {
 
   /** For a tcpdump that ended on its own: wait out the backoff, or give up after MAX_RESTARTS; null = restart. */
   private Result restartBackoff(CaptureKey key, Pod pod, PodCapture cr, CaptureSnapshot snapshot) {
-    String exit = "tcpdump exited with code " + snapshot.exitCode() + lastOutput(snapshot);
+    String exit = "tcpdump " + (snapshot.exitReason() != null ? snapshot.exitReason()
+        : "exited with code " + snapshot.exitCode()) + lastOutput(snapshot);
     if (snapshot.restartCount() >= config.maxRestarts()) {
       return fail(key, pod, cr, Names.REASON_GAVE_UP, exit + "; gave up after " + snapshot.restartCount()
           + " restarts (MAX_RESTARTS); remove and re-add the annotation to try again", snapshot);
