@@ -19,4 +19,20 @@ public interface ControllerMetrics {
   /** The agent told users something through an Event (CaptureStarted, CaptureStopped, a failure reason...). */
   default void event(String type, String reason) {
   }
+
+  /** A tcpdump was started for a capture (first start, or restart with a changed request). */
+  default void captureStarted() {
+  }
+
+  /** A capture's tcpdump was stopped and its files deleted, for this CamelCase reason. */
+  default void captureStopped(String reason) {
+  }
+
+  /** A capture went to Failed (or could not start) for this CamelCase reason. */
+  default void captureFailed(String reason) {
+  }
+
+  /** A tcpdump that had ended on its own was started again. */
+  default void tcpdumpRestarted() {
+  }
 }

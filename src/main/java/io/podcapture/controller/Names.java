@@ -36,4 +36,9 @@ public final class Names {
   public static final String REASON_TCPDUMP_EXITED = "TcpdumpExited";
   public static final String REASON_GAVE_UP = "RestartLimitReached";
   public static final String REASON_CR_DELETED = "PodCaptureDeleted";
+
+  // Why a capture was stopped, besides the failure reasons above (metric labels and logs).
+  public static final String STOP_ANNOTATION_REMOVED = "AnnotationRemoved";
+  public static final String STOP_POD_GONE = "PodGone";
+  public static final String STOP_POD_TERMINATING = "PodTerminating";
 }

@@ -60,7 +60,7 @@ public final class PodCaptureController implements AutoCloseable {
     this.captureInformer = client.resources(PodCapture.class).inAnyNamespace().runnableInformer(0);
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     this.reconciler = new PodCaptureReconciler(client, new Lister<>(podInformer.getIndexer()),
-        new Lister<>(captureInformer.getIndexer()), capturer, events, config, clock, queue::add);
+        new Lister<>(captureInformer.getIndexer()), capturer, events, config, clock, queue::add, metrics);
     podInformer.addEventHandler(new Enqueue<>());
     captureInformer.addEventHandler(new Enqueue<>());
     capturer.onUnexpectedExit(queue::add);
@@ -173,6 +173,18 @@ public final class PodCaptureController implements AutoCloseable {
 
   public int queueDepth() {
     return queue.depth();
+  }
+
+  /** PodCaptures of this node whose status says Pending (waiting for an IP, a slot, budget or a restart). */
+  public int pendingCaptures() {
+    int n = 0;
+    for (PodCapture cr : captureInformer.getIndexer().list()) {
+      if (cr.getStatus() != null && Names.PHASE_PENDING.equals(cr.getStatus().getPhase())
+          && config.nodeName().equals(cr.getStatus().getNode())) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Captures waiting for a slot or disk budget. */

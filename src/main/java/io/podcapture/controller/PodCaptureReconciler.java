@@ -56,6 +56,7 @@ public final class PodCaptureReconciler {
   private final Clock clock;
   private final Admission admission;
   private final Consumer<CaptureKey> requeue;
+  private final ControllerMetrics metrics;
   /** When a status carrying only new sizes was last written, per key: sizes refresh once per interval. */
   private final Map<CaptureKey, Instant> lastSizeWrite = new ConcurrentHashMap<>();
   /** When an unexpected tcpdump exit was first seen, per key, for the restart backoff. */
@@ -86,8 +87,9 @@ public final class PodCaptureReconciler {
 
   public PodCaptureReconciler(KubernetesClient client, Lister<Pod> pods, Lister<PodCapture> captures,
       PacketCapturer capturer, EventRecorder events, AgentConfig config, Clock clock,
-      Consumer<CaptureKey> requeue) {
+      Consumer<CaptureKey> requeue, ControllerMetrics metrics) {
     this.client = client;
+    this.metrics = metrics;
     this.pods = pods;
     this.captures = captures;
     this.capturer = capturer;
@@ -124,7 +126,7 @@ public final class PodCaptureReconciler {
       return notAnnotated(key, pod, cr);
     }
     if (terminating(pod)) {
-      stopCapture(key, pod, "Pod is terminating");
+      stopCapture(key, pod, Names.STOP_POD_TERMINATING, "Pod is terminating");
       deleteOwnedResource(key, cr);
       return Result.DONE;
     }
@@ -140,11 +142,11 @@ public final class PodCaptureReconciler {
       return Result.after(Duration.ofMillis(200)); // created concurrently; the cache catches up shortly
     }
     if (!value.valid()) {
-      stopCapture(key, pod, "annotation is invalid");
+      stopCapture(key, pod, Names.REASON_INVALID_ANNOTATION, "annotation is invalid");
       return fail(key, pod, cr, Names.REASON_INVALID_ANNOTATION, value.error(), null);
     }
     if (config.denyNamespaces().contains(key.namespace())) {
-      stopCapture(key, pod, "namespace is denied");
+      stopCapture(key, pod, Names.REASON_NAMESPACE_DENIED, "namespace is denied");
       return fail(key, pod, cr, Names.REASON_NAMESPACE_DENIED, "captures are refused in namespace "
           + key.namespace() + " by this agent's DENY_NAMESPACES setting (" + String.join(",",
           config.denyNamespaces().stream().sorted().toList()) + ")", null);
@@ -160,7 +162,7 @@ public final class PodCaptureReconciler {
     Admission.Decision decision = admission.reserve(key, request.maxFiles(), request.fileSizeMB(),
         config.nodeName());
     if (!decision.admitted()) {
-      stopCapture(key, pod, "over the node's limits");
+      stopCapture(key, pod, decision.reason(), "over the node's limits");
       if (decision.waiting()) {
         waiting.add(key);
         return pending(key, cr, decision.reason(), decision.message(), null);
@@ -187,6 +189,7 @@ public final class PodCaptureReconciler {
     exitSeen.remove(key);
     boolean started = !wasRunning || !held.get().request().equals(request);
     if (started) {
+      metrics.captureStarted();
       LOG.info("PodCapture({}) started tcpdump: {} files of {} MB, filter {}", key, request.maxFiles(),
           request.fileSizeMB(), snapshot.filter());
       events.normal(pod, Names.REASON_STARTED, "started capture into " + request.maxFiles() + " x "
@@ -212,6 +215,7 @@ public final class PodCaptureReconciler {
     Duration left = Duration.between(clock.instant(), seen.plus(delay));
     if (left.isNegative() || left.isZero()) {
       LOG.warn("PodCapture({}) restarting tcpdump (restart {}): {}", key, snapshot.restartCount() + 1, exit);
+      metrics.tcpdumpRestarted();
       return null;
     }
     if (writeStatus(key, cr, DesiredStatus.notRunning(cr, config.nodeName(), config.agentPod(), Names.PHASE_PENDING,
@@ -255,6 +259,7 @@ public final class PodCaptureReconciler {
     boolean written = writeStatus(key, cr, DesiredStatus.notRunning(cr, config.nodeName(), config.agentPod(),
         Names.PHASE_FAILED, reason, message, snapshot, clock.instant()));
     if (written && pod != null) {
+      metrics.captureFailed(reason);
       LOG.warn("PodCapture({}) failed: {}: {}", key, reason, message);
       events.warning(pod, reason, message);
     }
@@ -332,7 +337,7 @@ public final class PodCaptureReconciler {
   // --- the annotation is gone, the Pod is gone, or the PodCapture is being deleted -------------------------
 
   private Result notAnnotated(CaptureKey key, Pod pod, PodCapture cr) {
-    stopCapture(key, pod, "annotation removed");
+    stopCapture(key, pod, Names.STOP_ANNOTATION_REMOVED, "annotation removed");
     if (cr == null) {
       return Result.DONE;
     }
@@ -348,7 +353,7 @@ public final class PodCaptureReconciler {
   }
 
   private Result podGone(CaptureKey key, PodCapture cr) {
-    stopCapture(key, null, "Pod is gone from this node");
+    stopCapture(key, null, Names.STOP_POD_GONE, "Pod is gone from this node");
     if (cr != null && config.nodeName().equals(label(cr, Names.LABEL_NODE))) {
       deleteOwnedResource(key, cr);
     }
@@ -358,7 +363,7 @@ public final class PodCaptureReconciler {
   private Result finishDeletion(CaptureKey key, Pod pod, PodCapture cr) {
     List<String> finalizers = Optional.ofNullable(cr.getMetadata().getFinalizers()).orElse(List.of());
     if (!finalizers.contains(Names.FINALIZER)) {
-      stopCapture(key, pod, "PodCapture deleted");
+      stopCapture(key, pod, Names.REASON_CR_DELETED, "PodCapture deleted");
       return Result.DONE;
     }
     boolean ours = pod != null || config.nodeName().equals(label(cr, Names.LABEL_NODE))
@@ -366,7 +371,7 @@ public final class PodCaptureReconciler {
     if (!ours) {
       return Result.DONE; // another node's agent holds this capture and releases the finalizer
     }
-    stopCapture(key, pod, "PodCapture deleted");
+    stopCapture(key, pod, Names.REASON_CR_DELETED, "PodCapture deleted");
     if (pod != null && annotation(pod) != null && !terminating(pod)) {
       // A deleted PodCapture ends the capture for good: remove the annotation so nothing recreates it.
       client.pods().inNamespace(key.namespace()).withName(key.pod()).patch(PatchContext.of(PatchType.JSON_MERGE),
@@ -409,10 +414,11 @@ public final class PodCaptureReconciler {
   }
 
   /** Stops tcpdump and deletes the files if this agent holds the capture; frees its slot for waiting ones. */
-  private void stopCapture(CaptureKey key, Pod pod, String why) {
+  private void stopCapture(CaptureKey key, Pod pod, String reason, String why) {
     boolean held = capturer.captures().contains(key);
     if (held) {
       capturer.stop(key);
+      metrics.captureStopped(reason);
       LOG.info("PodCapture({}) stopped tcpdump and deleted its files: {}", key, why);
       if (pod != null) {
         events.normal(pod, Names.REASON_STOPPED, "capture stopped and files deleted: " + why);

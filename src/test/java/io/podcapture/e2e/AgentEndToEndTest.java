@@ -20,6 +20,10 @@ import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
 import io.podcapture.testing.Requirements;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +62,7 @@ class AgentEndToEndTest {
     user.pods().inNamespace("default").resource(pod("web", web)).create();
     user.pods().inNamespace("default").resource(pod("other", other)).create();
     AgentConfig config = AgentConfig.fromEnvironment(Map.of("NODE_NAME", "node-a", "POD_NAME", "agent-a",
-        "CAPTURE_DIR", captureDir.toString(), "STATUS_REFRESH_SECONDS", "1"));
+        "CAPTURE_DIR", captureDir.toString(), "STATUS_REFRESH_SECONDS", "1", "HTTP_PORT", "0"));
     agent = Agent.start(config, agentClient, Agent.captureConfig(config)
         .withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
   }
@@ -99,8 +103,23 @@ class AgentEndToEndTest {
         "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":" + json + "}}}");
   }
 
+  private HttpResponse<String> get(String path) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://localhost:" + agent.monitoringPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The value of one sample line of /metrics, e.g. {@code podcapture_captures_running}. */
+  private double metric(String sample) throws Exception {
+    return get("/metrics").body().lines().filter(l -> l.startsWith(sample + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim())).findFirst().orElse(0);
+  }
+
   @Test
   void annotationStartsARealCaptureOfThePodAndRemovingItCleansUp() throws Exception {
+    assertEquals(200, get("/healthz").statusCode());
+    assertEquals(200, get("/readyz").statusCode());
+    assertEquals(0, metric("podcapture_captures_running"));
+
     annotate("3");
 
     await().atMost(WAIT).until(() -> cr() != null && cr().getStatus() != null
@@ -113,6 +132,8 @@ class AgentEndToEndTest {
     assertEquals(web.ips(), running.getStatus().getPodIPs());
     assertEquals("node-a", running.getStatus().getNode());
     long before = running.getStatus().getTotalBytes();
+    assertEquals(1, metric("podcapture_captures_running"));
+    assertEquals(1, metric("podcapture_capture_starts_total"));
 
     // Both Pods ping; only web's packets belong in web's capture.
     assertEquals(0, web.ping(Ping.count(20).interval(Duration.ofMillis(20))).exitCode());
@@ -138,5 +159,10 @@ class AgentEndToEndTest {
     try (Stream<Path> left = Files.exists(namespaceDir) ? Files.list(namespaceDir) : Stream.empty()) {
       assertEquals(List.of(), left.toList(), "no capture file is left");
     }
+    assertEquals(0, metric("podcapture_captures_running"));
+    assertEquals(1, metric("podcapture_capture_starts_total"));
+    assertEquals(1, metric("podcapture_capture_stops_total{reason=\"AnnotationRemoved\"}"));
+    assertEquals(0, metric("podcapture_capture_bytes{node=\"node-a\"}"));
+    assertTrue(metric("podcapture_reconcile_duration_seconds_count{result=\"success\"}") >= 3);
   }
 }
