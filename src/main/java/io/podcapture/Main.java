@@ -1,7 +1,9 @@
 package io.podcapture;
 
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /** Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM. */
@@ -20,7 +22,11 @@ public final class Main {
     }
     configureLogging(config.logLevel());
 
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    // The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config) outside.
+    Config clientConfig = Config.autoConfigure(null);
+    clientConfig.setUserAgent("podcapture-agent/" + Optional.ofNullable(Main.class.getPackage()
+        .getImplementationVersion()).orElse("dev"));
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
     Agent agent;
     try {
       agent = Agent.start(config, client);

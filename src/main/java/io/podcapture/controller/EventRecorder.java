@@ -83,7 +83,10 @@ public final class EventRecorder implements AutoCloseable {
       if (previous != null && previous.last().plusSeconds(REPEAT_WINDOW_SECONDS).isAfter(now)) {
         int count = previous.count() + 1;
         String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}";
-        client.v1().events().inNamespace(previous.namespace()).withName(previous.name())
+        // resource(stub) rather than withName(): the client then sends the patch without reading the Event first.
+        Event stub = new EventBuilder().withNewMetadata().withName(previous.name())
+            .withNamespace(previous.namespace()).endMetadata().build();
+        client.v1().events().inNamespace(previous.namespace()).resource(stub)
             .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         recent.put(dedupKey, new Sent(previous.namespace(), previous.name(), count, now));
         return;

@@ -374,7 +374,8 @@ public final class PodCaptureReconciler {
     stopCapture(key, pod, Names.REASON_CR_DELETED, "PodCapture deleted");
     if (pod != null && annotation(pod) != null && !terminating(pod)) {
       // A deleted PodCapture ends the capture for good: remove the annotation so nothing recreates it.
-      client.pods().inNamespace(key.namespace()).withName(key.pod()).patch(PatchContext.of(PatchType.JSON_MERGE),
+      // resource(pod) rather than withName(): the client then patches without reading the Pod first.
+      client.pods().inNamespace(key.namespace()).resource(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
           "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":null}}}");
       LOG.info("PodCapture({}) deleted: removed annotation {} from the Pod", key, Names.ANNOTATION);
       events.normal(pod, Names.REASON_CR_DELETED, "PodCapture deleted: capture stopped, files deleted, annotation "
@@ -388,7 +389,7 @@ public final class PodCaptureReconciler {
         Map.of("op", "test", "path", "/metadata/finalizers", "value", finalizers),
         Map.of("op", "replace", "path", "/metadata/finalizers", "value", remaining)));
     try {
-      client.resources(PodCapture.class).inNamespace(key.namespace()).withName(key.pod())
+      client.resources(PodCapture.class).inNamespace(key.namespace()).resource(cr)
           .patch(PatchContext.of(PatchType.JSON), patch);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {

@@ -18,6 +18,7 @@ import java.util.Map;
 
 /** An agent (real controller, given capturer) against a mock API server, plus a user's client. */
 final class AgentHarness implements AutoCloseable {
+  static final String AGENT_USER_AGENT = "podcapture-agent-under-test";
   final MockApiServer api;
   final KubernetesClient user;
   final KubernetesClient agentClient;
@@ -28,7 +29,7 @@ final class AgentHarness implements AutoCloseable {
   AgentHarness(MockApiServer api, PacketCapturer capturer, Map<String, String> env) throws Exception {
     this.api = api;
     this.user = api.client();
-    this.agentClient = api.client();
+    this.agentClient = api.client(AGENT_USER_AGENT);
     this.capturer = capturer;
     Map<String, String> all = new HashMap<>(Map.of("NODE_NAME", "node-a", "POD_NAME", "agent-a",
         "POD_NAMESPACE", "kube-system", "STATUS_REFRESH_SECONDS", "1", "DENY_NAMESPACES", "kube-system"));

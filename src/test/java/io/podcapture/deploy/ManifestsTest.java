@@ -78,9 +78,9 @@ class ManifestsTest {
    * agent's requests change; the comments in deploy/rbac.yaml say which request needs which grant.
    */
   private static final Map<String, Set<String>> AGENT_GRANTS = Map.of(
-      "core pods", Set.of("get", "list", "watch", "patch"),
-      "tcpdump.antrea.io podcaptures", Set.of("get", "list", "watch", "create", "update", "patch", "delete"),
-      "tcpdump.antrea.io podcaptures/status", Set.of("get", "update", "patch"),
+      "core pods", Set.of("list", "watch", "patch"),
+      "tcpdump.antrea.io podcaptures", Set.of("list", "watch", "create", "update", "patch", "delete"),
+      "tcpdump.antrea.io podcaptures/status", Set.of("update"),
       "core events", Set.of("create", "patch"));
 
   static Stream<StrictManifests.Document> allDocuments() {

@@ -67,6 +67,13 @@ public final class MockApiServer implements AutoCloseable {
     return new KubernetesClientBuilder().withConfig(config()).build();
   }
 
+  /** A new client that identifies itself with this User-Agent, so its requests can be told apart. */
+  public KubernetesClient client(String userAgent) {
+    Config config = config();
+    config.setUserAgent(userAgent);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
   public int port() {
     return port;
   }

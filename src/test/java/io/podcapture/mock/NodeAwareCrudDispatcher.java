@@ -20,8 +20,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
   static final String NODE_NAME_FIELD = "spec.nodeName";
 
-  /** One request as the API server saw it. */
-  public record Request(String method, String path, String body) {
+  /** One request as the API server saw it, with the client's User-Agent to tell callers apart. */
+  public record Request(String method, String path, String body, String userAgent) {
   }
 
   private final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -30,7 +30,7 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
   public MockResponse dispatch(RecordedRequest request) {
     // getUtf8Body() would consume the body the CRUD handlers still need: copy the bytes instead.
     String body = request.getBody() == null ? "" : new String(request.getBody().getBytes(), StandardCharsets.UTF_8);
-    requests.add(new Request(request.getMethod(), request.getPath(), body));
+    requests.add(new Request(request.getMethod(), request.getPath(), body, request.getHeader("User-Agent")));
     return super.dispatch(request);
   }
 

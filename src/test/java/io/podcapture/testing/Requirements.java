@@ -52,9 +52,9 @@ public final class Requirements {
     }
     String reason = "missing " + String.join(", ", missing);
     if (underCi()) {
-      Assertions.fail("real-capture test cannot run under CI=true: " + reason);
+      Assertions.fail("test cannot run under CI=true: " + reason);
     }
-    System.err.println("SKIPPED real-capture test: " + reason);
+    System.err.println("SKIPPED test: " + reason);
     Assumptions.abort(reason);
   }
 

@@ -1,0 +1,166 @@
+package io.podcapture.controller;
+
+import static io.podcapture.controller.AgentHarness.pod;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.capture.CaptureKey;
+import io.podcapture.mock.MockApiServer;
+import io.podcapture.mock.NodeAwareCrudDispatcher.Request;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Records every request the agent makes while it goes through every reconcile path, and checks the result
+ * against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole, and each verb the ClusterRole
+ * grants is used by at least one request (least privilege, both ways).
+ */
+class RbacCoverageMockTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Pattern PATH = Pattern.compile(
+      "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/(?<ns>[^/]+))?/(?<resource>[^/?]+)"
+          + "(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?$");
+
+  /** One permission as RBAC sees it: verb on group/resource[/subresource]. */
+  record Permission(String verb, String group, String resource) implements Comparable<Permission> {
+    @Override
+    public int compareTo(Permission o) {
+      return toString().compareTo(o.toString());
+    }
+
+    @Override
+    public String toString() {
+      return verb + " " + (group.isEmpty() ? "core" : group) + "/" + resource;
+    }
+  }
+
+  static Permission permission(Request request) {
+    Matcher m = PATH.matcher(request.path());
+    if (!m.matches()) {
+      throw new AssertionError("unexpected request path " + request.path());
+    }
+    String group = m.group("group") == null ? "" : m.group("group");
+    String resource = m.group("resource") + (m.group("sub") == null ? "" : "/" + m.group("sub"));
+    boolean named = m.group("name") != null;
+    String query = m.group("query") == null ? "" : m.group("query");
+    String verb = switch (request.method()) {
+      case "GET" -> named ? "get" : query.contains("watch=true") ? "watch" : "list";
+      case "POST" -> "create";
+      case "PUT" -> "update";
+      case "PATCH" -> "patch";
+      case "DELETE" -> named ? "delete" : "deletecollection";
+      default -> throw new AssertionError("unexpected method " + request.method());
+    };
+    return new Permission(verb, group, resource);
+  }
+
+  static Set<Permission> granted() throws Exception {
+    Set<Permission> granted = new TreeSet<>();
+    try (InputStream in = Files.newInputStream(MockApiServer.projectDir().resolve("deploy/rbac.yaml"))) {
+      Object parsed = Serialization.unmarshal(in);
+      List<?> docs = parsed instanceof List<?> list ? list : List.of(parsed);
+      for (Object doc : docs) {
+        if (doc instanceof ClusterRole role) {
+          for (PolicyRule rule : role.getRules()) {
+            for (String group : rule.getApiGroups()) {
+              for (String resource : rule.getResources()) {
+                for (String verb : rule.getVerbs()) {
+                  granted.add(new Permission(verb, group, resource));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return granted;
+  }
+
+  @Test
+  void theAgentUsesExactlyThePermissionsTheClusterRoleGrants() throws Exception {
+    Set<Permission> used = new TreeSet<>();
+    try (MockApiServer api = new MockApiServer()) {
+      FakePacketCapturer capturer = new FakePacketCapturer();
+      try (AgentHarness agent = new AgentHarness(api, capturer, Map.of()).start()) {
+        exerciseEveryPath(agent, capturer);
+      }
+      for (Request r : api.dispatcher().requests()) {
+        if (AgentHarness.AGENT_USER_AGENT.equals(r.userAgent())) {
+          used.add(permission(r));
+        }
+      }
+    }
+    Set<Permission> granted = granted();
+
+    Set<Permission> notGranted = new TreeSet<>(used);
+    notGranted.removeAll(granted);
+    assertEquals(Set.of(), notGranted, "requests the ClusterRole does not allow");
+    Set<Permission> unused = new TreeSet<>(granted);
+    unused.removeAll(used);
+    assertEquals(Set.of(), unused, "grants no recorded request needs");
+  }
+
+  /** Every path through the reconciler that talks to the API server. */
+  private static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
+    // Start: PodCapture created, status written, Event created.
+    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
+    awaitPhase(agent, "web", "Running");
+    // Annotation changed: spec updated.
+    agent.annotate("default", "web", "3");
+    await().atMost(WAIT).until(() -> agent.cr("default", "web").getSpec().getMaxFiles() == 3);
+    // The same warning twice: the second bumps the Event's count (patch).
+    agent.annotate("default", "web", "bad");
+    awaitPhase(agent, "web", "Failed");
+    agent.annotate("default", "web", "3");
+    awaitPhase(agent, "web", "Running");
+    agent.annotate("default", "web", "bad");
+    await().atMost(WAIT).until(() -> agent.events("default").stream()
+        .anyMatch(e -> Names.REASON_INVALID_ANNOTATION.equals(e.getReason()) && e.getCount() == 2));
+    agent.annotate("default", "web", "3");
+    awaitPhase(agent, "web", "Running");
+    capturer.exit(new CaptureKey("default", "web"), 1, "gone");
+    await().atMost(WAIT).until(() -> capturer.starts.size() >= 3);
+    // PodCapture deleted by hand: annotation removed from the Pod (patch), finalizer released (patch).
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    // Annotation removed: PodCapture deleted.
+    agent.create(pod("default", "db", "node-a", "2", "10.1.0.6"));
+    awaitPhase(agent, "db", "Running");
+    agent.annotate("default", "db", null);
+    await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
+    assertTrue(capturer.captures().isEmpty());
+  }
+
+  private static void awaitPhase(AgentHarness agent, String name, String phase) {
+    await().atMost(WAIT).until(() -> {
+      PodCapture cr = agent.cr("default", name);
+      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
+    });
+  }
+
+  @Test
+  void requestPathsMapToRbacPermissions() {
+    assertEquals(new Permission("watch", "", "pods"), permission(new Request("GET",
+        "/api/v1/pods?fieldSelector=spec.nodeName%3Dn&watch=true", "", "")));
+    assertEquals(new Permission("list", "", "pods"), permission(new Request("GET", "/api/v1/pods?limit=1", "", "")));
+    assertEquals(new Permission("patch", "", "pods"), permission(new Request("PATCH",
+        "/api/v1/namespaces/default/pods/web", "", "")));
+    assertEquals(new Permission("update", "tcpdump.antrea.io", "podcaptures/status"), permission(new Request("PUT",
+        "/apis/tcpdump.antrea.io/v1alpha1/namespaces/default/podcaptures/web/status", "", "")));
+    assertEquals(new Permission("create", "", "events"), permission(new Request("POST",
+        "/api/v1/namespaces/default/events", "", "")));
+  }
+}
