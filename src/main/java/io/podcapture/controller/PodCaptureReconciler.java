@@ -192,8 +192,10 @@ public final class PodCaptureReconciler {
       metrics.captureStarted();
       LOG.info("PodCapture({}) started tcpdump: {} files of {} MB, filter {}", key, request.maxFiles(),
           request.fileSizeMB(), snapshot.filter());
-      events.normal(pod, Names.REASON_STARTED, "started capture into " + request.maxFiles() + " x "
-          + request.fileSizeMB() + " MB files, filter: " + snapshot.filter());
+      String message = "started capture into " + request.maxFiles() + " x " + request.fileSizeMB()
+          + " MB files, filter: " + snapshot.filter();
+      events.normal(pod, Names.REASON_STARTED, message);
+      events.normal(cr, Names.REASON_STARTED, message); // so that kubectl describe podcapture shows it too
     }
     writeStatus(key, cr, DesiredStatus.running(cr, config.nodeName(), config.agentPod(), snapshot, clock.instant()));
     return Result.after(config.statusRefresh());
@@ -222,6 +224,7 @@ public final class PodCaptureReconciler {
         Names.REASON_TCPDUMP_EXITED, exit + "; restart " + (snapshot.restartCount() + 1) + " of "
             + config.maxRestarts() + " in " + Math.max(1, left.toSeconds()) + "s", snapshot, clock.instant()))) {
       events.warning(pod, Names.REASON_TCPDUMP_EXITED, exit);
+      events.warning(cr, Names.REASON_TCPDUMP_EXITED, exit);
     }
     return Result.after(left);
   }
@@ -262,6 +265,7 @@ public final class PodCaptureReconciler {
       metrics.captureFailed(reason);
       LOG.warn("PodCapture({}) failed: {}: {}", key, reason, message);
       events.warning(pod, reason, message);
+      events.warning(cr, reason, message);
     }
     return Result.DONE;
   }

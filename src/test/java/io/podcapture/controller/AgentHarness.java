@@ -97,6 +97,11 @@ final class AgentHarness implements AutoCloseable {
         && involvedName.equals(e.getInvolvedObject().getName()));
   }
 
+  boolean hasEvent(String namespace, String involvedKind, String involvedName, String reason) {
+    return events(namespace).stream().anyMatch(e -> reason.equals(e.getReason())
+        && involvedKind.equals(e.getInvolvedObject().getKind()) && involvedName.equals(e.getInvolvedObject().getName()));
+  }
+
   /** Stops the agent without closing the capturer (as a crash would leave it). */
   void stopAgent() {
     if (controller != null) {

@@ -83,7 +83,9 @@ class PodCaptureControllerMockTest {
     assertNotNull(cr.getStatus().getStartTime());
     assertEquals("True", ready(cr).getStatus());
     assertEquals(Names.REASON_RUNNING, ready(cr).getReason());
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_STARTED));
+    // On the Pod (the contract) and on the PodCapture (so kubectl describe podcapture lists it).
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_STARTED));
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "web", Names.REASON_STARTED));
   }
 
   @Test
@@ -115,17 +117,21 @@ class PodCaptureControllerMockTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999"})
+  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999", "-w /etc/passwd",
+      "../../etc", "\uff15", "5\n6", "5; rm -rf /"})
   void invalidAnnotationFailsWithoutStartingCapture(String value) {
     agent.create(pod("default", "web", "node-a", value, "10.1.0.5"));
 
     PodCapture cr = awaitPhase("default", "web", "Failed");
-    assertTrue(cr.getStatus().getMessage().contains("\"" + value + "\""), cr.getStatus().getMessage());
+    assertTrue(cr.getStatus().getMessage().contains("\"" + value.replace("\n", "\\x0a") + "\""),
+        cr.getStatus().getMessage());
     assertTrue(cr.getStatus().getMessage().contains("from 1 to 64"), cr.getStatus().getMessage());
     assertEquals("False", ready(cr).getStatus());
     assertEquals(Names.REASON_INVALID_ANNOTATION, ready(cr).getReason());
     assertTrue(capturer.starts.isEmpty());
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_INVALID_ANNOTATION));
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_INVALID_ANNOTATION));
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "web",
+        Names.REASON_INVALID_ANNOTATION));
   }
 
   @Test
