@@ -48,6 +48,7 @@ public final class Main {
   /** slf4j-simple reads its settings once, from system properties: set them before the first logger exists. */
   private static void configureLogging(String level) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.out");
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");

@@ -103,6 +103,20 @@ class PodCaptureControllerMockTest {
   }
 
   @Test
+  void changingFileSizeInTheSpecRestartsCaptureWithBiggerFiles() {
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    awaitPhase("default", "web", "Running");
+
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"spec\":{\"fileSizeMB\":10}}");
+
+    await().atMost(WAIT).until(() -> capturer.starts.size() == 2);
+    assertEquals(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10), capturer.starts.get(1));
+    assertEquals(5, agent.cr("default", "web").getSpec().getMaxFiles());
+  }
+
+  @Test
   void podWithoutIpStaysPendingUntilItHasOne() {
     agent.create(pod("default", "web", "node-a", "3"));
 
