@@ -18,6 +18,7 @@ import io.podcapture.mock.NodeAwareCrudDispatcher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +87,21 @@ class PodCaptureControllerMockTest {
     // On the Pod (the contract) and on the PodCapture (so kubectl describe podcapture lists it).
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_STARTED));
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "web", Names.REASON_STARTED));
+  }
+
+  @Test
+  void startUpRemovesLeftoversAndResumesWantedCaptures() throws Exception {
+    agent.stopAgent();
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(pod("default", "idle", "node-a", null, "10.1.0.6"));
+    agent.create(pod("default", "far", "node-b", "5", "10.2.0.5"));
+
+    agent.start();
+
+    // Before any worker ran, the capture layer was told which captures' files to keep: the annotated Pods here.
+    assertEquals(Set.of(WEB), capturer.leftoverCalls.get(capturer.leftoverCalls.size() - 1));
+    awaitPhase("default", "web", "Running");
+    assertEquals(Set.of(WEB), capturer.captures());
   }
 
   @Test

@@ -1,0 +1,49 @@
+package io.podcapture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The agent's entry point as a real process, the way the container starts it. */
+class MainTest {
+
+  private static Process start(String... env) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "io.podcapture.Main");
+    pb.environment().clear();
+    for (int i = 0; i < env.length; i += 2) {
+      pb.environment().put(env[i], env[i + 1]);
+    }
+    return pb.start();
+  }
+
+  private static String read(java.io.InputStream in) throws Exception {
+    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void withoutNodeNameItExitsNonZeroWithOneLineSayingWhatIsMissing() throws Exception {
+    Process p = start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    List<String> lines = read(p.getErrorStream()).lines().toList();
+    assertEquals(2, p.exitValue());
+    assertEquals(1, lines.size(), "one line: " + lines);
+    assertTrue(lines.get(0).startsWith("podcapture-agent: NODE_NAME is not set"), lines.get(0));
+    assertEquals("", read(p.getInputStream()));
+  }
+
+  @Test
+  void aMalformedSettingIsNamedInOneLine() throws Exception {
+    Process p = start("NODE_NAME", "n1", "MAX_FILES", "lots");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    List<String> lines = read(p.getErrorStream()).lines().toList();
+    assertEquals(2, p.exitValue());
+    assertEquals(List.of("podcapture-agent: MAX_FILES=lots is not a whole number: expected 1 to 1000"), lines);
+  }
+}
