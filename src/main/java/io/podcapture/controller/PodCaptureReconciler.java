@@ -69,6 +69,14 @@ public final class PodCaptureReconciler {
   private final Map<CaptureKey, Written> recent = new ConcurrentHashMap<>();
   /** Keys waiting for a slot or disk budget: queued again whenever a capture ends. */
   private final Set<CaptureKey> waiting = ConcurrentHashMap.newKeySet();
+  /**
+   * UIDs of PodCaptures this agent deleted itself (because the annotation or the Pod went), with when. Such a
+   * deletion is not a user's "stop this capture": an annotation added again meanwhile must stay and start a new
+   * capture, not be removed. Entries are kept for a while after the finalizer is released, because a pass may
+   * still see the deleted object in a lagging cache; they expire after {@link #DELETED_MEMORY}.
+   */
+  private final Map<String, Instant> deletedByAgent = new ConcurrentHashMap<>();
+  private static final Duration DELETED_MEMORY = Duration.ofMinutes(10);
 
   private record Written(PodCapture object, Instant at) {
   }
@@ -366,8 +374,10 @@ public final class PodCaptureReconciler {
     if (!ours) {
       return Result.DONE; // another node's agent holds this capture and releases the finalizer
     }
+    String uid = cr.getMetadata().getUid();
+    boolean byUser = uid == null || !deletedByAgent.containsKey(uid);
     stopCapture(key, pod, "PodCapture deleted");
-    if (pod != null && annotation(pod) != null && !terminating(pod)) {
+    if (byUser && pod != null && annotation(pod) != null && !terminating(pod)) {
       // A deleted PodCapture ends the capture for good: remove the annotation so nothing recreates it.
       client.pods().inNamespace(key.namespace()).withName(key.pod()).patch(PatchContext.of(PatchType.JSON_MERGE),
           "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":null}}}");
@@ -398,10 +408,19 @@ public final class PodCaptureReconciler {
     if (cr == null || !managedByUs(cr) || cr.getMetadata().getDeletionTimestamp() != null) {
       return;
     }
+    String uid = cr.getMetadata().getUid();
+    if (uid != null) {
+      Instant now = clock.instant();
+      deletedByAgent.values().removeIf(at -> at.plus(DELETED_MEMORY).isBefore(now));
+      deletedByAgent.put(uid, now); // before the call: its finalizer pass may run before delete() returns
+    }
     try {
       client.resources(PodCapture.class).inNamespace(key.namespace()).withName(key.pod()).delete();
       LOG.info("PodCapture({}) deleted", key);
     } catch (KubernetesClientException e) {
+      if (uid != null) {
+        deletedByAgent.remove(uid);
+      }
       if (e.getCode() != 404) {
         throw e;
       }
