@@ -60,8 +60,12 @@ public final class PodCaptureReconciler {
   private final Map<CaptureKey, Instant> lastSizeWrite = new ConcurrentHashMap<>();
   /** When an unexpected tcpdump exit was first seen, per key, for the restart backoff. */
   private final Map<CaptureKey, Instant> exitSeen = new ConcurrentHashMap<>();
-  /** Failed start attempts in a row, per key. */
-  private final Map<CaptureKey, Integer> startFailures = new ConcurrentHashMap<>();
+  /** Failed start attempts in a row, per key: how many, for which request, and when the next may be made. */
+  private final Map<CaptureKey, StartFailure> startFailures = new ConcurrentHashMap<>();
+
+  /** {@code attempts} failed starts of {@code request}; none again before {@code retryAt}, none at all past the bound. */
+  private record StartFailure(CaptureRequest request, int attempts, Instant retryAt, String message) {
+  }
   /**
    * What this agent last wrote, per key. The informer cache lags behind our own writes by a few milliseconds; a
    * pass in between must not take the stale copy for the truth and write (or create) the same thing again.
@@ -165,6 +169,21 @@ public final class PodCaptureReconciler {
     int fileSize = Optional.ofNullable(cr.getSpec().getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
     CaptureRequest request = new CaptureRequest(key, ips, value.maxFiles(), fileSize);
 
+    // A start that failed is tried again only after its backoff (our own status write must not bring it on
+    // early), and not at all once the attempts are spent: the user re-adds the annotation, or changes it.
+    StartFailure failure = startFailures.get(key);
+    if (failure != null && !failure.request().equals(request)) {
+      startFailures.remove(key);
+    } else if (failure != null) {
+      if (failure.attempts() > config.maxRestarts()) {
+        return fail(key, pod, cr, Names.REASON_START_FAILED, failure.message(), null);
+      }
+      Duration left = Duration.between(clock.instant(), failure.retryAt());
+      if (left.compareTo(Duration.ZERO) > 0) {
+        return Result.after(left);
+      }
+    }
+
     Admission.Decision decision = admission.reserve(key, request.maxFiles(), request.fileSizeMB(),
         config.nodeName());
     if (!decision.admitted()) {
@@ -189,7 +208,7 @@ public final class PodCaptureReconciler {
     try {
       snapshot = capturer.ensure(request);
     } catch (CaptureException e) {
-      return startFailed(key, pod, cr, e);
+      return startFailed(key, pod, cr, request, e);
     }
     startFailures.remove(key);
     exitSeen.remove(key);
@@ -230,25 +249,29 @@ public final class PodCaptureReconciler {
     return Result.after(left);
   }
 
-  private Result startFailed(CaptureKey key, Pod pod, PodCapture cr, CaptureException e) {
+  private Result startFailed(CaptureKey key, Pod pod, PodCapture cr, CaptureRequest request, CaptureException e) {
     if (e.reason() == CaptureException.Reason.InvalidInput) {
       admission.release(key);
       return fail(key, pod, cr, Names.REASON_INVALID_INPUT, e.getMessage(), null);
     }
-    int attempts = startFailures.merge(key, 1, Integer::sum);
+    StartFailure previous = startFailures.get(key);
+    int attempts = (previous != null && previous.request().equals(request) ? previous.attempts() : 0) + 1;
     admission.release(key);
     if (attempts > config.maxRestarts()) {
-      return fail(key, pod, cr, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
-          + "; gave up after " + attempts + " attempts; remove and re-add the annotation to try again", null);
+      String message = "tcpdump could not start: " + e.getMessage() + "; gave up after " + attempts
+          + " attempts; remove and re-add the annotation to try again";
+      startFailures.put(key, new StartFailure(request, attempts, clock.instant(), message));
+      return fail(key, pod, cr, Names.REASON_START_FAILED, message, null);
     }
     Duration delay = FIRST_RESTART_DELAY.multipliedBy(1L << Math.min(attempts - 1, 16));
     if (delay.compareTo(MAX_RESTART_DELAY) > 0) {
       delay = MAX_RESTART_DELAY;
     }
     LOG.warn("PodCapture({}) tcpdump could not start (attempt {}): {}", key, attempts, e.getMessage());
-    fail(key, pod, cr, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
-        + "; retrying in " + delay.toSeconds() + "s (attempt " + attempts + " of " + (config.maxRestarts() + 1)
-        + ")", null);
+    String message = "tcpdump could not start: " + e.getMessage() + "; retrying in " + delay.toSeconds()
+        + "s (attempt " + attempts + " of " + (config.maxRestarts() + 1) + ")";
+    startFailures.put(key, new StartFailure(request, attempts, clock.instant().plus(delay), message));
+    fail(key, pod, cr, Names.REASON_START_FAILED, message, null);
     return Result.after(delay);
   }
 
