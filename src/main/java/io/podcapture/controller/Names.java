@@ -35,5 +35,6 @@ public final class Names {
   public static final String REASON_START_FAILED = "StartFailed";
   public static final String REASON_TCPDUMP_EXITED = "TcpdumpExited";
   public static final String REASON_GAVE_UP = "RestartLimitReached";
+  public static final String REASON_DISK_FULL = "DiskFull";
   public static final String REASON_CR_DELETED = "PodCaptureDeleted";
 }

@@ -71,6 +71,12 @@ public final class PodCaptureReconciler {
    * pass in between must not take the stale copy for the truth and write (or create) the same thing again.
    */
   private final Map<CaptureKey, Written> recent = new ConcurrentHashMap<>();
+  /** Captures stopped because their disk is full, with the message: kept (files too) until the request changes. */
+  private final Map<CaptureKey, Halted> halted = new ConcurrentHashMap<>();
+
+  private record Halted(CaptureRequest request, String message) {
+  }
+
   /** Keys waiting for a slot or disk budget: queued again whenever a capture ends. */
   private final Set<CaptureKey> waiting = ConcurrentHashMap.newKeySet();
   /**
@@ -196,6 +202,12 @@ public final class PodCaptureReconciler {
     }
     waiting.remove(key);
 
+    Halted stopped = halted.get(key);
+    if (stopped != null && stopped.request().equals(request)) {
+      return fail(key, pod, cr, Names.REASON_DISK_FULL, stopped.message(), capturer.snapshot(key).orElse(null));
+    }
+    halted.remove(key);
+
     Optional<CaptureSnapshot> held = capturer.snapshot(key);
     if (held.isPresent() && !held.get().running() && held.get().request().equals(request)) {
       Result backoff = restartBackoff(key, pod, cr, held.get());
@@ -212,6 +224,9 @@ public final class PodCaptureReconciler {
     }
     startFailures.remove(key);
     exitSeen.remove(key);
+    if (snapshot.running() && snapshot.storageProblem() != null) {
+      return diskFull(key, pod, cr, request, snapshot);
+    }
     boolean started = !wasRunning || !held.get().request().equals(request);
     if (started) {
       LOG.info("PodCapture({}) started tcpdump: {} files of {} MB, filter {}", key, request.maxFiles(),
@@ -221,6 +236,19 @@ public final class PodCaptureReconciler {
     }
     writeStatus(key, cr, DesiredStatus.running(cr, config.nodeName(), config.agentPod(), snapshot, clock.instant()));
     return Result.after(config.statusRefresh());
+  }
+
+  /**
+   * tcpdump runs but its disk is full: it would go on losing every packet without a word. Stop it, keep what it
+   * captured (listed in the status, and its disk budget held), and say so; a changed or re-added annotation tries
+   * again.
+   */
+  private Result diskFull(CaptureKey key, Pod pod, PodCapture cr, CaptureRequest request, CaptureSnapshot snapshot) {
+    capturer.halt(key);
+    String message = snapshot.storageProblem() + "; tcpdump was stopped and the files captured so far are kept; "
+        + "free space on the node, then remove and re-add the annotation to capture again";
+    halted.put(key, new Halted(request, message));
+    return fail(key, pod, cr, Names.REASON_DISK_FULL, message, capturer.snapshot(key).orElse(null));
   }
 
   /** For a tcpdump that ended on its own: wait out the backoff, or give up after MAX_RESTARTS; null = restart. */
@@ -452,7 +480,9 @@ public final class PodCaptureReconciler {
 
   /** Stops tcpdump and deletes the files if this agent holds the capture; frees its slot for waiting ones. */
   private void stopCapture(CaptureKey key, Pod pod, String why) {
-    boolean held = capturer.captures().contains(key);
+    // A capture whose restart failed is no longer held, but its earlier files (moved to previous/) are still
+    // on disk: they go too.
+    boolean held = capturer.captures().contains(key) || startFailures.containsKey(key);
     if (held) {
       capturer.stop(key);
       LOG.info("PodCapture({}) stopped tcpdump and deleted its files: {}", key, why);
@@ -462,6 +492,7 @@ public final class PodCaptureReconciler {
     }
     exitSeen.remove(key);
     startFailures.remove(key);
+    halted.remove(key);
     lastSizeWrite.remove(key);
     recent.remove(key);
     waiting.remove(key);
