@@ -75,10 +75,13 @@ final class OutageApiServer implements AutoCloseable {
       return super.dispatch(request);
     }
 
-    /** The watch cache starts afresh at the latest resourceVersion: resuming from an older one is too old. */
+    /**
+     * The watch cache starts afresh: resuming from any version issued before the restart is too old. (All of them,
+     * not only those older than the latest change: fabric8's CRUD mock issues no new version for a deletion, where
+     * etcd would.)
+     */
     void restarted() {
-      // requestResourceVersion() hands out the next version; the latest issued is the one before it
-      firstAfterRestart.set(requestResourceVersion() - 1);
+      firstAfterRestart.set(requestResourceVersion());
     }
 
     long goneAnswers() {
