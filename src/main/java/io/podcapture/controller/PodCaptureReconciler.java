@@ -190,6 +190,21 @@ public final class PodCaptureReconciler {
       }
     }
 
+    // Stopped for good but keeping its files (disk full, restarts spent): no slot, only its disk budget, until
+    // the annotation changes or goes.
+    Halted stopped = halted.get(key);
+    if (stopped != null && stopped.request().equals(request)) {
+      park(key);
+      return fail(key, pod, cr, Names.REASON_DISK_FULL, stopped.message(), capturer.snapshot(key).orElse(null));
+    }
+    halted.remove(key);
+    Optional<CaptureSnapshot> held = capturer.snapshot(key);
+    if (held.isPresent() && !held.get().running() && held.get().exitCode() != null
+        && held.get().request().equals(request) && held.get().restartCount() >= config.maxRestarts()) {
+      park(key);
+      return gaveUp(key, pod, cr, held.get());
+    }
+
     Admission.Decision decision = admission.reserve(key, request.maxFiles(), request.fileSizeMB(),
         config.nodeName());
     if (!decision.admitted()) {
@@ -202,13 +217,6 @@ public final class PodCaptureReconciler {
     }
     waiting.remove(key);
 
-    Halted stopped = halted.get(key);
-    if (stopped != null && stopped.request().equals(request)) {
-      return fail(key, pod, cr, Names.REASON_DISK_FULL, stopped.message(), capturer.snapshot(key).orElse(null));
-    }
-    halted.remove(key);
-
-    Optional<CaptureSnapshot> held = capturer.snapshot(key);
     if (held.isPresent() && !held.get().running() && held.get().request().equals(request)) {
       Result backoff = restartBackoff(key, pod, cr, held.get());
       if (backoff != null) {
@@ -248,16 +256,34 @@ public final class PodCaptureReconciler {
     String message = snapshot.storageProblem() + "; tcpdump was stopped and the files captured so far are kept; "
         + "free space on the node, then remove and re-add the annotation to capture again";
     halted.put(key, new Halted(request, message));
+    park(key);
     return fail(key, pod, cr, Names.REASON_DISK_FULL, message, capturer.snapshot(key).orElse(null));
+  }
+
+  private Result gaveUp(CaptureKey key, Pod pod, PodCapture cr, CaptureSnapshot snapshot) {
+    return fail(key, pod, cr, Names.REASON_GAVE_UP, exitText(snapshot) + "; gave up after "
+        + snapshot.restartCount() + " restarts (MAX_RESTARTS); remove and re-add the annotation to try again",
+        snapshot);
+  }
+
+  private static String exitText(CaptureSnapshot snapshot) {
+    return "tcpdump " + (snapshot.exitReason() != null ? snapshot.exitReason()
+        : "exited with code " + snapshot.exitCode()) + lastOutput(snapshot);
+  }
+
+  /** A capture that no longer runs gives its slot to one that waits, and keeps its disk budget. */
+  private void park(CaptureKey key) {
+    if (admission.park(key)) {
+      waiting.forEach(requeue);
+    }
   }
 
   /** For a tcpdump that ended on its own: wait out the backoff, or give up after MAX_RESTARTS; null = restart. */
   private Result restartBackoff(CaptureKey key, Pod pod, PodCapture cr, CaptureSnapshot snapshot) {
-    String exit = "tcpdump " + (snapshot.exitReason() != null ? snapshot.exitReason()
-        : "exited with code " + snapshot.exitCode()) + lastOutput(snapshot);
+    String exit = exitText(snapshot);
     if (snapshot.restartCount() >= config.maxRestarts()) {
-      return fail(key, pod, cr, Names.REASON_GAVE_UP, exit + "; gave up after " + snapshot.restartCount()
-          + " restarts (MAX_RESTARTS); remove and re-add the annotation to try again", snapshot);
+      park(key);
+      return gaveUp(key, pod, cr, snapshot);
     }
     Instant seen = exitSeen.computeIfAbsent(key, k -> clock.instant());
     Duration delay = FIRST_RESTART_DELAY.multipliedBy(1L << Math.min(snapshot.restartCount(), 16));
