@@ -147,4 +147,34 @@ class LimitsFaultTest {
     await().atMost(WAIT).until(() -> cluster.crs().isEmpty() && Pcap.processesWritingInto(captureDir).isEmpty()
         && Cluster.files(captureDir).isEmpty());
   }
+
+  @Test
+  void failedCaptureGivesUpItsSlotButKeepsItsDiskBudgetUntilReleased() throws Exception {
+    startAgent(Map.of("MAX_CAPTURES", "1", "DISK_BUDGET_MB", "6", "MAX_RESTARTS", "0"));
+    cluster.createPod("default", "a", "2", List.of("198.51.100.39"));
+    cluster.awaitPhase("default", "a", "Running", WAIT);
+    await().atMost(WAIT).until(() -> tcpdumpsOf("a").size() == 1);
+    // a's tcpdump dies and, with no restarts allowed, a is Failed for good: its files stay, its tcpdump does not.
+    Processes.kill9(tcpdumpsOf("a").get(0));
+    PodCapture failed = cluster.awaitPhase("default", "a", "Failed", WAIT);
+    assertEquals(Names.REASON_GAVE_UP, Cluster.ready(failed).getReason());
+
+    // Not running, a holds no slot: b (2 MB, and a's 4 MB within the 6 MB budget) starts.
+    cluster.createPod("default", "b", "1", List.of("198.51.100.40"));
+    cluster.awaitPhase("default", "b", "Running", WAIT);
+    assertEquals("Failed", cluster.phase("default", "a"));
+    cluster.annotate("default", "b", null);
+    await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
+
+    // But a's files are on disk, so a still holds its disk budget: c (4 MB) must wait for it.
+    cluster.createPod("default", "c", "2", List.of("198.51.100.41"));
+    PodCapture waiting = cluster.awaitPhase("default", "c", "Pending", WAIT);
+    assertEquals("waiting for disk budget: this ring needs up to 4 MB, other captures on node node-a hold 4 of 6 MB "
+        + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
+
+    cluster.annotate("default", "a", null);
+
+    cluster.awaitPhase("default", "c", "Running", WAIT);
+    await().atMost(WAIT).until(() -> cluster.cr("default", "a") == null && tcpdumpsOf("c").size() == 1);
+  }
 }
