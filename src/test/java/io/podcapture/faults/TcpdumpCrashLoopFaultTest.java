@@ -102,7 +102,7 @@ class TcpdumpCrashLoopFaultTest {
     long[] steps = {1000, 2000, 4000};
     for (int i = 0; i < 3; i++) {
       assertTrue(gaps.get(i) >= steps[i] - 50, "gap " + i + " " + gaps);
-      assertTrue(gaps.get(i) < steps[i] + 2500, "gap " + i + " " + gaps);
+      assertTrue(gaps.get(i) < steps[i] + 4000, "gap " + i + " " + gaps);
     }
     assertTrue(gaps.get(0) < gaps.get(1) && gaps.get(1) < gaps.get(2), "growing gaps " + gaps);
 
@@ -165,7 +165,7 @@ class TcpdumpCrashLoopFaultTest {
     assertTrue(messages.stream().anyMatch(m -> m.endsWith("retrying in 1s (attempt 1 of 3)")), messages.toString());
     assertTrue(messages.stream().anyMatch(m -> m.endsWith("retrying in 2s (attempt 2 of 3)")), messages.toString());
     // Attempts at 0, 1 s and 3 s, and none after: the status writes in between do not bring a retry on early.
-    assertTrue(failedAfter >= 3000 && failedAfter < 8000, "failed after " + failedAfter);
+    assertTrue(failedAfter >= 3000 && failedAfter < 12000, "failed after " + failedAfter);
     assertEquals(3, startAttempts(), "tcpdump start attempts");
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
         "Failed".equals(cluster.phase("default", "web")) && Pcap.processesWritingInto(captureDir).isEmpty()
