@@ -5,6 +5,7 @@ import static io.podcapture.capture.CaptureException.Reason.StorageFailed;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -141,6 +142,41 @@ final class CaptureFiles {
     if (!Files.getPosixFilePermissions(dir).equals(OWNER_ONLY)) {
       Files.setPosixFilePermissions(dir, OWNER_ONLY);
     }
+  }
+
+  /**
+   * Refuses a start into a folder that cannot take a capture: one that cannot be written (a read-only file system,
+   * say), or whose file system has less than {@code needBytes} free. tcpdump itself would start on a full disk and
+   * lose every packet without a word.
+   */
+  void checkRoom(long needBytes) throws CaptureException {
+    try {
+      Path probe = Files.createTempFile(namespaceDir, ".write-test-", "");
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new CaptureException(StorageFailed, "capture folder " + namespaceDir + " is not writable: " + reason(e), e);
+    }
+    long free = freeBytes();
+    if (free < needBytes) {
+      throw new CaptureException(StorageFailed, "no space left in capture folder " + namespaceDir + ": " + free
+          + " bytes free, a capture needs room for at least one file (" + needBytes + " bytes)");
+    }
+  }
+
+  /**
+   * Bytes free on the namespace folder's file system, counting blocks reserved for root (tcpdump writes as root);
+   * Long.MAX_VALUE if that cannot be read, so an unreadable count never stops a capture.
+   */
+  long freeBytes() {
+    try {
+      return Files.getFileStore(namespaceDir).getUnallocatedSpace();
+    } catch (IOException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  private static String reason(IOException e) {
+    return e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
   }
 
   /** The current ring, in index order. */

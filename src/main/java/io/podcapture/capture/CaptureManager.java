@@ -51,6 +51,9 @@ public final class CaptureManager implements PacketCapturer {
 
   private static final Logger log = LoggerFactory.getLogger(CaptureManager.class);
 
+  /** A file system with less free than this is full for a capture: tcpdump's writes fail (it does not say so). */
+  private static final long FULL_BELOW_BYTES = 64 * 1024;
+
   private final CaptureConfig config;
   private final TcpdumpCommand command;
   private final ConcurrentHashMap<CaptureKey, Slot> slots = new ConcurrentHashMap<>();
@@ -128,6 +131,7 @@ public final class CaptureManager implements PacketCapturer {
     files.createFolders();
     stopLeftover(files);
     files.keepRingAsPrevious();
+    files.checkRoom(request.fileSizeMB() * 1024L * 1024L);
     String filter = TcpdumpCommand.filter(request.ips());
     List<String> argv = command.argv(files.ringBase(), request.maxFiles(), request.fileSizeMB(), request.ips());
     long began = System.nanoTime();
@@ -213,6 +217,29 @@ public final class CaptureManager implements PacketCapturer {
   }
 
   @Override
+  public void halt(CaptureKey key) {
+    if (closed) {
+      return;
+    }
+    try {
+      withKey(key, slot -> {
+        Capture current = slot.capture;
+        if (current != null && current.process().isAlive()) {
+          log.warn("capture {}: stopping tcpdump (pid {}), keeping its files", key, current.process().pid());
+          current.process().stop(config.stopGrace());
+        }
+        return null;
+      });
+    } catch (CaptureException e) {
+      throw new IllegalStateException("halt does not fail", e);
+    } catch (IllegalStateException e) {
+      if (!closed) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
   public Optional<CaptureSnapshot> snapshot(CaptureKey key) {
     Slot slot = slots.get(key);
     Capture capture = slot == null ? null : slot.capture;
@@ -230,8 +257,16 @@ public final class CaptureManager implements PacketCapturer {
     } catch (IOException e) {
       log.warn("capture {}: cannot list files: {}", capture.request().key(), e.toString());
     }
+    String storageProblem = null;
+    if (running) {
+      long free = capture.files().freeBytes();
+      if (free < FULL_BELOW_BYTES) {
+        storageProblem = "no space left in capture folder " + capture.files().namespaceDir() + " (" + free
+            + " bytes free): tcpdump can no longer write its files, packets are lost";
+      }
+    }
     return new CaptureSnapshot(capture.request().request(), running, capture.filter(), process.startTime(),
-        files, exitCode, process.lastOutput(), capture.restartCount());
+        files, exitCode, process.lastOutput(), capture.restartCount(), storageProblem);
   }
 
   private static void addFiles(List<RingFile> out, List<Path> paths, boolean previous) {

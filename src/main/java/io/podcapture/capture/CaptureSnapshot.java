@@ -13,9 +13,17 @@ import java.util.List;
  * @param exitCode     exit code of a tcpdump that ended on its own, or null while running
  * @param lastOutput   the last lines tcpdump printed (stderr), for error messages
  * @param restartCount how many times the capture was restarted after tcpdump ended on its own
+ * @param storageProblem why tcpdump cannot write its files although it runs (its disk is full), or null; tcpdump
+ *                     itself goes on without a word and loses every packet
  */
 public record CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
-    List<RingFile> files, Integer exitCode, String lastOutput, int restartCount) {
+    List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem) {
+
+  /** A snapshot without a storage problem. */
+  public CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
+      List<RingFile> files, Integer exitCode, String lastOutput, int restartCount) {
+    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, null);
+  }
 
   public CaptureKey key() {
     return request.key();

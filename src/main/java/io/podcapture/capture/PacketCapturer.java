@@ -22,6 +22,15 @@ public interface PacketCapturer extends AutoCloseable {
   /** Stops the capture (SIGTERM, SIGKILL after the grace period) and deletes its files. Harmless if absent. */
   void stop(CaptureKey key);
 
+  /**
+   * Stops the capture's tcpdump but keeps its files and its place, for a capture that cannot go on (its disk is
+   * full): the snapshot then shows it not running, {@link #ensure} starts it again and {@link #stop} deletes the
+   * files. A capturer that cannot keep a capture without its process stops it altogether.
+   */
+  default void halt(CaptureKey key) {
+    stop(key);
+  }
+
   /** The capture as it is now, with file sizes read from disk; empty if this capturer holds no such capture. */
   Optional<CaptureSnapshot> snapshot(CaptureKey key);
 

@@ -35,6 +35,7 @@ public final class Names {
   public static final String REASON_START_FAILED = "StartFailed";
   public static final String REASON_TCPDUMP_EXITED = "TcpdumpExited";
   public static final String REASON_GAVE_UP = "RestartLimitReached";
+  public static final String REASON_DISK_FULL = "DiskFull";
   public static final String REASON_CR_DELETED = "PodCaptureDeleted";
 
   // Why a capture was stopped, besides the failure reasons above (metric labels and logs).

@@ -150,7 +150,10 @@ public final class PodCaptureController implements AutoCloseable {
         } else {
           LOG.warn("PodCapture({}) API error, retrying with backoff: {}", key, e.getMessage());
         }
-        queue.addRateLimited(key);
+        // At least once per status refresh: a status that could not be written while the API server was away is
+        // written soon after it returns, not after a backoff grown through the outage (up to 60 s).
+        Duration backoff = queue.nextBackoff(key);
+        queue.addAfter(key, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);
       } catch (RuntimeException e) {
         reconcileErrors.incrementAndGet();
         LOG.error("PodCapture({}) reconcile failed, retrying with backoff", key, e);

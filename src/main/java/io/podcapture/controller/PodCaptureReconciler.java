@@ -61,15 +61,33 @@ public final class PodCaptureReconciler {
   private final Map<CaptureKey, Instant> lastSizeWrite = new ConcurrentHashMap<>();
   /** When an unexpected tcpdump exit was first seen, per key, for the restart backoff. */
   private final Map<CaptureKey, Instant> exitSeen = new ConcurrentHashMap<>();
-  /** Failed start attempts in a row, per key. */
-  private final Map<CaptureKey, Integer> startFailures = new ConcurrentHashMap<>();
+  /** Failed start attempts in a row, per key: how many, for which request, and when the next may be made. */
+  private final Map<CaptureKey, StartFailure> startFailures = new ConcurrentHashMap<>();
+
+  /** {@code attempts} failed starts of {@code request}; none again before {@code retryAt}, none at all past the bound. */
+  private record StartFailure(CaptureRequest request, int attempts, Instant retryAt, String message) {
+  }
   /**
    * What this agent last wrote, per key. The informer cache lags behind our own writes by a few milliseconds; a
    * pass in between must not take the stale copy for the truth and write (or create) the same thing again.
    */
   private final Map<CaptureKey, Written> recent = new ConcurrentHashMap<>();
+  /** Captures stopped because their disk is full, with the message: kept (files too) until the request changes. */
+  private final Map<CaptureKey, Halted> halted = new ConcurrentHashMap<>();
+
+  private record Halted(CaptureRequest request, String message) {
+  }
+
   /** Keys waiting for a slot or disk budget: queued again whenever a capture ends. */
   private final Set<CaptureKey> waiting = ConcurrentHashMap.newKeySet();
+  /**
+   * UIDs of PodCaptures this agent deleted itself (because the annotation or the Pod went), with when. Such a
+   * deletion is not a user's "stop this capture": an annotation added again meanwhile must stay and start a new
+   * capture, not be removed. Entries are kept for a while after the finalizer is released, because a pass may
+   * still see the deleted object in a lagging cache; they expire after {@link #DELETED_MEMORY}.
+   */
+  private final Map<String, Instant> deletedByAgent = new ConcurrentHashMap<>();
+  private static final Duration DELETED_MEMORY = Duration.ofMinutes(10);
 
   private record Written(PodCapture object, Instant at) {
   }
@@ -159,6 +177,36 @@ public final class PodCaptureReconciler {
     int fileSize = Optional.ofNullable(cr.getSpec().getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
     CaptureRequest request = new CaptureRequest(key, ips, value.maxFiles(), fileSize);
 
+    // A start that failed is tried again only after its backoff (our own status write must not bring it on
+    // early), and not at all once the attempts are spent: the user re-adds the annotation, or changes it.
+    StartFailure failure = startFailures.get(key);
+    if (failure != null && !failure.request().equals(request)) {
+      startFailures.remove(key);
+    } else if (failure != null) {
+      if (failure.attempts() > config.maxRestarts()) {
+        return fail(key, pod, cr, Names.REASON_START_FAILED, failure.message(), null);
+      }
+      Duration left = Duration.between(clock.instant(), failure.retryAt());
+      if (left.compareTo(Duration.ZERO) > 0) {
+        return Result.after(left);
+      }
+    }
+
+    // Stopped for good but keeping its files (disk full, restarts spent): no slot, only its disk budget, until
+    // the annotation changes or goes.
+    Halted stopped = halted.get(key);
+    if (stopped != null && stopped.request().equals(request)) {
+      park(key);
+      return fail(key, pod, cr, Names.REASON_DISK_FULL, stopped.message(), capturer.snapshot(key).orElse(null));
+    }
+    halted.remove(key);
+    Optional<CaptureSnapshot> held = capturer.snapshot(key);
+    if (held.isPresent() && !held.get().running() && held.get().exitCode() != null
+        && held.get().request().equals(request) && held.get().restartCount() >= config.maxRestarts()) {
+      park(key);
+      return gaveUp(key, pod, cr, held.get());
+    }
+
     Admission.Decision decision = admission.reserve(key, request.maxFiles(), request.fileSizeMB(),
         config.nodeName());
     if (!decision.admitted()) {
@@ -171,7 +219,6 @@ public final class PodCaptureReconciler {
     }
     waiting.remove(key);
 
-    Optional<CaptureSnapshot> held = capturer.snapshot(key);
     if (held.isPresent() && !held.get().running() && held.get().request().equals(request)) {
       Result backoff = restartBackoff(key, pod, cr, held.get());
       if (backoff != null) {
@@ -183,10 +230,13 @@ public final class PodCaptureReconciler {
     try {
       snapshot = capturer.ensure(request);
     } catch (CaptureException e) {
-      return startFailed(key, pod, cr, e);
+      return startFailed(key, pod, cr, request, e);
     }
     startFailures.remove(key);
     exitSeen.remove(key);
+    if (snapshot.running() && snapshot.storageProblem() != null) {
+      return diskFull(key, pod, cr, request, snapshot);
+    }
     boolean started = !wasRunning || !held.get().request().equals(request);
     if (started) {
       metrics.captureStarted();
@@ -201,13 +251,44 @@ public final class PodCaptureReconciler {
     return Result.after(config.statusRefresh());
   }
 
+  /**
+   * tcpdump runs but its disk is full: it would go on losing every packet without a word. Stop it, keep what it
+   * captured (listed in the status, and its disk budget held), and say so; a changed or re-added annotation tries
+   * again.
+   */
+  private Result diskFull(CaptureKey key, Pod pod, PodCapture cr, CaptureRequest request, CaptureSnapshot snapshot) {
+    capturer.halt(key);
+    String message = snapshot.storageProblem() + "; tcpdump was stopped and the files captured so far are kept; "
+        + "free space on the node, then remove and re-add the annotation to capture again";
+    halted.put(key, new Halted(request, message));
+    park(key);
+    return fail(key, pod, cr, Names.REASON_DISK_FULL, message, capturer.snapshot(key).orElse(null));
+  }
+
+  private Result gaveUp(CaptureKey key, Pod pod, PodCapture cr, CaptureSnapshot snapshot) {
+    return fail(key, pod, cr, Names.REASON_GAVE_UP, exitText(snapshot) + "; gave up after "
+        + snapshot.restartCount() + " restarts (MAX_RESTARTS); remove and re-add the annotation to try again",
+        snapshot);
+  }
+
+  private static String exitText(CaptureSnapshot snapshot) {
+    return "tcpdump " + (snapshot.exitReason() != null ? snapshot.exitReason()
+        : "exited with code " + snapshot.exitCode()) + lastOutput(snapshot);
+  }
+
+  /** A capture that no longer runs gives its slot to one that waits, and keeps its disk budget. */
+  private void park(CaptureKey key) {
+    if (admission.park(key)) {
+      waiting.forEach(requeue);
+    }
+  }
+
   /** For a tcpdump that ended on its own: wait out the backoff, or give up after MAX_RESTARTS; null = restart. */
   private Result restartBackoff(CaptureKey key, Pod pod, PodCapture cr, CaptureSnapshot snapshot) {
-    String exit = "tcpdump " + (snapshot.exitReason() != null ? snapshot.exitReason()
-        : "exited with code " + snapshot.exitCode()) + lastOutput(snapshot);
+    String exit = exitText(snapshot);
     if (snapshot.restartCount() >= config.maxRestarts()) {
-      return fail(key, pod, cr, Names.REASON_GAVE_UP, exit + "; gave up after " + snapshot.restartCount()
-          + " restarts (MAX_RESTARTS); remove and re-add the annotation to try again", snapshot);
+      park(key);
+      return gaveUp(key, pod, cr, snapshot);
     }
     Instant seen = exitSeen.computeIfAbsent(key, k -> clock.instant());
     Duration delay = FIRST_RESTART_DELAY.multipliedBy(1L << Math.min(snapshot.restartCount(), 16));
@@ -229,25 +310,29 @@ public final class PodCaptureReconciler {
     return Result.after(left);
   }
 
-  private Result startFailed(CaptureKey key, Pod pod, PodCapture cr, CaptureException e) {
+  private Result startFailed(CaptureKey key, Pod pod, PodCapture cr, CaptureRequest request, CaptureException e) {
     if (e.reason() == CaptureException.Reason.InvalidInput) {
       admission.release(key);
       return fail(key, pod, cr, Names.REASON_INVALID_INPUT, e.getMessage(), null);
     }
-    int attempts = startFailures.merge(key, 1, Integer::sum);
+    StartFailure previous = startFailures.get(key);
+    int attempts = (previous != null && previous.request().equals(request) ? previous.attempts() : 0) + 1;
     admission.release(key);
     if (attempts > config.maxRestarts()) {
-      return fail(key, pod, cr, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
-          + "; gave up after " + attempts + " attempts; remove and re-add the annotation to try again", null);
+      String message = "tcpdump could not start: " + e.getMessage() + "; gave up after " + attempts
+          + " attempts; remove and re-add the annotation to try again";
+      startFailures.put(key, new StartFailure(request, attempts, clock.instant(), message));
+      return fail(key, pod, cr, Names.REASON_START_FAILED, message, null);
     }
     Duration delay = FIRST_RESTART_DELAY.multipliedBy(1L << Math.min(attempts - 1, 16));
     if (delay.compareTo(MAX_RESTART_DELAY) > 0) {
       delay = MAX_RESTART_DELAY;
     }
     LOG.warn("PodCapture({}) tcpdump could not start (attempt {}): {}", key, attempts, e.getMessage());
-    fail(key, pod, cr, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
-        + "; retrying in " + delay.toSeconds() + "s (attempt " + attempts + " of " + (config.maxRestarts() + 1)
-        + ")", null);
+    String message = "tcpdump could not start: " + e.getMessage() + "; retrying in " + delay.toSeconds()
+        + "s (attempt " + attempts + " of " + (config.maxRestarts() + 1) + ")";
+    startFailures.put(key, new StartFailure(request, attempts, clock.instant().plus(delay), message));
+    fail(key, pod, cr, Names.REASON_START_FAILED, message, null);
     return Result.after(delay);
   }
 
@@ -375,8 +460,10 @@ public final class PodCaptureReconciler {
     if (!ours) {
       return Result.DONE; // another node's agent holds this capture and releases the finalizer
     }
+    String uid = cr.getMetadata().getUid();
+    boolean byUser = uid == null || !deletedByAgent.containsKey(uid);
     stopCapture(key, pod, Names.REASON_CR_DELETED, "PodCapture deleted");
-    if (pod != null && annotation(pod) != null && !terminating(pod)) {
+    if (byUser && pod != null && annotation(pod) != null && !terminating(pod)) {
       // A deleted PodCapture ends the capture for good: remove the annotation so nothing recreates it.
       // resource(pod) rather than withName(): the client then patches without reading the Pod first.
       client.pods().inNamespace(key.namespace()).resource(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
@@ -408,10 +495,19 @@ public final class PodCaptureReconciler {
     if (cr == null || !managedByUs(cr) || cr.getMetadata().getDeletionTimestamp() != null) {
       return;
     }
+    String uid = cr.getMetadata().getUid();
+    if (uid != null) {
+      Instant now = clock.instant();
+      deletedByAgent.values().removeIf(at -> at.plus(DELETED_MEMORY).isBefore(now));
+      deletedByAgent.put(uid, now); // before the call: its finalizer pass may run before delete() returns
+    }
     try {
       client.resources(PodCapture.class).inNamespace(key.namespace()).withName(key.pod()).delete();
       LOG.info("PodCapture({}) deleted", key);
     } catch (KubernetesClientException e) {
+      if (uid != null) {
+        deletedByAgent.remove(uid);
+      }
       if (e.getCode() != 404) {
         throw e;
       }
@@ -420,7 +516,9 @@ public final class PodCaptureReconciler {
 
   /** Stops tcpdump and deletes the files if this agent holds the capture; frees its slot for waiting ones. */
   private void stopCapture(CaptureKey key, Pod pod, String reason, String why) {
-    boolean held = capturer.captures().contains(key);
+    // A capture whose restart failed is no longer held, but its earlier files (moved to previous/) are still
+    // on disk: they go too.
+    boolean held = capturer.captures().contains(key) || startFailures.containsKey(key);
     if (held) {
       capturer.stop(key);
       metrics.captureStopped(reason);
@@ -431,6 +529,7 @@ public final class PodCaptureReconciler {
     }
     exitSeen.remove(key);
     startFailures.remove(key);
+    halted.remove(key);
     lastSizeWrite.remove(key);
     recent.remove(key);
     waiting.remove(key);
