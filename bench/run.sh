@@ -2,7 +2,7 @@
 # The agent's benchmark (issue 8): builds the jar and the benchmark, then measures start/stop latency, API cost,
 # footprint and capture completeness on this machine, and writes BENCHMARKS.md.
 #
-#   sudo bench/run.sh                      # everything, about 8 minutes on 2 cores
+#   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
 #   sudo bench/run.sh --phases=footprint   # one or more of: completeness,footprint,agent
 #
 # For tuning by hand (the results then say so): --flags="<JVM flags>" and --env=K=V,... replace the Dockerfile's
@@ -24,14 +24,13 @@ done
 
 mkdir -p target/bench
 echo "building the agent jar and the benchmark..."
-# The shipped jar, exactly as 'mvn -B package' makes it (JDK HTTP client only).
-mvn -B -q package -DskipTests
-# The benchmark classes, and classpaths: the agent's runtime one, and one with fabric8's other HTTP clients
-# (profile 'bench', test scope only) from which the benchmark builds one classpath per client.
-mvn -B -q -Pbench test-compile
-mvn -B -q dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench/runtime.classpath
-mvn -B -q -Pbench dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/bench/bench.classpath
+# The shipped jar, exactly as 'mvn -B package' makes it (JDK HTTP client only), and the agent's runtime classpath.
+mvn -B -q package -DskipTests \
+  dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench/runtime.classpath
+# The benchmark classes, and a classpath with fabric8's other HTTP clients too (profile 'bench', test scope
+# only), from which the benchmark builds one classpath per client.
+mvn -B -q -Pbench test-compile \
+  dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/bench.classpath
 
 # The benchmark's own JVM uses the JDK client only: drop the other clients' jars from its classpath.
 driver_cp="target/test-classes:target/classes:$(tr ':' '\n' < target/bench/bench.classpath \

@@ -35,12 +35,14 @@ final class AgentProcess implements AutoCloseable {
   private final CountDownLatch ready = new CountDownLatch(1);
   private final int httpPort;
   private final PrintWriter log;
+  private final MemoryCgroup cgroup;
 
-  private AgentProcess(Process process, long startedNanos, int httpPort, PrintWriter log) {
+  private AgentProcess(Process process, long startedNanos, int httpPort, PrintWriter log, MemoryCgroup cgroup) {
     this.process = process;
     this.startedNanos = startedNanos;
     this.httpPort = httpPort;
     this.log = log;
+    this.cgroup = cgroup;
   }
 
   /**
@@ -53,6 +55,10 @@ final class AgentProcess implements AutoCloseable {
     argv.add(javaExecutable());
     argv.addAll(jvmFlags);
     argv.addAll(launch);
+    MemoryCgroup cgroup = MemoryCgroup.create().orElse(null);
+    if (cgroup != null) {
+      argv = cgroup.wrap(argv);
+    }
     ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().remove("JAVA_TOOL_OPTIONS");
@@ -63,7 +69,7 @@ final class AgentProcess implements AutoCloseable {
     log.println("# " + String.join(" ", argv));
     long t0 = System.nanoTime();
     Process process = builder.start();
-    AgentProcess agent = new AgentProcess(process, t0, port, log);
+    AgentProcess agent = new AgentProcess(process, t0, port, log, cgroup);
     agent.follow(process.getInputStream());
     agent.pollReadyz();
     return agent;
@@ -148,16 +154,18 @@ final class AgentProcess implements AutoCloseable {
 
   /** One reading of the process's memory and threads. */
   record Footprint(long rssKiB, long hwmKiB, long rssAnonKiB, int threads, long heapUsedKiB, long heapCommittedKiB,
-      long metaspaceUsedKiB) {
+      long metaspaceUsedKiB, long cgroupKiB, long cgroupPeakKiB) {
   }
 
   /** RSS and threads from /proc first (jcmd attaches a thread of its own), then the heap via jcmd. */
   Footprint footprint() {
     Map<String, Long> status = procStatus(pid());
     long[] heap = heapInfo(pid());
+    long cg = cgroup == null ? -1 : cgroup.usageKiB();
+    long cgPeak = cgroup == null ? -1 : cgroup.peakKiB();
     return new Footprint(status.getOrDefault("VmRSS", -1L), status.getOrDefault("VmHWM", -1L),
         status.getOrDefault("RssAnon", -1L), status.getOrDefault("Threads", -1L).intValue(), heap[0], heap[1],
-        heap[2]);
+        heap[2], cg, cgPeak);
   }
 
   /** CPU time (user + system) the process has used so far, in ms. */
@@ -190,6 +198,20 @@ final class AgentProcess implements AutoCloseable {
       // gone
     }
     return values;
+  }
+
+  /** Proportional set size: private pages plus a share of the shared ones, KiB (-1 if unknown). */
+  static long pssKiB(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+        if (line.startsWith("Pss:")) {
+          return Long.parseLong(line.replaceAll("\\D", ""));
+        }
+      }
+    } catch (IOException e) {
+      // gone
+    }
+    return -1;
   }
 
   private static final Pattern HEAP_LINE = Pattern.compile("(?m)^\\s+\\S.*?\\s+total (\\d+)K, used (\\d+)K");
@@ -253,6 +275,9 @@ final class AgentProcess implements AutoCloseable {
       }
     }
     log.close();
+    if (cgroup != null) {
+      cgroup.close();
+    }
   }
 
   static void sleepMillis(long millis) {

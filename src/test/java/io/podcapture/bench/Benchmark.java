@@ -173,7 +173,12 @@ public final class Benchmark {
     md.append("- Footprint: VmRSS, VmHWM (peak RSS) and Threads from `/proc/<pid>/status`, heap and metaspace "
         + "from `jcmd <pid> GC.heap_info`, each read 5 s after the agent became ready, and again 5 s after "
         + FOOTPRINT_CAPTURES + " captures are Running. Ready is `/readyz` answering 200 when the agent serves it, "
-        + "else its `" + AgentProcess.READY_LINE + "` log line.\n");
+        + "else its `" + AgentProcess.READY_LINE + "` log line; *CPU to ready* is the user + system time the JVM "
+        + "used until then (with a CPU limit, ready takes at least that divided by the limit). *cgroup* is the "
+        + "memory cgroup the agent and its tcpdumps run in, what a container's memory limit counts: anonymous "
+        + "memory, charged kernel memory and the page cache the group brought in (shared libraries already cached "
+        + "by other processes on this machine are not charged to it, so a fresh container counts a few MiB more). "
+        + "tcpdump's PSS includes its 4 MiB kernel capture ring, which the cgroup is not charged for.\n");
     md.append("- Completeness runs tcpdump directly with the argv `TcpdumpCommand` builds (the agent's exact "
         + "command, ring of " + FLOOD_RING_FILES + " x 1 MB so nothing rotates away), floods for "
         + FLOOD_SECONDS + " s with `ping -f` from a namespace Pod, SIGTERMs tcpdump and reads its own counters "
@@ -338,7 +343,7 @@ public final class Benchmark {
       long cpu1 = s.agent.cpuMillis();
       String loadS1 = Machine.loadAverage();
       AgentProcess.Footprint at100 = s.agent.footprint();
-      List<Long> tcpdumpRss = s.tcpdumpRssKiB();
+      List<long[]> tcpdumpRss = s.tcpdumpMemoryKiB();
       List<BenchApiServer.Call> steady = s.api.agentCalls(w0, w1);
       md.append(steadyState(steady, w1 - w0, cpu1 - cpu0, loadS0, loadS1, at100, tcpdumpRss));
       traffic.forEach(CompletableFuture::join);
@@ -394,7 +399,7 @@ public final class Benchmark {
   }
 
   private String steadyState(List<BenchApiServer.Call> calls, long windowNanos, long cpuMillis, String load0,
-      String load1, AgentProcess.Footprint at100, List<Long> tcpdumpRss) {
+      String load1, AgentProcess.Footprint at100, List<long[]> tcpdumpRss) {
     StringBuilder md = new StringBuilder();
     double minutes = windowNanos / 60e9;
     Map<String, Integer> byVerb = countByVerb(calls);
@@ -428,12 +433,12 @@ public final class Benchmark {
     md.append(String.format(Locale.ROOT, "| all | | %.1f |%n%n", calls.size() / minutes));
     md.append(String.format(Locale.ROOT, "Status writes: %d for the %d captures with traffic (at most %d for one "
         + "capture in the window, %s apart at the closest), %d for the %d captures without. Agent CPU: %.0f "
-        + "millicores on average. Agent with 100 captures: RSS %s, heap used %s, %d threads; tcpdump RSS %s "
-        + "each.%n%n", statusWrites.entrySet().stream().filter(e -> trafficPods.contains(e.getKey()))
+        + "millicores on average. Agent with 100 captures: RSS %s, heap used %s, %d threads; tcpdump %s "
+        + "each; agent and tcpdumps together in their memory cgroup: %s.%n%n", statusWrites.entrySet().stream().filter(e -> trafficPods.contains(e.getKey()))
         .mapToInt(e -> e.getValue().size()).sum(), REAL_PODS, maxPerCapture,
         minGap == Double.MAX_VALUE ? "n/a" : String.format(Locale.ROOT, "%.1f s", minGap), idleWrites,
         BURST - REAL_PODS, cpuMillis / (windowNanos / 1e9), mib(at100.rssKiB()), mib(at100.heapUsedKiB()),
-        at100.threads(), rssRange(tcpdumpRss)));
+        at100.threads(), rssRange(tcpdumpRss), mib(at100.cgroupKiB())));
     target("steady state: ≤ 1 status write per capture per refresh, none when unchanged", String.format(
         Locale.ROOT, "%d writes for %d unchanged captures; at most %d per changing capture in %.0f s (≤ %d allowed); "
         + "%.1f requests/min in all", idleWrites, BURST - REAL_PODS, maxPerCapture, windowNanos / 1e9, allowed,
@@ -475,9 +480,9 @@ public final class Benchmark {
     md.append(String.format(Locale.ROOT, "%d Pods on the node; the agent started, read 5 s after ready with no "
         + "capture, then again 5 s after %d captures are Running. RSS is VmRSS, peak is VmHWM. Load at start: "
         + "%s.%n%n", PODS, FOOTPRINT_CAPTURES, Machine.loadAverage()));
-    md.append("| HTTP client | how | ready | RSS, 0 captures | heap used | threads | RSS, 16 captures | peak RSS | "
-        + "heap used | metaspace | threads | tcpdump RSS each |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("| HTTP client | how | ready | CPU to ready | RSS, 0 captures | heap used | threads | RSS, 16 captures "
+        + "| peak RSS | heap used | metaspace | threads | each tcpdump | cgroup, 0 / 16 captures (peak) |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Variant v : variants) {
       log("footprint: %s, %s", v.client(), v.how());
       try {
@@ -485,7 +490,7 @@ public final class Benchmark {
       } catch (Exception e) {
         log("footprint of %s, %s failed: %s", v.client(), v.how(), e);
         md.append("| ").append(v.client()).append(" | ").append(v.how()).append(" | failed: ")
-            .append(e.getMessage().replace('|', '/')).append(" |||||||||\n");
+            .append(String.valueOf(e.getMessage()).replace('|', '/')).append(" |||||||||||\n");
       }
     }
     md.append('\n');
@@ -502,6 +507,7 @@ public final class Benchmark {
     try (Session s = new Session(work.resolve("fp-" + slug), logs().resolve("footprint-" + slug + ".log"), podIps, v.flags(), v.launch(), v.env())) {
       podJsonBytesSeen = s.podJsonBytes;
       double readyMs = s.agent.awaitReady(60);
+      long readyCpu = s.agent.cpuMillis();
       AgentProcess.sleepMillis(5000);
       AgentProcess.Footprint idle = s.agent.footprint();
       String idleDiagnosis = "";
@@ -520,7 +526,7 @@ public final class Benchmark {
       }
       AgentProcess.sleepMillis(5000);
       AgentProcess.Footprint busy = s.agent.footprint();
-      List<Long> tcpdumps = s.tcpdumpRssKiB();
+      List<long[]> tcpdumps = s.tcpdumpMemoryKiB();
       if (options.containsKey("diagnose")) {
         // for tuning by hand: what the JVM's memory is made of (needs -XX:NativeMemoryTracking=summary in --flags)
         String report = idleDiagnosis
@@ -541,21 +547,23 @@ public final class Benchmark {
         target("footprint: agent RSS ≤ 96 MiB with 110 Pods and 16 captures", "RSS " + mib(busy.rssKiB())
             + ", peak " + mib(busy.hwmKiB()) + " (0 captures: " + mib(idle.rssKiB()) + ")",
             busy.rssKiB() <= 96 * 1024 && busy.hwmKiB() <= 96 * 1024);
-        target("ready ≤ 3 s after process start", Stats.ms(readyMs) + " (" + s.agent.readySource() + ")",
-            readyMs <= 3000);
+        target("ready ≤ 3 s after process start", Stats.ms(readyMs) + " (" + s.agent.readySource() + "), using "
+            + String.format(Locale.ROOT, "%.1f", readyCpu / 1000.0) + " s of CPU", readyMs <= 3000);
         shippedFootprint = busy;
         shippedTcpdumpRss = tcpdumps;
       }
-      return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %d | %s |%n",
-          v.client(), isShipped ? "**" + v.how() + "**" : v.how(), Stats.ms(readyMs), mib(idle.rssKiB()),
+      return String.format(Locale.ROOT, "| %s | %s | %s | %.1f s | %s | %s | %d | %s | %s | %s | %s | %d | %s | %s |%n",
+          v.client(), isShipped ? "**" + v.how() + "**" : v.how(), Stats.ms(readyMs), readyCpu / 1000.0,
+          mib(idle.rssKiB()),
           mib(idle.heapUsedKiB()), idle.threads(), isShipped ? "**" + mib(busy.rssKiB()) + "**" : mib(busy.rssKiB()),
           mib(busy.hwmKiB()), mib(busy.heapUsedKiB()), mib(busy.metaspaceUsedKiB()), busy.threads(),
-          rssRange(tcpdumps));
+          rssRange(tcpdumps), mib(idle.cgroupKiB()).replace(" MiB", "") + " / " + mib(busy.cgroupKiB())
+              + " (" + mib(busy.cgroupPeakKiB()) + ")");
     }
   }
 
   AgentProcess.Footprint shippedFootprint;
-  List<Long> shippedTcpdumpRss;
+  List<long[]> shippedTcpdumpRss;
 
   /** Classpaths with exactly one fabric8 HTTP client each, from the lists bench/run.sh wrote. */
   private Map<String, List<String>> clientClasspaths() throws IOException {
@@ -601,9 +609,10 @@ public final class Benchmark {
     Path ring = dir.resolve("capture-flood.pcap");
     List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(ring, FLOOD_RING_FILES, 1, ips);
     String load0 = Machine.loadAverage();
+    Path stderrFile = work.resolve("flood-stderr.txt");
     Process tcpdump = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(stderrFile.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(tcpdump.getErrorStream()));
     long t0 = System.nanoTime();
     while (!Files.exists(dir.resolve("capture-flood.pcap000")) && System.nanoTime() - t0 < 5e9) {
       AgentProcess.sleepMillis(1);
@@ -620,10 +629,13 @@ public final class Benchmark {
     long cpu1 = AgentProcess.cpuMillis(tcpdump.pid());
     tcpdump.destroy();
     tcpdump.waitFor(10, TimeUnit.SECONDS);
-    String err = stderr.get(10, TimeUnit.SECONDS);
+    String err = Files.readString(stderrFile);
     long captured = counter(err, "packets captured");
     long byFilter = counter(err, "packets received by filter");
     long dropped = counter(err, "packets dropped by kernel");
+    if (captured < 0 || dropped < 0) {
+      notes.add("tcpdump's counters were not found in its stderr: " + err.strip().replace('\n', ' '));
+    }
     List<Path> files;
     try (Stream<Path> list = Files.list(dir)) {
       files = list.filter(p -> p.getFileName().toString().startsWith("capture-flood.pcap")).sorted().toList();
@@ -665,14 +677,6 @@ public final class Benchmark {
   private static long counter(String stderr, String what) {
     Matcher m = Pattern.compile("(\\d+) " + Pattern.quote(what)).matcher(stderr);
     return m.find() ? Long.parseLong(m.group(1)) : -1;
-  }
-
-  private static String readAll(InputStream in) {
-    try {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------
@@ -746,13 +750,19 @@ public final class Benchmark {
     return kib < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", kib / 1024.0);
   }
 
-  private static String rssRange(List<Long> kib) {
+  /** "RSS a–b MiB (PSS c–d MiB)" over the tcpdumps. */
+  private static String rssRange(List<long[]> kib) {
     if (kib.isEmpty()) {
       return "n/a";
     }
-    long min = kib.stream().mapToLong(Long::longValue).min().orElse(0);
-    long max = kib.stream().mapToLong(Long::longValue).max().orElse(0);
-    return min == max ? mib(min) : mib(min) + "–" + mib(max).replace(" MiB", "") + " MiB";
+    return "RSS " + range(kib.stream().mapToLong(k -> k[0]).toArray()) + " (PSS "
+        + range(kib.stream().mapToLong(k -> k[1]).toArray()) + ")";
+  }
+
+  private static String range(long[] kib) {
+    long min = Arrays.stream(kib).min().orElse(0);
+    long max = Arrays.stream(kib).max().orElse(0);
+    return Math.abs(max - min) < 103 ? mib(max) : mib(min).replace(" MiB", "") + "–" + mib(max);
   }
 
   private static void log(String format, Object... args) {

@@ -165,16 +165,16 @@ final class Session implements AutoCloseable {
     }
   }
 
-  /** The tcpdump children's RSS in KiB. */
-  List<Long> tcpdumpRssKiB() {
-    List<Long> rss = new ArrayList<>();
+  /** The tcpdump children's RSS and PSS (shared library pages divided among the processes sharing them), KiB. */
+  List<long[]> tcpdumpMemoryKiB() {
+    List<long[]> out = new ArrayList<>();
     for (long pid : agent.children()) {
-      Long kib = AgentProcess.procStatus(pid).get("VmRSS");
-      if (kib != null) {
-        rss.add(kib);
+      Long rss = AgentProcess.procStatus(pid).get("VmRSS");
+      if (rss != null) {
+        out.add(new long[] {rss, AgentProcess.pssKiB(pid)});
       }
     }
-    return rss;
+    return out;
   }
 
   @Override
