@@ -29,7 +29,16 @@ final class BenchApiServer implements AutoCloseable {
   static final String DRIVER_USER_AGENT = "podcapture-bench-driver";
 
   /** One request: when it was answered, who sent it, and the answer's status code. */
-  record Call(long nanos, String method, String path, int code, boolean fromDriver) {
+  record Call(long nanos, String method, String path, int code, boolean fromDriver, String body) {
+
+    /** Whether the request is about the Pod's capture: its PodCapture, or an Event about the Pod. */
+    boolean concerns(String pod) {
+      String name = name();
+      if (name != null && (name.equals(pod) || name.startsWith(pod + "."))) {
+        return true;
+      }
+      return name == null && body != null && body.contains("\"name\":\"" + pod + "\"");
+    }
 
     /** The path without its query, e.g. {@code /apis/tcpdump.antrea.io/v1alpha1/namespaces/b/podcaptures/p/status}. */
     String objectPath() {
@@ -172,9 +181,12 @@ final class BenchApiServer implements AutoCloseable {
     @Override
     public MockResponse dispatch(RecordedRequest request) {
       String agent = request.getHeader("User-Agent");
+      // copied, not read: the CRUD handlers still need the body
+      String body = "GET".equals(request.getMethod()) || request.getBody() == null ? null
+          : new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8);
       MockResponse response = super.dispatch(request);
       calls.add(new Call(System.nanoTime(), request.getMethod(), request.getPath(), response.code(),
-          DRIVER_USER_AGENT.equals(agent)));
+          DRIVER_USER_AGENT.equals(agent), body));
       return response;
     }
   }
