@@ -44,7 +44,7 @@ EXPOSE 9397
 #   -XX:TieredStopAtLevel=1     C1 only: less compiler memory and CPU, fast start
 #   -Xss512k                    smaller thread stacks
 #   -XX:MaxRAM=192m             size the JVM for the container's memory limit
-#   -Xmx32m                     heap cap: about 17 MiB live with 110 Pods and 100 captures
+#   -Xmx32m                     heap cap: about 20 MiB used with 110 Pods and 100 captures
 #   -Xmn4m                      small young generation: every page of eden gets touched and stays resident
 #   -XX:MaxMetaspaceSize=64m    class metadata cap (about 26 MiB used)
 #   -XX:+ExitOnOutOfMemoryError exit (and be restarted) rather than limp on
