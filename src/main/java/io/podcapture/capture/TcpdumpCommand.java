@@ -8,10 +8,12 @@ import java.util.stream.Collectors;
 /**
  * Builds tcpdump's argv (never a shell line) for one capture.
  *
- * <p>{@code tcpdump -i <if> -n -U -Z root -C <MB> -W <N> -w <ring> -- <filter>}: {@code -n} avoids DNS
+ * <p>{@code tcpdump -i <if> -n -U -Z root -B 4096 -C <MB> -W <N> -w <ring> -- <filter>}: {@code -n} avoids DNS
  * lookups, {@code -U} writes each packet at once so files are readable during the capture, {@code -Z root}
  * keeps Debian's tcpdump from switching to user tcpdump (which cannot create rotated files in our root-owned
- * 0700 folder). The filter follows {@code --}: glibc's getopt permutes arguments, so without it a filter word
+ * 0700 folder), {@code -B 4096} gives the kernel's capture ring 4 MiB instead of libpcap's 2 MiB: with 2 MiB a
+ * flood ping on a busy 2-core node lost thousands of packets in 10 s ("dropped by kernel"), with 4 MiB none
+ * (see BENCHMARKS.md). The ring is kernel memory, not charged to the container's memory cgroup. The filter follows {@code --}: glibc's getopt permutes arguments, so without it a filter word
  * such as {@code -w/etc/x} would be taken as an option; the filter is built from strictly parsed
  * {@link IpLiteral}s only, so it holds nothing but {@code host}, {@code or} and address literals.
  *
@@ -20,6 +22,9 @@ import java.util.stream.Collectors;
  * @param interfaceName the interface to listen on, normally {@code any}
  */
 public record TcpdumpCommand(String executable, List<String> launcher, String interfaceName) {
+
+  /** The kernel capture buffer per tcpdump, in KiB ({@code -B}). */
+  static final String BUFFER_KIB = "4096";
 
   public TcpdumpCommand {
     launcher = List.copyOf(launcher);
@@ -33,7 +38,7 @@ public record TcpdumpCommand(String executable, List<String> launcher, String in
   /** The full argv, launcher first. */
   public List<String> argv(Path ringBase, int maxFiles, int fileSizeMB, List<IpLiteral> ips) {
     List<String> argv = new ArrayList<>(launcher);
-    argv.addAll(List.of(executable, "-i", interfaceName, "-n", "-U", "-Z", "root",
+    argv.addAll(List.of(executable, "-i", interfaceName, "-n", "-U", "-Z", "root", "-B", BUFFER_KIB,
         "-C", Integer.toString(fileSizeMB), "-W", Integer.toString(maxFiles),
         "-w", ringBase.toString(), "--", filter(ips)));
     return argv;

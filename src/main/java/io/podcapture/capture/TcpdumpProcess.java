@@ -3,10 +3,10 @@ package io.podcapture.capture;
 import static io.podcapture.capture.CaptureException.Reason.StorageFailed;
 import static io.podcapture.capture.CaptureException.Reason.TcpdumpFailed;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -43,6 +43,9 @@ final class TcpdumpProcess {
   private final String name;
   private final Instant startTime;
   private final Deque<String> tail = new ArrayDeque<>();
+  private final InputStream stderr;
+  /** The bytes of a line not yet ended by a newline. */
+  private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
   private final CompletableFuture<TcpdumpProcess> exited = new CompletableFuture<>();
   private volatile boolean stopRequested;
 
@@ -50,9 +53,14 @@ final class TcpdumpProcess {
     this.process = process;
     this.name = name;
     this.startTime = Instant.now();
-    Thread reader = new Thread(this::readStderrUntilExit, "tcpdump-" + name);
-    reader.setDaemon(true);
-    reader.start();
+    this.stderr = process.getErrorStream();
+    // No reader thread per tcpdump (a Java thread costs about 100 KB of resident stack, see BENCHMARKS.md):
+    // tcpdump writes to stderr only when it starts, fails or ends, far less than a pipe holds, so its stderr
+    // is read whenever the output is asked for (every status refresh) and to its end once the process exits.
+    process.onExit().thenRun(() -> {
+      readStderr(true);
+      exited.complete(this);
+    });
   }
 
   /**
@@ -158,12 +166,13 @@ final class TcpdumpProcess {
 
   /** The last lines tcpdump wrote to stderr, oldest first. */
   String lastOutput() {
+    readStderr(false);
     synchronized (tail) {
       return String.join("\n", tail);
     }
   }
 
-  /** Completes (on the stderr reader's thread) once the process has exited and its stderr is read. */
+  /** Completes (on the JDK's process reaper thread) once the process has exited and its stderr is read. */
   CompletableFuture<TcpdumpProcess> exited() {
     return exited;
   }
@@ -213,6 +222,7 @@ final class TcpdumpProcess {
 
   /** tcpdump's error text for a user: its stderr without the lines it prints on every start. */
   private String errorText() {
+    readStderr(false);
     String text;
     synchronized (tail) {
       text = tail.stream()
@@ -222,36 +232,46 @@ final class TcpdumpProcess {
     return text.isBlank() ? "(tcpdump printed nothing)" : text;
   }
 
-  private void readStderrUntilExit() {
-    try (Reader in = new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)) {
-      StringBuilder line = new StringBuilder();
-      int c;
-      while ((c = in.read()) != -1) {
-        if (c == '\n') {
-          remember(line.toString());
-          line.setLength(0);
-        } else if (line.length() < MAX_LINE) {
-          line.append((char) c);
-        }
-      }
-      if (line.length() > 0) {
-        remember(line.toString());
-      }
-    } catch (IOException e) {
-      log.debug("reading stderr of tcpdump {} failed", name, e);
-    }
-    boolean interrupted = false;
-    while (true) {
+  /**
+   * Reads what tcpdump has written to stderr into the tail: what is there without blocking, or, once the process
+   * has exited ({@code toEnd}), everything up to the end (the write end is closed then, so this does not block).
+   */
+  private void readStderr(boolean toEnd) {
+    synchronized (tail) {
       try {
-        process.waitFor();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
+        byte[] buffer = new byte[1024];
+        while (true) {
+          int ready = toEnd ? buffer.length : Math.min(stderr.available(), buffer.length);
+          if (ready <= 0) {
+            break;
+          }
+          int n = stderr.read(buffer, 0, ready);
+          if (n < 0) {
+            break;
+          }
+          for (int i = 0; i < n; i++) {
+            if (buffer[i] == '\n') {
+              endLine();
+            } else if (partial.size() < MAX_LINE) {
+              partial.write(buffer[i]);
+            }
+          }
+        }
+        if (toEnd) {
+          endLine();
+          stderr.close();
+        }
+      } catch (IOException e) {
+        // closed: everything there was has been read
+        log.debug("reading stderr of tcpdump {} failed", name, e);
       }
     }
-    exited.complete(this);
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+  }
+
+  private void endLine() {
+    if (partial.size() > 0) {
+      remember(partial.toString(StandardCharsets.UTF_8));
+      partial.reset();
     }
   }
 

@@ -57,6 +57,8 @@ public final class PodCaptureController implements AutoCloseable {
     // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a cluster's.
     this.podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
         .runnableInformer(0);
+    // ...and of each only the fields the agent reads: a node's Pods are otherwise most of the agent's heap.
+    podInformer.itemStore(new SlimPodStore());
     this.captureInformer = client.resources(PodCapture.class).inAnyNamespace().runnableInformer(0);
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     this.reconciler = new PodCaptureReconciler(client, new Lister<>(podInformer.getIndexer()),

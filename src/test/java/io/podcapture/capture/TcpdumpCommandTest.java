@@ -24,7 +24,7 @@ class TcpdumpCommandTest {
 
   @Test
   void buildsTheDocumentedArgvForIpv4() throws CaptureException {
-    assertEquals(List.of("tcpdump", "-i", "any", "-n", "-U", "-Z", "root", "-C", "1", "-W", "5",
+    assertEquals(List.of("tcpdump", "-i", "any", "-n", "-U", "-Z", "root", "-B", "4096", "-C", "1", "-W", "5",
             "-w", "/capture/default/capture-web.pcap", "--", "host 10.1.2.3"),
         TCPDUMP.argv(RING, 5, 1, ips("10.1.2.3")));
   }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The agent's benchmark (issue 8): builds the jar and the benchmark, then measures start/stop latency, API cost,
+# footprint and capture completeness on this machine, and writes BENCHMARKS.md.
+#
+#   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
+#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,footprint,agent
+#
+# For tuning by hand (the results then say so): --flags="<JVM flags>" and --env=K=V,... replace the Dockerfile's
+# for the shipped rows; --footprint=shipped measures only those; --diagnose=1 (with
+# --flags="-XX:NativeMemoryTracking=summary ...") writes NMT, threads, smaps and a class histogram to
+# target/bench/logs/; --pods=slim gives the Pods only the fields the agent reads.
+#
+# Needs root (real tcpdump, network namespaces), tcpdump, iproute2, ping, a JDK 17 with jcmd, and Maven.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench/run.sh needs root: it runs real tcpdump and creates network namespaces" >&2
+  exit 2
+fi
+for tool in tcpdump ip ping jcmd mvn java; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh needs $tool on PATH" >&2; exit 2; }
+done
+
+mkdir -p target/bench
+echo "building the agent jar and the benchmark..."
+# The shipped jar, exactly as 'mvn -B package' makes it (JDK HTTP client only), and the agent's runtime classpath.
+mvn -B -q package -DskipTests \
+  dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench/runtime.classpath
+# The benchmark classes, and a classpath with fabric8's other HTTP clients too (profile 'bench', test scope
+# only), from which the benchmark builds one classpath per client.
+mvn -B -q -Pbench test-compile \
+  dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/bench.classpath
+
+# The benchmark's own JVM uses the JDK client only: drop the other clients' jars from its classpath.
+driver_cp="target/test-classes:target/classes:$(tr ':' '\n' < target/bench/bench.classpath \
+  | grep -v -E 'kubernetes-httpclient-(vertx|okhttp)' | paste -sd: -)"
+
+PODCAPTURE_PROJECT_DIR="$PWD" exec java -Xmx512m -cp "$driver_cp" io.podcapture.bench.Benchmark \
+  --project="$PWD" \
+  --jar=target/podcapture-agent.jar \
+  --runtime-classpath=target/bench/runtime.classpath \
+  --bench-classpath=target/bench/bench.classpath \
+  --out=BENCHMARKS.md \
+  --command="bench/run.sh${*:+ $*}" \
+  "$@"

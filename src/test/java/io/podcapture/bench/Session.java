@@ -1,0 +1,238 @@
+package io.podcapture.bench;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.podcapture.api.v1alpha1.PodCapture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * One agent process against its own mock API server holding the node's Pods, with a watch on the PodCaptures that
+ * notes when each is first seen {@code Running} and when it is gone, and helpers to see tcpdump and its files.
+ */
+final class Session implements AutoCloseable {
+  final BenchApiServer api;
+  final KubernetesClient user;
+  final Path dir;
+  final Path captureDir;
+  final AgentProcess agent;
+  final List<String> podNames = new ArrayList<>();
+  final int podJsonBytes;
+  /** When the watch first saw each PodCapture in phase Running (System.nanoTime). */
+  final Map<String, Long> runningAt = new ConcurrentHashMap<>();
+  /** When the watch saw each PodCapture deleted. */
+  final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
+  private final Watch watch;
+  private final ExecutorService patcher = Executors.newFixedThreadPool(8);
+
+  Session(Path dir, Path agentLog, List<List<String>> podIps, List<String> jvmFlags, List<String> launch,
+      Map<String, String> agentEnv) throws IOException {
+    this.dir = dir;
+    Files.createDirectories(dir);
+    this.captureDir = dir.resolve("capture");
+    api = new BenchApiServer();
+    user = api.client();
+    int bytes = 0;
+    for (int i = 0; i < podIps.size(); i++) {
+      Pod pod = "slim".equals(System.getProperty("bench.pods")) ? Workload.slimPod(i, podIps.get(i))
+          : Workload.pod(i, podIps.get(i));
+      bytes += Workload.jsonBytes(user.pods().inNamespace(Workload.NAMESPACE).resource(pod).create());
+      podNames.add(pod.getMetadata().getName());
+    }
+    podJsonBytes = bytes / Math.max(1, podIps.size());
+    watch = user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).watch(new Watcher<>() {
+      @Override
+      public void eventReceived(Action action, PodCapture cr) {
+        long now = System.nanoTime();
+        String name = cr.getMetadata().getName();
+        if (action == Action.DELETED) {
+          deletedAt.putIfAbsent(name, now);
+        } else if (cr.getStatus() != null && "Running".equals(cr.getStatus().getPhase())) {
+          runningAt.putIfAbsent(name, now);
+        }
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {
+        // the session ends
+      }
+    });
+    Map<String, String> env = new HashMap<>();
+    env.put("NODE_NAME", Workload.NODE);
+    env.put("POD_NAME", "podcapture-agent-bench");
+    env.put("POD_NAMESPACE", "kube-system");
+    env.put("CAPTURE_DIR", captureDir.toString());
+    env.put("KUBECONFIG", api.writeKubeconfig(dir.resolve("kubeconfig")).toString());
+    env.put("HTTP_PORT", Integer.toString(freePort()));
+    env.put("LOG_LEVEL", "info");
+    env.putAll(agentEnv);
+    Files.createDirectories(agentLog.getParent());
+    agent = AgentProcess.start(jvmFlags, launch, env, agentLog);
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Sets the capture annotation to {@code value}, or removes it when null. */
+  void annotate(String pod, String value) {
+    String json = value == null ? "null" : "\"" + value + "\"";
+    user.pods().inNamespace(Workload.NAMESPACE).withName(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":" + json + "}}}");
+  }
+
+  /** Annotates (or un-annotates) many Pods at once, 8 requests in flight, as a script of kubectl calls would. */
+  void annotateAll(List<String> pods, String value) throws Exception {
+    List<Future<?>> done = new ArrayList<>();
+    for (String pod : pods) {
+      done.add(patcher.submit(() -> annotate(pod, value)));
+    }
+    for (Future<?> f : done) {
+      f.get();
+    }
+  }
+
+  Path namespaceDir() {
+    return captureDir.resolve(Workload.NAMESPACE);
+  }
+
+  /** The first ring file (annotation "5": capture-<pod>.pcap0) exists: tcpdump opened its capture. */
+  boolean ringStarted(String pod) {
+    return Files.exists(namespaceDir().resolve("capture-" + pod + ".pcap0"));
+  }
+
+  /** No ring file, kept file or pid file of the Pod is left. */
+  boolean filesGone(String pod) {
+    Pattern mine = Pattern.compile("(capture-" + Pattern.quote(pod) + "\\.pcap[0-9]*|\\.capture-"
+        + Pattern.quote(pod) + "\\.pid)");
+    for (Path d : List.of(namespaceDir(), namespaceDir().resolve("previous"))) {
+      if (!Files.isDirectory(d)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.list(d)) {
+        if (files.anyMatch(f -> mine.matcher(f.getFileName().toString()).matches())) {
+          return false;
+        }
+      } catch (IOException e) {
+        // listing raced with a deletion: look again next time
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The pid of the agent's tcpdump writing the Pod's ring, or -1. */
+  long tcpdumpPid(String pod) {
+    String ring = namespaceDir().resolve("capture-" + pod + ".pcap").toString();
+    for (long pid : agent.children()) {
+      try {
+        String[] argv = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).split("\0");
+        if (List.of(argv).contains(ring)) {
+          return pid;
+        }
+      } catch (IOException e) {
+        // gone
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a process is alive (a zombie counts as gone). */
+  static boolean alive(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The tcpdump children's RSS and PSS (shared library pages divided among the processes sharing them), KiB. */
+  List<long[]> tcpdumpMemoryKiB() {
+    List<long[]> out = new ArrayList<>();
+    for (long pid : agent.children()) {
+      Long rss = AgentProcess.procStatus(pid).get("VmRSS");
+      if (rss != null) {
+        out.add(new long[] {rss, AgentProcess.pssKiB(pid)});
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    try {
+      if (agent.isAlive()) {
+        agent.stop();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    agent.close();
+    patcher.shutdownNow();
+    watch.close();
+    user.close();
+    api.close();
+    // SIGTERM keeps files for the next run; a benchmark has no next run
+    killLeftTcpdumps();
+    deleteTree(dir);
+  }
+
+  /** A tcpdump still writing into this session's folder (none, normally) is ours to end. */
+  private void killLeftTcpdumps() {
+    String prefix = captureDir.toString() + "/";
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : (Iterable<Path>) procs::iterator) {
+        String name = proc.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          String[] argv = new String(Files.readAllBytes(proc.resolve("cmdline"))).split("\0");
+          if (Stream.of(argv).anyMatch(a -> a.startsWith(prefix))) {
+            ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
+          }
+        } catch (IOException | RuntimeException e) {
+          // gone
+        }
+      }
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      });
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.podcapture.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SlimPodStoreTest {
+
+  private static Pod fullPod() {
+    return new PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").withUid("uid-1").withResourceVersion("42")
+        .withDeletionTimestamp("2025-06-01T10:00:00Z").withLabels(Map.of("app", "web"))
+        .withAnnotations(Map.of("tcpdump.antrea.io", "5"))
+        .addNewManagedField().withManager("kubelet").withOperation("Update").endManagedField()
+        .endMetadata()
+        .withNewSpec().withNodeName("node-a").addNewContainer().withName("app").withImage("web:1").endContainer()
+        .endSpec()
+        .withNewStatus().withPhase("Running").withPodIP("10.0.0.5").addNewPodIP().withIp("10.0.0.5").endPodIP()
+        .addNewPodIP().withIp("fd00::5").endPodIP()
+        .addNewContainerStatus().withName("app").withReady(true).endContainerStatus()
+        .endStatus().build();
+  }
+
+  @Test
+  void keepsWhatTheAgentReads() {
+    Pod slim = SlimPodStore.slim(fullPod());
+
+    assertEquals("web", slim.getMetadata().getName());
+    assertEquals("shop", slim.getMetadata().getNamespace());
+    assertEquals("uid-1", slim.getMetadata().getUid());
+    assertEquals("42", slim.getMetadata().getResourceVersion());
+    assertEquals("2025-06-01T10:00:00Z", slim.getMetadata().getDeletionTimestamp());
+    assertEquals(Map.of("tcpdump.antrea.io", "5"), slim.getMetadata().getAnnotations());
+    assertEquals(Map.of("app", "web"), slim.getMetadata().getLabels());
+    assertEquals("node-a", slim.getSpec().getNodeName());
+    assertEquals("Running", slim.getStatus().getPhase());
+    assertEquals("10.0.0.5", slim.getStatus().getPodIP());
+    assertEquals(List.of("10.0.0.5", "fd00::5"), slim.getStatus().getPodIPs().stream().map(ip -> ip.getIp()).toList());
+    assertEquals("Pod", slim.getKind());
+    assertEquals("v1", slim.getApiVersion());
+  }
+
+  @Test
+  void dropsContainersStatusesAndManagedFields() {
+    Pod slim = SlimPodStore.slim(fullPod());
+
+    assertTrue(slim.getMetadata().getManagedFields() == null || slim.getMetadata().getManagedFields().isEmpty());
+    assertTrue(slim.getSpec().getContainers().isEmpty());
+    assertTrue(slim.getStatus().getContainerStatuses().isEmpty());
+    String json = Serialization.asJson(slim);
+    assertFalse(json.contains("web:1") || json.contains("kubelet"), json);
+  }
+
+  @Test
+  void leavesTheDeliveredPodAsItWas() {
+    Pod pod = fullPod();
+    String before = Serialization.asJson(pod);
+
+    SlimPodStore store = new SlimPodStore();
+    store.put(store.getKey(pod), pod);
+
+    assertEquals(before, Serialization.asJson(pod));
+    assertNotNull(store.get("shop/web"));
+    assertEquals("node-a", store.get("shop/web").getSpec().getNodeName());
+  }
+
+  @Test
+  void podWithoutSpecOrStatusIsKept() {
+    Pod bare = new PodBuilder().withNewMetadata().withName("x").withNamespace("y").endMetadata().build();
+
+    Pod slim = SlimPodStore.slim(bare);
+
+    assertEquals("x", slim.getMetadata().getName());
+    assertNull(slim.getSpec());
+    assertNull(slim.getStatus());
+  }
+}
