@@ -9,8 +9,6 @@ import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.NetnsPod.PingResult;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -611,8 +609,6 @@ public final class Benchmark {
             busy.rssKiB() <= 96 * 1024 && busy.hwmKiB() <= 96 * 1024);
         target("ready ≤ 3 s after process start", Stats.ms(readyMs) + " (" + s.agent.readySource() + "), using "
             + String.format(Locale.ROOT, "%.1f", readyCpu / 1000.0) + " s of CPU", readyMs <= 3000);
-        shippedFootprint = busy;
-        shippedTcpdumpRss = tcpdumps;
       }
       return String.format(Locale.ROOT, "| %s | %s | %s | %.1f s | %s | %s | %d | %s | %s | %s | %s | %d | %s | %s |%n",
           v.client(), isShipped ? "**" + v.how() + "**" : v.how(), Stats.ms(readyMs), readyCpu / 1000.0,
@@ -623,9 +619,6 @@ public final class Benchmark {
               + " (" + mib(busy.cgroupPeakKiB()) + ")");
     }
   }
-
-  AgentProcess.Footprint shippedFootprint;
-  List<long[]> shippedTcpdumpRss;
 
   /** Classpaths with exactly one fabric8 HTTP client each, from the lists bench/run.sh wrote. */
   private Map<String, List<String>> clientClasspaths() throws IOException {
