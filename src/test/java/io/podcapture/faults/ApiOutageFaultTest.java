@@ -9,7 +9,6 @@ import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
-import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,42 +17,27 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The API server goes away during a real capture and comes back: the capture runs on untouched meanwhile (same
  * tcpdump, files kept and growing), and once the API server is back the agent catches up by itself, without a
  * restart: it writes the status it could not write, and applies a change a user made while it could not see.
  */
-class ApiOutageFaultTest {
+class ApiOutageFaultTest extends LocalAgentFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   /** Long enough for a failing status write's backoff to outgrow the status refresh (1 s here) many times. */
   private static final Duration OUTAGE = Duration.ofSeconds(20);
 
-  @TempDir
-  Path captureDir;
   private NetnsPod web;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private LocalAgent agent;
 
   @BeforeEach
-  void start() {
-    Requirements.realCapture();
+  void createPod() {
     web = NetnsPod.create();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
   }
 
   @AfterEach
-  void stop() {
-    if (agent != null) {
-      agent.close();
-    }
-    cluster.client().close();
-    api.close();
+  void deletePod() {
     web.close();
-    Cluster.killProcessesWritingInto(captureDir);
   }
 
   @Test

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Pcap;
-import io.podcapture.testing.Requirements;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,45 +15,17 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Churn with real tcpdump: an annotation toggled as fast as a client can, and 200 Pods annotated at once and then
  * released. Whatever the interleaving, the end state must be exact: the processes, the files and the PodCaptures
  * that the last annotations ask for, and nothing else.
  */
-class ChurnFaultTest {
+class ChurnFaultTest extends LocalAgentFaultTest {
   private static final Duration SETTLE = Duration.ofSeconds(60);
 
-  @TempDir
-  Path captureDir;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private LocalAgent agent;
 
-  @BeforeEach
-  void start() {
-    Requirements.realCapture();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
-  }
-
-  @AfterEach
-  void stop() {
-    if (agent != null) {
-      agent.close();
-    }
-    cluster.client().close();
-    api.close();
-    Cluster.killProcessesWritingInto(captureDir);
-  }
-
-  private void startAgent(Map<String, String> env) throws Exception {
-    agent = LocalAgent.start(api.client(), captureDir, env);
-  }
 
   /** Sets and removes the annotation {@code times} times, each patch right after the one before. */
   private long toggle(String name, int times) {

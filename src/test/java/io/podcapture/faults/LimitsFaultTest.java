@@ -7,50 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Pcap;
-import io.podcapture.testing.Requirements;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The node's limits with real tcpdump: files per capture (MAX_FILES), concurrent captures (MAX_CAPTURES) and the
  * disk budget (DISK_BUDGET_MB). A capture over a limit is never started: it is Pending while it can fit later and
  * starts by itself when room frees, or Failed when it can never fit; the message gives the numbers.
  */
-class LimitsFaultTest {
+class LimitsFaultTest extends LocalAgentFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @TempDir
-  Path captureDir;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private LocalAgent agent;
 
-  @BeforeEach
-  void start() {
-    Requirements.realCapture();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
-  }
-
-  @AfterEach
-  void stop() {
-    if (agent != null) {
-      agent.close();
-    }
-    cluster.client().close();
-    api.close();
-    Cluster.killProcessesWritingInto(captureDir);
-  }
-
-  private void startAgent(Map<String, String> env) throws Exception {
-    agent = LocalAgent.start(api.client(), captureDir, env);
-  }
 
   private List<Long> tcpdumpsOf(String pod) {
     return Pcap.processesWritingInto(captureDir).stream()

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Pcap;
-import io.podcapture.testing.Requirements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,34 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A tcpdump that keeps dying, and one that cannot start at all: restarts back off exponentially, the status shows
  * the restart count and the last error, and after a bounded number of tries the capture is Failed for good.
  */
-class TcpdumpCrashLoopFaultTest {
+class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @TempDir
-  Path captureDir;
-  @TempDir
   Path launcherDir;
   private Path starts;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private LocalAgent agent;
 
-  @BeforeEach
-  void start() {
-    Requirements.realCapture();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
-  }
-
-  @AfterEach
-  void stop() {
-    if (agent != null) {
-      agent.close();
-    }
-    cluster.client().close();
-    api.close();
-    Cluster.killProcessesWritingInto(captureDir);
-  }
 
   /** The one tcpdump writing into the capture folder, once there is one that is not in {@code seen}. */
   private long awaitNewTcpdump(Set<Long> seen, Duration atMost) {
