@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.testing.Pcap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -198,26 +199,11 @@ final class Session implements AutoCloseable {
 
   /** A tcpdump still writing into this session's folder (none, normally) is ours to end. */
   private void killLeftTcpdumps() {
-    String prefix = captureDir.toString() + "/";
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : (Iterable<Path>) procs::iterator) {
-        String name = proc.getFileName().toString();
-        if (!name.chars().allMatch(Character::isDigit)) {
-          continue;
-        }
-        try {
-          String[] argv = new String(Files.readAllBytes(proc.resolve("cmdline"))).split("\0");
-          if (Stream.of(argv).anyMatch(a -> a.startsWith(prefix))) {
-            ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
-          }
-        } catch (IOException | RuntimeException e) {
-          // gone
-        }
-      }
-    } catch (IOException e) {
-      // nothing to do
+    for (long pid : Pcap.processesWritingInto(captureDir)) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
   }
+
 
   static void deleteTree(Path root) {
     if (!Files.exists(root)) {
