@@ -6,6 +6,8 @@ public class CaptureException extends Exception {
   public enum Reason {
     /** A name or IP was refused before anything ran. */
     InvalidInput,
+    /** The user's filter was refused (too long, looks like an option) or does not compile; nothing ran. */
+    InvalidFilter,
     /** tcpdump exited or failed to create its first file during start. */
     TcpdumpFailed,
     /** The capture folder could not be created or written (includes a full disk). */

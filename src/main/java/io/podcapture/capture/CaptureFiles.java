@@ -106,11 +106,11 @@ final class CaptureFiles {
 
   /** The {@code -w} name tcpdump is given. */
   Path ringBase() {
-    return namespaceDir.resolve(ringBaseName(key.pod()));
+    return namespaceDir.resolve(ringBaseName(key.name()));
   }
 
   Path firstFile(int maxFiles) {
-    return namespaceDir.resolve(fileName(key.pod(), maxFiles, 0));
+    return namespaceDir.resolve(fileName(key.name(), maxFiles, 0));
   }
 
   Path previousDir() {
@@ -118,7 +118,7 @@ final class CaptureFiles {
   }
 
   Path pidFile() {
-    return namespaceDir.resolve(".capture-" + key.pod() + ".pid");
+    return namespaceDir.resolve(".capture-" + key.name() + ".pid");
   }
 
   /** Creates the capture folder (if absent) and the namespace folder, both 0700. */
@@ -196,7 +196,7 @@ final class CaptureFiles {
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        if (isRingFile(key.pod(), entry.getFileName().toString())
+        if (isRingFile(key.name(), entry.getFileName().toString())
             && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
           files.add(entry);
         }

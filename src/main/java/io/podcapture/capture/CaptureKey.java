@@ -1,10 +1,13 @@
 package io.podcapture.capture;
 
-/** Identifies one capture: the captured Pod's namespace and name. */
-public record CaptureKey(String namespace, String pod) {
+/**
+ * Identifies one capture: the namespace and name of the PodCapture it serves (for the annotation's capture, the
+ * name is the Pod's). Its files are {@code <dir>/<namespace>/capture-<name>.pcap<k>}.
+ */
+public record CaptureKey(String namespace, String name) {
 
   @Override
   public String toString() {
-    return namespace + "/" + pod;
+    return namespace + "/" + name;
   }
 }

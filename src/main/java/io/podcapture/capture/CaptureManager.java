@@ -291,7 +291,7 @@ public final class CaptureManager implements PacketCapturer {
   }
 
   @Override
-  public void onUnexpectedExit(Consumer<CaptureKey> listener) {
+  public void onExit(Consumer<CaptureKey> listener) {
     listeners.add(listener);
   }
 

@@ -15,14 +15,24 @@ import java.util.List;
  * @param restartCount how many times the capture was restarted after tcpdump ended on its own
  * @param storageProblem why tcpdump cannot write its files although it runs (its disk is full), or null; tcpdump
  *                     itself goes on without a word and loses every packet
+ * @param completed    tcpdump ended as the request asked (its packet count was reached or its duration ran out):
+ *                     a success, not a crash; it is not restarted and its files stay until {@link
+ *                     PacketCapturer#stop}
  */
 public record CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
-    List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem) {
+    List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem,
+    boolean completed) {
 
-  /** A snapshot without a storage problem. */
+  /** A snapshot of a capture that has not completed. */
+  public CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
+      List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem) {
+    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, storageProblem, false);
+  }
+
+  /** A snapshot without a storage problem, not completed. */
   public CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
       List<RingFile> files, Integer exitCode, String lastOutput, int restartCount) {
-    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, null);
+    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, null, false);
   }
 
   public CaptureKey key() {

@@ -12,10 +12,13 @@ public interface PacketCapturer extends AutoCloseable {
 
   /**
    * Makes the capture run as requested: starts it if absent, restarts it if the request differs from the
-   * running one or its tcpdump has exited (counting a restart in the latter case), and does nothing if it
-   * already runs with an equal request. Returns once tcpdump runs and its first file exists.
+   * running one or its tcpdump has crashed (counting a restart in the latter case), and does nothing if it
+   * already runs with an equal request, or has completed with an equal request (a completed capture is never
+   * restarted; a different request starts a new run). Returns once tcpdump runs and its first file exists.
+   * The user's filter is checked and compiled ({@code tcpdump -d}) before anything is started.
    *
-   * @throws CaptureException when tcpdump cannot start; then no process and no new file is left
+   * @throws CaptureException when tcpdump cannot start, or the filter is refused ({@code InvalidFilter}, with
+   *     tcpdump's own error text); then no process and no new file is left
    */
   CaptureSnapshot ensure(CaptureRequest request) throws CaptureException;
 
@@ -43,8 +46,11 @@ public interface PacketCapturer extends AutoCloseable {
    */
   void removeLeftovers(Set<CaptureKey> keep);
 
-  /** Registers a listener told (on another thread) when a capture's tcpdump ends without being stopped. */
-  void onUnexpectedExit(Consumer<CaptureKey> listener);
+  /**
+   * Registers a listener told (on another thread) when a capture's tcpdump ends without being stopped: it
+   * crashed, or it completed (packet count or duration reached; see {@link CaptureSnapshot#completed}).
+   */
+  void onExit(Consumer<CaptureKey> listener);
 
   /** Agent shutdown: stops every tcpdump but keeps all files, so captures resume when the agent returns. */
   @Override

@@ -66,13 +66,13 @@ record ValidRequest(CaptureRequest request, List<IpLiteral> ips) {
           + " is not a DNS-1123 label; accepted are 1 to " + Dns1123.MAX_LABEL + " lowercase letters, digits or '-',"
           + " starting and ending with a letter or digit");
     }
-    if (!Dns1123.isSubdomain(key.pod())) {
-      throw new CaptureException(InvalidInput, "Pod name " + Quote.value(key.pod())
+    if (!Dns1123.isSubdomain(key.name())) {
+      throw new CaptureException(InvalidInput, "Pod name " + Quote.value(key.name())
           + " is not a DNS-1123 subdomain; accepted are 1 to " + Dns1123.MAX_SUBDOMAIN + " lowercase letters, digits, '-'"
           + " or '.', each dot-separated part starting and ending with a letter or digit");
     }
-    if (key.pod().length() > MAX_POD_NAME) {
-      throw new CaptureException(InvalidInput, "Pod name " + Quote.value(key.pod()) + " is too long for a"
+    if (key.name().length() > MAX_POD_NAME) {
+      throw new CaptureException(InvalidInput, "Pod name " + Quote.value(key.name()) + " is too long for a"
           + " capture file name: at most " + MAX_POD_NAME + " characters are accepted");
     }
   }

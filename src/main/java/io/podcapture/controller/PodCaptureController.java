@@ -65,7 +65,7 @@ public final class PodCaptureController implements AutoCloseable {
         new Lister<>(captureInformer.getIndexer()), capturer, events, config, clock, queue::add, metrics);
     podInformer.addEventHandler(new Enqueue<>());
     captureInformer.addEventHandler(new Enqueue<>());
-    capturer.onUnexpectedExit(queue::add);
+    capturer.onExit(queue::add);
   }
 
   /** Enqueues the object's key on every change; the reconciler reads the current state from the caches. */

@@ -119,11 +119,11 @@ public final class PodCaptureReconciler {
   }
 
   public Result reconcile(CaptureKey key) {
-    Pod pod = pods.namespace(key.namespace()).get(key.pod());
+    Pod pod = pods.namespace(key.namespace()).get(key.name());
     if (pod != null && !config.nodeName().equals(pod.getSpec().getNodeName())) {
       pod = null; // an API server may send Pods of other nodes; this agent acts only on its own
     }
-    PodCapture cr = captures.namespace(key.namespace()).get(key.pod());
+    PodCapture cr = captures.namespace(key.namespace()).get(key.name());
     Written mine = recent.get(key);
     if (mine != null && mine.at().plus(CACHE_LAG).isBefore(clock.instant())) {
       recent.remove(key);
@@ -172,7 +172,7 @@ public final class PodCaptureReconciler {
     List<String> ips = podIPs(pod);
     if (ips.isEmpty()) {
       return pending(key, cr, Names.REASON_WAITING_FOR_IP,
-          "waiting for Pod " + key.pod() + " to get an IP address; the capture starts once it has one", null);
+          "waiting for Pod " + key.name() + " to get an IP address; the capture starts once it has one", null);
     }
     int fileSize = Optional.ofNullable(cr.getSpec().getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
     CaptureRequest request = new CaptureRequest(key, ips, value.maxFiles(), fileSize);
@@ -437,7 +437,7 @@ public final class PodCaptureReconciler {
     }
     // Created by hand: explain how captures start, and leave it alone otherwise.
     String message = "captures start from the Pod annotation, not from a PodCapture: run kubectl annotate pod "
-        + key.pod() + " -n " + key.namespace() + " " + Names.ANNOTATION + "=\"5\" (this PodCapture is then taken "
+        + key.name() + " -n " + key.namespace() + " " + Names.ANNOTATION + "=\"5\" (this PodCapture is then taken "
         + "over)";
     return fail(key, pod, cr, Names.REASON_NOT_ANNOTATED, message, null);
   }
@@ -503,7 +503,7 @@ public final class PodCaptureReconciler {
       deletedByAgent.put(uid, now); // before the call: its finalizer pass may run before delete() returns
     }
     try {
-      client.resources(PodCapture.class).inNamespace(key.namespace()).withName(key.pod()).delete();
+      client.resources(PodCapture.class).inNamespace(key.namespace()).withName(key.name()).delete();
       LOG.info("PodCapture({}) deleted", key);
     } catch (KubernetesClientException e) {
       if (uid != null) {

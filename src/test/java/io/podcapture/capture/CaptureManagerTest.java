@@ -211,7 +211,7 @@ class CaptureManagerTest {
   void unexpectedExitIsReportedAndEnsureRestartsCountingIt() throws Exception {
     CaptureManager manager = manager(config);
     BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
-    manager.onUnexpectedExit(exited::add);
+    manager.onExit(exited::add);
     manager.ensure(request(WEB, 5));
     long pid = pidOf(WEB);
 

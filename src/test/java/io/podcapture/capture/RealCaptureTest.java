@@ -130,7 +130,7 @@ class RealCaptureTest {
   @Test
   void tcpdumpKilledFromOutsideIsReportedAndRestartedKeepingItsFiles() throws Exception {
     BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
-    manager.onUnexpectedExit(exited::add);
+    manager.onExit(exited::add);
     manager.ensure(requestForA(3));
     long pid = pid();
     a.ping(Ping.count(2).size(321));

@@ -69,7 +69,7 @@ final class FakePacketCapturer implements PacketCapturer {
       return Optional.empty();
     }
     Path dir = Path.of("/capture", key.namespace());
-    String name = "capture-" + key.pod() + ".pcap0";
+    String name = "capture-" + key.name() + ".pcap0";
     List<RingFile> files = List.of(new RingFile(name, dir.resolve(name), fileSize, false));
     return Optional.of(new CaptureSnapshot(s.request(), s.running(), s.filter(), s.startTime(), files, s.exitCode(),
         s.lastOutput(), s.restartCount()));
@@ -86,7 +86,7 @@ final class FakePacketCapturer implements PacketCapturer {
   }
 
   @Override
-  public void onUnexpectedExit(Consumer<CaptureKey> listener) {
+  public void onExit(Consumer<CaptureKey> listener) {
     listeners.add(listener);
   }
 
