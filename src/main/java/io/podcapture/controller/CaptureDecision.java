@@ -193,9 +193,7 @@ final class CaptureDecision {
     }
     if (snapshot != null && snapshot.completed() && request.equals(snapshot.request())) {
       Completed done = new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
-      Plan plan = completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
-      List<Note> notes = List.of(new Note(false, Names.REASON_COMPLETED, plan.status().getMessage()));
-      return new Plan(plan.actions(), plan.next(), plan.status(), notes, plan.requeueAfter());
+      return completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
     }
     if (in.state() instanceof Halted halted && halted.request().equals(request)) {
       List<Action> actions = halted.keepsFiles() ? List.of(new Action.Park(maxFiles, fileSize)) : List.of();
@@ -289,7 +287,9 @@ final class CaptureDecision {
   private Plan completed(Inputs in, List<Action> actions, Completed done, CaptureSnapshot snapshot) {
     PodCaptureStatus status = DesiredStatus.completed(in.cr(), config.nodeName(), config.agentPod(), snapshot,
         done.at(), in.now());
-    return withTtl(in, new Plan(actions, done, status, List.of(), null), done.at());
+    List<Note> notes = Names.REASON_COMPLETED.equals(readyReason(in.cr())) ? List.of()
+        : List.of(new Note(false, Names.REASON_COMPLETED, status.getMessage()));
+    return withTtl(in, new Plan(actions, done, status, notes, null), done.at());
   }
 
   private Plan failed(Inputs in, List<Action> actions, CaptureState next, String reason, String message,

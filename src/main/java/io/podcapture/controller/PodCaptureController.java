@@ -235,7 +235,10 @@ public final class PodCaptureController implements AutoCloseable {
     LOG.info("this agent answers for PodCaptures no node agent holds yet");
     SharedIndexInformer<PodCapture> informer = client.resources(PodCapture.class).inAnyNamespace()
         .withoutLabel(Names.LABEL_NODE).runnableInformer(0);
-    unclaimed = new UnclaimedCaptures(client, new Lister<>(informer.getIndexer()), writes, clock);
+    // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to this node's
+    // passes, like PodCaptures of this node.
+    unclaimed = new UnclaimedCaptures(client, new Lister<>(informer.getIndexer()),
+        new Writes(client, clock, config.statusRefresh()), clock);
     informer.addEventHandler(handler(cr -> queue.add(new Work(Pass.UNCLAIMED, keyOf(cr)))));
     unclaimedInformer = informer;
     informer.start();

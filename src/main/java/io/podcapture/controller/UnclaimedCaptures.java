@@ -41,6 +41,9 @@ final class UnclaimedCaptures {
       return null; // gone, or labelled meanwhile; an unlabelled PodCapture carries no finalizer of ours
     }
     cr = writes.freshest(key, cr);
+    if (CaptureDecision.label(cr, Names.LABEL_NODE) != null) {
+      return null; // labelled a moment ago; the cache has not caught up yet
+    }
     String podName = cr.getSpec().getPodName();
     Pod pod = client.pods().inNamespace(key.namespace()).withName(podName).get();
     if (pod == null) {

@@ -462,6 +462,19 @@ class CaptureDecisionTest {
   }
 
   @Test
+  void captureCompletingWithAZeroTtlIsDeletedAtOnce() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setPacketCount(10);
+    cr.getSpec().setTtlSecondsAfterFinished(0);
+    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 10, null, 0);
+
+    Plan plan = DECIDE.decide(in(cr, web(null), new Running(request), completed(request)));
+
+    assertEquals(List.of(new Action.Park(1, 1), new Action.Delete()), plan.actions());
+    assertNull(plan.status());
+  }
+
+  @Test
   void failedCaptureWithATtlIsDeletedFromItsStatusCompletionTime() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setTtlSecondsAfterFinished(0);
