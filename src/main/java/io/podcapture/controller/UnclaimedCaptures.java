@@ -63,9 +63,10 @@ final class UnclaimedCaptures {
         + "podcapture agent on node " + node + " to start the capture; if it stays Pending, no agent runs on node "
         + node + " (the DaemonSet does not cover it)", clock.instant()));
     // resource(cr) rather than withName(): the client then patches without reading the object first.
-    client.resources(PodCapture.class).inNamespace(key.namespace()).resource(cr)
+    PodCapture labelled = client.resources(PodCapture.class).inNamespace(key.namespace()).resource(cr)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"" + Names.LABEL_NODE + "\":\""
             + node + "\"}}}");
+    writes.remember(labelled); // a pass before the cache drops it sees the label, and leaves it alone
     LOG.info("PodCapture({}) handed to the agent on node {} (Pod {})", key, node, podName);
     return null;
   }
