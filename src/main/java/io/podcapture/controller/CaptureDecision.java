@@ -35,6 +35,8 @@ import java.util.Optional;
 final class CaptureDecision {
   static final int DEFAULT_MAX_FILES = 1;
   static final int DEFAULT_FILE_SIZE_MB = 1;
+  static final String MISSING_POD_NAME = "spec.podName is required: the name of the Pod to capture, in the "
+      + "PodCapture's namespace";
 
   /** Everything a decision reads. {@code pod} is the Pod named by spec.podName if it is on this node, else null. */
   record Inputs(PodCapture cr, Pod pod, CaptureState state, CaptureSnapshot snapshot, NodeBudget.View budget,
@@ -112,6 +114,10 @@ final class CaptureDecision {
 
     if (cr.getMetadata().getDeletionTimestamp() != null) {
       return deleting(in, managed, held);
+    }
+    if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
+      return failed(in, stop(held, Names.REASON_INVALID_SPEC), null, Names.REASON_INVALID_SPEC, MISSING_POD_NAME,
+          null);
     }
     if (pod == null) {
       // The Pod is not on this node (any more). The annotation's PodCapture goes with its Pod (the annotation
@@ -301,11 +307,17 @@ final class CaptureDecision {
 
   /** A finished PodCapture with a TTL is deleted once it ran out, and passed again when it will. */
   private Plan withTtl(Inputs in, Plan plan, String finishedAt) {
-    Integer ttl = in.cr().getSpec().getTtlSecondsAfterFinished();
+    Integer ttl = in.cr().getSpec() == null ? null : in.cr().getSpec().getTtlSecondsAfterFinished();
     if (ttl == null || finishedAt == null) {
       return plan;
     }
-    Instant expiry = Instant.parse(finishedAt).plusSeconds(ttl);
+    Instant finished;
+    try {
+      finished = Instant.parse(finishedAt);
+    } catch (java.time.format.DateTimeParseException e) {
+      finished = in.now(); // not written by this agent: count from now rather than fail every pass
+    }
+    Instant expiry = finished.plusSeconds(ttl);
     if (!in.now().isBefore(expiry)) {
       List<Action> actions = new ArrayList<>(plan.actions());
       actions.add(new Action.Delete());

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureStatus;
 import io.podcapture.capture.CaptureKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,11 +37,17 @@ final class UnclaimedCaptures {
   /** One pass; returns when to pass again, or null. */
   Duration reconcile(CaptureKey key) {
     PodCapture cr = unclaimed.namespace(key.namespace()).get(key.name());
-    if (cr == null || cr.getMetadata().getDeletionTimestamp() != null || cr.getSpec() == null
-        || cr.getSpec().getPodName() == null) {
+    if (cr == null || cr.getMetadata().getDeletionTimestamp() != null) {
       return null; // gone, or labelled meanwhile; an unlabelled PodCapture carries no finalizer of ours
     }
     cr = writes.freshest(key, cr);
+    if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
+      PodCaptureStatus status = DesiredStatus.unclaimed(cr, null, Names.REASON_INVALID_SPEC,
+          CaptureDecision.MISSING_POD_NAME, clock.instant());
+      status.setPhase(Names.PHASE_FAILED);
+      writes.status(cr, status);
+      return null;
+    }
     if (CaptureDecision.label(cr, Names.LABEL_NODE) != null) {
       return null; // labelled a moment ago; the cache has not caught up yet
     }

@@ -273,6 +273,18 @@ class CaptureDecisionTest {
   }
 
   @Test
+  void podCaptureWithoutAPodNameFails() {
+    PodCapture cr = direct("nameless", "web");
+    cr.setSpec(null);
+
+    Plan plan = DECIDE.decide(in(cr, null));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(Names.REASON_INVALID_SPEC, reason(plan.status()));
+    assertTrue(plan.status().getMessage().startsWith("spec.podName is required"), plan.status().getMessage());
+  }
+
+  @Test
   void refusedFilterStaysFailedUntilTheSpecChanges() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setFilter("icmp and and");
