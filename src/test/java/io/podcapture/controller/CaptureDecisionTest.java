@@ -171,6 +171,36 @@ class CaptureDecisionTest {
   }
 
   @Test
+  void biggerFilesInTheSpecRestartTheCaptureWithThem() {
+    PodCapture cr = annotationCapture(5);
+    cr.getSpec().setFileSizeMB(10);
+    CaptureRequest old = request(WEB, 5);
+
+    Plan plan = DECIDE.decide(in(cr, web("5"), new Running(old), running(old)));
+
+    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10))), plan.actions());
+  }
+
+  @Test
+  void theReadyConditionKeepsItsTransitionTimeWhileItStaysTrue() {
+    CaptureRequest request = request(WEB, 5);
+    PodCapture cr = annotationCapture(5);
+    PodCaptureStatus first = DECIDE.decide(in(cr, web("5"), new Running(request), running(request))).status();
+    withStatus(cr, first);
+    CaptureSnapshot grown = new CaptureSnapshot(request, true, "host 10.1.0.5", NOW.minusSeconds(30),
+        List.of(new RingFile("capture-web.pcap0", Path.of("/capture/default/capture-web.pcap0"), 8192, false)), null,
+        null, 0);
+
+    PodCaptureStatus later = DECIDE.decide(new Inputs(cr, web("5"), new Running(request), grown, ROOM, false,
+        NOW.plusSeconds(90))).status();
+
+    assertEquals(NOW.toString(), later.getConditions().get(0).getLastTransitionTime());
+    assertEquals(8192L, later.getTotalBytes());
+    assertEquals(DesiredStatus.Change.SIZES, DesiredStatus.compare(first, later), "only sizes: written at most once "
+        + "per refresh interval");
+  }
+
+  @Test
   void podWithoutAnIpWaitsWithoutStarting() {
     Pod pod = AgentHarness.pod("default", "web", "node-a", "3");
 

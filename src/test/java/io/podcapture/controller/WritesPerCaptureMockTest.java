@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher.Request;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
