@@ -119,6 +119,16 @@ final class CaptureDecision {
       return failed(in, stop(held, Names.REASON_INVALID_SPEC), null, Names.REASON_INVALID_SPEC, MISSING_POD_NAME,
           null);
     }
+    // Ended as asked: kept as it is for this generation of the spec, also across agent restarts (the status says
+    // so when memory does not). A Pod update does not start it again, and its Pod going does not take its files:
+    // they are the result, kept until the PodCapture is deleted.
+    Completed finished = completedRun(in);
+    if (finished != null) {
+      int files = Optional.ofNullable(cr.getSpec().getMaxFiles()).orElse(DEFAULT_MAX_FILES);
+      int size = Optional.ofNullable(cr.getSpec().getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
+      List<Action> actions = in.state() instanceof Completed ? List.of() : List.of(new Action.Park(files, size));
+      return completed(in, actions, finished, in.snapshot());
+    }
     if (pod == null) {
       // The Pod is not on this node (any more). The annotation's PodCapture goes with its Pod (the annotation
       // mirror deletes it); a direct one is handed back to the elected agent, which finds the Pod again.
@@ -185,18 +195,7 @@ final class CaptureDecision {
     CaptureSnapshot snapshot = in.snapshot();
     Long generation = cr.getMetadata().getGeneration();
 
-    // Ended as asked: kept as it is for this generation of the spec, also across agent restarts (the status says
-    // so when memory does not), and a Pod update does not start it again.
-    if (in.state() instanceof Completed done && Objects.equals(done.generation(), generation)) {
-      return completed(in, List.of(), done, snapshot);
-    }
     boolean running = snapshot != null && snapshot.running();
-    if (in.state() == null && !running && cr.getStatus() != null
-        && Names.PHASE_COMPLETED.equals(cr.getStatus().getPhase())
-        && Objects.equals(cr.getStatus().getObservedGeneration(), generation)) {
-      Completed done = new Completed(generation, cr.getStatus().getCompletionTime());
-      return completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
-    }
     if (snapshot != null && snapshot.completed() && request.equals(snapshot.request())) {
       Completed done = new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
       return completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
@@ -268,6 +267,21 @@ final class CaptureDecision {
     }
     actions.add(new Action.Start(request));
     return new Plan(actions, in.state(), null, List.of(), null);
+  }
+
+  /** The completed run this generation of the spec already had, from memory or, after a restart, the status. */
+  private static Completed completedRun(Inputs in) {
+    Long generation = in.cr().getMetadata().getGeneration();
+    if (in.state() instanceof Completed done && Objects.equals(done.generation(), generation)) {
+      return done;
+    }
+    PodCaptureStatus status = in.cr().getStatus();
+    boolean running = in.snapshot() != null && in.snapshot().running();
+    if (in.state() == null && !running && status != null && Names.PHASE_COMPLETED.equals(status.getPhase())
+        && Objects.equals(status.getObservedGeneration(), generation)) {
+      return new Completed(generation, status.getCompletionTime());
+    }
+    return null;
   }
 
   // --- plans ------------------------------------------------------------------------------------------------

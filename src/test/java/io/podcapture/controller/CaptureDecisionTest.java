@@ -477,6 +477,17 @@ class CaptureDecisionTest {
   }
 
   @Test
+  void completedCaptureKeepsItsFilesWhenItsPodGoes() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setDurationSeconds(3);
+
+    Plan plan = DECIDE.decide(in(cr, null, new Completed(1L, NOW.toString()), null));
+
+    assertEquals(List.of(), plan.actions(), "no stop, no hand-back");
+    assertEquals("Completed", plan.status().getPhase());
+  }
+
+  @Test
   void changingTheSpecOfACompletedCaptureStartsANewRun() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setPacketCount(20);
