@@ -662,7 +662,7 @@ public final class Benchmark {
       ips.add(IpLiteral.parse(ip));
     }
     Path ring = dir.resolve("capture-flood.pcap");
-    List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(ring, FLOOD_RING_FILES, 1, ips);
+    List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(ring, FLOOD_RING_FILES, 1, TcpdumpCommand.hostFilter(ips));
     String load0 = Machine.loadAverage();
     Path stderrFile = work.resolve("flood-stderr.txt");
     Process tcpdump = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
