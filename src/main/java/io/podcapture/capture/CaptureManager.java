@@ -60,6 +60,14 @@ public final class CaptureManager implements PacketCapturer {
 
   private static final Logger log = LoggerFactory.getLogger(CaptureManager.class);
 
+  /**
+   * How long tcpdump runs on after a capture's duration, so the packets of its last second are written: libpcap
+   * hands packets over in blocks, a block once a second (tcpdump's timeout) or when full, and a tcpdump stopped
+   * with SIGTERM drops the block not handed over yet (measured: 98 of 100 pings of the last second were lost).
+   * libpcap's immediate mode would avoid that, but under a flood ping it lost 28 of 40 thousand packets.
+   */
+  static final Duration FLUSH_AFTER_DURATION = Duration.ofMillis(1500);
+
   /** A file system with less free than this is full for a capture: tcpdump's writes fail (it does not say so). */
   private static final long FULL_BELOW_BYTES = 64 * 1024;
 
@@ -201,7 +209,7 @@ public final class CaptureManager implements PacketCapturer {
     files.keepRingAsPrevious();
     files.checkRoom(request.fileSizeMB() * 1024L * 1024L);
     List<String> argv = command.argv(files.ringBase(), request.maxFiles(), request.fileSizeMB(),
-        request.packetCount(), request.snapLength(), request.duration() != null, filter);
+        request.packetCount(), request.snapLength(), filter);
     long began = System.nanoTime();
     TcpdumpProcess process;
     try {
@@ -231,7 +239,7 @@ public final class CaptureManager implements PacketCapturer {
       tellListeners(request.key());
     }, notifier);
     if (deadline != null) {
-      long delay = Math.max(0, Duration.between(Instant.now(), deadline).toMillis());
+      long delay = Math.max(0, Duration.between(Instant.now(), deadline.plus(FLUSH_AFTER_DURATION)).toMillis());
       capture.ending().timer = timer.schedule(() -> endAtDeadline(capture), delay, TimeUnit.MILLISECONDS);
     }
     log.info("capture {}: tcpdump (pid {}) started in {} ms: {}", request.key(), process.pid(),
@@ -240,9 +248,9 @@ public final class CaptureManager implements PacketCapturer {
   }
 
   /**
-   * The duration of {@code capture} ran out: it is marked completed, then stopped the usual way (SIGTERM, SIGKILL
-   * after the grace period), files kept, and the exit listeners told. Nothing happens if the capture was
-   * replaced, stopped or ended meanwhile.
+   * The duration of {@code capture} ran out ({@link #FLUSH_AFTER_DURATION} ago): it is marked completed, then
+   * stopped the usual way (SIGTERM, SIGKILL after the grace period), files kept, and the exit listeners told.
+   * Nothing happens if the capture was replaced, stopped or ended meanwhile.
    */
   private void endAtDeadline(Capture capture) {
     CaptureKey key = capture.request().key();

@@ -3,6 +3,7 @@ package io.podcapture.capture;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,9 +28,13 @@ import java.util.OptionalInt;
  * <p>How sysfs tells them apart: {@code iflink} differs from {@code ifindex} for a veth (it names the peer);
  * a bridge has a {@code bridge/} folder ({@code DEVTYPE=bridge} in {@code uevent}); vxlan and geneve say so
  * in {@code uevent}; IP tunnels and WireGuard are not Ethernet ({@code type} is not 1); hardware has a
- * {@code device} link; a tap device has {@code tun_flags}. Open vSwitch internal ports show nothing of their
- * own (no {@code DEVTYPE}), so every other Ethernet device without hardware and without a peer counts as
- * repeating: that takes in OVS ports, dummies and bonds alike, none of which is ever a Pod's interface.
+ * {@code device} link; a tap device has {@code tun_flags}; a port of a bridge has {@code brport/}, a port of an
+ * Open vSwitch datapath a {@code master} link. Open vSwitch internal ports show nothing of their own (no
+ * {@code DEVTYPE}, no {@code master}), so every other Ethernet device without hardware and without a peer counts
+ * as repeating: that takes in OVS internal ports, dummies and bonds alike, none of which is a Pod's interface.
+ * One case this cannot tell: a veth whose peer has the very same interface index in the Pod's namespace looks
+ * like a device without a peer. Indexes are allocated per namespace, in turn; on a node, with its many devices,
+ * the host end's index is far above the few of a Pod's namespace, so this was only seen in a bare test namespace.
  *
  * @param all every device read, by interface index
  */
@@ -47,7 +52,10 @@ public record NodeInterfaces(List<Device> all) {
 
   /** What a device is, as far as the Pod filter cares. */
   public enum Kind {
-    /** A veth (or netkit) whose peer is in another namespace: a Pod's host-side interface. Kept. */
+    /**
+     * A veth (or netkit) whose peer is in another namespace, or a port of a bridge or of Open vSwitch: a Pod's
+     * host-side interface (or an uplink). Kept.
+     */
     POD_LINK(false),
     /** A NIC (it has a {@code device} link in sysfs). Kept. */
     HARDWARE(false),
@@ -108,7 +116,7 @@ public record NodeInterfaces(List<Device> all) {
 
   /** What sysfs says about one device. */
   private record Raw(String name, int ifindex, int iflink, int type, String devtype, boolean hardware,
-      boolean bridge, boolean tap) {
+      boolean bridge, boolean tap, boolean port) {
 
     static Raw read(Path dir) {
       OptionalInt ifindex = readInt(dir.resolve("ifindex"));
@@ -119,7 +127,8 @@ public record NodeInterfaces(List<Device> all) {
       }
       return new Raw(dir.getFileName().toString(), ifindex.getAsInt(), iflink.getAsInt(), type.getAsInt(),
           devtype(dir.resolve("uevent")), Files.exists(dir.resolve("device")),
-          Files.isDirectory(dir.resolve("bridge")), Files.exists(dir.resolve("tun_flags")));
+          Files.isDirectory(dir.resolve("bridge")), Files.exists(dir.resolve("tun_flags")),
+          Files.isDirectory(dir.resolve("brport")) || Files.exists(dir.resolve("master"), LinkOption.NOFOLLOW_LINKS));
     }
 
     Kind kind(Map<Integer, Raw> byIndex) {
@@ -137,6 +146,10 @@ public record NodeInterfaces(List<Device> all) {
       }
       if (tap) {
         return Kind.TAP;
+      }
+      if (port) {
+        // a bridge port or a port of an Open vSwitch datapath (a Pod's veth, or an uplink), never a gateway
+        return Kind.POD_LINK;
       }
       if (iflink != ifindex) {
         // a veth's iflink is its peer's index; a peer on the node points back at us. Interface indexes are

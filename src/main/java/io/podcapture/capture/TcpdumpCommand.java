@@ -39,7 +39,7 @@ public record TcpdumpCommand(String executable, List<String> launcher, String in
 
   /** The argv of a capture of everything {@code filter} matches, until stopped. */
   public List<String> argv(Path ringBase, int maxFiles, int fileSizeMB, String filter) {
-    return argv(ringBase, maxFiles, fileSizeMB, null, 0, false, filter);
+    return argv(ringBase, maxFiles, fileSizeMB, null, 0, filter);
   }
 
   /**
@@ -48,13 +48,9 @@ public record TcpdumpCommand(String executable, List<String> launcher, String in
    * @param packetCount {@code -c}: tcpdump exits by itself after this many packets; null for no limit
    * @param snapLength  {@code -s}: bytes kept of each packet; 0 passes nothing, so tcpdump keeps whole packets
    *                    (its default snapshot length, 262144, is the largest packet {@code any} delivers)
-   * @param immediate   {@code --immediate-mode}: libpcap hands over each packet at once instead of in blocks of up
-   *                    to a second. A tcpdump ended by SIGTERM loses the packets of the block not yet handed over
-   *                    (measured: 98 of 100 pings sent within the last second), so a capture that the agent ends
-   *                    after a duration needs it; captures ended by a user's stop do not (their files go).
    */
   public List<String> argv(Path ringBase, int maxFiles, int fileSizeMB, Integer packetCount, int snapLength,
-      boolean immediate, String filter) {
+      String filter) {
     List<String> argv = new ArrayList<>(launcher);
     argv.addAll(List.of(executable, "-i", interfaceName, "-n", "-U", "-Z", "root", "-B", BUFFER_KIB));
     if (packetCount != null) {
@@ -62,9 +58,6 @@ public record TcpdumpCommand(String executable, List<String> launcher, String in
     }
     if (snapLength > 0) {
       argv.addAll(List.of("-s", Integer.toString(snapLength)));
-    }
-    if (immediate) {
-      argv.add("--immediate-mode");
     }
     argv.addAll(List.of("-C", Integer.toString(fileSizeMB), "-W", Integer.toString(maxFiles),
         "-w", ringBase.toString(), "--", filter));

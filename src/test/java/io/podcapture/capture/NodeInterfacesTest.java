@@ -48,6 +48,10 @@ class NodeInterfacesTest {
     device("wireguard.cali", 10, 10, 65534, null);
     Files.writeString(device("tap0", 11, 11, 1, null).resolve("tun_flags"), "0x1002\n");
     device("genev_sys_6081", 12, 12, 1, "geneve");
+    // ports whose index happens to equal their peer's: told apart by being ports
+    Files.createDirectories(device("veth-on-bridge", 13, 13, 1, null).resolve("brport"));
+    Files.createSymbolicLink(device("veth-on-ovs", 14, 14, 1, null).resolve("master"), sys.resolve("ovs-system"));
+    device("ovs-system", 15, 15, 1, null);
     Files.createDirectories(sys.resolve("gone-meanwhile"));
 
     assertEquals(Map.ofEntries(Map.entry("lo", Kind.LOOPBACK), Map.entry("eth0", Kind.HARDWARE),
@@ -55,7 +59,8 @@ class NodeInterfacesTest {
         Map.entry("antrea-gw0", Kind.VIRTUAL), Map.entry("cilium_host", Kind.NODE_VETH),
         Map.entry("cilium_net", Kind.NODE_VETH), Map.entry("tunl0", Kind.TUNNEL),
         Map.entry("wireguard.cali", Kind.TUNNEL), Map.entry("tap0", Kind.TAP),
-        Map.entry("genev_sys_6081", Kind.TUNNEL)), kinds());
+        Map.entry("genev_sys_6081", Kind.TUNNEL), Map.entry("veth-on-bridge", Kind.POD_LINK),
+        Map.entry("veth-on-ovs", Kind.POD_LINK), Map.entry("ovs-system", Kind.VIRTUAL)), kinds());
   }
 
   @Test

@@ -33,18 +33,17 @@ class TcpdumpCommandTest {
   }
 
   @Test
-  void passesPacketCountSnapLengthAndImmediateModeBeforeTheRing() {
+  void passesPacketCountAndSnapLengthBeforeTheRing() {
     assertEquals(List.of("tcpdump", "-i", "any", "-n", "-U", "-Z", "root", "-B", "4096", "-c", "10", "-s", "96",
-            "--immediate-mode", "-C", "2", "-W", "3", "-w", "/capture/default/capture-web.pcap", "--", FILTER),
-        TCPDUMP.argv(RING, 3, 2, 10, 96, true, FILTER));
+            "-C", "2", "-W", "3", "-w", "/capture/default/capture-web.pcap", "--", FILTER),
+        TCPDUMP.argv(RING, 3, 2, 10, 96, FILTER));
   }
 
   @Test
   void snapLengthZeroLeavesTcpdumpsWholePacketDefault() {
-    List<String> argv = TCPDUMP.argv(RING, 3, 2, null, 0, false, FILTER);
+    List<String> argv = TCPDUMP.argv(RING, 3, 2, null, 0, FILTER);
     assertFalse(argv.contains("-s"), argv.toString());
     assertFalse(argv.contains("-c"), argv.toString());
-    assertFalse(argv.contains("--immediate-mode"), argv.toString());
   }
 
   @ParameterizedTest
@@ -59,7 +58,7 @@ class TcpdumpCommandTest {
   @Test
   void putsDoubleDashRightBeforeTheFilterWhichComesLastAsOneArgument() {
     String hostile = "(pod) and (-w /etc/x -z /bin/sh)";
-    List<String> argv = TCPDUMP.argv(RING, 5, 1, 10, 0, true, hostile);
+    List<String> argv = TCPDUMP.argv(RING, 5, 1, 10, 0, hostile);
     assertEquals("--", argv.get(argv.size() - 2));
     assertEquals(hostile, argv.get(argv.size() - 1));
     assertEquals(1, argv.stream().filter("--"::equals).count());
