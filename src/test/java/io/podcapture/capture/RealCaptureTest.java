@@ -299,4 +299,23 @@ class RealCaptureTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(allFiles).stream()
         .filter(p -> p.contains("length 230")).count() == 4);
   }
+
+  @Test
+  void aSnapLengthKeepsOnlyThatManyBytesOfEachPacket() throws Exception {
+    CaptureKey cut = new CaptureKey("shop", "pod-a-cut");
+    CaptureKey whole = new CaptureKey("shop", "pod-a-whole");
+    // "icmp": the echo packets only, each longer than 100 bytes (an ARP packet would be shorter)
+    manager.ensure(new CaptureRequest(cut, a.ips(), 1, 1, "icmp", 10, null, 100));
+    manager.ensure(new CaptureRequest(whole, a.ips(), 1, 1, "icmp", 10, null, 0));
+
+    assertEquals(5, a.ping(Ping.count(5).size(1000)).received());
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> manager.snapshot(cut).orElseThrow().completed()
+        && manager.snapshot(whole).orElseThrow().completed());
+    // pcap: 24-byte file header, then per packet a 16-byte record header and the bytes kept
+    long cutBytes = Files.size(CaptureFiles.of(captureDir, cut).ring().get(0));
+    long wholeBytes = Files.size(CaptureFiles.of(captureDir, whole).ring().get(0));
+    assertEquals(24 + 10 * (16 + 100), cutBytes);
+    assertTrue(wholeBytes > 10 * 1000, wholeBytes + " bytes");
+  }
 }
