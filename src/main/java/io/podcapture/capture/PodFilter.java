@@ -33,13 +33,13 @@ import java.util.stream.Collectors;
  * packet waiting), except its neighbour-unreachability probes later on, which come from its link-local
  * address: those are not kept, as nothing in them names an address of the Pod that the agent knows.
  */
-final class PodFilter {
+public final class PodFilter {
 
   private PodFilter() {
   }
 
   /** The Pod filter for {@code ips}, leaving out the copies seen on {@code excluded} devices. */
-  static String of(List<IpLiteral> ips, List<NodeInterfaces.Device> excluded) {
+  public static String of(List<IpLiteral> ips, List<NodeInterfaces.Device> excluded) {
     if (ips.isEmpty()) {
       throw new IllegalArgumentException("a filter needs at least one IP");
     }
