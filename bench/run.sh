@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The agent's benchmark (issue 8): builds the jar and the benchmark, then measures start/stop latency, API cost,
-# footprint and capture completeness on this machine, and writes BENCHMARKS.md.
+# footprint, capture completeness with the Pod filter, and tcpdump's CPU time per packet with the old and the new
+# Pod filter side by side, on this machine, and writes BENCHMARKS.md.
 #
 #   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
-#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,footprint,agent
+#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent
 #
 # For tuning by hand (the results then say so): --flags="<JVM flags>" and --env=K=V,... replace the Dockerfile's
 # for the shipped rows; --footprint=shipped measures only those; --diagnose=1 (with

@@ -14,10 +14,13 @@ import java.util.Objects;
  *                      empty to run tcpdump directly
  * @param interfaceName interface tcpdump listens on; {@code any} sees a Pod's traffic whatever its veth
  * @param stopGrace     how long tcpdump gets to exit after SIGTERM before SIGKILL
- * @param startTimeout  how long tcpdump gets to create its first file before the start counts as failed
+ * @param startTimeout  how long tcpdump gets to create its first file before the start counts as failed, and
+ *                      to compile a user's filter
+ * @param sysClassNet   where the node's network devices are listed ({@link NodeInterfaces}); tests point it at a
+ *                      folder of their own
  */
 public record CaptureConfig(Path captureDir, String tcpdump, List<String> launcher, String interfaceName,
-    Duration stopGrace, Duration startTimeout) {
+    Duration stopGrace, Duration startTimeout, Path sysClassNet) {
 
   public static final String DEFAULT_TCPDUMP = "tcpdump";
   public static final String DEFAULT_INTERFACE = "any";
@@ -41,6 +44,7 @@ public record CaptureConfig(Path captureDir, String tcpdump, List<String> launch
     Objects.requireNonNull(tcpdump, "tcpdump");
     launcher = List.copyOf(launcher);
     Objects.requireNonNull(interfaceName, "interfaceName");
+    Objects.requireNonNull(sysClassNet, "sysClassNet");
     if (stopGrace.isNegative() || startTimeout.isNegative() || startTimeout.isZero()) {
       throw new IllegalArgumentException("stopGrace must not be negative and startTimeout must be positive");
     }
@@ -49,26 +53,35 @@ public record CaptureConfig(Path captureDir, String tcpdump, List<String> launch
   /** The defaults for a capture folder: tcpdump from PATH, no launcher, interface any, 5 s grace and timeout. */
   public static CaptureConfig of(Path captureDir) {
     return new CaptureConfig(captureDir, DEFAULT_TCPDUMP, List.of(), DEFAULT_INTERFACE, DEFAULT_STOP_GRACE,
-        DEFAULT_START_TIMEOUT);
+        DEFAULT_START_TIMEOUT, NodeInterfaces.SYS_CLASS_NET);
   }
 
   public CaptureConfig withTcpdump(String tcpdump) {
-    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout);
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
   }
 
   public CaptureConfig withLauncher(List<String> launcher) {
-    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout);
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
   }
 
   public CaptureConfig withInterfaceName(String interfaceName) {
-    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout);
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
   }
 
   public CaptureConfig withStopGrace(Duration stopGrace) {
-    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout);
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
   }
 
   public CaptureConfig withStartTimeout(Duration startTimeout) {
-    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout);
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
+  }
+
+  public CaptureConfig withSysClassNet(Path sysClassNet) {
+    return new CaptureConfig(captureDir, tcpdump, launcher, interfaceName, stopGrace, startTimeout, sysClassNet);
+  }
+
+  /** Whether captures run on {@code any}, the only interface whose link type knows interface indexes. */
+  boolean onAnyInterface() {
+    return DEFAULT_INTERFACE.equals(interfaceName);
   }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.podcapture.capture.CaptureConfig;
 import io.podcapture.capture.IpLiteral;
+import io.podcapture.capture.NodeInterfaces;
+import io.podcapture.capture.PodFilter;
 import io.podcapture.capture.TcpdumpCommand;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
@@ -32,7 +34,8 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * The agent's benchmark (issue 8): start and stop latency, API cost, footprint and capture completeness, measured
+ * The agent's benchmark (issue 8): start and stop latency, API cost, footprint, capture completeness and tcpdump's
+ * CPU time per packet with the old and the new Pod filter, measured
  * on this machine against the mock API server, with the agent as its own JVM process, real tcpdump and network
  * namespace Pods. Writes BENCHMARKS.md. Run it with {@code bench/run.sh}; it is not a test.
  */
@@ -111,7 +114,7 @@ public final class Benchmark {
       shipped = new Shipped(shipped.flags(), env);
       notes.add("run with --env: the *shipped flags* rows ran with environment " + env);
     }
-    List<String> phases = Arrays.asList(options.getOrDefault("phases", "completeness,footprint,agent").split(","));
+    List<String> phases = Arrays.asList(options.getOrDefault("phases", "completeness,cpu,footprint,agent").split(","));
     log("podcapture benchmark: %d cores, %d MiB, load %s; shipped JVM flags %s", machine.cores(),
         machine.memoryMiB(), Machine.loadAverage(), shipped.flags());
 
@@ -122,6 +125,7 @@ public final class Benchmark {
         .mapToObj(i -> i < REAL_PODS ? realPods.get(i).ips() : Workload.fakeIps(i)).toList();
 
     String completeness = phases.contains("completeness") ? completeness() : "";
+    String cpu = phases.contains("cpu") ? cpuPerPacket() : "";
     String footprint = phases.contains("footprint") ? footprint(shipped) : "";
     String agent = phases.contains("agent") ? agentPhases(shipped) : "";
 
@@ -150,7 +154,7 @@ public final class Benchmark {
       md.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");
     }
     md.append('\n');
-    md.append(agent).append(footprint).append(completeness);
+    md.append(agent).append(footprint).append(completeness).append(cpu);
     md.append("## How it measures\n\n");
     md.append("- The agent runs as its own JVM (`java <flags> -jar target/podcapture-agent.jar`, or the same "
         + "classes on a classpath with another HTTP client), configured by environment and a kubeconfig pointing "
@@ -181,7 +185,12 @@ public final class Benchmark {
         + "command, ring of " + FLOOD_RING_FILES + " x 1 MB so nothing rotates away), floods for "
         + FLOOD_SECONDS + " s with `ping -f` from a namespace Pod, SIGTERMs tcpdump and reads its own counters "
         + "from stderr 2.5 s after the flood (libpcap hands packets over in blocks, a block when full or after "
-        + "tcpdump's 1 s timeout); the ring's echo requests and replies are counted by reading the pcap records.\n\n");
+        + "tcpdump's 1 s timeout); the ring's echo requests and replies are counted by reading the pcap records.\n");
+    md.append("- CPU per packet runs two tcpdumps with the agent's argv at once on one flood ping, one with the old "
+        + "filter (`host <ip>` per Pod IP) and one with the Pod filter, and divides each one's user + system time "
+        + "(`/proc/<pid>/stat`) by the packets it captured (its own counter). The kernel runs the filter program for "
+        + "every packet in the context of whoever sends or receives it, not of tcpdump, so that cost does not show "
+        + "in tcpdump's time; the program's length (`tcpdump -d`) is given beside it.\n\n");
     if (!notes.isEmpty()) {
       md.append("## Notes\n\n");
       notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -662,7 +671,9 @@ public final class Benchmark {
       ips.add(IpLiteral.parse(ip));
     }
     Path ring = dir.resolve("capture-flood.pcap");
-    List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(ring, FLOOD_RING_FILES, 1, ips);
+    // the filter the agent runs on this machine: the Pod filter, without the node devices that repeat Pod traffic
+    String filter = PodFilter.of(ips, NodeInterfaces.read(NodeInterfaces.SYS_CLASS_NET).repeating());
+    List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(ring, FLOOD_RING_FILES, 1, filter);
     String load0 = Machine.loadAverage();
     Path stderrFile = work.resolve("flood-stderr.txt");
     Process tcpdump = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -732,6 +743,94 @@ public final class Benchmark {
         "%.3f%% (%,d of %,d pings), %d dropped by the kernel at %,.0f pings/s", share, inRing, expected, dropped,
         ping.transmitted() / floodSeconds), inRing == expected && dropped == 0 && !wrapped);
     return md.toString();
+  }
+
+  // ---- tcpdump's CPU time per packet, old filter and Pod filter side by side ----------------------------------------
+
+  private String cpuPerPacket() throws Exception {
+    NetnsPod pod = realPods.get(0);
+    List<IpLiteral> ips = new ArrayList<>();
+    for (String ip : pod.ips()) {
+      ips.add(IpLiteral.parse(ip));
+    }
+    Map<String, String> filters = new LinkedHashMap<>();
+    filters.put("old: `host <ip>`", TcpdumpCommand.hostFilter(ips));
+    filters.put("Pod filter", PodFilter.of(ips, NodeInterfaces.read(NodeInterfaces.SYS_CLASS_NET).repeating()));
+    Map<String, Process> tcpdumps = new LinkedHashMap<>();
+    Map<String, Path> stderrFiles = new LinkedHashMap<>();
+    Map<String, Path> dirs = new LinkedHashMap<>();
+    int n = 0;
+    for (Map.Entry<String, String> f : filters.entrySet()) {
+      Path dir = Files.createDirectories(work.resolve("cpu-" + n));
+      Path stderrFile = work.resolve("cpu-" + n + "-stderr.txt");
+      List<String> argv = TcpdumpCommand.of(CaptureConfig.of(dir)).argv(dir.resolve("capture-cpu.pcap"),
+          FLOOD_RING_FILES, 1, f.getValue());
+      tcpdumps.put(f.getKey(), new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(stderrFile.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
+      stderrFiles.put(f.getKey(), stderrFile);
+      dirs.put(f.getKey(), dir);
+      long t0 = System.nanoTime();
+      while (!Files.exists(dir.resolve("capture-cpu.pcap000")) && System.nanoTime() - t0 < 5e9) {
+        AgentProcess.sleepMillis(1);
+      }
+      n++;
+    }
+    String load0 = Machine.loadAverage();
+    Map<String, Long> cpu0 = new LinkedHashMap<>();
+    tcpdumps.forEach((name, p) -> cpu0.put(name, AgentProcess.cpuMillis(p.pid())));
+    log("cpu per packet: flood ping for %d s into two tcpdumps", FLOOD_SECONDS);
+    long f0 = System.nanoTime();
+    PingResult ping = pod.ping(Ping.count(100_000_000).flooding()
+        .deadline(java.time.Duration.ofSeconds(FLOOD_SECONDS)));
+    double floodSeconds = (System.nanoTime() - f0) / 1e9;
+    // as for completeness: give libpcap its block timeout before stopping, so every packet is processed
+    AgentProcess.sleepMillis(2500);
+    Map<String, Long> cpu1 = new LinkedHashMap<>();
+    tcpdumps.forEach((name, p) -> cpu1.put(name, AgentProcess.cpuMillis(p.pid())));
+    for (Process p : tcpdumps.values()) {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    String load1 = Machine.loadAverage();
+    StringBuilder md = new StringBuilder();
+    md.append("## tcpdump CPU time per packet: old filter and Pod filter\n\n");
+    md.append(String.format(Locale.ROOT, "Both at once on one `ping -f` from a namespace Pod to its host side for "
+        + "%.1f s (%,d requests sent, %,d replies); the agent's argv with each filter. Load %s → %s.%n%n",
+        floodSeconds, ping.transmitted(), ping.received(), load0, load1));
+    md.append("| filter | BPF instructions | packets captured | dropped by kernel | CPU (user + system) "
+        + "| CPU per packet |\n|---|---|---|---|---|---|\n");
+    Map<String, Double> perPacket = new LinkedHashMap<>();
+    for (String name : filters.keySet()) {
+      String err = Files.readString(stderrFiles.get(name));
+      long captured = counter(err, "packets captured");
+      long dropped = counter(err, "packets dropped by kernel");
+      long cpuMillis = cpu1.get(name) - cpu0.get(name);
+      double micros = captured > 0 ? 1000.0 * cpuMillis / captured : Double.NaN;
+      perPacket.put(name, micros);
+      md.append(String.format(Locale.ROOT, "| %s | %d | %,d | %,d | %,d ms | %.2f µs |%n", name,
+          bpfInstructions(filters.get(name)), captured, dropped, cpuMillis, micros));
+      Session.deleteTree(dirs.get(name));
+    }
+    double ratio = perPacket.get("Pod filter") / perPacket.get("old: `host <ip>`");
+    md.append(String.format(Locale.ROOT, "%nPod filter / old filter, CPU per packet: **%.2f**.%n%n", ratio));
+    target("tcpdump CPU per packet, Pod filter / old filter (same flood)", String.format(Locale.ROOT,
+        "%.2f (%.2f µs / %.2f µs)", ratio, perPacket.get("Pod filter"), perPacket.get("old: `host <ip>`")),
+        ratio < 1.5);
+    return md.toString();
+  }
+
+  /** The length of the BPF program tcpdump compiles {@code filter} to for link type LINUX_SLL2 ({@code any}). */
+  private long bpfInstructions(String filter) throws Exception {
+    Process p = new ProcessBuilder("tcpdump", "-d", "-r", "-", "--", filter)
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try (var stdin = p.getOutputStream()) {
+      stdin.write(new byte[] {(byte) 0xd4, (byte) 0xc3, (byte) 0xb2, (byte) 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+          0, 0, 4, 0, 0x14, 0x01, 0, 0});
+    }
+    long lines = new String(p.getInputStream().readAllBytes()).lines().filter(l -> l.startsWith("(")).count();
+    p.waitFor(10, TimeUnit.SECONDS);
+    return lines;
   }
 
   private static long counter(String stderr, String what) {

@@ -127,4 +127,18 @@ class CapabilitiesTest {
         e.getMessage());
     assertNothingLeft();
   }
+
+  @Test
+  void aUsersFilterIsCheckedAndRunWithTheMinimalCapabilitiesToo() throws Exception {
+    manager = new CaptureManager(CaptureConfig.of(tmp).withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
+    CaptureSnapshot snapshot = manager.ensure(new CaptureRequest(key, pod.ips(), 2, 1, "icmp and inbound", null,
+        null, 0));
+    assertTrue(snapshot.filter().endsWith(" and (icmp and inbound)"), snapshot.filter());
+    assertEquals(CAP_NET_RAW | CAP_SETGID, effectiveCapabilities());
+    assertCaptures();
+
+    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(new CaptureRequest(
+        new CaptureKey("default", "bad"), pod.ips(), 2, 1, "icmp and and", null, null, 0)));
+    assertEquals(CaptureException.Reason.InvalidFilter, e.reason(), e.getMessage());
+  }
 }

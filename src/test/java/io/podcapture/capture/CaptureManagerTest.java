@@ -48,8 +48,9 @@ class CaptureManagerTest {
   @BeforeEach
   void setUp() {
     captureDir = tmp.resolve("capture");
+    // an empty sysfs: the filter then has no interface exclusions, whatever devices this machine has
     config = CaptureConfig.of(captureDir).withTcpdump(FakeTcpdump.install(tmp).toString())
-        .withStopGrace(Duration.ofSeconds(2));
+        .withStopGrace(Duration.ofSeconds(2)).withSysClassNet(tmp.resolve("sys-class-net"));
   }
 
   @AfterEach
@@ -79,7 +80,8 @@ class CaptureManagerTest {
     CaptureSnapshot snapshot = manager.ensure(request(WEB, 5));
 
     assertTrue(snapshot.running());
-    assertEquals("host 10.0.0.1 or host fd00::1", snapshot.filter());
+    assertEquals("(inbound and (src host 10.0.0.1 or src host fd00::1)) or (outbound and (dst host 10.0.0.1"
+        + " or dst host fd00::1 or " + PodFilter.solicitationFor(IpLiteral.parse("fd00::1")) + "))", snapshot.filter());
     assertEquals(List.of("capture-web.pcap0"), snapshot.files().stream().map(RingFile::name).toList());
     assertFalse(snapshot.files().get(0).previous());
     assertNull(snapshot.exitCode());
@@ -128,7 +130,7 @@ class CaptureManagerTest {
     CaptureSnapshot changed = manager.ensure(new CaptureRequest(WEB, List.of("10.0.0.2"), 5, 1));
 
     assertNotEquals(pid, pidOf(WEB));
-    assertEquals("host 10.0.0.2", changed.filter());
+    assertEquals("(inbound and (src host 10.0.0.2)) or (outbound and (dst host 10.0.0.2))", changed.filter());
   }
 
   @Test
@@ -356,5 +358,156 @@ class CaptureManagerTest {
 
   private static List<String> describe(List<RingFile> files) {
     return files.stream().map(f -> f.name() + ":" + f.previous()).toList();
+  }
+
+  @Test
+  void theFilterLeavesOutTheNodeDevicesThatRepeatPodTraffic() throws Exception {
+    Path sys = tmp.resolve("sys-class-net");
+    for (String[] device : new String[][] {{"cni0", "7", "bridge"}, {"flannel.1", "9", "vxlan"}}) {
+      Path dir = Files.createDirectories(sys.resolve(device[0]));
+      Files.writeString(dir.resolve("ifindex"), device[1]);
+      Files.writeString(dir.resolve("iflink"), device[1]);
+      Files.writeString(dir.resolve("type"), "1");
+      Files.writeString(dir.resolve("uevent"), "DEVTYPE=" + device[2] + "\n");
+    }
+
+    CaptureSnapshot snapshot = manager(config).ensure(new CaptureRequest(WEB, List.of("10.0.0.1"), 5, 1));
+
+    assertEquals("((inbound and (src host 10.0.0.1)) or (outbound and (dst host 10.0.0.1))) and not ifindex 7"
+        + " and not ifindex 9", snapshot.filter());
+  }
+
+  @Test
+  void onAnInterfaceOtherThanAnyNoDeviceIsExcluded() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("sys-class-net/cni0"));
+    Files.writeString(dir.resolve("ifindex"), "7");
+    Files.writeString(dir.resolve("iflink"), "7");
+    Files.writeString(dir.resolve("type"), "1");
+    Files.createDirectories(dir.resolve("bridge"));
+
+    CaptureSnapshot snapshot = manager(config.withInterfaceName("eth9"))
+        .ensure(new CaptureRequest(WEB, List.of("10.0.0.1"), 5, 1));
+
+    assertEquals("(inbound and (src host 10.0.0.1)) or (outbound and (dst host 10.0.0.1))", snapshot.filter());
+  }
+
+  private static CaptureRequest counted(CaptureKey key, int packets) {
+    return new CaptureRequest(key, List.of("10.0.0.1"), 2, 1, null, packets, null, 0);
+  }
+
+  @Test
+  void aTcpdumpThatReachedItsPacketCountHasCompletedAndIsNotRestarted() throws Exception {
+    CaptureManager manager = manager(config);
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onExit(exited::add);
+    manager.ensure(counted(WEB, 10));
+    long pid = pidOf(WEB);
+
+    assertEquals(WEB, exited.poll(5, TimeUnit.SECONDS), "listeners are told of a completion too");
+    CaptureSnapshot done = manager.snapshot(WEB).orElseThrow();
+    assertTrue(done.completed());
+    assertFalse(done.running());
+    assertEquals(0, done.exitCode());
+    assertEquals(0, done.restartCount());
+    assertEquals(List.of("capture-web.pcap0:false"), describe(done.files()));
+
+    CaptureSnapshot again = manager.ensure(counted(WEB, 10));
+
+    assertTrue(again.completed());
+    assertFalse(again.running());
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir), "not restarted");
+    assertEquals(pid, PidFile.read(CaptureFiles.of(captureDir, WEB).pidFile()).map(PidFile::pid).orElse(pid));
+    assertEquals(Set.of(WEB), manager.captures(), "held, with its files, until stopped");
+  }
+
+  @Test
+  void aDifferentRequestAfterCompletionStartsANewRunKeepingTheCompletedFiles() throws Exception {
+    CaptureManager manager = manager(config);
+    manager.ensure(counted(WEB, 10));
+    await().atMost(Duration.ofSeconds(5)).until(() -> manager.snapshot(WEB).orElseThrow().completed());
+
+    CaptureSnapshot next = manager.ensure(counted(WEB, 20));
+
+    assertTrue(next.running() || next.completed());
+    assertEquals(List.of("capture-web.pcap0:false", "capture-web.pcap0:true"), describe(next.files()));
+    assertEquals(0, next.restartCount());
+  }
+
+  @Test
+  void stopDeletesTheFilesOfACompletedCapture() throws Exception {
+    CaptureManager manager = manager(config);
+    manager.ensure(counted(WEB, 10));
+    await().atMost(Duration.ofSeconds(5)).until(() -> manager.snapshot(WEB).orElseThrow().completed());
+
+    manager.stop(WEB);
+
+    assertTrue(manager.snapshot(WEB).isEmpty());
+    try (var files = Files.list(captureDir.resolve("default"))) {
+      assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
+    }
+  }
+
+  @Test
+  void aTcpdumpExitingWithoutAPacketCountIsACrashEvenWithCodeZero() throws Exception {
+    CaptureManager manager = manager(config);
+    manager.ensure(request(WEB, 5));
+    Command.run("kill", "-9", Long.toString(pidOf(WEB))).orThrow();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !manager.snapshot(WEB).orElseThrow().running());
+    assertFalse(manager.snapshot(WEB).orElseThrow().completed());
+  }
+
+  private static CaptureRequest timed(CaptureKey key, Duration duration) {
+    return new CaptureRequest(key, List.of("10.0.0.1"), 2, 1, null, null, duration, 0);
+  }
+
+  @Test
+  void whenItsDurationRunsOutTheCaptureIsStoppedAndCompletedKeepingItsFiles() throws Exception {
+    CaptureManager manager = manager(config);
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onExit(exited::add);
+    long began = System.nanoTime();
+    manager.ensure(timed(WEB, Duration.ofSeconds(1)));
+    long pid = pidOf(WEB);
+
+    assertEquals(WEB, exited.poll(5, TimeUnit.SECONDS));
+    long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+    CaptureSnapshot done = manager.snapshot(WEB).orElseThrow();
+    assertTrue(done.completed());
+    assertFalse(done.running());
+    assertFalse(Pcap.alive(pid));
+    // the duration, then the second and a half that lets libpcap hand over the last packets
+    assertTrue(tookMillis >= 2500 && tookMillis < 4500, "took " + tookMillis + " ms");
+    assertEquals(List.of("capture-web.pcap0:false"), describe(done.files()));
+    assertFalse(Files.exists(CaptureFiles.of(captureDir, WEB).pidFile()));
+    assertTrue(manager.ensure(timed(WEB, Duration.ofSeconds(1))).completed(), "an equal request is not restarted");
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+  }
+
+  @Test
+  void aCaptureStoppedBeforeItsDurationRanOutIsNotReportedLater() throws Exception {
+    CaptureManager manager = manager(config);
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onExit(exited::add);
+    manager.ensure(timed(WEB, Duration.ofSeconds(1)));
+    manager.stop(WEB);
+
+    assertEquals(null, exited.poll(3000, TimeUnit.MILLISECONDS));
+    assertTrue(manager.snapshot(WEB).isEmpty());
+  }
+
+  @Test
+  void aCrashedTimedCaptureRestartsForTheTimeLeftOnly() throws Exception {
+    CaptureManager manager = manager(config);
+    CaptureSnapshot first = manager.ensure(timed(WEB, Duration.ofSeconds(2)));
+    Command.run("kill", "-9", Long.toString(pidOf(WEB))).orThrow();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !manager.snapshot(WEB).orElseThrow().running());
+
+    CaptureSnapshot restarted = manager.ensure(timed(WEB, Duration.ofSeconds(2)));
+    assertTrue(restarted.running());
+    assertEquals(1, restarted.restartCount());
+    await().atMost(Duration.ofSeconds(6)).until(() -> manager.snapshot(WEB).orElseThrow().completed());
+    long ranMillis = Duration.between(first.startTime(), java.time.Instant.now()).toMillis();
+    assertTrue(ranMillis < 2000 + 1500 + 1500, "ended " + ranMillis + " ms after the first start, asked for 2000"
+        + " (and 1500 to flush); a full second run would end after 5000");
   }
 }

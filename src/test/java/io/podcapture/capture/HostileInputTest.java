@@ -46,7 +46,19 @@ class HostileInputTest {
             "10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.14", "10.0.0.15", "10.0.0.16", "10.0.0.17"),
             5, 1), "at most 16"),
         Arguments.of(new CaptureRequest(new CaptureKey("default", "a".repeat(240)), List.of("10.0.0.1"), 5, 1),
-            "too long for a capture file name"));
+            "too long for a capture file name"),
+        Arguments.of(options(0, null, 0), "packetCount 0 is out of range"),
+        Arguments.of(options(-5, null, 0), "packetCount -5 is out of range"),
+        Arguments.of(options(null, java.time.Duration.ZERO, 0), "duration 0 ms is too short"),
+        Arguments.of(options(null, java.time.Duration.ofMillis(999), 0), "duration 999 ms is too short"),
+        Arguments.of(options(null, java.time.Duration.ofSeconds(-3), 0), "is too short"),
+        Arguments.of(options(null, null, -1), "snapLength -1 is out of range"),
+        Arguments.of(options(null, null, 262145), "snapLength 262145 is out of range"));
+  }
+
+  private static CaptureRequest options(Integer packetCount, java.time.Duration duration, int snapLength) {
+    return new CaptureRequest(new CaptureKey("default", "web"), List.of("10.0.0.1"), 5, 1, null, packetCount,
+        duration, snapLength);
   }
 
   private static Arguments pod(String pod) {

@@ -84,7 +84,8 @@ class RealCaptureTest {
   @Test
   void capturesOnlyThePodsOwnTrafficOverIpv4AndIpv6() throws Exception {
     CaptureSnapshot started = manager.ensure(requestForA(5));
-    assertEquals("host " + a.ipv4() + " or host " + a.ipv6(), started.filter());
+    assertTrue(started.filter().contains("(inbound and (src host " + a.ipv4() + " or src host " + a.ipv6() + "))"
+        + " or (outbound and (dst host " + a.ipv4() + " or dst host " + a.ipv6() + " or "), started.filter());
 
     assertEquals(3, a.ping(Ping.count(3)).received());
     assertEquals(3, a.ping(Ping.count(3).overIpv6()).received());
@@ -196,5 +197,125 @@ class RealCaptureTest {
     assertTrue(snapshot.running());
     assertEquals(255, snapshot.files().get(0).name().length());
     manager.stop(longest);
+  }
+
+  private CaptureRequest requestForA(CaptureKey key, String filter, Integer packetCount, Duration duration) {
+    return new CaptureRequest(key, a.ips(), 3, 1, filter, packetCount, duration, 0);
+  }
+
+  /** {@code count} UDP datagrams from A to its host side, port {@code port} (nobody listens: the host says so in ICMP). */
+  private static void udpFromA(int count, int port) {
+    for (int i = 0; i < count; i++) {
+      Command.run("ip", "netns", "exec", a.netns(), "bash", "-c",
+          "echo datagram-" + i + " > /dev/udp/" + a.hostIpv4() + "/" + port).orThrow();
+    }
+  }
+
+  @Test
+  void aUdpPortFilterRecordsTheDatagramsAndNoIcmp() throws Exception {
+    CaptureSnapshot started = manager.ensure(requestForA(key, "udp port 9999", null, null));
+    assertTrue(started.filter().endsWith(") and (udp port 9999)"), started.filter());
+
+    udpFromA(5, 9999);
+    udpFromA(3, 9998);
+    assertEquals(3, a.ping(Ping.count(3)).received());
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(ringFiles()).size() >= 5);
+    Thread.sleep(1500);
+    List<String> packets = Pcap.packets(ringFiles());
+    assertEquals(5, packets.size(), String.join("\n", packets));
+    assertTrue(packets.stream().allMatch(p -> p.contains(a.ipv4() + ".") && p.contains(a.hostIpv4() + ".9999: UDP")),
+        String.join("\n", packets));
+    assertTrue(packets.stream().noneMatch(p -> p.contains("ICMP")), String.join("\n", packets));
+  }
+
+  @Test
+  void aDurationOf3SecondsCompletesKeepingEveryPacketAndFileAndLeavesNoTcpdump() throws Exception {
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onExit(exited::add);
+    CaptureSnapshot started = manager.ensure(requestForA(key, null, null, Duration.ofSeconds(3)));
+    long pid = pid();
+    // pings until just before the end: the last ones must be in the file too
+    assertEquals(25, a.ping(Ping.count(25).interval(Duration.ofMillis(100))).received());
+
+    assertEquals(key, exited.poll(10, TimeUnit.SECONDS));
+    CaptureSnapshot done = manager.snapshot(key).orElseThrow();
+    long ranMillis = Duration.between(started.startTime(), java.time.Instant.now()).toMillis();
+    assertTrue(done.completed());
+    assertFalse(done.running());
+    assertTrue(ranMillis >= 3000 && ranMillis < 6000, "ran " + ranMillis + " ms");
+    assertFalse(Pcap.alive(pid));
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of("capture-pod-a.pcap0"), done.files().stream().map(RingFile::name).toList());
+    List<String> packets = Pcap.packets(ringFiles());
+    String request = a.ipv4() + " > " + a.hostIpv4() + ": ICMP echo request";
+    assertEquals(25, packets.stream().filter(p -> p.contains(request)).count(), String.join("\n", packets));
+    assertEquals(25, packets.stream().filter(p -> p.contains("ICMP echo reply")).count(), String.join("\n", packets));
+
+    assertTrue(manager.ensure(requestForA(key, null, null, Duration.ofSeconds(3))).completed(), "not restarted");
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+  }
+
+  @Test
+  void aPacketCountOf10LeavesExactly10Packets() throws Exception {
+    BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
+    manager.onExit(exited::add);
+    manager.ensure(requestForA(key, null, 10, null));
+    long pid = pid();
+
+    assertEquals(20, a.ping(Ping.count(20)).received());
+
+    assertEquals(key, exited.poll(10, TimeUnit.SECONDS));
+    CaptureSnapshot done = manager.snapshot(key).orElseThrow();
+    assertTrue(done.completed());
+    assertEquals(0, done.exitCode());
+    assertFalse(Pcap.alive(pid));
+    assertEquals(10, Pcap.packets(ringFiles()).size(), String.join("\n", Pcap.packets(ringFiles())));
+    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+  }
+
+  @Test
+  void twoCapturesOfOnePodRunAtOnceAndStoppingOneLeavesTheOther() throws Exception {
+    CaptureKey icmp = new CaptureKey("shop", "pod-a-icmp");
+    CaptureKey everything = new CaptureKey("shop", "pod-a-all");
+    manager.ensure(requestForA(icmp, "icmp", null, null));
+    manager.ensure(requestForA(everything, null, null, null));
+    List<Path> icmpFiles = CaptureFiles.of(captureDir, icmp).ring();
+    List<Path> allFiles = CaptureFiles.of(captureDir, everything).ring();
+    assertEquals(2, Pcap.processesWritingInto(captureDir).size());
+
+    a.ping(Ping.count(3).size(111));
+    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(icmpFiles).stream()
+        .filter(p -> p.contains("length 119")).count() == 6 && Pcap.packets(allFiles).stream()
+        .filter(p -> p.contains("length 119")).count() == 6);
+
+    manager.stop(icmp);
+
+    assertTrue(manager.snapshot(icmp).isEmpty());
+    assertTrue(icmpFiles.stream().noneMatch(Files::exists));
+    assertTrue(manager.snapshot(everything).orElseThrow().running());
+    assertEquals(1, Pcap.processesWritingInto(captureDir).size());
+    a.ping(Ping.count(2).size(222));
+    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(allFiles).stream()
+        .filter(p -> p.contains("length 230")).count() == 4);
+  }
+
+  @Test
+  void aSnapLengthKeepsOnlyThatManyBytesOfEachPacket() throws Exception {
+    CaptureKey cut = new CaptureKey("shop", "pod-a-cut");
+    CaptureKey whole = new CaptureKey("shop", "pod-a-whole");
+    // "icmp": the echo packets only, each longer than 100 bytes (an ARP packet would be shorter)
+    manager.ensure(new CaptureRequest(cut, a.ips(), 1, 1, "icmp", 10, null, 100));
+    manager.ensure(new CaptureRequest(whole, a.ips(), 1, 1, "icmp", 10, null, 0));
+
+    assertEquals(5, a.ping(Ping.count(5).size(1000)).received());
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> manager.snapshot(cut).orElseThrow().completed()
+        && manager.snapshot(whole).orElseThrow().completed());
+    // pcap: 24-byte file header, then per packet a 16-byte record header and the bytes kept
+    long cutBytes = Files.size(CaptureFiles.of(captureDir, cut).ring().get(0));
+    long wholeBytes = Files.size(CaptureFiles.of(captureDir, whole).ring().get(0));
+    assertEquals(24 + 10 * (16 + 100), cutBytes);
+    assertTrue(wholeBytes > 10 * 1000, wholeBytes + " bytes");
   }
 }

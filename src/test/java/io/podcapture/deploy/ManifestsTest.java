@@ -471,8 +471,8 @@ class ManifestsTest {
     DaemonSet ds = daemonSet();
     assertTrue(status.getAgentPod().matches(ds.getMetadata().getNamespace() + "/" + ds.getMetadata().getName()
         + "-[a-z0-9]{5}"), "agentPod is namespace/name of an agent Pod: " + status.getAgentPod());
-    assertEquals(status.getPodIPs().stream().map(ip -> "host " + ip).collect(Collectors.joining(" or ")),
-        status.getFilter());
+    assertTrue(status.getFilter().contains("(inbound and (" + status.getPodIPs().stream().map(ip -> "src host " + ip)
+        .collect(Collectors.joining(" or ")) + "))"), status.getFilter());
     String captureDir = env(agent()).get("CAPTURE_DIR").getValue();
     for (CaptureFile file : status.getFiles()) {
       assertTrue(file.getName().matches("capture-" + meta.getName() + "\\.pcap[0-" + (capture.getSpec().getMaxFiles() - 1)

@@ -142,7 +142,9 @@ class AgentEndToEndTest {
     List<Long> pids = Pcap.processesWritingInto(namespaceDir);
     assertEquals(1, pids.size(), "one tcpdump for the capture");
     PodCapture running = cr();
-    assertEquals("host " + web.ipv4() + " or host " + web.ipv6(), running.getStatus().getFilter());
+    assertTrue(running.getStatus().getFilter().contains("(inbound and (src host " + web.ipv4() + " or src host "
+        + web.ipv6() + ")) or (outbound and (dst host " + web.ipv4() + " or dst host " + web.ipv6() + " or "),
+        running.getStatus().getFilter());
     assertEquals(web.ips(), running.getStatus().getPodIPs());
     assertEquals("node-a", running.getStatus().getNode());
     long before = running.getStatus().getTotalBytes();

@@ -16,6 +16,8 @@ import java.nio.file.attribute.PosixFilePermissions;
  *   <li>{@link #MUTE}: runs but never creates a file;</li>
  *   <li>anything else: behaves.</li>
  * </ul>
+ * With {@code -c N} it exits 0 a moment after creating its file, as tcpdump does once it has N packets. A filter
+ * check ({@code -d}) is handed to the real tcpdump, which compiles without privileges.
  */
 public final class FakeTcpdump {
 
@@ -25,10 +27,15 @@ public final class FakeTcpdump {
 
   private static final String SCRIPT = """
       #!/bin/bash
-      iface=; ring=; files=1
+      for arg in "$@"; do
+        [ "$arg" = -d ] && exec tcpdump "$@"
+        [ "$arg" = -- ] && break
+      done
+      iface=; ring=; files=1; count=
       while [ $# -gt 0 ]; do
         case "$1" in
           -i) iface=$2; shift ;;
+          -c) count=$2; shift ;;
           -w) ring=$2; shift ;;
           -W) files=$2; shift ;;
           --) break ;;
@@ -46,6 +53,7 @@ public final class FakeTcpdump {
         if [ "$files" -le 1 ]; then first=$ring; else last=$((files - 1)); first=$(printf '%s%0*d' "$ring" ${#last} 0); fi
         printf 'fake pcap' > "$first"
       fi
+      if [ -n "$count" ]; then sleep 0.3; exit 0; fi
       # short sleeps with their own stdio, so a SIGKILLed script leaves nothing holding our stderr pipe
       while :; do sleep 0.05 </dev/null >/dev/null 2>&1; done
       """;
