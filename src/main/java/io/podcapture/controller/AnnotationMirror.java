@@ -57,17 +57,27 @@ final class AnnotationMirror {
 
   /** One pass for the Pod {@code key}; returns when to pass again, or null. */
   Duration reconcile(CaptureKey key) {
+    PodCapture cached = captures.namespace(key.namespace()).get(key.name());
+    PodCapture cr = writes.freshest(key, cached);
+    Duration again = pass(key, cr);
+    // A pass that went by our own recent write, not the cache, looks again once the cache has caught up: the
+    // object it saw may be gone by then without an event left to bring this Pod back here.
+    return again == null && cached == null && cr != null ? Writes.RECHECK_AFTER_LAG : again;
+  }
+
+  private Duration pass(CaptureKey key, PodCapture cr) {
     Pod pod = pods.namespace(key.namespace()).get(key.name());
     if (pod != null && !config.nodeName().equals(pod.getSpec().getNodeName())) {
       pod = null; // an API server may send Pods of other nodes; this agent acts only on its own
     }
-    PodCapture cr = writes.freshest(key, captures.namespace(key.namespace()).get(key.name()));
     boolean wanted = pod != null && CaptureDecision.annotation(pod) != null && !CaptureDecision.terminating(pod);
     if (!wanted) {
       refused.remove(key);
       // Only the annotation's own PodCapture, and only this node's: another node's agent answers for its own.
+      // Once: a pass on a cache that does not show the deletion yet must not send a second one.
       if (cr != null && CaptureDecision.managedByAnnotation(cr) && cr.getMetadata().getDeletionTimestamp() == null
-          && config.nodeName().equals(CaptureDecision.label(cr, Names.LABEL_NODE))) {
+          && config.nodeName().equals(CaptureDecision.label(cr, Names.LABEL_NODE))
+          && !deletions.contains(cr.getMetadata().getUid())) {
         deleteAsAgent(key, cr);
       }
       return null;

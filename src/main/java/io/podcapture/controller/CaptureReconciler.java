@@ -79,7 +79,20 @@ final class CaptureReconciler {
   }
 
   Result reconcile(CaptureKey key) {
-    PodCapture cr = writes.freshest(key, captures.namespace(key.namespace()).get(key.name()));
+    PodCapture cached = captures.namespace(key.namespace()).get(key.name());
+    PodCapture cr = writes.freshest(key, cached);
+    Result result = pass(key, cr);
+    if (cached == null && cr != null) {
+      // Went by our own recent write, not the cache: look again once the cache has caught up, as the object may
+      // be gone by then without an event left to bring it back here.
+      Duration again = result.requeueAfter();
+      return new Result(again != null && again.compareTo(Writes.RECHECK_AFTER_LAG) < 0 ? again
+          : Writes.RECHECK_AFTER_LAG);
+    }
+    return result;
+  }
+
+  private Result pass(CaptureKey key, PodCapture cr) {
     if (cr == null) {
       // Gone, or no longer labelled with this node: nothing of it may stay here.
       stop(key, null, Names.REASON_CR_DELETED);
@@ -294,6 +307,9 @@ final class CaptureReconciler {
     String patch = Serialization.asJson(List.of(
         Map.of("op", "test", "path", "/metadata/finalizers", "value", finalizers),
         Map.of("op", "replace", "path", "/metadata/finalizers", "value", remaining)));
+    // Forgotten before the patch: the API server may delete the object, and the informer hand its delete event
+    // to another pass, before the patch returns; that pass must not take our memory of it for the truth.
+    writes.forget(key);
     try {
       client.resources(PodCapture.class).inNamespace(key.namespace()).resource(cr)
           .patch(PatchContext.of(PatchType.JSON), patch);
@@ -302,7 +318,6 @@ final class CaptureReconciler {
         throw e;
       }
     }
-    writes.forget(key);
     LOG.info("PodCapture({}) finalizer released", key);
   }
 
@@ -336,6 +351,7 @@ final class CaptureReconciler {
       ops.add(Map.of("op", "test", "path", "/metadata/finalizers", "value", finalizers));
       ops.add(Map.of("op", "replace", "path", "/metadata/finalizers", "value", remaining));
     }
+    writes.forget(key); // before the patch, as for the finalizer's release
     try {
       client.resources(PodCapture.class).inNamespace(key.namespace()).resource(cr)
           .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(ops));
@@ -344,7 +360,6 @@ final class CaptureReconciler {
         throw e;
       }
     }
-    writes.forget(key);
     LOG.info("PodCapture({}) handed back: Pod {} is no longer on node {}", key, cr.getSpec().getPodName(),
         config.nodeName());
     return true;

@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
  */
 final class Writes {
   private static final Logger LOG = LoggerFactory.getLogger(Writes.class);
-  private static final Duration CACHE_LAG = Duration.ofSeconds(5);
+  /** How long our own write is preferred to a cache that does not show it yet. */
+  static final Duration CACHE_LAG = Duration.ofSeconds(5);
+  /** When a pass that went by our own write, not the cache, looks again: the cache has caught up by then. */
+  static final Duration RECHECK_AFTER_LAG = CACHE_LAG.plusSeconds(1);
 
   private final KubernetesClient client;
   private final Clock clock;
