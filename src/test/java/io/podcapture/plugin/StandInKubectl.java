@@ -32,7 +32,8 @@ final class StandInKubectl {
       .toAbsolutePath();
   /**
    * What the plugin may use besides kubectl and mergecap (bash, mkdir, rm; sleep for --wait and stream; date
-   * for list's ages), and perl and cat, which only the stand-ins use.
+   * for list's ages; perl, if there, for stream to see that its reader has gone), and cat, which only the
+   * stand-ins use (as they use perl).
    */
   static final List<String> TOOLS = List.of("bash", "cat", "date", "mkdir", "perl", "rm", "sleep");
 
@@ -182,7 +183,9 @@ final class StandInKubectl {
     Path err = tmp.resolve("stderr");
     Process p = builder(List.of(), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "plugin did not finish");
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    // decoded leniently: stream writes pcap
+    return new Result(p.exitValue(), new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
+        new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
   }
 
   /**
