@@ -391,6 +391,7 @@ class KubectlPluginStreamTest {
       Path pcap = tmp.resolve("stream.pcap");
       await(Duration.ofSeconds(10), () -> echoes(snapshot(bytes, pcap)).size() >= 10, "the pings in the stream");
       List<Long> remote = pidsWithArgument(filter);
+      assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
       ctrlC(plugin);
       assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after Ctrl-C");
       reader.join(5000);
@@ -401,7 +402,6 @@ class KubectlPluginStreamTest {
           && l.contains("echo request")).count(), String.join("\n", echoes));
       assertEquals(5, echoes.stream().filter(l -> l.contains(pod.hostIpv4() + " > " + pod.ipv4())
           && l.contains("echo reply")).count(), String.join("\n", echoes));
-      assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
       assertNothingLeft(plugin.pid(), remote);
       assertEquals(List.of(), pidsWithArgument(filter));
     }
