@@ -176,6 +176,8 @@ class KubectlPluginTest {
         Arguments.of(List.of("start", "-l", "app=web", "--name", "x", "--count", "1"),
             "--name names one capture; with -l each capture is named after its Pod"),
         Arguments.of(List.of("start", "-l", ""), "-l needs a label selector"),
+        Arguments.of(List.of("start", "web", "-l", "app=web"), "give either a POD or -l, not both"),
+        Arguments.of(List.of("start", "-l", "app=web", "0"), "N must be a whole number of files, 1 or more"),
         Arguments.of(List.of("start", "--selector="), "--selector needs a label selector"),
         Arguments.of(List.of("stop"), "stop needs a NAME or POD"),
         Arguments.of(List.of("stop", "web", "3"), "too many arguments for stop: 3"),
@@ -1081,6 +1083,35 @@ class KubectlPluginTest {
     assertTrue(r.stderr().startsWith("error: --merge needs mergecap (Wireshark; on Debian and Ubuntu: "
         + "apt-get install wireshark-common); or leave out --merge"), r.stderr());
     assertEquals(List.of(), kubectlCalls());
+  }
+
+  // ---------------------------------------------------------------- the examples
+
+  /** Every example command line in docs/plugin.md and in the help, without its placeholders' synopses. */
+  static Stream<String> examples() throws IOException {
+    Path docs = StandInKubectl.SCRIPT.getParent().resolveSibling("docs").resolve("plugin.md");
+    String help = new String(new ProcessBuilder("bash", StandInKubectl.SCRIPT.toString(), "help").start()
+        .getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("kubectl podcapture ([a-z][^`|>#)\n]*)")
+        .matcher(Files.readString(docs) + "\n" + help.substring(help.indexOf("Examples:")));
+    List<String> examples = new ArrayList<>();
+    while (m.find()) {
+      String example = m.group(1).trim().split("\\s{2,}")[0]; // the help explains each after some blanks
+      if (!example.matches(".*\\b(NAME|POD|SELECTOR|OPTION|NS|DIR|N)\\b.*") && !examples.contains(example)) {
+        examples.add(example);
+      }
+    }
+    assertTrue(examples.size() > 25, examples.toString());
+    return examples.stream();
+  }
+
+  /** The examples are command lines the plugin takes: none is a usage error (kubectl then has no answer). */
+  @ParameterizedTest
+  @MethodSource("examples")
+  void everyExampleInTheDocsAndTheHelpIsAValidCommandLine(String example) throws Exception {
+    Result r = run(shellWords(example).toArray(String[]::new));
+
+    assertTrue(r.exit() != 2, example + ": " + r.stderr());
   }
 
   // ---------------------------------------------------------------- the script itself
