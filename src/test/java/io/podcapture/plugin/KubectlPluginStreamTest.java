@@ -239,6 +239,24 @@ class KubectlPluginStreamTest {
         + "message above); it needs create on pods/exec in namespace kube-system\n"), r.stderr());
   }
 
+  /** pcap on a terminal garbles it: stream says what to do instead, before asking kubectl anything. */
+  @Test
+  void streamRefusesToWritePcapToATerminal() throws Exception {
+    Requirements.commands("script"); // util-linux: runs the plugin with a terminal as its standard output
+    ProcessBuilder pb = new ProcessBuilder(hostExecutable("script").orElseThrow().toString(), "-qec",
+        "bash " + StandInKubectl.SCRIPT + " stream web", "/dev/null").redirectErrorStream(true);
+    pb.environment().putAll(kubectl.builder(List.of()).environment());
+    pb.environment().put("SHELL", hostExecutable("bash").orElseThrow().toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+
+    assertEquals(1, p.exitValue(), out);
+    assertTrue(out.contains("error: stream writes pcap: pipe it into a reader (| wireshark -k -i -, | tcpdump -nr -) "
+        + "or into a file (> capture.pcap)"), out);
+    assertEquals(List.of(), kubectl.calls());
+  }
+
   // ---------------------------------------------------------------- nothing left running
 
   @Test
@@ -478,8 +496,9 @@ class KubectlPluginStreamTest {
 
   /** Ctrl-C: SIGINT to the plugin's whole process group, as a terminal sends it. */
   private static void ctrlC(Process plugin) throws Exception {
-    Process kill = new ProcessBuilder(hostExecutable("kill").orElseThrow().toString(), "-s", "INT", "--",
-        "-" + plugin.pid()).inheritIO().start();
+    // bash's kill: procps' may not be installed
+    Process kill = new ProcessBuilder(hostExecutable("bash").orElseThrow().toString(), "-c", "kill -s INT -- -$0",
+        Long.toString(plugin.pid())).inheritIO().start();
     assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
     assertEquals(0, kill.exitValue());
   }
