@@ -257,6 +257,36 @@ class KubectlPluginStreamTest {
     assertEquals(List.of(), kubectl.calls());
   }
 
+  /** The canned status answers here match what a real kubectl prints for the plugin's jsonpath. */
+  @Test
+  void cannedStatusAnswersMatchWhatRealKubectlPrints() throws Exception {
+    Requirements.commands("kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
+    Path full = Files.writeString(tmp.resolve("full.yaml"), """
+        apiVersion: tcpdump.antrea.io/v1alpha1
+        kind: PodCapture
+        metadata: {name: web-tls, namespace: default}
+        spec: {podName: web, filter: "tcp port 443"}
+        status:
+          phase: Running
+          node: node-1
+          agentPod: kube-system/podcapture-agent-x7k2p
+          filter: "((inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)) and (tcp port 443)"
+          message: tcpdump is running
+        """);
+    Path empty = Files.writeString(tmp.resolve("empty.yaml"), """
+        apiVersion: tcpdump.antrea.io/v1alpha1
+        kind: PodCapture
+        metadata: {name: web-stream-abcde, namespace: default}
+        spec: {podName: web}
+        """);
+
+    assertEquals("web\nRunning\n" + AGENT + "\nnode-1\n--podcapture-filter--\n((inbound and src host 10.244.1.7) or "
+        + "(outbound and dst host 10.244.1.7)) and (tcp port 443)\n--podcapture-message--\ntcpdump is running",
+        KubectlPluginTest.render(full, STREAM_JSONPATH));
+    assertEquals("web\n\n\n\n--podcapture-filter--\n\n--podcapture-message--\n",
+        KubectlPluginTest.render(empty, STREAM_JSONPATH));
+  }
+
   // ---------------------------------------------------------------- nothing left running
 
   @Test
