@@ -599,6 +599,24 @@ class KubectlPluginTest {
   }
 
   @Test
+  void listWithSelectorInAllNamespacesMatchesPodsByNamespaceAndName() throws Exception {
+    Instant now = Instant.now();
+    kubectl.on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", PODS_JSONPATH))
+        .prints("shop|web\n");
+    kubectl.on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH)).prints(
+        rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
+            + rowIn("default", "web", "web", true, "Running", "node-2", "1", "48", now.minusSeconds(600)));
+
+    Result r = run("list", "-A", "-l", "app=web");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("""
+        NAMESPACE   NAME   POD   PHASE     NODE     FILES   BYTES   AGE
+        shop        web    web   Running   node-1   1       24      10m
+        """, r.stdout());
+  }
+
+  @Test
   void listWithoutCapturesSaysSo() throws Exception {
     answerCaptures(null);
 
