@@ -235,8 +235,9 @@ class KubectlPluginStreamTest {
 
     assertEquals(1, r.exit());
     assertTrue(r.stderr().contains("tcpdump: any: You don't have permission to capture"), r.stderr());
-    assertTrue(r.stderr().endsWith("error: the stream from agent Pod " + AGENT + " ended with exit code 1 (see the "
-        + "message above); it needs create on pods/exec in namespace kube-system\n"), r.stderr());
+    assertTrue(r.stderr().endsWith("error: the stream from agent Pod " + AGENT + " ended with exit code 1: see "
+        + "tcpdump's or kubectl's message above (kubectl exec needs create on pods/exec in namespace kube-system)\n"),
+        r.stderr());
   }
 
   /** pcap on a terminal garbles it: stream says what to do instead, before asking kubectl anything. */
