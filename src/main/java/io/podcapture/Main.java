@@ -9,6 +9,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.security.cert.CertificateException;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,8 +115,9 @@ public final class Main {
       chain.add(t);
     }
     // The most specific cause anywhere in the chain: the client wraps the network's exceptions in its own.
-    String cause = first(chain, UnknownHostException.class).map(e -> "host not resolved"
-            + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"))
+    // (The JDK's HTTP client reports an unknown host as a ConnectException caused by UnresolvedAddressException.)
+    String cause = first(chain, UnknownHostException.class).map(e -> "host not resolved")
+        .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
         .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
         .or(() -> first(chain, CertificateException.class)
             .map(e -> "TLS: the server's certificate is not trusted (" + e.getMessage() + ")"))
