@@ -70,6 +70,11 @@ snapshot() {
 cleanup() {
   local rc=$? left=0 kind
   set +e
+  # The checker removes its containers and namespaces itself; if this script is ending early, end it first.
+  if [ -n "$checker" ] && kill -0 "$checker" 2>/dev/null; then
+    kill "$checker"
+    wait "$checker"
+  fi
   for name in $(podman ps --all --format '{{.Names}}' | grep -F -- "$prefix"); do
     podman rm --force "$name" >/dev/null
   done

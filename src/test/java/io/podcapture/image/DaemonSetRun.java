@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -44,16 +43,20 @@ final class DaemonSetRun {
   }
 
   static DaemonSetRun read(Path manifest) {
-    try (InputStream in = Files.newInputStream(manifest)) {
-      DaemonSet daemonSet = Serialization.unmarshal(in, DaemonSet.class);
-      PodSpec pod = daemonSet.getSpec().getTemplate().getSpec();
-      if (pod.getContainers().size() != 1) {
-        throw new IllegalStateException(manifest + ": expected one container, found " + pod.getContainers().size());
-      }
-      return new DaemonSetRun(pod, pod.getContainers().get(0), daemonSet.getMetadata().getNamespace());
+    try {
+      return parse(Files.readString(manifest));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + manifest, e);
     }
+  }
+
+  static DaemonSetRun parse(String yaml) {
+    DaemonSet daemonSet = Serialization.unmarshal(yaml, DaemonSet.class);
+    PodSpec pod = daemonSet.getSpec().getTemplate().getSpec();
+    if (pod.getContainers().size() != 1) {
+      throw new IllegalStateException("expected one container in the DaemonSet, found " + pod.getContainers().size());
+    }
+    return new DaemonSetRun(pod, pod.getContainers().get(0), daemonSet.getMetadata().getNamespace());
   }
 
   Container agent() {
