@@ -63,7 +63,7 @@ EOF
 snapshot() {
   podman ps --all --format '{{.Names}}' | sort >"$work/$1.containers"
   podman images --all --format '{{.ID}}' | sort >"$work/$1.images"
-  ip -o link show type bridge | awk -F': ' '{print $2}' | grep -E '^(cni-)?podman' | sort >"$work/$1.bridges"
+  ip -o link show type bridge | awk -F': ' '$2 ~ /^(cni-)?podman/ {print $2}' | sort >"$work/$1.bridges"
 }
 
 # Removes what this run made, then fails the run if anything it made is still there.
