@@ -72,6 +72,16 @@ class DockerfileTest {
   }
 
   @Test
+  void theJarsCopyIsOneLineWhereTheImageTestCanHandInAJarBuiltOutside() {
+    // deploy/image-test.sh reads this line (with sed) to lay the jar Maven built out as the build stage would.
+    List<String> lines = ProjectFiles.read("Dockerfile").lines()
+        .filter(line -> line.matches("COPY --from=build /src/target/[^ /]+\\.jar \\S+")).toList();
+
+    assertEquals(1, lines.size(), "one plain 'COPY --from=build /src/target/<jar> <dest>' line");
+    assertTrue(lines.get(0).contains("/src/target/podcapture-agent.jar "), "the name mvn -B package gives the jar");
+  }
+
+  @Test
   void entrypointIsExecFormSoTheJvmIsPid1() {
     List<String> entrypoint = entrypoint();
 
