@@ -39,8 +39,11 @@ public final class Main {
     // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit with 143
     // without running any of the clean-up below. They replace it, so the JVM ends only when main says so.
     CompletableFuture<String> stopRequested = new CompletableFuture<>();
-    for (String signal : List.of("TERM", "INT")) {
-      Signal.handle(new Signal(signal), s -> stopRequested.complete("SIG" + s.getName()));
+    Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
+    try {
+      Signal.handle(new Signal("INT"), s -> stopRequested.complete("SIGINT"));
+    } catch (IllegalArgumentException e) {
+      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the default way.
     }
 
     AgentConfig config;
