@@ -1,17 +1,22 @@
 package io.podcapture.plugin;
 
+import static io.podcapture.plugin.StandInKubectl.hostExecutable;
+import static io.podcapture.plugin.StandInKubectl.words;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.podcapture.plugin.StandInKubectl.Answer;
+import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.Requirements;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -26,104 +31,83 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Runs the real {@code plugin/kubectl-podcapture} with bash, a stand-in {@code kubectl} (and sometimes
- * {@code mergecap}) first on PATH. The stand-ins record every argv and answer from rules the test writes.
- * PATH holds nothing else but links to bash, cat, mkdir and rm, which also pins what the plugin needs.
+ * The plugin's commands but {@code stream} (see {@link KubectlPluginStreamTest}) against the stand-in kubectl
+ * of {@link StandInKubectl}: the exact kubectl calls, manifests, output and exit codes.
  */
 class KubectlPluginTest {
-  private static final Path SCRIPT = Path.of(
-      Optional.ofNullable(System.getenv("PODCAPTURE_PROJECT_DIR")).orElse(""), "plugin", "kubectl-podcapture")
-      .toAbsolutePath();
-  /** The tools the plugin (and the stand-ins) may use besides kubectl and mergecap. */
-  private static final List<String> TOOLS = List.of("bash", "cat", "mkdir", "rm");
-
   /** What the plugin asks kubectl for; {@link #status} renders an answer the way kubectl's jsonpath does. */
-  private static final String STATUS_JSONPATH = "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"
+  static final String STATUS_JSONPATH = "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"
       + "{.status.node}{\"\\n\"}{.status.agentPod}{\"\\n\"}{range .status.files[*]}{.path}{\"\\n\"}{end}"
       + "{\"message:\\n\"}{.status.message}";
+  /** One row per PodCapture; {@link #row} renders one the way kubectl's jsonpath does. */
+  static final String ROW = "{.metadata.namespace}{\"|\"}{.metadata.name}{\"|\"}{.spec.podName}{\"|\"}"
+      + "{.metadata.labels.app\\.kubernetes\\.io/managed-by}{\"|\"}{.status.phase}{\"|\"}{.status.node}{\"|\"}"
+      + "{.status.fileCount}{\"|\"}{.status.totalBytes}{\"|\"}{.metadata.creationTimestamp}{\"\\n\"}";
+  static final String ROWS_JSONPATH = "jsonpath={range .items[*]}" + ROW + "{end}";
+  static final String PODS_JSONPATH =
+      "jsonpath={range .items[*]}{.metadata.namespace}{\"|\"}{.metadata.name}{\"\\n\"}{end}";
+  static final String WAIT_JSONPATH = "jsonpath={.status.phase}{\"\\n\"}{.status.node}{\"\\n\"}"
+      + "{.status.fileCount}{\"\\n\"}{.status.totalBytes}{\"\\n\"}{.status.message}";
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
   private static final String RING0 = "/capture/default/capture-web.pcap0";
   private static final String RING1 = "/capture/default/capture-web.pcap1";
   private static final String OLD0 = "/capture/default/previous/capture-web.pcap0";
-
-  private static final String KUBECTL_STUB = """
-      #!/usr/bin/env bash
-      # Stand-in kubectl: records its argv (count, then each argument, NUL-terminated) and answers from
-      # the first rule whose argv file (NUL-separated) equals its own.
-      printf '%s\\0' "$#" "$@" >>"$STUB_DIR/kubectl.calls"
-      for rule in "$STUB_DIR"/kubectl-rules/*; do
-        [[ -f $rule/argv ]] || continue
-        mapfile -d '' -t want <"$rule/argv"
-        ((${#want[@]} == $#)) || continue
-        i=0 same=1
-        for arg in "$@"; do
-          [[ ${want[i]} == "$arg" ]] || { same=0; break; }
-          i=$((i + 1))
-        done
-        ((same)) || continue
-        if [[ -f $rule/stdout ]]; then IFS= read -r -d '' out <"$rule/stdout"; printf '%s' "$out"; fi
-        if [[ -f $rule/stderr ]]; then IFS= read -r -d '' err <"$rule/stderr"; printf '%s' "$err" >&2; fi
-        if [[ -f $rule/writes ]]; then IFS= read -r -d '' data <"$rule/writes"; printf '%s' "$data" >"${!#}"; fi
-        code=0
-        [[ -f $rule/exit ]] && read -r code <"$rule/exit"
-        exit "$code"
-      done
-      printf 'stand-in kubectl: no answer for:' >&2
-      printf ' [%s]' "$@" >&2
-      exit 97
-      """;
-
-  private static final String MERGECAP_STUB = """
-      #!/usr/bin/env bash
-      # Stand-in mergecap: records its argv; for -w OUT IN... writes the inputs' contents, in argument order, to OUT.
-      printf '%s\\0' "$#" "$@" >>"$STUB_DIR/mergecap.calls"
-      if [[ -f $STUB_DIR/mergecap.fail ]]; then
-        echo 'mergecap: The file "x" appears to have been cut short in the middle of a packet.' >&2
-        exit 2
-      fi
-      [[ $1 == -w ]] || exit 64
-      out=$2
-      shift 2
-      merged=""
-      for f in "$@"; do IFS= read -r -d '' part <"$f"; merged+=$part; done
-      printf '%s' "$merged" >"$out"
-      """;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path tmp;
-  private Path stubDir;
-  private Path bin;
-  private Path tools;
+  private StandInKubectl kubectl;
   private Path work;
-  private int rules;
+  private Path stubDir;
 
   @BeforeEach
   void setUp() throws IOException {
-    stubDir = Files.createDirectories(tmp.resolve("stub"));
-    Files.createDirectories(stubDir.resolve("kubectl-rules"));
-    bin = Files.createDirectories(tmp.resolve("bin"));
-    tools = Files.createDirectories(tmp.resolve("tools"));
-    work = Files.createDirectories(tmp.resolve("work"));
-    for (String tool : TOOLS) {
-      Files.createSymbolicLink(tools.resolve(tool), hostExecutable(tool)
-          .orElseThrow(() -> new IllegalStateException(tool + " is not on PATH")));
-    }
-    writeExecutable(bin.resolve("kubectl"), KUBECTL_STUB);
+    kubectl = new StandInKubectl(tmp);
+    work = kubectl.work;
+    stubDir = kubectl.stubDir;
   }
 
   // ---------------------------------------------------------------- help and usage errors
 
   @ParameterizedTest
-  @ValueSource(strings = {"help", "-h", "--help", "start -h", "download web --help"})
+  @ValueSource(strings = {"help", "-h", "--help", "start -h", "download web --help", "stream --help"})
   void helpPrintsUsageAndCallsNoKubectl(String args) throws Exception {
     Result r = run(args.split(" "));
 
-    assertEquals(0, r.exit, r.stderr);
-    for (String usage : List.of("Usage:", "kubectl podcapture start POD [N] [-n NS]", "kubectl podcapture stop POD",
-        "kubectl podcapture list [-n NS | -A]", "kubectl podcapture download POD [-n NS] [-o DIR]")) {
-      assertTrue(r.stdout.contains(usage), "usage lacks \"" + usage + "\":\n" + r.stdout);
+    assertEquals(0, r.exit(), r.stderr());
+    for (String usage : List.of("Usage:", "kubectl podcapture start POD [N] [-n NS]",
+        "kubectl podcapture start POD OPTION... [-n NS]", "kubectl podcapture start -l SELECTOR [N | OPTION...]",
+        "kubectl podcapture stop NAME|POD [-n NS]", "kubectl podcapture stop -l SELECTOR [-n NS]",
+        "kubectl podcapture list [-n NS | -A] [-l SELECTOR]",
+        "kubectl podcapture download NAME|POD [-n NS] [-o DIR] [--merge]",
+        "kubectl podcapture download -l SELECTOR [-n NS] [-o DIR] [--merge]",
+        "kubectl podcapture stream NAME|POD [-n NS]", "kubectl podcapture help")) {
+      assertTrue(r.stdout().contains(usage), "usage lacks \"" + usage + "\":\n" + r.stdout());
     }
     assertEquals(List.of(), kubectlCalls());
+  }
+
+  /** Every option is explained, and used in at least one example. */
+  @ParameterizedTest
+  @ValueSource(strings = {"--filter", "--duration", "--count", "--files", "--file-size", "--snaplen", "--ttl",
+      "--name", "--wait", "-n", "-A", "-l", "-o", "--merge"})
+  void helpExplainsEveryOptionAndShowsItInAnExample(String option) throws Exception {
+    String help = run("help").stdout();
+    String options = help.substring(help.indexOf("Capture options"), help.indexOf("Examples:"));
+    String examples = help.substring(help.indexOf("Examples:"));
+
+    assertTrue(options.lines().anyMatch(l -> l.trim().startsWith(option + " ") || l.trim().startsWith(option + ",")),
+        option + " is not explained:\n" + options);
+    assertTrue(examples.lines().anyMatch(l -> l.contains(" " + option + " ") || l.endsWith(" " + option)),
+        option + " is in no example:\n" + examples);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"start", "stop", "list", "download", "stream"})
+  void helpShowsAnExampleOfEveryCommand(String command) throws Exception {
+    String examples = run("help").stdout().split("Examples:")[1];
+
+    assertTrue(examples.contains("kubectl podcapture " + command + " "), examples);
   }
 
   static Stream<Arguments> badInput() {
@@ -139,11 +123,11 @@ class KubectlPluginTest {
         Arguments.of(List.of("start", "web", ""), "N must be a whole number"),
         Arguments.of(List.of("start", "web", " 5"), "N must be a whole number"),
         Arguments.of(List.of("start", "web", "-3"), "unknown option: -3"),
-        Arguments.of(List.of("start", "Web"), "invalid pod name \"Web\""),
-        Arguments.of(List.of("start", "web;rm -rf /"), "invalid pod name \"web;rm -rf /\""),
-        Arguments.of(List.of("start", "$(id)"), "invalid pod name \"$(id)\""),
-        Arguments.of(List.of("start", "web-"), "invalid pod name"),
-        Arguments.of(List.of("start", "a".repeat(254)), "invalid pod name"),
+        Arguments.of(List.of("start", "Web"), "invalid name \"Web\""),
+        Arguments.of(List.of("start", "web;rm -rf /"), "invalid name \"web;rm -rf /\""),
+        Arguments.of(List.of("start", "$(id)"), "invalid name \"$(id)\""),
+        Arguments.of(List.of("start", "web-"), "invalid name"),
+        Arguments.of(List.of("start", "a".repeat(254)), "invalid name"),
         Arguments.of(List.of("start", "--context=prod", "web"), "unknown option: --context=prod"),
         Arguments.of(List.of("start", "web", "--dry-run"), "unknown option: --dry-run"),
         Arguments.of(List.of("start", "web", "-n"), "-n needs a namespace"),
@@ -155,18 +139,68 @@ class KubectlPluginTest {
         Arguments.of(List.of("start", "web", "5", "extra"), "too many arguments for start: extra"),
         Arguments.of(List.of("start", "web", "-A"), "start does not take -A"),
         Arguments.of(List.of("start", "web", "-o", "out"), "start does not take -o"),
-        Arguments.of(List.of("stop"), "stop needs a POD"),
+        Arguments.of(List.of("start", "web", "--merge"), "start does not take --merge"),
+        // the capture options
+        Arguments.of(List.of("start", "web", "3", "--filter", "udp"),
+            "N is the annotation's number of files; with options, give it as --files 3"),
+        Arguments.of(List.of("start", "-l", "app=web", "3", "--count", "9"),
+            "N is the annotation's number of files; with options, give it as --files 3"),
+        Arguments.of(List.of("start", "web", "--filter"), "--filter needs a filter expression"),
+        Arguments.of(List.of("start", "web", "--filter", ""), "--filter needs a filter expression"),
+        Arguments.of(List.of("start", "web", "--filter", "x".repeat(1025)),
+            "--filter is 1025 characters long; the agent accepts at most 1024"),
+        Arguments.of(List.of("start", "web", "--filter", "udp\u0001"), "--filter must not contain control characters"),
+        Arguments.of(List.of("start", "web", "--duration", "abc"),
+            "--duration must be a duration like 30s, 5m, 1h or 1h30m (got \"abc\")"),
+        Arguments.of(List.of("start", "web", "--duration", "1d"), "--duration must be a duration like"),
+        Arguments.of(List.of("start", "web", "--duration", "5m1h"), "--duration must be a duration like"),
+        Arguments.of(List.of("start", "web", "--duration", "-5"), "--duration must be a duration like"),
+        Arguments.of(List.of("start", "web", "--duration", "0"), "--duration must be from 1s to 2147483647s"),
+        Arguments.of(List.of("start", "web", "--duration", "0s"), "--duration must be from 1s"),
+        Arguments.of(List.of("start", "web", "--duration", "999999999h"), "--duration must be from 1s"),
+        Arguments.of(List.of("start", "web", "--ttl", "soon"), "--ttl must be a duration like"),
+        Arguments.of(List.of("start", "web", "--count", "0"), "--count must be a whole number from 1 to 2147483647"),
+        Arguments.of(List.of("start", "web", "--count", "2147483648"), "--count must be a whole number"),
+        Arguments.of(List.of("start", "web", "--count", "1e3"), "--count must be a whole number"),
+        Arguments.of(List.of("start", "web", "--files", "0"), "--files must be a whole number from 1"),
+        Arguments.of(List.of("start", "web", "--files", "07"), "--files must be a whole number from 1"),
+        Arguments.of(List.of("start", "web", "--file-size", "1.5"), "--file-size must be a whole number from 1"),
+        Arguments.of(List.of("start", "web", "--snaplen", "262145"),
+            "--snaplen must be a whole number from 0 to 262144 (got \"262145\")"),
+        Arguments.of(List.of("start", "web", "--snaplen", "-1"), "--snaplen must be a whole number"),
+        Arguments.of(List.of("start", "web", "--name", "Web_1"), "invalid name \"Web_1\""),
+        Arguments.of(List.of("start", "web", "--name", "-x"), "invalid name \"-x\""),
+        Arguments.of(List.of("start", "web", "--wait"),
+            "--wait needs --duration or --count: without them a capture runs until it is stopped"),
+        Arguments.of(List.of("start", "web", "--wait=yes", "--count", "1"), "--wait takes no value"),
+        Arguments.of(List.of("start", "-l", "app=web", "--name", "x", "--count", "1"),
+            "--name names one capture; with -l each capture is named after its Pod"),
+        Arguments.of(List.of("start", "-l", ""), "-l needs a label selector"),
+        Arguments.of(List.of("start", "web", "-l", "app=web"), "give either a POD or -l, not both"),
+        Arguments.of(List.of("start", "-l", "app=web", "0"), "N must be a whole number of files, 1 or more"),
+        Arguments.of(List.of("start", "--selector="), "--selector needs a label selector"),
+        Arguments.of(List.of("stop"), "stop needs a NAME or POD"),
         Arguments.of(List.of("stop", "web", "3"), "too many arguments for stop: 3"),
         Arguments.of(List.of("stop", "web", "-A"), "stop does not take -A"),
+        Arguments.of(List.of("stop", "web", "-l", "app=web"), "give either a NAME or POD or -l, not both"),
+        Arguments.of(List.of("stop", "web", "--filter", "udp"), "stop does not take --filter"),
         Arguments.of(List.of("list", "web"), "too many arguments for list: web"),
         Arguments.of(List.of("list", "-A", "-n", "prod"), "use either -n or -A, not both"),
         Arguments.of(List.of("list", "-o", "out"), "list does not take -o"),
-        Arguments.of(List.of("download"), "download needs a POD"),
+        Arguments.of(List.of("list", "--wait"), "list does not take --wait"),
+        Arguments.of(List.of("download"), "download needs a NAME or POD"),
         Arguments.of(List.of("download", "web", "extra"), "too many arguments for download: extra"),
         Arguments.of(List.of("download", "web", "-o"), "-o needs a directory"),
         Arguments.of(List.of("download", "web", "-o", ""), "-o needs a directory"),
         Arguments.of(List.of("download", "web", "-o", "out:x"), "the directory must not contain ':'"),
-        Arguments.of(List.of("download", "web", "-A"), "download does not take -A"));
+        Arguments.of(List.of("download", "web", "-A"), "download does not take -A"),
+        Arguments.of(List.of("download", "web", "--count", "3"), "download does not take --count"),
+        Arguments.of(List.of("download", "web", "-l", "app=web"), "give either a NAME or POD or -l, not both"),
+        Arguments.of(List.of("stream"), "stream needs a NAME or POD"),
+        Arguments.of(List.of("stream", "web", "db"), "too many arguments for stream: db"),
+        Arguments.of(List.of("stream", "-l", "app=web"), "stream does not take -l"),
+        Arguments.of(List.of("stream", "web", "--filter", "udp"), "stream does not take --filter"),
+        Arguments.of(List.of("stream", "web", "-o", "x"), "stream does not take -o"));
   }
 
   @ParameterizedTest
@@ -174,13 +208,13 @@ class KubectlPluginTest {
   void badInputIsAUsageErrorAndCallsNoKubectl(List<String> args, String error) throws Exception {
     Result r = run(args.toArray(String[]::new));
 
-    assertEquals(2, r.exit, r.stderr);
-    assertTrue(r.stderr.contains("error: " + error), r.stderr);
-    assertTrue(r.stderr.contains("Run \"kubectl podcapture help\" for usage."), r.stderr);
+    assertEquals(2, r.exit(), r.stderr());
+    assertTrue(r.stderr().contains("error: " + error), r.stderr());
+    assertTrue(r.stderr().contains("Run \"kubectl podcapture help\" for usage."), r.stderr());
     assertEquals(List.of(), kubectlCalls());
   }
 
-  // ---------------------------------------------------------------- start, stop, list
+  // ---------------------------------------------------------------- start: the annotation
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', textBlock = """
@@ -195,71 +229,433 @@ class KubectlPluginTest {
       """)
   void startAnnotatesThePod(String args, String expectedKubectl) throws Exception {
     List<String> expected = words(expectedKubectl);
-    kubectl(expected).prints("pod/" + expected.get(2) + " annotated\n");
+    kubectl.on(expected).prints("pod/" + expected.get(2) + " annotated\n");
 
     Result r = run(words(args).toArray(String[]::new));
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(expected), kubectlCalls());
-    assertTrue(r.stdout.contains(" annotated"), r.stdout);
-    assertTrue(r.stdout.contains("Follow it with: kubectl get podcapture "), r.stdout);
+    assertTrue(r.stdout().contains(" annotated"), r.stdout());
+    assertTrue(r.stdout().contains("Follow it with: kubectl get podcapture "), r.stdout());
   }
 
   @Test
   void startReportsKubectlsErrorWhenThePodDoesNotExist() throws Exception {
     List<String> annotate = words("annotate pod web -n default tcpdump.antrea.io=5 --overwrite");
-    kubectl(annotate).exitsWith(1, "Error from server (NotFound): pods \"web\" not found\n");
+    kubectl.on(annotate).exitsWith(1, "Error from server (NotFound): pods \"web\" not found\n");
 
     Result r = run("start", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("Error from server (NotFound): pods \"web\" not found"), r.stderr);
-    assertFalse(r.stdout.contains("requested"), r.stdout);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("Error from server (NotFound): pods \"web\" not found"), r.stderr());
+    assertFalse(r.stdout().contains("requested"), r.stdout());
     assertEquals(List.of(annotate), kubectlCalls());
   }
 
+  @Test
+  void startWithSelectorAnnotatesEveryMatchingPod() throws Exception {
+    answerPods("prod", "app=web", "web-1", "web-2", "web-3");
+    List<String> annotate = words("annotate pod web-1 web-2 web-3 -n prod tcpdump.antrea.io=8 --overwrite");
+    kubectl.on(annotate).prints("pod/web-1 annotated\npod/web-2 annotated\npod/web-3 annotated\n");
+
+    Result r = run("start", "-l", "app=web", "8", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(podsCall("prod", "app=web"), annotate), kubectlCalls());
+    assertTrue(r.stdout().contains("Capture of 3 Pod(s) requested (8 files of 1 MB each). "
+        + "Follow them with: kubectl podcapture list -l app=web -n prod"), r.stdout());
+  }
+
+  @Test
+  void startWithASelectorThatMatchesNoPodFails() throws Exception {
+    answerPods("prod", "app=nothing");
+
+    Result r = run("start", "--selector", "app=nothing", "--count", "10", "-n", "prod");
+
+    assertEquals(1, r.exit());
+    assertEquals("error: no Pods match \"app=nothing\" in namespace prod\n", r.stderr());
+    assertEquals(List.of(podsCall("prod", "app=nothing")), kubectlCalls());
+  }
+
+  // ---------------------------------------------------------------- start: a PodCapture of its own
+
+  /** Each start form, and the exact PodCapture it creates. */
   @ParameterizedTest
   @CsvSource(delimiter = '|', textBlock = """
-      stop web -n default        | annotate pod web -n default tcpdump.antrea.io-
-      stop web                   | annotate pod web tcpdump.antrea.io-
-      stop -n prod web           | annotate pod web -n prod tcpdump.antrea.io-
-      stop web --namespace=prod  | annotate pod web -n prod tcpdump.antrea.io-
+      start web --filter 'tcp port 443'        | {"generateName":"web-"}    | {"podName":"web","filter":"tcp port 443"}
+      start web --filter=udp -n prod           | {"generateName":"web-"}    | {"podName":"web","filter":"udp"}
+      start web --duration 30s                 | {"generateName":"web-"}    | {"podName":"web","durationSeconds":30}
+      start web --duration 5m                  | {"generateName":"web-"}    | {"podName":"web","durationSeconds":300}
+      start web --duration 1h                  | {"generateName":"web-"}    | {"podName":"web","durationSeconds":3600}
+      start web --duration 1h30m               | {"generateName":"web-"}    | {"podName":"web","durationSeconds":5400}
+      start web --duration=90                  | {"generateName":"web-"}    | {"podName":"web","durationSeconds":90}
+      start web --count 1000                   | {"generateName":"web-"}    | {"podName":"web","packetCount":1000}
+      start web --files 4                      | {"generateName":"web-"}    | {"podName":"web","maxFiles":4}
+      start web --file-size 10                 | {"generateName":"web-"}    | {"podName":"web","fileSizeMB":10}
+      start web --snaplen 128                  | {"generateName":"web-"}    | {"podName":"web","snapLength":128}
+      start web --snaplen 0                    | {"generateName":"web-"}    | {"podName":"web","snapLength":0}
+      start web --ttl 1h                       | {"generateName":"web-"}    | {"podName":"web","ttlSecondsAfterFinished":3600}
+      start web --ttl 0s                       | {"generateName":"web-"}    | {"podName":"web","ttlSecondsAfterFinished":0}
+      start web --name web-tls                 | {"name":"web-tls"}         | {"podName":"web"}
+      start --name=web web -n prod             | {"name":"web"}             | {"podName":"web"}
+      start db-0.db --count 5 -n team-a        | {"generateName":"db-0.db-"}| {"podName":"db-0.db","packetCount":5}
+      start web --files 3 --file-size 2 --filter 'port 53' --duration 2m --count 9 --snaplen 96 --ttl 10m | {"generateName":"web-"} | {"podName":"web","maxFiles":3,"fileSizeMB":2,"filter":"port 53","durationSeconds":120,"packetCount":9,"snapLength":96,"ttlSecondsAfterFinished":600}
       """)
-  void stopRemovesTheAnnotation(String args, String expectedKubectl) throws Exception {
-    kubectl(words(expectedKubectl)).prints("pod/web annotated\n");
+  void startWithOptionsCreatesExactlyThisPodCapture(String args, String metadata, String spec) throws Exception {
+    List<String> argv = shellWords(args);
+    String namespace = argv.contains("prod") ? "prod" : argv.contains("team-a") ? "team-a" : null;
+    kubectl.on(createCall(namespace)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
+
+    Result r = run(argv.toArray(String[]::new));
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("web-x7k2p\n", r.stdout());
+    assertEquals(List.of(createCall(namespace)), kubectlCalls());
+    assertJson("{\"apiVersion\":\"tcpdump.antrea.io/v1alpha1\",\"kind\":\"PodCapture\",\"metadata\":" + metadata
+        + ",\"spec\":" + spec + "}", onlyManifest());
+    assertTrue(r.stderr().contains("Follow with: kubectl podcapture list"), r.stderr());
+  }
+
+  /** A filter is data: quotes, backslashes and shell syntax arrive in the manifest as typed. */
+  @Test
+  void startWithAFilterFullOfQuotesAndShellSyntaxSendsItVerbatim() throws Exception {
+    String filter = "tcp[13] & 2 != 0 and not host \"$(reboot)\" or ether[0] = 0x5c\\\n and `id`";
+    kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
+
+    Result r = run("start", "web", "--filter", filter);
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(filter, JSON.readTree(onlyManifest()).at("/spec/filter").asText());
+  }
+
+  @Test
+  void startCutsALongPodNameSoTheGeneratedNameStaysValid() throws Exception {
+    String pod = "a".repeat(56) + ".b" + "c".repeat(20);
+    kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/x\n");
+
+    Result r = run("start", pod, "--count", "1");
+
+    assertEquals(0, r.exit(), r.stderr());
+    // 57 characters would end in '.', which may not come before the '-'
+    assertEquals("a".repeat(56) + "-", JSON.readTree(onlyManifest()).at("/metadata/generateName").asText());
+  }
+
+  @Test
+  void startWithSelectorAndOptionsCreatesOnePodCapturePerMatchingPod() throws Exception {
+    answerPods("prod", "app=web", "web-1", "web-2");
+    kubectl.on(createCall("prod"))
+        .prints("podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
+
+    Result r = run("start", "-l", "app=web", "--duration", "30s", "--filter", "tcp", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("web-1-abcde\nweb-2-fghij\n", r.stdout());
+    assertEquals(List.of(podsCall("prod", "app=web"), createCall("prod")), kubectlCalls());
+    assertJson("""
+        {"apiVersion":"v1","kind":"List","items":[
+          {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-1-"},
+           "spec":{"podName":"web-1","filter":"tcp","durationSeconds":30}},
+          {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-2-"},
+           "spec":{"podName":"web-2","filter":"tcp","durationSeconds":30}}]}
+        """, onlyManifest());
+  }
+
+  @Test
+  void startReportsWhatKubectlCreateRefused() throws Exception {
+    kubectl.on(createCall(null)).exitsWith(1,
+        "Error from server (AlreadyExists): podcaptures.tcpdump.antrea.io \"web-tls\" already exists\n");
+
+    Result r = run("start", "web", "--name", "web-tls", "--count", "5");
+
+    assertEquals(1, r.exit());
+    assertEquals("", r.stdout());
+    assertTrue(r.stderr().contains("(AlreadyExists)"), r.stderr());
+    assertTrue(r.stderr().contains("error: kubectl create failed (its error is above); 0 PodCapture(s) created"),
+        r.stderr());
+  }
+
+  @Test
+  void startWaitEndsOnCompletedAndPrintsTheOutcome() throws Exception {
+    kubectl.on(createCall("default")).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
+    kubectl.on(waitCall("web-x7k2p", "default")).prints("Pending\n\n\n\nwaiting for the agent").once();
+    kubectl.on(waitCall("web-x7k2p", "default")).prints("Running\nnode-1\n1\n24\ntcpdump is running").once();
+    kubectl.on(waitCall("web-x7k2p", "default")).prints("Running\nnode-1\n1\n4096\ntcpdump is running").once();
+    kubectl.on(waitCall("web-x7k2p", "default")).prints("Completed\nnode-1\n1\n8192\nstopped after 30 s");
+
+    Result r = run("start", "web", "--duration", "30s", "--wait", "-n", "default");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("web-x7k2p\nweb-x7k2p: Completed on node node-1, 1 file(s), 8192 bytes (stopped after 30 s)\n",
+        r.stdout());
+    assertEquals(List.of(createCall("default"), waitCall("web-x7k2p", "default"), waitCall("web-x7k2p", "default"),
+        waitCall("web-x7k2p", "default"), waitCall("web-x7k2p", "default")), kubectlCalls());
+    assertTrue(r.stderr().contains("Download with: kubectl podcapture download web-x7k2p -n default"), r.stderr());
+  }
+
+  @Test
+  void startWaitEndsOnFailedWithExitCodeOneAndTheAgentsMessage() throws Exception {
+    kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
+    kubectl.on(waitCall("web-x7k2p", null)).prints("Pending\n\n\n\n").once();
+    kubectl.on(waitCall("web-x7k2p", null))
+        .prints("Failed\nnode-1\n0\n0\ninvalid filter: tcpdump: syntax error in filter expression");
+
+    Result r = run("start", "web", "--count", "10", "--filter", "icmp and and", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals("web-x7k2p\nweb-x7k2p: Failed: invalid filter: tcpdump: syntax error in filter expression\n",
+        r.stdout());
+    assertEquals("error: web-x7k2p Failed: fix what the message says and start again "
+        + "(kubectl describe podcapture web-x7k2p shows the events)\n", r.stderr());
+    assertEquals(3, kubectlCalls().size());
+  }
+
+  @Test
+  void startWaitWithSelectorWaitsForEveryCaptureAndFailsIfOneFailed() throws Exception {
+    answerPods(null, "app=web", "web-1", "web-2");
+    kubectl.on(createCall(null))
+        .prints("podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
+    kubectl.on(waitCall("web-1-abcde", null)).prints("Running\nnode-1\n1\n24\n").once();
+    kubectl.on(waitCall("web-1-abcde", null)).prints("Completed\nnode-1\n1\n2048\n");
+    kubectl.on(waitCall("web-2-fghij", null)).prints("Failed\nnode-2\n0\n0\nPod web-2 uses the host network");
+
+    Result r = run("start", "-l", "app=web", "--count", "10", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals("web-1-abcde\nweb-2-fghij\nweb-2-fghij: Failed: Pod web-2 uses the host network\n"
+        + "web-1-abcde: Completed on node node-1, 1 file(s), 2048 bytes\n", r.stdout());
+    assertTrue(r.stderr().contains("error: web-2-fghij Failed"), r.stderr());
+  }
+
+  @Test
+  void startWaitSaysSoWhenTheCaptureIsDeletedBeforeItEnds() throws Exception {
+    kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
+    kubectl.on(waitCall("web-x7k2p", null)).prints("Running\nnode-1\n1\n24\n").once();
+    kubectl.on(waitCall("web-x7k2p", null)).prints("");
+
+    Result r = run("start", "web", "--count", "10", "--ttl", "0", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals("error: PodCapture web-x7k2p was deleted before it finished (by someone, or by its --ttl); "
+        + "nothing to wait for\n", r.stderr());
+  }
+
+  // ---------------------------------------------------------------- stop
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', textBlock = """
+      stop web -n default        | default | annotate pod web -n default tcpdump.antrea.io-
+      stop web                   |         | annotate pod web tcpdump.antrea.io-
+      stop -n prod web           | prod    | annotate pod web -n prod tcpdump.antrea.io-
+      stop web --namespace=prod  | prod    | annotate pod web -n prod tcpdump.antrea.io-
+      """)
+  void stopOfTheAnnotationsCaptureRemovesTheAnnotation(String args, String namespace, String expected)
+      throws Exception {
+    answerCaptures(namespace, row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Running"));
+    kubectl.on(words(expected)).prints("pod/web annotated\n");
 
     Result r = run(words(args).toArray(String[]::new));
 
-    assertEquals(0, r.exit, r.stderr);
-    assertEquals(List.of(words(expectedKubectl)), kubectlCalls());
-    assertEquals("pod/web annotated\n", r.stdout);
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(capturesCall(namespace), words(expected)), kubectlCalls());
+    assertEquals("pod/web annotated\n", r.stdout());
+  }
+
+  @Test
+  void stopOfACaptureByNameDeletesThatPodCaptureOnly() throws Exception {
+    answerCaptures("default", row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Completed"));
+    List<String> delete = words("delete podcapture web-x7k2p -n default");
+    kubectl.on(delete).prints("podcapture.tcpdump.antrea.io \"web-x7k2p\" deleted\n");
+
+    Result r = run("stop", "web-x7k2p", "-n", "default");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(capturesCall("default"), delete), kubectlCalls());
+  }
+
+  /** A PodCapture named after its Pod but created directly is deleted, not mistaken for the annotation's. */
+  @Test
+  void stopOfADirectCaptureNamedAfterItsPodDeletesIt() throws Exception {
+    answerCaptures(null, row("web", "web", false, "Running"));
+    kubectl.on(words("delete podcapture web")).prints("podcapture.tcpdump.antrea.io \"web\" deleted\n");
+
+    Result r = run("stop", "web");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(capturesCall(null), words("delete podcapture web")), kubectlCalls());
+  }
+
+  @Test
+  void stopOfAPodWithoutACaptureOfThatNameStopsEveryCaptureOfThePod() throws Exception {
+    answerCaptures("default", row("db-abcde", "db", false, "Running"), row("web-x7k2p", "web", false, "Running"),
+        row("tls", "web", false, "Completed"));
+    List<String> delete = words("delete podcapture web-x7k2p tls -n default");
+    kubectl.on(delete).prints("deleted\n");
+
+    Result r = run("stop", "web", "-n", "default");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(capturesCall("default"), delete), kubectlCalls());
+  }
+
+  @Test
+  void stopWithSelectorStopsEveryCaptureOfTheMatchingPods() throws Exception {
+    answerPods("prod", "app=web", "web-1", "web-2");
+    answerCaptures("prod", row("web-1", "web-1", true, "Running"), row("web-1-abcde", "web-1", false, "Running"),
+        row("web-2-fghij", "web-2", false, "Completed"), row("db-1", "db-1", true, "Running"));
+    List<String> annotate = words("annotate pod web-1 -n prod tcpdump.antrea.io-");
+    List<String> delete = words("delete podcapture web-1-abcde web-2-fghij -n prod");
+    kubectl.on(annotate).prints("pod/web-1 annotated\n");
+    kubectl.on(delete).prints("deleted\n");
+
+    Result r = run("stop", "-l", "app=web", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(podsCall("prod", "app=web"), capturesCall("prod"), annotate, delete), kubectlCalls());
+  }
+
+  @Test
+  void stopWithSelectorOfPodsWithoutCapturesSaysSoAndSucceeds() throws Exception {
+    answerPods(null, "app=web", "web-1");
+    answerCaptures(null, row("db-1", "db-1", true, "Running"));
+
+    Result r = run("stop", "-l", "app=web");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("No captures of the 1 Pod(s) matching \"app=web\" in the current namespace.\n", r.stderr());
+    assertEquals(List.of(podsCall(null, "app=web"), capturesCall(null)), kubectlCalls());
+  }
+
+  @Test
+  void stopOfSomethingThatIsNeitherACaptureNorAPodWithCapturesFails() throws Exception {
+    answerCaptures("default", row("db-abcde", "db", false, "Running"));
+
+    Result r = run("stop", "web", "-n", "default");
+
+    assertEquals(1, r.exit());
+    assertEquals("error: no capture named web and no capture of a Pod web in namespace default: "
+        + "see kubectl podcapture list -n default\n", r.stderr());
+  }
+
+  // ---------------------------------------------------------------- list
+
+  @Test
+  void listShowsEveryCaptureFinishedOrNotWithItsAge() throws Exception {
+    Instant now = Instant.now();
+    answerCaptures("default",
+        row("web", "web", true, "Running", "node-1", "2", "2097600", now.minusSeconds(720)),
+        row("web-x7k2p", "web", false, "Completed", "node-1", "1", "8192", now.minus(5, ChronoUnit.HOURS)),
+        row("db-abcde", "db", false, "Failed", "node-2", "", "", now.minus(3, ChronoUnit.DAYS).minusSeconds(7300)),
+        row("new", "api", false, "", "", "", "", now.minus(400, ChronoUnit.DAYS)));
+
+    Result r = run("list", "-n", "default");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("""
+        NAME        POD   PHASE       NODE     FILES   BYTES     AGE
+        web         web   Running     node-1   2       2097600   12m
+        web-x7k2p   web   Completed   node-1   1       8192      5h
+        db-abcde    db    Failed      node-2   0       0         3d2h
+        new         api   <none>      <none>   0       0         400d
+        """, r.stdout());
+    assertEquals(List.of(capturesCall("default")), kubectlCalls());
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
-      list                       | get podcaptures
-      list -n prod               | get podcaptures -n prod
-      list --namespace prod      | get podcaptures -n prod
-      list -A                    | get podcaptures --all-namespaces
-      list --all-namespaces      | get podcaptures --all-namespaces
-      """)
-  void listGetsPodCaptures(String args, String expectedKubectl) throws Exception {
-    String table = "NAME   POD   FILES   NODE     PHASE     BYTES\n"
-        + "web    web   2       node-1   Running   2097600\n";
-    kubectl(words(expectedKubectl)).prints(table);
+  @CsvSource({"list -A", "list --all-namespaces"})
+  void listOfAllNamespacesShowsTheNamespace(String args) throws Exception {
+    Instant now = Instant.now();
+    kubectl.on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH)).prints(
+        rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
+            + rowIn("default", "db-abcde", "db", false, "Completed", "node-2", "1", "48",
+            now.minus(5, ChronoUnit.HOURS)));
 
     Result r = run(words(args).toArray(String[]::new));
 
-    assertEquals(0, r.exit, r.stderr);
-    assertEquals(List.of(words(expectedKubectl)), kubectlCalls());
-    assertEquals(table, r.stdout);
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("""
+        NAMESPACE   NAME       POD   PHASE       NODE     FILES   BYTES   AGE
+        shop        web        web   Running     node-1   1       24      10m
+        default     db-abcde   db    Completed   node-2   1       48      5h
+        """, r.stdout());
+  }
+
+  @Test
+  void listWithSelectorShowsTheCapturesOfTheMatchingPodsOnly() throws Exception {
+    Instant now = Instant.now();
+    answerPods("prod", "app=web", "web-1", "web-2");
+    answerCaptures("prod", row("web-1", "web-1", true, "Running", "node-1", "1", "24", now.minusSeconds(900)),
+        row("db-1", "db-1", true, "Running", "node-1", "1", "24", now.minusSeconds(30)),
+        row("web-2-fghij", "web-2", false, "Completed", "node-2", "1", "96", now.minusSeconds(7200)));
+
+    Result r = run("list", "-l", "app=web", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("""
+        NAME          POD     PHASE       NODE     FILES   BYTES   AGE
+        web-1         web-1   Running     node-1   1       24      15m
+        web-2-fghij   web-2   Completed   node-2   1       96      120m
+        """, r.stdout());
+    assertEquals(List.of(podsCall("prod", "app=web"), capturesCall("prod")), kubectlCalls());
+  }
+
+  @Test
+  void listWithSelectorInAllNamespacesMatchesPodsByNamespaceAndName() throws Exception {
+    Instant now = Instant.now();
+    kubectl.on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", PODS_JSONPATH))
+        .prints("shop|web\n");
+    kubectl.on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH)).prints(
+        rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
+            + rowIn("default", "web", "web", true, "Running", "node-2", "1", "48", now.minusSeconds(600)));
+
+    Result r = run("list", "-A", "-l", "app=web");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("""
+        NAMESPACE   NAME   POD   PHASE     NODE     FILES   BYTES   AGE
+        shop        web    web   Running   node-1   1       24      10m
+        """, r.stdout());
+  }
+
+  @Test
+  void listWithoutCapturesSaysSo() throws Exception {
+    answerCaptures(null);
+
+    Result r = run("list");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("", r.stdout());
+    assertEquals("No captures in the current namespace.\n", r.stderr());
+  }
+
+  @Test
+  void listPassesKubectlErrorsThrough() throws Exception {
+    kubectl.on(capturesCall("prod")).exitsWith(1, "error: the server doesn't have a resource type \"podcaptures\"\n");
+
+    Result r = run("list", "-n", "prod");
+
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("the server doesn't have a resource type"), r.stderr());
+    assertTrue(r.stderr().contains("error: cannot list PodCaptures in namespace prod"), r.stderr());
+  }
+
+  /** Ages as kubectl shows them; the plugin may run a second or two after the time stamp was made. */
+  @ParameterizedTest
+  @CsvSource({"5, 5s 6s 7s", "119, 119s 2m 2m1s", "200, 3m20s 3m21s 3m22s", "600, 10m", "10799, 179m 3h",
+      "10800, 3h", "12000, 3h20m", "28800, 8h", "172800, 2d", "183600, 2d3h", "691200, 8d", "8640000, 100d"})
+  void listShowsAgesLikeKubectl(long seconds, String expected) throws Exception {
+    answerCaptures(null, row("web", "web", true, "Running", "node-1", "1", "24", Instant.now().minusSeconds(seconds)));
+
+    Result r = run("list");
+
+    String age = r.stdout().lines().skip(1).findFirst().orElseThrow().replaceAll(".* ", "");
+    assertTrue(List.of(expected.split(" ")).contains(age), age + " for " + seconds + " s");
   }
 
   // ---------------------------------------------------------------- download
 
   @Test
   void downloadCopiesEveryFileAndMergesTheRingWithMergecap() throws Exception {
-    writeExecutable(bin.resolve("mergecap"), MERGECAP_STUB);
+    kubectl.installMergecap();
     answerStatus("default", status("Running", "node-1", AGENT, "tcpdump is running", RING0, RING1, OLD0));
     answerAgentPodExists();
     answerCp(RING0, "out/capture-web.pcap0", "ring0;");
@@ -268,7 +664,7 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(
         statusCall("default"),
         agentPodCall(),
@@ -283,8 +679,8 @@ class KubectlPluginTest {
     assertEquals("ring0;ring1;", read("out/capture-web.pcap"));
     assertEquals(List.of("capture-web.pcap", "capture-web.pcap0", "capture-web.pcap1", "previous"), list("out"));
     assertEquals(List.of("capture-web.pcap0"), list("out/previous"));
-    assertTrue(r.stdout.contains("Merged 2 ring file(s), in time order, into out/capture-web.pcap."), r.stdout);
-    assertEquals("", r.stderr);
+    assertTrue(r.stdout().contains("Merged 2 ring file(s), in time order, into out/capture-web.pcap."), r.stdout());
+    assertEquals("", r.stderr());
   }
 
   @Test
@@ -296,13 +692,13 @@ class KubectlPluginTest {
 
     Result r = run("download", "-n", "default", "web", "-o", "out");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall(), cpCall(RING0, "out/capture-web.pcap0"),
         cpCall(RING1, "out/capture-web.pcap1")), kubectlCalls());
     assertEquals(List.of("capture-web.pcap0", "capture-web.pcap1"), list("out"));
-    assertTrue(r.stdout.contains("Downloaded 2 ring file(s) to out. mergecap (Wireshark) is not installed"), r.stdout);
-    assertTrue(r.stdout.contains(
-        "  mergecap -w out/capture-web.pcap out/capture-web.pcap0 out/capture-web.pcap1\n"), r.stdout);
+    assertTrue(r.stdout().contains("Downloaded 2 ring file(s) to out. mergecap (Wireshark) is not installed"), r.stdout());
+    assertTrue(r.stdout().contains(
+        "  mergecap -w out/capture-web.pcap out/capture-web.pcap0 out/capture-web.pcap1\n"), r.stdout());
   }
 
   @Test
@@ -313,7 +709,7 @@ class KubectlPluginTest {
 
     Result r = run("download", "web");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(statusCall(null), agentPodCall(), cpCall(RING0, "./capture-web.pcap0")), kubectlCalls());
     assertEquals("ring0;", read("capture-web.pcap0"));
   }
@@ -328,10 +724,10 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "previous", "-o", "out");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals("ring0;", read("out/capture-web.pcap0"));
     assertEquals("old0;", read("out/previous/capture-web.pcap0"));
-    assertTrue(r.stdout.contains("Downloaded 1 ring file(s) to out."), r.stdout);
+    assertTrue(r.stdout().contains("Downloaded 1 ring file(s) to out."), r.stdout());
   }
 
   @Test
@@ -342,7 +738,7 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "-out");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(cpCall(RING0, "./-out/capture-web.pcap0"), kubectlCalls().get(2));
     assertEquals("ring0;", read("-out/capture-web.pcap0"));
   }
@@ -350,17 +746,17 @@ class KubectlPluginTest {
   @Test
   void downloadOfASingleFileRingNeedsNoMerge() throws Exception {
     // With N=1 tcpdump writes capture-web.pcap itself: merging into that name would clobber the input.
-    writeExecutable(bin.resolve("mergecap"), MERGECAP_STUB);
+    kubectl.installMergecap();
     answerStatus("default", status("Running", "node-1", AGENT, "", "/capture/default/capture-web.pcap"));
     answerAgentPodExists();
     answerCp("/capture/default/capture-web.pcap", "out/capture-web.pcap", "only;");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(0, r.exit, r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(), calls("mergecap.calls"));
     assertEquals("only;", read("out/capture-web.pcap"));
-    assertTrue(r.stdout.contains("The capture is in out/capture-web.pcap."), r.stdout);
+    assertTrue(r.stdout().contains("The capture is in out/capture-web.pcap."), r.stdout());
   }
 
   @Test
@@ -371,39 +767,40 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(0, r.exit, r.stderr);
-    assertTrue(r.stderr.contains("warning: capture of pod web in namespace default is Failed "
-        + "(tcpdump exited with code 1); downloading the files it has."), r.stderr);
+    assertEquals(0, r.exit(), r.stderr());
+    assertTrue(r.stderr().contains("warning: capture web in namespace default is Failed "
+        + "(tcpdump exited with code 1); downloading the files it has."), r.stderr());
     assertEquals("old0;", read("out/previous/capture-web.pcap0"));
     assertEquals(List.of("previous"), list("out"));
-    assertFalse(r.stdout.contains("mergecap"), "nothing to merge without ring files:\n" + r.stdout);
+    assertFalse(r.stdout().contains("mergecap"), "nothing to merge without ring files:\n" + r.stdout());
   }
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', textBlock = """
-      default | no capture for pod web in namespace default: start one with kubectl podcapture start web -n default
-              | no capture for pod web in the current namespace: start one with kubectl podcapture start web
+      default | no capture named web and no capture of a Pod web in namespace default: start one with kubectl podcapture start web -n default
+              | no capture named web and no capture of a Pod web in the current namespace: start one with kubectl podcapture start web
       """)
   void downloadWithoutACaptureSaysHowToStartOne(String namespace, String error) throws Exception {
     answerStatus(namespace, ""); // kubectl get --ignore-not-found prints nothing for a missing object
+    answerCaptures(namespace, row("db-abcde", "db", false, "Running"));
 
     Result r = run(namespace == null ? new String[] {"download", "web"}
         : new String[] {"download", "web", "-n", namespace});
 
-    assertEquals(1, r.exit);
-    assertEquals("error: " + error + "\n", r.stderr);
-    assertEquals(List.of(statusCall(namespace)), kubectlCalls());
+    assertEquals(1, r.exit());
+    assertEquals("error: " + error + "\n", r.stderr());
+    assertEquals(List.of(statusCall(namespace), capturesCall(namespace)), kubectlCalls());
   }
 
   @Test
   void downloadPassesKubectlErrorsThrough() throws Exception {
-    kubectl(statusCall("default")).exitsWith(1, "error: the server doesn't have a resource type \"podcapture\"\n");
+    kubectl.on(statusCall("default")).exitsWith(1, "error: the server doesn't have a resource type \"podcapture\"\n");
 
     Result r = run("download", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("the server doesn't have a resource type \"podcapture\""), r.stderr);
-    assertFalse(r.stderr.contains("no capture for pod"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("the server doesn't have a resource type \"podcapture\""), r.stderr());
+    assertFalse(r.stderr().contains("no capture named"), r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
@@ -419,8 +816,8 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertEquals("error: capture of pod web in namespace default " + error + "\n", r.stderr);
+    assertEquals(1, r.exit());
+    assertEquals("error: capture web in namespace default " + error + "\n", r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
     assertFalse(Files.exists(work.resolve("out")));
   }
@@ -431,9 +828,9 @@ class KubectlPluginTest {
 
     Result r = run("download", "web");
 
-    assertEquals(1, r.exit);
-    assertEquals("error: capture of pod web in namespace team-a has no files to download "
-        + "(phase: Pending, message: waiting for the Pod to get an IP)\n", r.stderr);
+    assertEquals(1, r.exit());
+    assertEquals("error: capture web in namespace team-a has no files to download "
+        + "(phase: Pending, message: waiting for the Pod to get an IP)\n", r.stderr());
   }
 
   @Test
@@ -442,8 +839,8 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("(phase: Failed, message: first line\nmessage:\nlast line)\n"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("(phase: Failed, message: first line\nmessage:\nlast line)\n"), r.stderr());
   }
 
   @Test
@@ -452,9 +849,9 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertEquals("error: capture of pod web in namespace default lists files but status.agentPod is empty: "
-        + "the agent on node node-1 has not said which Pod holds them\n", r.stderr);
+    assertEquals(1, r.exit());
+    assertEquals("error: capture web in namespace default lists files but status.agentPod is empty: "
+        + "the agent on node node-1 has not said which Pod holds them\n", r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
@@ -466,22 +863,22 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("status.agentPod \"" + agentPod + "\" is not namespace/name"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("status.agentPod \"" + agentPod + "\" is not namespace/name"), r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
   @Test
   void downloadFailsWhenTheAgentPodIsGone() throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
-    kubectl(agentPodCall()).prints(""); // --ignore-not-found: nothing printed, exit 0
+    kubectl.on(agentPodCall()).prints(""); // --ignore-not-found: nothing printed, exit 0
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertEquals("error: agent Pod kube-system/podcapture-agent-x7k2p (status.agentPod of the capture of pod web in "
+    assertEquals(1, r.exit());
+    assertEquals("error: agent Pod kube-system/podcapture-agent-x7k2p (status.agentPod of the capture web in "
         + "namespace default) no longer exists; the agent on node node-1 may have restarted: wait for it to update "
-        + "the status and try again\n", r.stderr);
+        + "the status and try again\n", r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
     assertFalse(Files.exists(work.resolve("out")));
   }
@@ -489,31 +886,31 @@ class KubectlPluginTest {
   @Test
   void downloadFailsWhenTheAgentPodCannotBeRead() throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
-    kubectl(agentPodCall())
+    kubectl.on(agentPodCall())
         .exitsWith(1, "Error from server (Forbidden): pods \"podcapture-agent-x7k2p\" is forbidden\n");
 
     Result r = run("download", "web", "-n", "default");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("Error from server (Forbidden)"), r.stderr);
-    assertTrue(r.stderr.contains("error: cannot read agent Pod kube-system/podcapture-agent-x7k2p"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("Error from server (Forbidden)"), r.stderr());
+    assertTrue(r.stderr().contains("error: cannot read agent Pod kube-system/podcapture-agent-x7k2p"), r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
   }
 
   @Test
   void downloadStopsAtTheFirstFailingKubectlCp() throws Exception {
-    writeExecutable(bin.resolve("mergecap"), MERGECAP_STUB);
+    kubectl.installMergecap();
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0, RING1, OLD0));
     answerAgentPodExists();
     answerCp(RING0, "out/capture-web.pcap0", "ring0;");
-    kubectl(cpCall(RING1, "out/capture-web.pcap1")).exitsWith(1, "error: unable to upgrade connection\n");
+    kubectl.on(cpCall(RING1, "out/capture-web.pcap1")).exitsWith(1, "error: unable to upgrade connection\n");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("error: unable to upgrade connection\n"), r.stderr);
-    assertTrue(r.stderr.contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING1
-        + " out/capture-web.pcap1 failed\n"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("error: unable to upgrade connection\n"), r.stderr());
+    assertTrue(r.stderr().contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING1
+        + " out/capture-web.pcap1 failed\n"), r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall(), cpCall(RING0, "out/capture-web.pcap0"),
         cpCall(RING1, "out/capture-web.pcap1")), kubectlCalls());
     assertEquals(List.of(), calls("mergecap.calls"));
@@ -524,14 +921,14 @@ class KubectlPluginTest {
   void downloadFailsWhenKubectlCpSucceedsWithoutWritingTheFile() throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
     answerAgentPodExists();
-    kubectl(cpCall(RING0, "out/capture-web.pcap0"))
+    kubectl.on(cpCall(RING0, "out/capture-web.pcap0"))
         .exitsWith(0, "tar: capture/default/capture-web.pcap0: Cannot stat: No such file or directory\n");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING0
-        + " out/capture-web.pcap0 wrote no file\n"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING0
+        + " out/capture-web.pcap0 wrote no file\n"), r.stderr());
   }
 
   @Test
@@ -540,12 +937,12 @@ class KubectlPluginTest {
     Files.writeString(work.resolve("out/capture-web.pcap0"), "stale;");
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
     answerAgentPodExists();
-    kubectl(cpCall(RING0, "out/capture-web.pcap0")).exitsWith(0, "");
+    kubectl.on(cpCall(RING0, "out/capture-web.pcap0")).exitsWith(0, "");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("out/capture-web.pcap0 wrote no file"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("out/capture-web.pcap0 wrote no file"), r.stderr());
     assertEquals(List.of(), list("out"));
   }
 
@@ -558,15 +955,15 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("unexpected file path in status.files: \"" + path + "\""), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("unexpected file path in status.files: \"" + path + "\""), r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
     assertFalse(Files.exists(work.resolve("out")));
   }
 
   @Test
   void downloadReportsAFailingMergeAndKeepsTheRingFiles() throws Exception {
-    writeExecutable(bin.resolve("mergecap"), MERGECAP_STUB);
+    kubectl.installMergecap();
     Files.writeString(stubDir.resolve("mergecap.fail"), "");
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0, RING1));
     answerAgentPodExists();
@@ -575,20 +972,172 @@ class KubectlPluginTest {
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
-    assertEquals(1, r.exit);
-    assertTrue(r.stderr.contains("cut short in the middle of a packet"), r.stderr);
-    assertTrue(r.stderr.contains("error: mergecap failed; the ring files are in out "
-        + "(out/capture-web.pcap0 out/capture-web.pcap1)\n"), r.stderr);
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().contains("cut short in the middle of a packet"), r.stderr());
+    assertTrue(r.stderr().contains("error: mergecap failed; the ring files are in out "
+        + "(out/capture-web.pcap0 out/capture-web.pcap1)\n"), r.stderr());
     assertEquals("ring0;", read("out/capture-web.pcap0"));
     assertEquals("ring1;", read("out/capture-web.pcap1"));
+  }
+
+  @Test
+  void downloadSaysWhichAgentPodAndNodeTheFilesCameFrom() throws Exception {
+    answerStatus("default", status("Running", "node-7", AGENT, "", RING0));
+    answerAgentPodExists();
+    answerCp(RING0, "out/capture-web.pcap0", "ring0;");
+
+    Result r = run("download", "web", "-n", "default", "-o", "out");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertTrue(r.stdout().startsWith(
+        "web: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-7\n"), r.stdout());
+  }
+
+  @Test
+  void downloadOfACompletedCaptureCopiesItsFilesWithoutAWarning() throws Exception {
+    answerStatus("web-x7k2p", "default",
+        status("Completed", "node-1", AGENT, "stopped after 30 s", "/capture/default/capture-web-x7k2p.pcap"));
+    answerAgentPodExists();
+    answerCp("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap", "all;");
+
+    Result r = run("download", "web-x7k2p", "-n", "default", "-o", "out");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("", r.stderr());
+    assertEquals("all;", kubectl.read("out/capture-web-x7k2p.pcap"));
+    assertTrue(r.stdout().contains("The capture is in out/capture-web-x7k2p.pcap."), r.stdout());
+  }
+
+  @Test
+  void downloadOfAPodFindsItsOnlyCapture() throws Exception {
+    answerStatus("web", "default", "");
+    answerCaptures("default", row("web-x7k2p", "web", false, "Completed"), row("db-abcde", "db", false, "Running"));
+    answerStatus("web-x7k2p", "default",
+        status("Completed", "node-1", AGENT, "", "/capture/default/capture-web-x7k2p.pcap"));
+    answerAgentPodExists();
+    answerCp("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap", "all;");
+
+    Result r = run("download", "web", "-n", "default", "-o", "out");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(statusCall("web", "default"), capturesCall("default"), statusCall("web-x7k2p", "default"),
+        agentPodCall(), cpCall("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap")),
+        kubectlCalls());
+    assertEquals(List.of("capture-web-x7k2p.pcap"), list("out"));
+  }
+
+  @Test
+  void downloadWithSelectorPutsEachCaptureInItsOwnFolderAndMergesThemAll() throws Exception {
+    kubectl.installMergecap();
+    answerPods("prod", "app=web", "web-1", "web-2");
+    answerCaptures("prod", row("web-1", "web-1", true, "Running"), row("web-2-fghij", "web-2", false, "Completed"),
+        row("db-1", "db-1", true, "Running"));
+    answerStatus("web-1", "prod", statusIn("prod", "Running", "node-1", AGENT, "",
+        "/capture/prod/capture-web-1.pcap0", "/capture/prod/capture-web-1.pcap1"));
+    answerStatus("web-2-fghij", "prod", statusIn("prod", "Completed", "node-2", "kube-system/podcapture-agent-b",
+        "", "/capture/prod/capture-web-2-fghij.pcap"));
+    answerAgentPodExists();
+    kubectl.on(List.of("get", "pod", "-n", "kube-system", "podcapture-agent-b", "--ignore-not-found", "-o", "name"))
+        .prints("pod/podcapture-agent-b\n");
+    answerCp("/capture/prod/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap0", "a0;");
+    answerCp("/capture/prod/capture-web-1.pcap1", "out/web-1/capture-web-1.pcap1", "a1;");
+    kubectl.on(List.of("cp", "kube-system/podcapture-agent-b:/capture/prod/capture-web-2-fghij.pcap",
+        "out/web-2-fghij/capture-web-2-fghij.pcap")).writesDestination("b;");
+
+    Result r = run("download", "-l", "app=web", "-n", "prod", "-o", "out", "--merge");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of("merged.pcap", "web-1", "web-2-fghij"), list("out"));
+    assertEquals("a0;a1;", kubectl.read("out/web-1/capture-web-1.pcap"));
+    assertEquals("b;", kubectl.read("out/web-2-fghij/capture-web-2-fghij.pcap"));
+    assertEquals("a0;a1;b;", kubectl.read("out/merged.pcap"));
+    assertEquals(List.of(
+        List.of("-w", "out/web-1/capture-web-1.pcap", "out/web-1/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap1"),
+        List.of("-w", "out/merged.pcap", "out/web-1/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap1",
+            "out/web-2-fghij/capture-web-2-fghij.pcap")), kubectl.calls("mergecap.calls"));
+    assertTrue(r.stdout().contains("web-1: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-1"),
+        r.stdout());
+    assertTrue(r.stdout().contains("web-2-fghij: files from agent Pod kube-system/podcapture-agent-b on node node-2"),
+        r.stdout());
+    assertTrue(r.stdout().endsWith("Merged 3 file(s) of all captures, in time order, into out/merged.pcap.\n"),
+        r.stdout());
+  }
+
+  @Test
+  void downloadWithSelectorGoesOnPastACaptureWithoutFilesAndFailsAtTheEnd() throws Exception {
+    answerPods(null, "app=web", "web-1", "web-2");
+    answerCaptures(null, row("web-1", "web-1", true, "Pending"), row("web-2", "web-2", true, "Running"));
+    answerStatus("web-1", null, status("Pending", "", "", "waiting for the Pod to get an IP"));
+    answerStatus("web-2", null, status("Running", "node-1", AGENT, "", "/capture/default/capture-web-2.pcap"));
+    answerAgentPodExists();
+    answerCp("/capture/default/capture-web-2.pcap", "./web-2/capture-web-2.pcap", "b;");
+
+    Result r = run("download", "-l", "app=web");
+
+    assertEquals(1, r.exit());
+    assertEquals("b;", kubectl.read("web-2/capture-web-2.pcap"));
+    assertTrue(r.stderr().contains("error: capture web-1 in namespace default has no files to download "
+        + "(phase: Pending, message: waiting for the Pod to get an IP)\n"), r.stderr());
+    assertTrue(r.stderr().endsWith("error: not downloaded: web-1 (see above)\n"), r.stderr());
+  }
+
+  @Test
+  void downloadWithSelectorOfPodsWithoutCapturesFails() throws Exception {
+    answerPods(null, "app=web", "web-1");
+    answerCaptures(null);
+
+    Result r = run("download", "-l", "app=web");
+
+    assertEquals(1, r.exit());
+    assertEquals("error: no captures of the 1 Pod(s) matching \"app=web\" in the current namespace: start them "
+        + "with kubectl podcapture start -l app=web\n", r.stderr());
+  }
+
+  @Test
+  void downloadMergeWithoutMergecapFailsBeforeCopyingAnything() throws Exception {
+    Result r = run("download", "-l", "app=web", "--merge");
+
+    assertEquals(1, r.exit());
+    assertTrue(r.stderr().startsWith("error: --merge needs mergecap (Wireshark; on Debian and Ubuntu: "
+        + "apt-get install wireshark-common); or leave out --merge"), r.stderr());
+    assertEquals(List.of(), kubectlCalls());
+  }
+
+  // ---------------------------------------------------------------- the examples
+
+  /** Every example command line in docs/plugin.md and in the help, without its placeholders' synopses. */
+  static Stream<String> examples() throws IOException {
+    Path docs = StandInKubectl.SCRIPT.getParent().resolveSibling("docs").resolve("plugin.md");
+    String help = new String(new ProcessBuilder("bash", StandInKubectl.SCRIPT.toString(), "help").start()
+        .getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("kubectl podcapture ([a-z][^`|>#)\n]*)")
+        .matcher(Files.readString(docs) + "\n" + help.substring(help.indexOf("Examples:")));
+    List<String> examples = new ArrayList<>();
+    while (m.find()) {
+      String example = m.group(1).trim().split("\\s{2,}")[0]; // the help explains each after some blanks
+      if (!example.matches(".*\\b(NAME|POD|SELECTOR|OPTION|NS|DIR|N)\\b.*") && !examples.contains(example)) {
+        examples.add(example);
+      }
+    }
+    assertTrue(examples.size() > 25, examples.toString());
+    return examples.stream();
+  }
+
+  /** The examples are command lines the plugin takes: none is a usage error (kubectl then has no answer). */
+  @ParameterizedTest
+  @MethodSource("examples")
+  void everyExampleInTheDocsAndTheHelpIsAValidCommandLine(String example) throws Exception {
+    Result r = run(shellWords(example).toArray(String[]::new));
+
+    assertTrue(r.exit() != 2, example + ": " + r.stderr());
   }
 
   // ---------------------------------------------------------------- the script itself
 
   @Test
   void scriptIsExecutableBash() throws IOException {
-    assertTrue(Files.isExecutable(SCRIPT), SCRIPT + " is not executable");
-    List<String> lines = Files.readAllLines(SCRIPT);
+    assertTrue(Files.isExecutable(StandInKubectl.SCRIPT), StandInKubectl.SCRIPT + " is not executable");
+    List<String> lines = Files.readAllLines(StandInKubectl.SCRIPT);
     assertEquals("#!/usr/bin/env bash", lines.get(0));
     assertTrue(lines.contains("set -euo pipefail"));
   }
@@ -597,32 +1146,39 @@ class KubectlPluginTest {
   void scriptPassesShellcheck() throws Exception {
     Requirements.commands("shellcheck"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Optional<Path> shellcheck = hostExecutable("shellcheck");
-    Process p = new ProcessBuilder(shellcheck.get().toString(), SCRIPT.toString()).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(shellcheck.get().toString(), StandInKubectl.SCRIPT.toString())
+        .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
   }
 
   /**
-   * The canned status answers above are only as good as {@link #status}: check that it renders exactly what a
-   * real kubectl prints for the plugin's jsonpath, on a full and an empty status. {@code annotate --local} runs
-   * the same jsonpath printer as {@code get} without a cluster.
+   * The canned answers above are only as good as {@link #status}, {@link #row} and the wait answers: check that
+   * they match what a real kubectl prints for the plugin's jsonpaths, on a full and an empty status.
+   * {@code annotate --local} runs the same jsonpath printer as {@code get} without a cluster (on one object: the
+   * rows template is checked without its {@code range}).
    */
   @Test
-  void statusAnswersMatchWhatRealKubectlPrints() throws Exception {
+  void cannedAnswersMatchWhatRealKubectlPrints() throws Exception {
     Requirements.commands("kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
-    Optional<Path> realKubectl = hostExecutable("kubectl");
     Path full = tmp.resolve("full.yaml");
     Files.writeString(full, """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
-        metadata: {name: web, namespace: default}
+        metadata:
+          name: web
+          namespace: default
+          creationTimestamp: "2026-11-30T02:00:00Z"
+          labels: {app.kubernetes.io/managed-by: podcapture-agent}
         spec: {podName: web, maxFiles: 2}
         status:
           phase: Running
           node: node-1
           agentPod: kube-system/podcapture-agent-x7k2p
           message: "two\\nlines"
+          fileCount: 2
+          totalBytes: 1048820
           files:
           - {name: capture-web.pcap0, path: /capture/default/capture-web.pcap0, sizeBytes: 1048800}
           - {name: capture-web.pcap0, path: /capture/default/previous/capture-web.pcap0, sizeBytes: 20}
@@ -631,71 +1187,146 @@ class KubectlPluginTest {
     Files.writeString(empty, """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
-        metadata: {name: web, namespace: default}
+        metadata: {name: web-x7k2p, namespace: default, creationTimestamp: "2026-11-30T02:00:00Z"}
         spec: {podName: web}
         """);
 
-    assertEquals(status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0),
-        renderWithKubectl(realKubectl.get(), full));
-    assertEquals(status("", "", "", ""), renderWithKubectl(realKubectl.get(), empty));
+    assertEquals(status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0), render(full, STATUS_JSONPATH));
+    assertEquals(status("", "", "", ""), render(empty, STATUS_JSONPATH));
+    Instant created = Instant.parse("2026-11-30T02:00:00Z");
+    assertEquals(row("web", "web", true, "Running", "node-1", "2", "1048820", created),
+        render(full, "jsonpath=" + ROW));
+    assertEquals(row("web-x7k2p", "web", false, "", "", "", "", created), render(empty, "jsonpath=" + ROW));
+    assertEquals("Running\nnode-1\n2\n1048820\ntwo\nlines", render(full, WAIT_JSONPATH));
+    assertEquals("\n\n\n\n", render(empty, WAIT_JSONPATH));
   }
 
-  private String renderWithKubectl(Path kubectl, Path yaml) throws Exception {
-    Path kubeconfig = Files.writeString(tmp.resolve("kubeconfig"), "");
-    ProcessBuilder pb = new ProcessBuilder(kubectl.toString(), "annotate", "--local", "-f", yaml.toString(),
-        "example.com/x=y", "-o", STATUS_JSONPATH);
+  static String render(Path yaml, String jsonpath) throws Exception {
+    Path kubeconfig = Files.writeString(yaml.resolveSibling("kubeconfig"), "");
+    Path err = yaml.resolveSibling("kubectl.err");
+    ProcessBuilder pb = new ProcessBuilder(hostExecutable("kubectl").orElseThrow().toString(), "annotate", "--local",
+        "-f", yaml.toString(), "example.com/x=y", "-o", jsonpath);
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
-    pb.redirectError(tmp.resolve("kubectl.err").toFile());
+    pb.redirectError(err.toFile());
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("kubectl.err")));
+    assertEquals(0, p.exitValue(), Files.readString(err));
     return out;
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private record Result(int exit, String stdout, String stderr) {
-  }
-
   private Result run(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
-    command.addAll(Arrays.asList(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile());
-    pb.environment().put("PATH", bin + File.pathSeparator + tools);
-    pb.environment().put("STUB_DIR", stubDir.toString());
-    Path out = tmp.resolve("stdout");
-    Path err = tmp.resolve("stderr");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(
-        new File("/dev/null")));
-    Process p = pb.start();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "plugin did not finish");
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    return kubectl.run(args);
   }
 
-  /** A rule for the stand-in kubectl: when called with exactly {@code argv}, answer as told. */
-  private Answer kubectl(List<String> argv) throws IOException {
-    Path rule = Files.createDirectories(stubDir.resolve("kubectl-rules").resolve(String.format("%03d", rules++)));
-    Files.writeString(rule.resolve("argv"), String.join("\0", argv) + "\0");
-    return new Answer(rule);
+  private List<List<String>> kubectlCalls() throws IOException {
+    return kubectl.calls();
   }
 
-  private record Answer(Path rule) {
-    void prints(String stdout) throws IOException {
-      Files.writeString(rule.resolve("stdout"), stdout);
-    }
-
-    void exitsWith(int exit, String stderr) throws IOException {
-      Files.writeString(rule.resolve("stderr"), stderr);
-      Files.writeString(rule.resolve("exit"), exit + "\n");
-    }
-
-    void writesDestination(String content) throws IOException {
-      Files.writeString(rule.resolve("writes"), content);
-    }
+  private List<List<String>> calls(String log) throws IOException {
+    return kubectl.calls(log);
   }
 
-  /** kubectl's jsonpath output for the plugin's template: see {@link #statusAnswersMatchWhatRealKubectlPrints}. */
+  private String read(String relative) throws IOException {
+    return kubectl.read(relative);
+  }
+
+  private List<String> list(String relative) throws IOException {
+    return kubectl.list(relative);
+  }
+
+  private String onlyManifest() throws IOException {
+    List<String> manifests = kubectl.manifests();
+    assertEquals(1, manifests.size(), manifests.toString());
+    return manifests.get(0);
+  }
+
+  private static void assertJson(String expected, String actual) throws IOException {
+    assertEquals(JSON.readTree(expected), JSON.readTree(actual), actual);
+  }
+
+  /** Splits on blanks, keeping '...' together (the CSV tables above use it for arguments with blanks). */
+  private static List<String> shellWords(String s) {
+    List<String> words = new ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("'([^']*)'|(\\S+)").matcher(s);
+    while (m.find()) {
+      words.add(m.group(1) != null ? m.group(1) : m.group(2));
+    }
+    return words;
+  }
+
+  static List<String> createCall(String namespace) {
+    List<String> call = new ArrayList<>(List.of("create"));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("-f", "-", "-o", "name"));
+    return call;
+  }
+
+  static List<String> waitCall(String name, String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcapture", name));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("--ignore-not-found", "-o", WAIT_JSONPATH));
+    return call;
+  }
+
+  static List<String> podsCall(String namespace, String selector) {
+    List<String> call = new ArrayList<>(List.of("get", "pods"));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("--selector=" + selector, "-o", PODS_JSONPATH));
+    return call;
+  }
+
+  static List<String> capturesCall(String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcaptures"));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("-o", ROWS_JSONPATH));
+    return call;
+  }
+
+  private void answerPods(String namespace, String selector, String... pods) throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (String pod : pods) {
+      out.append(namespace == null ? "default" : namespace).append('|').append(pod).append('\n');
+    }
+    kubectl.on(podsCall(namespace, selector)).prints(out.toString());
+  }
+
+  private void answerCaptures(String namespace, String... rows) throws IOException {
+    String ns = namespace == null ? "default" : namespace;
+    StringBuilder out = new StringBuilder();
+    for (String row : rows) {
+      out.append(ns).append(row.substring(row.indexOf('|')));
+    }
+    kubectl.on(capturesCall(namespace)).prints(out.toString());
+  }
+
+  /** One line of the rows template, in namespace default (answerCaptures puts in its own). */
+  static String row(String name, String pod, boolean annotation, String phase) {
+    return row(name, pod, annotation, phase, "node-1", "1", "24", Instant.parse("2026-11-30T02:00:00Z"));
+  }
+
+  static String row(String name, String pod, boolean annotation, String phase, String node, String files,
+      String bytes, Instant created) {
+    return rowIn("default", name, pod, annotation, phase, node, files, bytes, created);
+  }
+
+  static String rowIn(String namespace, String name, String pod, boolean annotation, String phase, String node,
+      String files, String bytes, Instant created) {
+    return String.join("|", namespace, name, pod, annotation ? "podcapture-agent" : "", phase, node, files, bytes,
+        created.truncatedTo(ChronoUnit.SECONDS).toString()) + "\n";
+  }
+
+  /** kubectl's jsonpath output for the plugin's status template: see {@link #cannedAnswersMatchWhatRealKubectlPrints}. */
   private static String status(String phase, String node, String agentPod, String message, String... paths) {
     return statusIn("default", phase, node, agentPod, message, paths);
   }
@@ -711,7 +1342,11 @@ class KubectlPluginTest {
   }
 
   private static List<String> statusCall(String namespace) {
-    List<String> call = new ArrayList<>(List.of("get", "podcapture", "web"));
+    return statusCall("web", namespace);
+  }
+
+  private static List<String> statusCall(String name, String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcapture", name));
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
@@ -728,62 +1363,18 @@ class KubectlPluginTest {
   }
 
   private void answerStatus(String namespace, String output) throws IOException {
-    kubectl(statusCall(namespace)).prints(output);
+    answerStatus("web", namespace, output);
+  }
+
+  private void answerStatus(String name, String namespace, String output) throws IOException {
+    kubectl.on(statusCall(name, namespace)).prints(output);
   }
 
   private void answerAgentPodExists() throws IOException {
-    kubectl(agentPodCall()).prints("pod/podcapture-agent-x7k2p\n");
+    kubectl.on(agentPodCall()).prints("pod/podcapture-agent-x7k2p\n");
   }
 
   private void answerCp(String remotePath, String local, String content) throws IOException {
-    kubectl(cpCall(remotePath, local)).writesDestination(content);
-  }
-
-  private List<List<String>> kubectlCalls() throws IOException {
-    return calls("kubectl.calls");
-  }
-
-  /** Parses a stand-in's log: per call, the argument count and then each argument, all NUL-terminated. */
-  private List<List<String>> calls(String log) throws IOException {
-    Path file = stubDir.resolve(log);
-    List<List<String>> calls = new ArrayList<>();
-    if (!Files.exists(file)) {
-      return calls;
-    }
-    String[] fields = Files.readString(file).split("\0", -1);
-    int i = 0;
-    while (i < fields.length - 1) {
-      int count = Integer.parseInt(fields[i]);
-      calls.add(List.of(Arrays.copyOfRange(fields, i + 1, i + 1 + count)));
-      i += 1 + count;
-    }
-    return calls;
-  }
-
-  private String read(String relative) throws IOException {
-    return Files.readString(work.resolve(relative));
-  }
-
-  private List<String> list(String relative) throws IOException {
-    try (Stream<Path> files = Files.list(work.resolve(relative))) {
-      return files.map(f -> f.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  private static List<String> words(String s) {
-    return List.of(s.trim().split("\\s+"));
-  }
-
-  private static void writeExecutable(Path file, String content) throws IOException {
-    Files.writeString(file, content);
-    assertTrue(file.toFile().setExecutable(true));
-  }
-
-  private static Optional<Path> hostExecutable(String name) {
-    return Stream.of(System.getenv("PATH").split(File.pathSeparator))
-        .filter(dir -> !dir.isEmpty())
-        .map(dir -> Path.of(dir, name))
-        .filter(Files::isExecutable)
-        .findFirst();
+    kubectl.on(cpCall(remotePath, local)).writesDestination(content);
   }
 }
