@@ -194,6 +194,12 @@ class NodeRestrictionPolicyTest {
         + "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"n\",\"uid\":\"u\"}]}}", agent));
     assertDenied(POD_CHANGED, podUpdate(web, "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":null,"
         + "\"team\":null}}}", agent));
+    assertDenied(POD_CHANGED, podUpdate(web, "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":null,"
+        + "\"team\":\"b\"}}}", agent));
+    assertDenied(POD_CHANGED, podUpdate(web, "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":null,"
+        + "\"new\":\"x\"}}}", agent));
+    // An update that leaves the annotation in place is no removal.
+    assertDenied(POD_CHANGED, podUpdate(web, "{}", agent));
     // Removing only the annotation, with another one kept, is the agent's write.
     assertAllowed(podUpdate(web, "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":null}}}", agent));
   }
@@ -301,6 +307,12 @@ class NodeRestrictionPolicyTest {
     Map<String, Object> direct = podCapture("web", "web", Map.of(NODE_LABEL, NODE), List.of(FINALIZER));
     assertDenied(SPEC_CHANGED, captureUpdate("", direct, AgentWrites.patched(direct,
         "{\"spec\":{\"maxFiles\":7}}"), agent));
+    assertDenied(SPEC_CHANGED, captureUpdate("", direct, AgentWrites.patched(direct,
+        "{\"spec\":{\"maxFiles\":null}}"), agent));
+    Map<String, Object> someoneElses = podCapture("web", "web", Map.of(NODE_LABEL, NODE, MANAGED_BY,
+        "someone-else"), List.of(FINALIZER));
+    assertDenied(SPEC_CHANGED, captureUpdate("", someoneElses, AgentWrites.patched(someoneElses,
+        "{\"spec\":{\"maxFiles\":7}}"), agent));
     Map<String, Object> otherName = podCapture("mine", "web", Map.of(NODE_LABEL, NODE, MANAGED_BY,
         "podcapture-agent"), List.of(FINALIZER));
     assertDenied(SPEC_CHANGED, captureUpdate("", otherName, AgentWrites.patched(otherName,
@@ -322,6 +334,9 @@ class NodeRestrictionPolicyTest {
     Map<String, Object> theirs = event("Pod", OTHER_NODE);
     assertDenied(EVENT_WRONG, new AdmissionRequest("UPDATE", "", "v1", "events", "", "default", "web.1", agent,
         AgentWrites.patched(theirs, "{\"count\":9}"), theirs));
+    // Taking another node's Event over as one's own while bumping it.
+    assertDenied(EVENT_WRONG, new AdmissionRequest("UPDATE", "", "v1", "events", "", "default", "web.1", agent,
+        AgentWrites.patched(theirs, "{\"count\":9,\"source\":{\"host\":\"node-a\"}}"), theirs));
     Map<String, Object> mine = event("Pod", NODE);
     assertAllowed(new AdmissionRequest("UPDATE", "", "v1", "events", "", "default", "web.1", agent,
         AgentWrites.patched(mine, "{\"count\":2}"), mine));
