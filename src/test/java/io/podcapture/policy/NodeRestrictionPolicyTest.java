@@ -252,6 +252,10 @@ class NodeRestrictionPolicyTest {
         "podcaptures", "", "default", "web", agent, null, theirs));
     assertDenied(CAPTURE_OF_OTHER_NODE, new AdmissionRequest("CREATE", CAPTURE_GROUP, CAPTURE_VERSION,
         "podcaptures", "", "default", "web", agent, theirs, null));
+    // Handing its own PodCapture to another node is not letting go of it.
+    Map<String, Object> mine = podCapture("web", "web", Map.of(NODE_LABEL, NODE), List.of(FINALIZER));
+    assertDenied(CAPTURE_OF_OTHER_NODE, captureUpdate("", mine,
+        AgentWrites.patched(mine, "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"}}}"), agent));
     Map<String, Object> unlabelled = podCapture("web", "web", Map.of(), List.of());
     assertDenied(CAPTURE_OF_OTHER_NODE, new AdmissionRequest("DELETE", CAPTURE_GROUP, CAPTURE_VERSION,
         "podcaptures", "", "default", "web", agent, null, unlabelled));
@@ -266,6 +270,13 @@ class NodeRestrictionPolicyTest {
         "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"finalizers\":[\"x/y\"]}}"), agent));
     assertDenied(CAPTURE_OF_OTHER_NODE, captureUpdate("", unlabelled, AgentWrites.patched(unlabelled,
         "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\",\"team\":\"b\"}}}"), agent));
+    for (String more : List.of("\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\",\"team\":null}",
+        "\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"annotations\":{\"a\":\"b\"}",
+        "\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"ownerReferences\":[{\"apiVersion\":\"v1\","
+            + "\"kind\":\"Pod\",\"name\":\"db\",\"uid\":\"u\"}]")) {
+      assertDenied(CAPTURE_OF_OTHER_NODE, captureUpdate("", unlabelled, AgentWrites.patched(unlabelled,
+          "{\"metadata\":{" + more + "}}"), agent));
+    }
     // Changing it without labelling it.
     assertDenied(CAPTURE_OF_OTHER_NODE, captureUpdate("", unlabelled, AgentWrites.patched(unlabelled,
         "{\"metadata\":{\"finalizers\":[\"tcpdump.antrea.io/cleanup\"]}}"), agent));
