@@ -113,17 +113,23 @@ class NodeRestrictionPolicyTest {
 
   @Test
   void appliesOnlyToTheAgentsServiceAccountFromTheRbacManifest() {
-    AdmissionRequest removal = podUpdate(pod("web", NODE, Map.of(ANNOTATION, "3")), "{\"metadata\":{\"labels\":"
+    AdmissionRequest relabel = podUpdate(pod("web", NODE, Map.of(ANNOTATION, "3")), "{\"metadata\":{\"labels\":"
         + "{\"app\":\"other\"}}}", agent);
-    assertEquals(List.of("podcapture-agent-pods"), policies.admit(removal).applied());
+    assertEquals(List.of("podcapture-agent-pods"), policies.admit(relabel).applied());
 
     User admin = new User("kubernetes-admin", List.of("system:masters", "system:authenticated"), Map.of());
     User sameNameElsewhere = User.serviceAccount("default", agentAccount.getMetadata().getName(), "x", NODE);
     for (User other : List.of(admin, sameNameElsewhere)) {
-      Decision d = policies.admit(removal.withUser(other));
+      Decision d = policies.admit(relabel.withUser(other));
       assertEquals(List.of(), d.applied(), other.username());
       assertTrue(d.allowed());
     }
+    // The election's Lease is left to RBAC (a Role in the agent's namespace).
+    Map<String, Object> lease = AgentWrites.json("{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+        + "\"metadata\":{\"name\":\"podcapture-agent\",\"namespace\":\"kube-system\"},"
+        + "\"spec\":{\"holderIdentity\":\"agent-a\"}}");
+    assertEquals(List.of(), policies.admit(new AdmissionRequest("UPDATE", "coordination.k8s.io", "v1", "leases", "",
+        "kube-system", "podcapture-agent", agent, lease, lease)).applied());
   }
 
   // ---- the agent's real writes -----------------------------------------------------------------------------
