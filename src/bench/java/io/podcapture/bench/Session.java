@@ -135,10 +135,12 @@ final class Session implements AutoCloseable {
 
   /**
    * The first ring file of the PodCapture (named after the Pod for the annotation's) exists: tcpdump opened its
-   * capture. tcpdump numbers ring files with as many digits as the ring's size has, so 1 to 9 files start at 0.
+   * capture. tcpdump numbers ring files with as many digits as the ring's size has ({@code .pcap0} for 2 to 10
+   * files), and not at all for a ring of one file ({@code .pcap}, a direct PodCapture's default).
    */
   boolean ringStarted(String capture) {
-    return Files.exists(namespaceDir().resolve("capture-" + capture + ".pcap0"));
+    Path base = namespaceDir().resolve("capture-" + capture + ".pcap");
+    return Files.exists(base) || Files.exists(base.resolveSibling(base.getFileName() + "0"));
   }
 
   /** No ring file, kept file or pid file of the PodCapture is left. */
