@@ -25,7 +25,8 @@ public record AgentConfig(
     int maxRestarts,
     int workers,
     int httpPort,
-    String logLevel) {
+    String logLevel,
+    boolean allowHostNetwork) {
 
   /** A setting is missing or malformed; the message names it and says what is accepted. */
   public static final class ConfigException extends RuntimeException {
@@ -55,7 +56,8 @@ public record AgentConfig(
         intSetting(env, "MAX_RESTARTS", 5, 0, 1000),
         intSetting(env, "WORKERS", 4, 1, 64),
         intSetting(env, "HTTP_PORT", 9397, 0, 65535),
-        logLevel(env.getOrDefault("LOG_LEVEL", "info")));
+        logLevel(env.getOrDefault("LOG_LEVEL", "info")),
+        booleanSetting(env, "ALLOW_HOST_NETWORK", false));
   }
 
   private static String logLevel(String raw) {
@@ -69,6 +71,18 @@ public record AgentConfig(
   /** The agent Pod as {@code namespace/name}, usable directly in {@code kubectl cp}; empty outside a Pod. */
   public String agentPod() {
     return podName.isEmpty() ? "" : podNamespace + "/" + podName;
+  }
+
+  private static boolean booleanSetting(Map<String, String> env, String name, boolean fallback) {
+    String raw = env.get(name);
+    if (raw == null || raw.isBlank()) {
+      return fallback;
+    }
+    return switch (raw.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(name + "=" + raw + " is not a boolean: expected true or false");
+    };
   }
 
   private static int intSetting(Map<String, String> env, String name, int fallback, int min, int max) {

@@ -3,15 +3,49 @@ package io.podcapture;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.security.cert.CertificateException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
-/** Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM. */
+/**
+ * Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM or SIGINT at any moment,
+ * start-up included, exiting 0. If the agent cannot start (the API server unreachable, credentials refused) it
+ * exits 1 with one line naming the API server and the cause; the kubelet restarts it with back-off.
+ */
 public final class Main {
+  /** How long a stop during start-up waits for the start-up to unwind before the JVM exits regardless. */
+  private static final long ABANDON_START_SECONDS = 10;
+
   private Main() {
   }
 
   public static void main(String[] args) throws Exception {
+    // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit with 143
+    // without running any of the clean-up below. They replace it, so the JVM ends only when main says so.
+    CompletableFuture<String> stopRequested = new CompletableFuture<>();
+    Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
+    try {
+      Signal.handle(new Signal("INT"), s -> stopRequested.complete("SIGINT"));
+    } catch (IllegalArgumentException e) {
+      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the default way.
+    }
+
     AgentConfig config;
     try {
       config = AgentConfig.fromEnvironment(System.getenv());
@@ -21,28 +55,94 @@ public final class Main {
       return;
     }
     configureLogging(config.logLevel());
+    Logger log = LoggerFactory.getLogger(Main.class);
 
     // The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config) outside.
     Config clientConfig = Config.autoConfigure(null);
     clientConfig.setUserAgent("podcapture-agent/" + Optional.ofNullable(Main.class.getPackage()
         .getImplementationVersion()).orElse("dev"));
     KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+
+    // Start-up runs on its own thread, so that a stop asked for while it waits for the API server is answered.
+    CompletableFuture<Agent> started = new CompletableFuture<>();
+    Thread starter = new Thread(() -> {
+      try {
+        started.complete(Agent.start(config, client));
+      } catch (Throwable e) {
+        started.completeExceptionally(e);
+      }
+    }, "start-up");
+    starter.start();
+    CompletableFuture.anyOf(started, stopRequested).handle((r, e) -> null).join();
+
+    if (stopRequested.isDone()) {
+      // A stop asked for during start-up wins over whatever start-up was about to do, failure included.
+      log.info("{} during start-up: abandoning start-up", stopRequested.join());
+      // Agent.start closes what it has opened when its wait for the caches is interrupted; an agent that
+      // started meanwhile is closed here.
+      starter.interrupt();
+      try {
+        started.get(ABANDON_START_SECONDS, TimeUnit.SECONDS).close();
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("start-up ended with {}", e.toString());
+      }
+      client.close();
+      log.info("agent stopped");
+      System.exit(0);
+      return;
+    }
     Agent agent;
     try {
-      agent = Agent.start(config, client);
-    } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(Main.class).error("agent could not start: {}", e.toString());
+      agent = started.get();
+    } catch (ExecutionException e) {
+      log.error("agent could not start: {}", startFailure(clientConfig.getMasterUrl(), e.getCause()));
       client.close();
       System.exit(1);
       return;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      client.close();
-      stopped.countDown();
-    }, "shutdown"));
-    stopped.await();
+
+    log.info("{}: stopping", stopRequested.get());
+    agent.close();
+    client.close();
+    log.info("agent stopped");
+    System.exit(0);
+  }
+
+  /**
+   * What went wrong in one line for {@code kubectl logs}: the API server's URL and the cause in words (host not
+   * resolved, connection refused, TLS, credentials refused...), or the innermost exception where none of those fits.
+   */
+  static String startFailure(String apiServerUrl, Throwable failure) {
+    List<Throwable> chain = new ArrayList<>();
+    for (Throwable t = failure; t != null && !chain.contains(t); t = t.getCause()) {
+      chain.add(t);
+    }
+    // The most specific cause anywhere in the chain: the client wraps the network's exceptions in its own.
+    // (The JDK's HTTP client reports an unknown host as a ConnectException caused by UnresolvedAddressException.)
+    String cause = first(chain, UnknownHostException.class).map(e -> "host not resolved")
+        .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
+        .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
+        .or(() -> first(chain, CertificateException.class)
+            .map(e -> "TLS: the server's certificate is not trusted (" + e.getMessage() + ")"))
+        .or(() -> first(chain, SSLException.class).map(e -> "TLS handshake failed (" + e.getMessage() + ")"))
+        .or(() -> first(chain, HttpTimeoutException.class).map(e -> "timed out (" + e.getMessage() + ")"))
+        .or(() -> first(chain, SocketTimeoutException.class).map(e -> "timed out (" + e.getMessage() + ")"))
+        // The JDK's HTTP client says nothing more than ConnectException when the port is closed.
+        .or(() -> first(chain, ConnectException.class).map(e -> e.getMessage() == null ? "connection refused"
+            : "cannot connect (" + e.getMessage() + ")"))
+        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() == 401)
+            .map(e -> "credentials refused (401 Unauthorized)"))
+        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() == 403)
+            .map(e -> "forbidden (403): " + e.getStatus().getMessage()))
+        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() > 0)
+            .map(e -> "answered " + e.getCode() + ": " + e.getMessage()))
+        .or(() -> first(chain, TimeoutException.class).map(e -> "caches not filled in time"))
+        .orElseGet(() -> "failed: " + chain.get(chain.size() - 1));
+    return "API server " + apiServerUrl + ": " + cause;
+  }
+
+  private static <T extends Throwable> Optional<T> first(List<Throwable> chain, Class<T> type) {
+    return chain.stream().filter(type::isInstance).map(type::cast).findFirst();
   }
 
   /** slf4j-simple reads its settings once, from system properties: set them before the first logger exists. */

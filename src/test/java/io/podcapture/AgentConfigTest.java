@@ -28,6 +28,17 @@ class AgentConfigTest {
     assertEquals(9397, c.httpPort());
     assertEquals("info", c.logLevel());
     assertEquals("", c.agentPod());
+    assertEquals(false, c.allowHostNetwork());
+  }
+
+  @Test
+  void hostNetworkPodsAreAllowedOnlyWhenSaidSo() {
+    assertEquals(true, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "true"))
+        .allowHostNetwork());
+    assertEquals(true, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", " TRUE "))
+        .allowHostNetwork());
+    assertEquals(false, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "false"))
+        .allowHostNetwork());
   }
 
   @Test
@@ -46,7 +57,7 @@ class AgentConfigTest {
 
   @ParameterizedTest
   @CsvSource({"MAX_FILES,abc", "MAX_FILES,0", "MAX_CAPTURES,-1", "HTTP_PORT,70000", "LOG_LEVEL,loud",
-      "STATUS_REFRESH_SECONDS,0"})
+      "STATUS_REFRESH_SECONDS,0", "ALLOW_HOST_NETWORK,yes", "ALLOW_HOST_NETWORK,1"})
   void malformedSettingsNameTheSettingAndWhatIsAccepted(String name, String value) {
     AgentConfig.ConfigException e = assertThrows(AgentConfig.ConfigException.class,
         () -> AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", name, value)));

@@ -12,6 +12,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /** Builds the status a PodCapture should have, and decides whether it differs enough from the current one. */
 final class DesiredStatus {
@@ -50,14 +51,81 @@ final class DesiredStatus {
       status.setRestartCount(snapshot.restartCount());
       fillFiles(status, snapshot);
     }
+    if (Names.PHASE_FAILED.equals(phase)) {
+      status.setCompletionTime(finishedAt(cr, phase, now));
+    }
     status.setConditions(ready(cr, false, reason, message, now));
     return status;
+  }
+
+  /**
+   * The status of a capture that ended as asked. Its files are listed from the snapshot, or, when the capture
+   * layer no longer holds it (the agent restarted), as the status listed them.
+   */
+  static PodCaptureStatus completed(PodCapture cr, String node, String agentPod, CaptureSnapshot snapshot,
+      String completionTime, Instant now) {
+    PodCaptureStatus status = base(cr, node, agentPod);
+    status.setPhase(Names.PHASE_COMPLETED);
+    PodCaptureStatus old = cr.getStatus();
+    if (snapshot != null) {
+      status.setPodIPs(snapshot.request().ips());
+      status.setFilter(snapshot.filter());
+      status.setRestartCount(snapshot.restartCount());
+      status.setStartTime(snapshot.startTime() == null ? null
+          : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
+      fillFiles(status, snapshot);
+    } else if (old != null) {
+      status.setPodIPs(old.getPodIPs());
+      status.setFilter(old.getFilter());
+      status.setRestartCount(old.getRestartCount());
+      status.setStartTime(old.getStartTime());
+      status.setFiles(old.getFiles());
+      status.setFileCount(old.getFileCount());
+      status.setTotalBytes(old.getTotalBytes());
+    }
+    status.setCompletionTime(completionTime);
+    status.setMessage("capture completed as asked (" + limits(cr) + "); its " + Optional.ofNullable(
+        status.getFileCount()).orElse(0) + " file(s) are kept until the PodCapture is deleted");
+    status.setConditions(ready(cr, false, Names.REASON_COMPLETED, status.getMessage(), now));
+    return status;
+  }
+
+  /** A PodCapture no node agent holds yet, as the elected agent reports it: Pending, and why. */
+  static PodCaptureStatus unclaimed(PodCapture cr, String node, String reason, String message, Instant now) {
+    PodCaptureStatus status = new PodCaptureStatus();
+    status.setNode(node);
+    status.setObservedGeneration(cr.getMetadata().getGeneration());
+    status.setPhase(Names.PHASE_PENDING);
+    status.setMessage(message);
+    status.setConditions(ready(cr, false, reason, message, now));
+    return status;
+  }
+
+  private static String limits(PodCapture cr) {
+    List<String> parts = new ArrayList<>();
+    if (cr.getSpec().getDurationSeconds() != null) {
+      parts.add("durationSeconds " + cr.getSpec().getDurationSeconds());
+    }
+    if (cr.getSpec().getPacketCount() != null) {
+      parts.add("packetCount " + cr.getSpec().getPacketCount());
+    }
+    return parts.isEmpty() ? "tcpdump ended by itself" : String.join(", ", parts);
+  }
+
+  /** When the capture finished: kept from the status while it stays in this phase, else now. */
+  static String finishedAt(PodCapture cr, String phase, Instant now) {
+    PodCaptureStatus old = cr.getStatus();
+    if (old != null && phase.equals(old.getPhase()) && old.getCompletionTime() != null
+        && Objects.equals(old.getObservedGeneration(), cr.getMetadata().getGeneration())) {
+      return old.getCompletionTime();
+    }
+    return now.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
   private static PodCaptureStatus base(PodCapture cr, String node, String agentPod) {
     PodCaptureStatus status = new PodCaptureStatus();
     status.setNode(node);
-    status.setAgentPod(agentPod.isEmpty() ? null : agentPod);
+    status.setAgentPod(agentPod == null || agentPod.isEmpty() ? null : agentPod);
     status.setObservedGeneration(cr.getMetadata().getGeneration());
     return status;
   }
@@ -119,6 +187,7 @@ final class DesiredStatus {
     copy.setPodIPs(s.getPodIPs());
     copy.setFilter(s.getFilter());
     copy.setStartTime(s.getStartTime());
+    copy.setCompletionTime(s.getCompletionTime());
     copy.setRestartCount(s.getRestartCount());
     copy.setMessage(s.getMessage());
     copy.setObservedGeneration(s.getObservedGeneration());

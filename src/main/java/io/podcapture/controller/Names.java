@@ -10,13 +10,17 @@ public final class Names {
   public static final String FINALIZER = "tcpdump.antrea.io/cleanup";
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "podcapture-agent";
+  /** The node whose agent holds the PodCapture; node agents watch only PodCaptures carrying their node's. */
   public static final String LABEL_NODE = "tcpdump.antrea.io/node";
+  /** The Lease (in the agents' namespace) whose holder answers for PodCaptures no node agent holds yet. */
+  public static final String LEASE = "podcapture-agent-leader";
   /** Field manager / component name shown in Events. */
   public static final String COMPONENT = "podcapture-agent";
 
   public static final String PHASE_PENDING = "Pending";
   public static final String PHASE_RUNNING = "Running";
   public static final String PHASE_FAILED = "Failed";
+  public static final String PHASE_COMPLETED = "Completed";
 
   public static final String CONDITION_READY = "Ready";
 
@@ -25,7 +29,17 @@ public final class Names {
   public static final String REASON_STARTED = "CaptureStarted";
   public static final String REASON_STOPPED = "CaptureStopped";
   public static final String REASON_INVALID_ANNOTATION = "InvalidAnnotation";
-  public static final String REASON_NOT_ANNOTATED = "PodNotAnnotated";
+  /** The annotation was refused: the PodCapture of the Pod's name exists and targets another Pod. */
+  public static final String REASON_NAME_TAKEN = "PodCaptureNameTaken";
+  public static final String REASON_INVALID_SPEC = "InvalidSpec";
+  public static final String REASON_INVALID_FILTER = "InvalidFilter";
+  public static final String REASON_HOST_NETWORK = "HostNetworkPod";
+  public static final String REASON_COMPLETED = "CaptureCompleted";
+  public static final String REASON_POD_NOT_FOUND = "PodNotFound";
+  public static final String REASON_POD_NOT_SCHEDULED = "PodNotScheduled";
+  public static final String REASON_WAITING_FOR_AGENT = "WaitingForAgent";
+  public static final String REASON_POD_TERMINATING = "PodTerminating";
+  public static final String REASON_TTL_EXPIRED = "TtlExpired";
   public static final String REASON_NAMESPACE_DENIED = "NamespaceDenied";
   public static final String REASON_WAITING_FOR_IP = "WaitingForPodIP";
   public static final String REASON_WAITING_FOR_SLOT = "WaitingForSlot";

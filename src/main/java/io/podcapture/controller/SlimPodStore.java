@@ -16,9 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * The Pod informer's store: of each Pod it keeps only what the agent reads, its metadata (without managedFields),
- * {@code spec.nodeName}, and {@code status.phase}, {@code podIP} and {@code podIPs}. Containers, volumes,
- * probes, container statuses and managedFields are most of a real Pod (several KB of JSON each) and the agent
- * needs none of them: on a node of 110 Pods this keeps about 3 MB off the heap (see BENCHMARKS.md).
+ * {@code spec.nodeName} and {@code spec.hostNetwork}, and {@code status.phase}, {@code podIP} and {@code podIPs}.
+ * Containers, volumes, probes, container statuses and managedFields are most of a real Pod (several KB of JSON
+ * each) and the agent needs none of them: on a node of 110 Pods this keeps about 3 MB off the heap (see BENCHMARKS.md).
  *
  * <p>Code that reads a Pod from the cache sees only these fields: to read another one, keep it here too.
  * The store copies; the object the watch delivered (and handlers receive as the new state) is not modified.
@@ -38,6 +38,7 @@ final class SlimPodStore implements ItemStore<Pod> {
     if (pod.getSpec() != null) {
       PodSpec spec = new PodSpec();
       spec.setNodeName(pod.getSpec().getNodeName());
+      spec.setHostNetwork(pod.getSpec().getHostNetwork());
       slim.setSpec(spec);
     }
     if (pod.getStatus() != null) {

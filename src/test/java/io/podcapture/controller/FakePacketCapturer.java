@@ -33,7 +33,7 @@ final class FakePacketCapturer implements PacketCapturer {
   @Override
   public synchronized CaptureSnapshot ensure(CaptureRequest request) throws CaptureException {
     CaptureSnapshot current = held.get(request.key());
-    if (current != null && current.running() && current.request().equals(request)) {
+    if (current != null && (current.running() || current.completed()) && current.request().equals(request)) {
       return snapshot(request.key()).orElseThrow();
     }
     if (failStarts != null) {
@@ -52,7 +52,8 @@ final class FakePacketCapturer implements PacketCapturer {
     for (String ip : request.ips()) {
       parts.add("host " + ip);
     }
-    return String.join(" or ", parts);
+    String pod = String.join(" or ", parts);
+    return request.filter() == null ? pod : "(" + pod + ") and (" + request.filter() + ")";
   }
 
   @Override
@@ -72,7 +73,7 @@ final class FakePacketCapturer implements PacketCapturer {
     String name = "capture-" + key.name() + ".pcap0";
     List<RingFile> files = List.of(new RingFile(name, dir.resolve(name), fileSize, false));
     return Optional.of(new CaptureSnapshot(s.request(), s.running(), s.filter(), s.startTime(), files, s.exitCode(),
-        s.lastOutput(), s.restartCount()));
+        s.lastOutput(), s.restartCount(), null, s.completed()));
   }
 
   @Override
@@ -96,6 +97,16 @@ final class FakePacketCapturer implements PacketCapturer {
       CaptureSnapshot s = held.get(key);
       held.put(key, new CaptureSnapshot(s.request(), false, s.filter(), s.startTime(), List.of(), code, output,
           s.restartCount()));
+    }
+    listeners.forEach(l -> l.accept(key));
+  }
+
+  /** Plays a tcpdump that ended as asked (its packet count or duration reached): files kept, not restarted. */
+  void complete(CaptureKey key) {
+    synchronized (this) {
+      CaptureSnapshot s = held.get(key);
+      held.put(key, new CaptureSnapshot(s.request(), false, s.filter(), s.startTime(), List.of(), 0, null,
+          s.restartCount(), null, true));
     }
     listeners.forEach(l -> l.accept(key));
   }

@@ -3,14 +3,12 @@ package io.podcapture.controller;
 import static io.podcapture.controller.AgentHarness.pod;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.capture.CaptureException;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureRequest;
 import io.podcapture.mock.MockApiServer;
@@ -22,8 +20,6 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /** The agent's reconcile cases against fabric8's CRUD mock API server, with a fake capture layer. */
 class PodCaptureControllerMockTest {
@@ -117,76 +113,6 @@ class PodCaptureControllerMockTest {
   }
 
   @Test
-  void changingFileSizeInTheSpecRestartsCaptureWithBiggerFiles() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
-    awaitPhase("default", "web", "Running");
-
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").patch(
-        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-        "{\"spec\":{\"fileSizeMB\":10}}");
-
-    await().atMost(WAIT).until(() -> capturer.starts.size() == 2);
-    assertEquals(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10), capturer.starts.get(1));
-    assertEquals(5, agent.cr("default", "web").getSpec().getMaxFiles());
-  }
-
-  @Test
-  void podWithoutIpStaysPendingUntilItHasOne() {
-    agent.create(pod("default", "web", "node-a", "3"));
-
-    PodCapture cr = awaitPhase("default", "web", "Pending");
-    assertEquals(Names.REASON_WAITING_FOR_IP, ready(cr).getReason());
-    assertTrue(capturer.starts.isEmpty());
-
-    agent.setIps("default", "web", "10.1.0.9");
-
-    cr = awaitPhase("default", "web", "Running");
-    assertEquals(List.of("10.1.0.9"), cr.getStatus().getPodIPs());
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999", "-w /etc/passwd",
-      "../../etc", "\uff15", "5\n6", "5; rm -rf /"})
-  void invalidAnnotationFailsWithoutStartingCapture(String value) {
-    agent.create(pod("default", "web", "node-a", value, "10.1.0.5"));
-
-    PodCapture cr = awaitPhase("default", "web", "Failed");
-    assertTrue(cr.getStatus().getMessage().contains("\"" + value.replace("\n", "\\x0a") + "\""),
-        cr.getStatus().getMessage());
-    assertTrue(cr.getStatus().getMessage().contains("from 1 to 64"), cr.getStatus().getMessage());
-    assertEquals("False", ready(cr).getStatus());
-    assertEquals(Names.REASON_INVALID_ANNOTATION, ready(cr).getReason());
-    assertTrue(capturer.starts.isEmpty());
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_INVALID_ANNOTATION));
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "web",
-        Names.REASON_INVALID_ANNOTATION));
-  }
-
-  @Test
-  void fixingInvalidAnnotationRecoversCapture() {
-    agent.create(pod("default", "web", "node-a", "lots", "10.1.0.5"));
-    awaitPhase("default", "web", "Failed");
-
-    agent.annotate("default", "web", " 4 ");
-
-    PodCapture cr = awaitPhase("default", "web", "Running");
-    assertEquals(4, cr.getSpec().getMaxFiles());
-    assertEquals("True", ready(cr).getStatus());
-  }
-
-  @Test
-  void validAnnotationTurnedInvalidStopsCapture() {
-    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
-    awaitPhase("default", "web", "Running");
-
-    agent.annotate("default", "web", "two");
-
-    awaitPhase("default", "web", "Failed");
-    assertFalse(capturer.running(WEB));
-    assertEquals(List.of(WEB), capturer.stops);
-  }
-
-  @Test
   void removingAnnotationStopsCaptureAndDeletesPodCapture() {
     agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
@@ -207,7 +133,7 @@ class PodCaptureControllerMockTest {
     agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
-    await().atMost(WAIT).until(() -> PodCaptureReconciler.annotation(agent.getPod("default", "web")) == null);
+    await().atMost(WAIT).until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
     assertEquals(List.of(WEB), capturer.stops);
     // Nothing is recreated afterwards.
     await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> agent.cr("default", "web") == null);
@@ -226,95 +152,144 @@ class PodCaptureControllerMockTest {
     assertEquals(List.of(WEB), capturer.stops);
   }
 
+
+
   @Test
-  void terminatingPodStopsCapture() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+  void directPodCaptureRunsWithoutAnnotationAndItsDeleteStopsItAndLeavesThePodAlone() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    PodCapture direct = direct("tls-only", "web");
+    direct.getSpec().setFilter("tcp port 443");
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+
+    PodCapture cr = awaitPhase("default", "tls-only", "Running");
+    CaptureKey key = new CaptureKey("default", "tls-only");
+    assertEquals(List.of(new CaptureRequest(key, List.of("10.1.0.5"), 1, 1, "tcp port 443", null, null, 0)),
+        capturer.starts);
+    assertEquals("(host 10.1.0.5) and (tcp port 443)", cr.getStatus().getFilter());
+    assertEquals("node-a", cr.getMetadata().getLabels().get(Names.LABEL_NODE), "labelled by the elected agent");
+    assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY), "not the annotation's");
+    assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "tls-only", Names.REASON_STARTED));
+
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("tls-only").delete();
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "tls-only") == null);
+    assertEquals(List.of(key), capturer.stops);
+    assertNull(CaptureDecision.annotation(agent.getPod("default", "web")));
+    assertEquals(1, agent.user.pods().inNamespace("default").list().getItems().size());
+  }
+
+  @Test
+  void twoPodCapturesOfOnePodRunAndStopApart() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("all", "web")).create();
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("dns", "web")).create();
+    awaitPhase("default", "all", "Running");
+    awaitPhase("default", "dns", "Running");
+
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("dns").delete();
+
+    await().atMost(WAIT).until(() -> agent.cr("default", "dns") == null);
+    assertEquals(List.of(new CaptureKey("default", "dns")), capturer.stops);
+    assertTrue(capturer.running(new CaptureKey("default", "all")));
+  }
+
+  @Test
+  void annotatingPodAdoptsTheDirectPodCaptureNamedAfterIt() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
     awaitPhase("default", "web", "Running");
-
-    agent.user.pods().inNamespace("default").withName("web").patch(
-        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-        "{\"status\":{\"phase\":\"Succeeded\"}}");
-
-    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
-    assertFalse(capturer.running(WEB));
-  }
-
-  @Test
-  void handMadePodCaptureWithoutAnnotationFailsWithInstructions() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
-
-    PodCapture cr = awaitPhase("default", "web", "Failed");
-    assertEquals(Names.REASON_NOT_ANNOTATED, ready(cr).getReason());
-    assertTrue(cr.getStatus().getMessage().contains("kubectl annotate pod web -n default tcpdump.antrea.io="),
-        cr.getStatus().getMessage());
-    assertTrue(capturer.starts.isEmpty());
-    assertNull(cr.getMetadata().getFinalizers() == null || cr.getMetadata().getFinalizers().isEmpty() ? null : "x");
-  }
-
-  @Test
-  void annotatingPodTakesOverHandMadePodCapture() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
-    awaitPhase("default", "web", "Failed");
 
     agent.annotate("default", "web", "3");
 
+    await().atMost(WAIT).until(() -> agent.cr("default", "web").getSpec().getMaxFiles() == 3);
     PodCapture cr = awaitPhase("default", "web", "Running");
-    assertEquals(3, cr.getSpec().getMaxFiles());
     assertEquals("podcapture-agent", cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
+    await().atMost(WAIT).until(() -> capturer.starts.size() == 2 && capturer.starts.get(1).maxFiles() == 3);
+
+    // Adopted, it now goes with the annotation.
+    agent.annotate("default", "web", null);
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
   }
 
   @Test
-  void handMadePodCaptureIsNeverDeletedByTheAgent() {
+  void directPodCaptureNamedAfterItsPodIsNeverDeletedByTheAgent() {
     agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(handMade("web")).create();
-    awaitPhase("default", "web", "Failed");
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
+    awaitPhase("default", "web", "Running");
 
     agent.user.pods().inNamespace("default").withName("web").delete();
 
-    await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> agent.cr("default", "web") != null);
+    // Its Pod is gone: it stops and waits for the Pod to come back, and stays.
+    PodCapture cr = awaitPhase("default", "web", "Pending");
+    assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
+    assertNull(cr.getMetadata().getLabels() == null ? null : cr.getMetadata().getLabels().get(Names.LABEL_NODE));
+    assertEquals(List.of(WEB), capturer.stops);
+
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.8"));
+    cr = awaitPhase("default", "web", "Running");
+    assertEquals(List.of("10.1.0.8"), cr.getStatus().getPodIPs());
   }
 
-  private static PodCapture handMade(String name) {
+  @Test
+  void annotationIsRefusedWhenThePodCaptureOfItsNameCapturesAnotherPod() {
+    agent.create(pod("default", "db", "node-a", null, "10.1.0.6"));
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "db")).create();
+    awaitPhase("default", "web", "Running");
+
+    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_NAME_TAKEN));
+    PodCapture cr = agent.cr("default", "web");
+    assertEquals("db", cr.getSpec().getPodName());
+    assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
+    assertEquals(1, capturer.starts.size());
+    assertEquals("5", CaptureDecision.annotation(agent.getPod("default", "web")));
+  }
+
+  @Test
+  void completedCaptureKeepsItsFilesUntilItsTtlDeletesIt() {
+    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    PodCapture direct = direct("ten", "web");
+    direct.getSpec().setPacketCount(10);
+    direct.getSpec().setTtlSecondsAfterFinished(2);
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    awaitPhase("default", "ten", "Running");
+    CaptureKey key = new CaptureKey("default", "ten");
+
+    capturer.complete(key);
+
+    PodCapture cr = awaitPhase("default", "ten", "Completed");
+    assertNotNull(cr.getStatus().getCompletionTime());
+    assertEquals(1, cr.getStatus().getFileCount());
+    assertTrue(capturer.stops.isEmpty(), "files kept");
+    assertEquals(1, capturer.starts.size());
+    await().atMost(WAIT).until(() -> agent.cr("default", "ten") == null);
+    assertEquals(List.of(key), capturer.stops);
+  }
+
+  @Test
+  void podCaptureOfAMissingPodSaysSoAndStartsWhenThePodAppears() {
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("early", "later")).create();
+
+    PodCapture cr = awaitPhase("default", "early", "Pending");
+    assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
+    assertEquals("Pod later not found in namespace default; the capture starts when it appears",
+        cr.getStatus().getMessage());
+
+    agent.create(pod("default", "later", "node-a", null, "10.1.0.9"));
+
+    awaitPhase("default", "early", "Running");
+  }
+
+  /** A PodCapture as a user writes it: name, Pod, nothing else. */
+  static PodCapture direct(String name, String pod) {
     PodCapture cr = new PodCapture();
     cr.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default")
         .build());
-    cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(name, 2, 1));
+    cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(pod, null, null));
     return cr;
-  }
-
-  @Test
-  void tcpdumpExitIsReportedAndRestartedWithBackoff() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
-    awaitPhase("default", "web", "Running");
-
-    capturer.exit(WEB, 1, "tcpdump: pcap_loop: The interface went down");
-
-    PodCapture cr = awaitPhase("default", "web", "Pending");
-    assertEquals(Names.REASON_TCPDUMP_EXITED, ready(cr).getReason());
-    assertTrue(cr.getStatus().getMessage().contains("code 1"), cr.getStatus().getMessage());
-    assertTrue(cr.getStatus().getMessage().contains("interface went down"), cr.getStatus().getMessage());
-    // Restarted after the first backoff step (1 s), counted in the status.
-    cr = awaitPhase("default", "web", "Running");
-    assertEquals(1, cr.getStatus().getRestartCount());
-    assertEquals(2, capturer.starts.size());
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_TCPDUMP_EXITED));
-  }
-
-  @Test
-  void tcpdumpThatCannotStartFailsWithItsMessage() {
-    capturer.failStarts = new CaptureException(CaptureException.Reason.TcpdumpFailed,
-        "tcpdump: any: You don't have permission to capture on that device");
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
-
-    PodCapture cr = awaitPhase("default", "web", "Failed");
-    assertEquals(Names.REASON_START_FAILED, ready(cr).getReason());
-    assertTrue(cr.getStatus().getMessage().contains("permission to capture"), cr.getStatus().getMessage());
-
-    capturer.failStarts = null;
-    awaitPhase("default", "web", "Running");
   }
 
   @Test
@@ -351,15 +326,6 @@ class PodCaptureControllerMockTest {
         .allMatch(p -> p.contains("fieldSelector=spec.nodeName%3Dnode-a")));
   }
 
-  @Test
-  void deniedNamespaceIsRefused() {
-    agent.create(pod("kube-system", "coredns", "node-a", "5", "10.1.0.7"));
-
-    PodCapture cr = awaitPhase("kube-system", "coredns", "Failed");
-    assertEquals(Names.REASON_NAMESPACE_DENIED, ready(cr).getReason());
-    assertTrue(cr.getStatus().getMessage().contains("DENY_NAMESPACES"));
-    assertTrue(capturer.starts.isEmpty());
-  }
 
   @Test
   void statusIsWrittenOnlyWhenItChanges() throws Exception {
@@ -390,15 +356,4 @@ class PodCaptureControllerMockTest {
         .count();
   }
 
-  @Test
-  void conditionKeepsTransitionTimeWhileStatusStays() throws Exception {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
-    String since = ready(awaitPhase("default", "web", "Running")).getLastTransitionTime();
-    Thread.sleep(1100);
-
-    capturer.fileSize = 4242;
-    await().atMost(WAIT).until(() -> agent.cr("default", "web").getStatus().getTotalBytes() == 4242L);
-
-    assertEquals(since, ready(agent.cr("default", "web")).getLastTransitionTime());
-  }
 }

@@ -3,10 +3,12 @@ package io.podcapture.controller;
 import static io.podcapture.controller.AgentHarness.pod;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureKey;
@@ -25,8 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Records every request the agent makes while it goes through every reconcile path, and checks the result
- * against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole, and each verb the ClusterRole
- * grants is used by at least one request (least privilege, both ways).
+ * against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole or the leader election's Role, and
+ * each verb they grant is used by at least one request (least privilege, both ways).
  */
 class RbacCoverageMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -34,8 +36,21 @@ class RbacCoverageMockTest {
       "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/(?<ns>[^/]+))?/(?<resource>[^/?]+)"
           + "(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?$");
 
-  /** One permission as RBAC sees it: verb on group/resource[/subresource]. */
-  record Permission(String verb, String group, String resource) implements Comparable<Permission> {
+  /**
+   * One permission as RBAC sees it: verb on group/resource[/subresource], in a namespace ("*" for a ClusterRole's
+   * grant, which holds in every namespace).
+   */
+  record Permission(String verb, String group, String resource, String namespace)
+      implements Comparable<Permission> {
+    Permission(String verb, String group, String resource) {
+      this(verb, group, resource, "*");
+    }
+
+    boolean allows(Permission request) {
+      return verb.equals(request.verb) && group.equals(request.group) && resource.equals(request.resource)
+          && (namespace.equals("*") || namespace.equals(request.namespace));
+    }
+
     @Override
     public int compareTo(Permission o) {
       return toString().compareTo(o.toString());
@@ -43,7 +58,8 @@ class RbacCoverageMockTest {
 
     @Override
     public String toString() {
-      return verb + " " + (group.isEmpty() ? "core" : group) + "/" + resource;
+      return verb + " " + (group.isEmpty() ? "core" : group) + "/" + resource
+          + (namespace.equals("*") ? "" : " in " + namespace);
     }
   }
 
@@ -64,9 +80,10 @@ class RbacCoverageMockTest {
       case "DELETE" -> named ? "delete" : "deletecollection";
       default -> throw new AssertionError("unexpected method " + request.method());
     };
-    return new Permission(verb, group, resource);
+    return new Permission(verb, group, resource, m.group("ns") == null ? "*" : m.group("ns"));
   }
 
+  /** The grants of deploy/rbac.yaml: its ClusterRole everywhere, its Role in the Role's namespace. */
   static Set<Permission> granted() throws Exception {
     Set<Permission> granted = new TreeSet<>();
     try (InputStream in = Files.newInputStream(MockApiServer.projectDir().resolve("deploy/rbac.yaml"))) {
@@ -74,23 +91,29 @@ class RbacCoverageMockTest {
       List<?> docs = parsed instanceof List<?> list ? list : List.of(parsed);
       for (Object doc : docs) {
         if (doc instanceof ClusterRole role) {
-          for (PolicyRule rule : role.getRules()) {
-            for (String group : rule.getApiGroups()) {
-              for (String resource : rule.getResources()) {
-                for (String verb : rule.getVerbs()) {
-                  granted.add(new Permission(verb, group, resource));
-                }
-              }
-            }
-          }
+          add(granted, role.getRules(), "*");
+        } else if (doc instanceof Role role) {
+          add(granted, role.getRules(), role.getMetadata().getNamespace());
         }
       }
     }
     return granted;
   }
 
+  private static void add(Set<Permission> granted, List<PolicyRule> rules, String namespace) {
+    for (PolicyRule rule : rules) {
+      for (String group : rule.getApiGroups()) {
+        for (String resource : rule.getResources()) {
+          for (String verb : rule.getVerbs()) {
+            granted.add(new Permission(verb, group, resource, namespace));
+          }
+        }
+      }
+    }
+  }
+
   @Test
-  void theAgentUsesExactlyThePermissionsTheClusterRoleGrants() throws Exception {
+  void theAgentUsesExactlyThePermissionsTheRbacGrants() throws Exception {
     Set<Permission> used = new TreeSet<>();
     try (MockApiServer api = new MockApiServer()) {
       FakePacketCapturer capturer = new FakePacketCapturer();
@@ -105,16 +128,25 @@ class RbacCoverageMockTest {
     }
     Set<Permission> granted = granted();
 
-    Set<Permission> notGranted = new TreeSet<>(used);
-    notGranted.removeAll(granted);
-    assertEquals(Set.of(), notGranted, "requests the ClusterRole does not allow");
-    Set<Permission> unused = new TreeSet<>(granted);
-    unused.removeAll(used);
+    Set<Permission> notGranted = new TreeSet<>();
+    for (Permission request : used) {
+      if (granted.stream().noneMatch(g -> g.allows(request))) {
+        notGranted.add(request);
+      }
+    }
+    assertEquals(Set.of(), notGranted, "requests the RBAC does not allow");
+    Set<Permission> unused = new TreeSet<>();
+    for (Permission grant : granted) {
+      if (used.stream().noneMatch(grant::allows)) {
+        unused.add(grant);
+      }
+    }
     assertEquals(Set.of(), unused, "grants no recorded request needs");
   }
 
-  /** Every path through the reconciler that talks to the API server. */
+  /** Every path through the passes that talks to the API server. */
   private static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
+    // The agent takes the Lease (create, then patch to renew) at start.
     // Start: PodCapture created, status written, Event created.
     agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
     awaitPhase(agent, "web", "Running");
@@ -141,6 +173,36 @@ class RbacCoverageMockTest {
     awaitPhase(agent, "db", "Running");
     agent.annotate("default", "db", null);
     await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
+    // A direct PodCapture of a Pod not there yet: the elected agent looks for the Pod (get) and writes the status;
+    // once the Pod is there, labels it (patch); the node agent adds its finalizer (patch) and starts it. It
+    // completes, and its TTL deletes it (delete).
+    PodCapture direct = PodCaptureControllerMockTest.direct("later", "late");
+    direct.getSpec().setPacketCount(10);
+    direct.getSpec().setTtlSecondsAfterFinished(0);
+    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    awaitPhase(agent, "later", "Pending");
+    agent.create(pod("default", "late", "node-a", null, "10.1.0.7"));
+    awaitPhase(agent, "later", "Running");
+    capturer.complete(new CaptureKey("default", "later"));
+    await().atMost(WAIT).until(() -> agent.cr("default", "later") == null);
+    // A direct PodCapture whose Pod goes: the node agent checks the Pod (get) and hands it back (patch).
+    agent.create(pod("default", "moving", "node-a", null, "10.1.0.8"));
+    agent.user.resources(PodCapture.class).inNamespace("default")
+        .resource(PodCaptureControllerMockTest.direct("moving", "moving")).create();
+    awaitPhase(agent, "moving", "Running");
+    agent.user.pods().inNamespace("default").withName("moving").delete();
+    awaitPhase(agent, "moving", "Pending");
+    // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the agent reads it
+    // (get) and refuses the annotation.
+    agent.create(pod("default", "remote", "node-b", null, "10.2.0.5"));
+    agent.user.resources(PodCapture.class).inNamespace("default")
+        .resource(PodCaptureControllerMockTest.direct("api", "remote")).create();
+    await().atMost(WAIT).until(() -> "node-b".equals(agent.cr("default", "api").getMetadata().getLabels()
+        .get(Names.LABEL_NODE)));
+    agent.create(pod("default", "api", "node-a", "1", "10.1.0.9"));
+    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "api", Names.REASON_NAME_TAKEN));
+    agent.user.resources(PodCapture.class).inNamespace("default").withName("moving").delete();
+    await().atMost(WAIT).until(() -> agent.cr("default", "moving") == null);
     assertTrue(capturer.captures().isEmpty());
   }
 
@@ -156,11 +218,24 @@ class RbacCoverageMockTest {
     assertEquals(new Permission("watch", "", "pods"), permission(new Request("GET",
         "/api/v1/pods?fieldSelector=spec.nodeName%3Dn&watch=true", "", "")));
     assertEquals(new Permission("list", "", "pods"), permission(new Request("GET", "/api/v1/pods?limit=1", "", "")));
-    assertEquals(new Permission("patch", "", "pods"), permission(new Request("PATCH",
+    assertEquals(new Permission("patch", "", "pods", "default"), permission(new Request("PATCH",
         "/api/v1/namespaces/default/pods/web", "", "")));
-    assertEquals(new Permission("update", "tcpdump.antrea.io", "podcaptures/status"), permission(new Request("PUT",
-        "/apis/tcpdump.antrea.io/v1alpha1/namespaces/default/podcaptures/web/status", "", "")));
-    assertEquals(new Permission("create", "", "events"), permission(new Request("POST",
+    assertEquals(new Permission("update", "tcpdump.antrea.io", "podcaptures/status", "default"),
+        permission(new Request("PUT", "/apis/tcpdump.antrea.io/v1alpha1/namespaces/default/podcaptures/web/status",
+            "", "")));
+    assertEquals(new Permission("create", "", "events", "default"), permission(new Request("POST",
         "/api/v1/namespaces/default/events", "", "")));
+  }
+
+  @Test
+  void aRoleAllowsOnlyInItsNamespaceAndAClusterRoleEverywhere() {
+    Permission lease = permission(new Request("PATCH",
+        "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podcapture-agent-leader", "", ""));
+    Permission elsewhere = permission(new Request("PATCH",
+        "/apis/coordination.k8s.io/v1/namespaces/default/leases/podcapture-agent-leader", "", ""));
+
+    assertTrue(new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(lease));
+    assertFalse(new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(elsewhere));
+    assertTrue(new Permission("patch", "coordination.k8s.io", "leases").allows(elsewhere));
   }
 }

@@ -22,7 +22,7 @@ class SlimPodStoreTest {
         .withAnnotations(Map.of("tcpdump.antrea.io", "5"))
         .addNewManagedField().withManager("kubelet").withOperation("Update").endManagedField()
         .endMetadata()
-        .withNewSpec().withNodeName("node-a").addNewContainer().withName("app").withImage("web:1").endContainer()
+        .withNewSpec().withNodeName("node-a").withHostNetwork(true).addNewContainer().withName("app").withImage("web:1").endContainer()
         .endSpec()
         .withNewStatus().withPhase("Running").withPodIP("10.0.0.5").addNewPodIP().withIp("10.0.0.5").endPodIP()
         .addNewPodIP().withIp("fd00::5").endPodIP()
@@ -42,6 +42,7 @@ class SlimPodStoreTest {
     assertEquals(Map.of("tcpdump.antrea.io", "5"), slim.getMetadata().getAnnotations());
     assertEquals(Map.of("app", "web"), slim.getMetadata().getLabels());
     assertEquals("node-a", slim.getSpec().getNodeName());
+    assertEquals(Boolean.TRUE, slim.getSpec().getHostNetwork(), "a hostNetwork Pod is refused: the agent reads it");
     assertEquals("Running", slim.getStatus().getPhase());
     assertEquals("10.0.0.5", slim.getStatus().getPodIP());
     assertEquals(List.of("10.0.0.5", "fd00::5"), slim.getStatus().getPodIPs().stream().map(ip -> ip.getIp()).toList());

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.podcapture.deploy.Dockerfile.Instruction;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,9 +21,6 @@ class DockerfileTest {
   private static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
       "-XX:MaxRAM=192m", "-Xmx32m", "-Xmn4m", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError");
   private static final String JAR = "/app/podcapture-agent.jar";
-
-  record Instruction(String keyword, String arguments) {
-  }
 
   @Test
   void buildsTheJarWithMavenAndRunsItOnDebianSlim() {
@@ -74,6 +69,16 @@ class DockerfileTest {
     assertEquals(List.of("--from=build /src/target/podcapture-agent.jar " + JAR), copies);
     List<String> entrypoint = entrypoint();
     assertEquals(List.of("-jar", JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
+  }
+
+  @Test
+  void theJarsCopyIsOneLineWhereTheImageTestCanHandInAJarBuiltOutside() {
+    // deploy/image-test.sh reads this line (with sed) to lay the jar Maven built out as the build stage would.
+    List<String> lines = ProjectFiles.read("Dockerfile").lines()
+        .filter(line -> line.matches("COPY --from=build /src/target/[^ /]+\\.jar \\S+")).toList();
+
+    assertEquals(1, lines.size(), "one plain 'COPY --from=build /src/target/<jar> <dest>' line");
+    assertTrue(lines.get(0).contains("/src/target/podcapture-agent.jar "), "the name mvn -B package gives the jar");
   }
 
   @Test
@@ -129,59 +134,27 @@ class DockerfileTest {
 
   // ---- reading the Dockerfile ------------------------------------------------------------------------------
 
-  /** Instructions with continuation lines joined and comment lines dropped, as Docker parses them. */
-  static List<Instruction> instructions() {
-    List<Instruction> instructions = new ArrayList<>();
-    StringBuilder current = new StringBuilder();
-    for (String line : ProjectFiles.read("Dockerfile").split("\n", -1)) {
-      String stripped = line.strip();
-      if (stripped.startsWith("#") || stripped.isEmpty() && current.length() == 0) {
-        continue;
-      }
-      boolean continued = stripped.endsWith("\\");
-      current.append(continued ? stripped.substring(0, stripped.length() - 1).strip() : stripped).append(' ');
-      if (!continued) {
-        String text = current.toString().strip().replaceAll("\\s+", " ");
-        int space = text.indexOf(' ');
-        instructions.add(new Instruction(text.substring(0, space).toUpperCase(), text.substring(space + 1)));
-        current.setLength(0);
-      }
-    }
-    return instructions;
+  private static Dockerfile dockerfile() {
+    return Dockerfile.parse(ProjectFiles.read("Dockerfile"));
   }
 
   private static List<Instruction> of(String keyword) {
-    return instructions().stream().filter(i -> i.keyword().equals(keyword)).collect(Collectors.toList());
+    return dockerfile().of(keyword);
   }
 
   private static List<Instruction> buildStage() {
-    List<Instruction> all = instructions();
-    return all.subList(0, lastFrom(all));
+    return dockerfile().buildStage();
   }
 
   private static List<Instruction> runtimeStage() {
-    List<Instruction> all = instructions();
-    return all.subList(lastFrom(all), all.size());
-  }
-
-  private static int lastFrom(List<Instruction> all) {
-    for (int i = all.size() - 1; i >= 0; i--) {
-      if (all.get(i).keyword().equals("FROM")) {
-        return i;
-      }
-    }
-    throw new AssertionError("no FROM");
+    return dockerfile().runtimeStage();
   }
 
   private static List<String> entrypoint() {
-    List<Instruction> entrypoints = of("ENTRYPOINT");
-    assertEquals(1, entrypoints.size());
-    String arguments = entrypoints.get(0).arguments();
-    assertTrue(arguments.startsWith("["), "exec form (a JSON array), not shell form: " + arguments);
     try {
-      return new ObjectMapper().readValue(arguments, new TypeReference<List<String>>() { });
-    } catch (Exception e) {
-      throw new AssertionError("ENTRYPOINT is not a JSON array of strings: " + arguments, e);
+      return dockerfile().entrypoint();
+    } catch (IllegalStateException e) {
+      throw new AssertionError(e.getMessage(), e);
     }
   }
 

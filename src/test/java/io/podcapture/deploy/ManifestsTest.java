@@ -31,6 +31,8 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
@@ -59,9 +61,13 @@ class ManifestsTest {
   static final String RBAC = "deploy/rbac.yaml";
   static final String TEST_POD = "deploy/test-pod.yaml";
   static final String KUSTOMIZATION = "deploy/kustomization.yaml";
+  static final String USER_ROLES = "deploy/user-roles.yaml";
   static final String ANNOTATED_POD = "examples/annotated-pod.yaml";
   static final String SAMPLE_OUTPUT = "examples/podcapture-sample-output.yaml";
   static final String POD_MONITOR = "examples/podmonitor.yaml";
+  static final String FILTERED_CAPTURE = "examples/podcapture-filtered.yaml";
+  static final String PACKET_COUNT_CAPTURE = "examples/podcapture-packet-count.yaml";
+  static final String TTL_CAPTURE = "examples/podcapture-ttl.yaml";
 
   private static final List<String> FOLDERS = List.of("deploy", "examples", "crds");
 
@@ -78,8 +84,8 @@ class ManifestsTest {
    * agent's requests change; the comments in deploy/rbac.yaml say which request needs which grant.
    */
   private static final Map<String, Set<String>> AGENT_GRANTS = Map.of(
-      "core pods", Set.of("list", "watch", "patch"),
-      "tcpdump.antrea.io podcaptures", Set.of("list", "watch", "create", "update", "patch", "delete"),
+      "core pods", Set.of("get", "list", "watch", "patch"),
+      "tcpdump.antrea.io podcaptures", Set.of("get", "list", "watch", "create", "update", "patch", "delete"),
       "tcpdump.antrea.io podcaptures/status", Set.of("update"),
       "core events", Set.of("create", "patch"));
 
@@ -105,8 +111,9 @@ class ManifestsTest {
   void everyManifestFileIsFoundAndChecked() {
     Set<String> files = allDocuments().map(StrictManifests.Document::source).collect(Collectors.toSet());
 
-    assertTrue(files.containsAll(Set.of(DAEMONSET, RBAC, TEST_POD, KUSTOMIZATION, ANNOTATED_POD, SAMPLE_OUTPUT,
-        POD_MONITOR, CrdTest.CHECKED_IN_CRD)), "found " + files);
+    assertTrue(files.containsAll(Set.of(DAEMONSET, RBAC, USER_ROLES, TEST_POD, KUSTOMIZATION, ANNOTATED_POD,
+        SAMPLE_OUTPUT, POD_MONITOR, FILTERED_CAPTURE, PACKET_COUNT_CAPTURE, TTL_CAPTURE, CrdTest.CHECKED_IN_CRD)),
+        "found " + files);
   }
 
   @Test
@@ -191,7 +198,8 @@ class ManifestsTest {
         "STATUS_REFRESH_SECONDS", "10",
         "STOP_GRACE_SECONDS", "5",
         "HTTP_PORT", "9397",
-        "LOG_LEVEL", "info")), values);
+        "LOG_LEVEL", "info",
+        "ALLOW_HOST_NETWORK", "false")), values);
   }
 
   @Test
@@ -363,7 +371,44 @@ class ManifestsTest {
         .map(StrictManifests.Document::kind)
         .collect(Collectors.toList());
 
-    assertEquals(List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding"), kinds);
+    assertEquals(List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"), kinds);
+  }
+
+  @Test
+  void leaderElectionIsALeaseInTheAgentsOwnNamespaceOnly() {
+    Role role = rbac(Role.class).get(0);
+    RoleBinding binding = rbac(RoleBinding.class).get(0);
+    ServiceAccount account = rbac(ServiceAccount.class).get(0);
+
+    assertEquals(daemonSet().getMetadata().getNamespace(), role.getMetadata().getNamespace());
+    assertEquals(1, role.getRules().size());
+    PolicyRule rule = role.getRules().get(0);
+    assertEquals(List.of("coordination.k8s.io"), rule.getApiGroups());
+    assertEquals(List.of("leases"), rule.getResources());
+    assertEquals(Set.of("get", "create", "patch"), Set.copyOf(rule.getVerbs()));
+    assertEquals(List.of("Role", role.getMetadata().getName()), List.of(binding.getRoleRef().getKind(),
+        binding.getRoleRef().getName()));
+    assertEquals(role.getMetadata().getNamespace(), binding.getMetadata().getNamespace());
+    assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream().map(Subject::getName)
+        .toList());
+  }
+
+  @Test
+  void userRolesLetPeopleCaptureOrWatchAndAreNotAggregated() {
+    Map<String, Set<String>> verbs = new TreeMap<>();
+    for (StrictManifests.Document document : StrictManifests.load(USER_ROLES, ProjectFiles.read(USER_ROLES))) {
+      ClusterRole role = (ClusterRole) StrictManifests.typed(document);
+      assertNull(role.getAggregationRule(), role.getMetadata().getName() + " is not aggregated");
+      assertFalse(role.getMetadata().getLabels().keySet().stream().anyMatch(l -> l.contains("aggregate-to")),
+          role.getMetadata().getName() + " is not aggregated into admin/edit/view");
+      assertEquals(1, role.getRules().size());
+      PolicyRule rule = role.getRules().get(0);
+      assertEquals(List.of("tcpdump.antrea.io"), rule.getApiGroups());
+      assertEquals(List.of("podcaptures"), rule.getResources());
+      verbs.put(role.getMetadata().getName(), new TreeSet<>(rule.getVerbs()));
+    }
+    assertEquals(Map.of("podcapture-editor", Set.of("create", "delete", "get", "list", "watch"),
+        "podcapture-viewer", Set.of("get", "list", "watch")), verbs);
   }
 
   // ---- test Pod and examples -------------------------------------------------------------------------------
@@ -444,6 +489,28 @@ class ManifestsTest {
   }
 
   @Test
+  void directPodCapturesCaptureTheTestPodAndEndByThemselves() {
+    PodCapture filtered = typed(FILTERED_CAPTURE, PodCapture.class);
+    PodCapture counted = typed(PACKET_COUNT_CAPTURE, PodCapture.class);
+    PodCapture ttl = typed(TTL_CAPTURE, PodCapture.class);
+    Pod testPod = typed(TEST_POD, Pod.class);
+
+    for (PodCapture capture : List.of(filtered, counted, ttl)) {
+      assertEquals(testPod.getMetadata().getName(), capture.getSpec().getPodName());
+      assertEquals(testPod.getMetadata().getNamespace(), capture.getMetadata().getNamespace());
+      Map<String, String> labels = capture.getMetadata().getLabels();
+      assertTrue(labels == null || labels.isEmpty(), "a user's PodCapture carries none of the agent's labels");
+      assertNull(capture.getStatus());
+    }
+    assertEquals("icmp", filtered.getSpec().getFilter());
+    assertEquals(60, filtered.getSpec().getDurationSeconds());
+    assertEquals(100, counted.getSpec().getPacketCount());
+    assertEquals(128, counted.getSpec().getSnapLength());
+    assertEquals(600, ttl.getSpec().getTtlSecondsAfterFinished());
+    assertNotNull(ttl.getSpec().getDurationSeconds(), "a TTL counts from the end, so the capture must end");
+  }
+
+  @Test
   void sampleOutputSaysItIsASample() {
     assertTrue(ProjectFiles.read(SAMPLE_OUTPUT).startsWith("# SAMPLE OUTPUT"));
   }
@@ -487,7 +554,7 @@ class ManifestsTest {
     assertKeys(raw, "", Set.of("apiVersion", "kind", "resources", "namespace", "labels", "images"));
 
     List<?> resources = (List<?>) raw.get("resources");
-    assertEquals(List.of("rbac.yaml", "daemonset.yaml"), resources);
+    assertEquals(List.of("rbac.yaml", "user-roles.yaml", "daemonset.yaml"), resources);
     for (Object resource : resources) {
       assertTrue(Files.isRegularFile(ProjectFiles.path("deploy").resolve(resource.toString())), resource + " exists");
     }

@@ -9,7 +9,10 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
-/** A packet capture of one Pod, mirrored from the Pod's {@code tcpdump.antrea.io} annotation. */
+/**
+ * A packet capture of one Pod: created directly ({@code spec.podName} names the Pod), or mirrored from the Pod's
+ * {@code tcpdump.antrea.io} annotation into the PodCapture named after the Pod.
+ */
 @Group(PodCapture.GROUP)
 @Version(PodCapture.VERSION)
 @Kind("PodCapture")

@@ -16,7 +16,8 @@ public class PodCaptureStatus {
   private String node;
 
   @PrinterColumn(name = "Phase")
-  @JsonPropertyDescription("Pending, Running or Failed.")
+  @JsonPropertyDescription("Pending (starts by itself), Running, Completed (ended as asked, files kept) or Failed "
+      + "(needs a person).")
   private String phase;
 
   @PrinterColumn(name = "Files")
@@ -27,7 +28,7 @@ public class PodCaptureStatus {
   @JsonPropertyDescription("Bytes on disk over all files of the ring.")
   private Long totalBytes;
 
-  @JsonPropertyDescription("Agent Pod holding the files (namespace kube-system), for kubectl cp.")
+  @JsonPropertyDescription("Agent Pod holding the files, as namespace/name, for kubectl cp.")
   private String agentPod;
 
   @JsonPropertyDescription("IPs of the captured Pod.")
@@ -41,6 +42,10 @@ public class PodCaptureStatus {
 
   @JsonPropertyDescription("When the running tcpdump started (RFC 3339).")
   private String startTime;
+
+  @JsonPropertyDescription("When the capture ended as asked (Completed) or failed for good (Failed), RFC 3339; "
+      + "ttlSecondsAfterFinished counts from here.")
+  private String completionTime;
 
   @JsonPropertyDescription("How many times tcpdump was restarted after it exited unexpectedly.")
   private Integer restartCount;
@@ -126,6 +131,14 @@ public class PodCaptureStatus {
     this.startTime = startTime;
   }
 
+  public String getCompletionTime() {
+    return completionTime;
+  }
+
+  public void setCompletionTime(String completionTime) {
+    this.completionTime = completionTime;
+  }
+
   public Integer getRestartCount() {
     return restartCount;
   }
@@ -171,7 +184,8 @@ public class PodCaptureStatus {
         && Objects.equals(fileCount, s.fileCount) && Objects.equals(totalBytes, s.totalBytes)
         && Objects.equals(agentPod, s.agentPod) && Objects.equals(podIPs, s.podIPs)
         && Objects.equals(filter, s.filter) && Objects.equals(files, s.files)
-        && Objects.equals(startTime, s.startTime) && Objects.equals(restartCount, s.restartCount)
+        && Objects.equals(startTime, s.startTime) && Objects.equals(completionTime, s.completionTime)
+        && Objects.equals(restartCount, s.restartCount)
         && Objects.equals(message, s.message) && Objects.equals(observedGeneration, s.observedGeneration)
         && Objects.equals(conditions, s.conditions);
   }
@@ -179,6 +193,6 @@ public class PodCaptureStatus {
   @Override
   public int hashCode() {
     return Objects.hash(node, phase, fileCount, totalBytes, agentPod, podIPs, filter, files, startTime,
-        restartCount, message, observedGeneration, conditions);
+        completionTime, restartCount, message, observedGeneration, conditions);
   }
 }

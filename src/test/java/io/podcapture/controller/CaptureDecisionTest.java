@@ -1,0 +1,613 @@
+package io.podcapture.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.podcapture.AgentConfig;
+import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSpec;
+import io.podcapture.api.v1alpha1.PodCaptureStatus;
+import io.podcapture.capture.CaptureKey;
+import io.podcapture.capture.CaptureRequest;
+import io.podcapture.capture.CaptureSnapshot;
+import io.podcapture.capture.RingFile;
+import io.podcapture.controller.CaptureDecision.Action;
+import io.podcapture.controller.CaptureDecision.Inputs;
+import io.podcapture.controller.CaptureDecision.Note;
+import io.podcapture.controller.CaptureDecision.Plan;
+import io.podcapture.controller.CaptureState.BackingOff;
+import io.podcapture.controller.CaptureState.Completed;
+import io.podcapture.controller.CaptureState.Halted;
+import io.podcapture.controller.CaptureState.Running;
+import io.podcapture.controller.CaptureState.Waiting;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decisions of one pass, called directly: in-memory PodCapture, Pod, state, snapshot and budget, a fixed clock,
+ * and the exact actions, state, status and Events each starting point leads to.
+ */
+class CaptureDecisionTest {
+  private static final Instant NOW = Instant.parse("2026-01-01T10:00:00Z");
+  private static final CaptureKey WEB = new CaptureKey("default", "web");
+  private static final CaptureKey TLS = new CaptureKey("default", "tls-only");
+  private static final NodeBudget.View ROOM = (key, files, size) -> NodeBudget.Verdict.FITS;
+
+  private static AgentConfig config(String... env) {
+    Map<String, String> all = new HashMap<>(Map.of("NODE_NAME", "node-a", "POD_NAME", "agent-a",
+        "POD_NAMESPACE", "kube-system", "MAX_FILES", "64", "MAX_RESTARTS", "3"));
+    for (int i = 0; i < env.length; i += 2) {
+      all.put(env[i], env[i + 1]);
+    }
+    return AgentConfig.fromEnvironment(all);
+  }
+
+  private static final CaptureDecision DECIDE = new CaptureDecision(config());
+
+  /** The annotation's PodCapture of Pod web, as the mirror makes it. */
+  private static PodCapture annotationCapture(int maxFiles) {
+    PodCapture cr = direct("web", "web");
+    cr.getMetadata().setLabels(Map.of(Names.LABEL_MANAGED_BY, Names.MANAGED_BY, Names.LABEL_NODE, "node-a"));
+    cr.getMetadata().setFinalizers(List.of(Names.FINALIZER));
+    cr.getSpec().setMaxFiles(maxFiles);
+    return cr;
+  }
+
+  /** A PodCapture created directly, labelled with node-a by the elected agent, no finalizer yet. */
+  private static PodCapture direct(String name, String pod) {
+    PodCapture cr = new PodCapture();
+    cr.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName(name).withUid(name + "-uid")
+        .withGeneration(1L).withResourceVersion("10").addToLabels(Names.LABEL_NODE, "node-a").build());
+    cr.setSpec(new PodCaptureSpec(pod, null, null));
+    return cr;
+  }
+
+  private static PodCapture withFinalizer(PodCapture cr) {
+    cr.getMetadata().setFinalizers(List.of(Names.FINALIZER));
+    return cr;
+  }
+
+  private static Pod web(String annotation) {
+    return AgentHarness.pod("default", "web", "node-a", annotation, "10.1.0.5");
+  }
+
+  private static Inputs in(PodCapture cr, Pod pod) {
+    return new Inputs(cr, pod, null, null, ROOM, false, NOW);
+  }
+
+  private static Inputs in(PodCapture cr, Pod pod, CaptureState state, CaptureSnapshot snapshot) {
+    return new Inputs(cr, pod, state, snapshot, ROOM, false, NOW);
+  }
+
+  private static CaptureRequest request(CaptureKey key, int files) {
+    return new CaptureRequest(key, List.of("10.1.0.5"), files, 1);
+  }
+
+  private static CaptureSnapshot running(CaptureRequest request) {
+    return new CaptureSnapshot(request, true, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), null,
+        null, 0);
+  }
+
+  private static List<RingFile> files(CaptureKey key) {
+    String name = "capture-" + key.name() + ".pcap0";
+    return List.of(new RingFile(name, Path.of("/capture/default", name), 4096, false));
+  }
+
+  private static CaptureSnapshot exited(CaptureRequest request, int restarts) {
+    return new CaptureSnapshot(request, false, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), 1,
+        "tcpdump: pcap_loop: The interface went down", restarts);
+  }
+
+  private static CaptureSnapshot completed(CaptureRequest request) {
+    return new CaptureSnapshot(request, false, "host 10.1.0.5", NOW.minusSeconds(3), files(request.key()), 0, null,
+        0, null, true);
+  }
+
+  private static String reason(PodCaptureStatus status) {
+    return status.getConditions().get(0).getReason();
+  }
+
+  private static PodCapture withStatus(PodCapture cr, PodCaptureStatus status) {
+    cr.setStatus(status);
+    return cr;
+  }
+
+  // --- starting ---------------------------------------------------------------------------------------------
+
+  @Test
+  void directPodCaptureGetsTheFinalizerBeforeItsTcpdumpStarts() {
+    PodCapture cr = direct("tls-only", "web");
+    cr.getSpec().setFilter("tcp port 443");
+    cr.getSpec().setDurationSeconds(60);
+    cr.getSpec().setPacketCount(1000);
+    cr.getSpec().setSnapLength(96);
+
+    Plan plan = DECIDE.decide(in(cr, web(null)));
+
+    assertEquals(List.of(new Action.AddFinalizer(), new Action.Start(new CaptureRequest(TLS, List.of("10.1.0.5"), 1,
+        1, "tcp port 443", 1000, Duration.ofSeconds(60), 96))), plan.actions());
+    assertNull(plan.status(), "the status is decided again with the started capture");
+  }
+
+  @Test
+  void annotationCaptureStartsWithTheAnnotationsFileCount() {
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web("5")));
+
+    assertEquals(List.of(new Action.Start(request(WEB, 5))), plan.actions());
+  }
+
+  @Test
+  void runningCaptureReportsRunningAndComesBackAfterTheRefreshInterval() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), running(request)));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(new Running(request), plan.next());
+    assertEquals("Running", plan.status().getPhase());
+    assertEquals("node-a", plan.status().getNode());
+    assertEquals("kube-system/agent-a", plan.status().getAgentPod());
+    assertEquals(1, plan.status().getFileCount());
+    assertEquals(Duration.ofSeconds(10), plan.requeueAfter());
+    assertEquals(List.of(), plan.notes());
+  }
+
+  @Test
+  void changedAnnotationRestartsTheCaptureWithTheNewFileCount() {
+    CaptureRequest old = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web("7"), new Running(old), running(old)));
+
+    assertEquals(List.of(new Action.Start(request(WEB, 7))), plan.actions());
+  }
+
+  @Test
+  void biggerFilesInTheSpecRestartTheCaptureWithThem() {
+    PodCapture cr = annotationCapture(5);
+    cr.getSpec().setFileSizeMB(10);
+    CaptureRequest old = request(WEB, 5);
+
+    Plan plan = DECIDE.decide(in(cr, web("5"), new Running(old), running(old)));
+
+    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10))), plan.actions());
+  }
+
+  @Test
+  void theReadyConditionKeepsItsTransitionTimeWhileItStaysTrue() {
+    CaptureRequest request = request(WEB, 5);
+    PodCapture cr = annotationCapture(5);
+    PodCaptureStatus first = DECIDE.decide(in(cr, web("5"), new Running(request), running(request))).status();
+    withStatus(cr, first);
+    CaptureSnapshot grown = new CaptureSnapshot(request, true, "host 10.1.0.5", NOW.minusSeconds(30),
+        List.of(new RingFile("capture-web.pcap0", Path.of("/capture/default/capture-web.pcap0"), 8192, false)), null,
+        null, 0);
+
+    PodCaptureStatus later = DECIDE.decide(new Inputs(cr, web("5"), new Running(request), grown, ROOM, false,
+        NOW.plusSeconds(90))).status();
+
+    assertEquals(NOW.toString(), later.getConditions().get(0).getLastTransitionTime());
+    assertEquals(8192L, later.getTotalBytes());
+    assertEquals(DesiredStatus.Change.SIZES, DesiredStatus.compare(first, later), "only sizes: written at most once "
+        + "per refresh interval");
+  }
+
+  @Test
+  void podWithoutAnIpWaitsWithoutStarting() {
+    Pod pod = AgentHarness.pod("default", "web", "node-a", "3");
+
+    Plan plan = DECIDE.decide(in(annotationCapture(3), pod));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Pending", plan.status().getPhase());
+    assertEquals(Names.REASON_WAITING_FOR_IP, reason(plan.status()));
+  }
+
+  // --- refused input ----------------------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999", "-w /etc/passwd",
+      "../../etc", "\uff15", "5\n6", "5; rm -rf /"})
+  void invalidAnnotationFailsWithoutStartingCapture(String value) {
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web(value)));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Failed", plan.status().getPhase());
+    assertEquals(Names.REASON_INVALID_ANNOTATION, reason(plan.status()));
+    assertTrue(plan.status().getMessage().contains("\"" + value.replace("\n", "\\x0a") + "\""),
+        plan.status().getMessage());
+    assertTrue(plan.status().getMessage().contains("from 1 to 64"), plan.status().getMessage());
+    assertEquals(NOW.toString(), plan.status().getCompletionTime());
+    assertEquals(List.of(new Note(true, Names.REASON_INVALID_ANNOTATION, plan.status().getMessage())), plan.notes());
+  }
+
+  @Test
+  void validAnnotationTurnedInvalidStopsTheRunningCapture() {
+    CaptureRequest request = request(WEB, 2);
+    Plan plan = DECIDE.decide(in(annotationCapture(2), web("two"), new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.REASON_INVALID_ANNOTATION)), plan.actions());
+    assertNull(plan.next());
+    assertEquals("Failed", plan.status().getPhase());
+  }
+
+  @Test
+  void aWarningIsGivenOnceWhenTheReasonChangesNotOnEveryPass() {
+    Plan first = DECIDE.decide(in(annotationCapture(5), web("abc")));
+    PodCapture failed = withStatus(annotationCapture(5), first.status());
+
+    Plan again = DECIDE.decide(in(failed, web("abc")));
+
+    assertEquals(1, first.notes().size());
+    assertEquals(List.of(), again.notes());
+    assertEquals(DesiredStatus.Change.NONE, DesiredStatus.compare(failed.getStatus(), again.status()));
+  }
+
+  @Test
+  void deniedNamespaceIsRefused() {
+    PodCapture cr = withFinalizer(direct("dns", "coredns"));
+    cr.getMetadata().setNamespace("kube-system");
+    Pod pod = AgentHarness.pod("kube-system", "coredns", "node-a", null, "10.1.0.7");
+
+    Plan plan = new CaptureDecision(config("DENY_NAMESPACES", "kube-system")).decide(in(cr, pod));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(Names.REASON_NAMESPACE_DENIED, reason(plan.status()));
+    assertTrue(plan.status().getMessage().contains("DENY_NAMESPACES"), plan.status().getMessage());
+  }
+
+  @Test
+  void hostNetworkPodIsRefusedWithWhyAndHowToAllowIt() {
+    Pod pod = web(null);
+    pod.getSpec().setHostNetwork(true);
+
+    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), pod));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Failed", plan.status().getPhase());
+    assertEquals(Names.REASON_HOST_NETWORK, reason(plan.status()));
+    assertTrue(plan.status().getMessage().contains("all traffic of node node-a"), plan.status().getMessage());
+    assertTrue(plan.status().getMessage().contains("ALLOW_HOST_NETWORK=true"), plan.status().getMessage());
+    assertEquals(List.of(new Note(true, Names.REASON_HOST_NETWORK, plan.status().getMessage())), plan.notes());
+  }
+
+  @Test
+  void hostNetworkPodIsCapturedWhenTheAgentAllowsIt() {
+    Pod pod = web(null);
+    pod.getSpec().setHostNetwork(true);
+
+    Plan plan = new CaptureDecision(config("ALLOW_HOST_NETWORK", "true")).decide(in(withFinalizer(
+        direct("web", "web")), pod));
+
+    assertEquals(List.of(new Action.Start(request(WEB, 1))), plan.actions());
+  }
+
+  @Test
+  void moreFilesThanTheAgentAllowsFailsWithTheRange() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setMaxFiles(65);
+
+    Plan plan = DECIDE.decide(in(cr, web(null)));
+
+    assertEquals(Names.REASON_INVALID_SPEC, reason(plan.status()));
+    assertEquals("spec.maxFiles 65 is more than this agent allows: expected 1 to 64 (MAX_FILES)",
+        plan.status().getMessage());
+  }
+
+  @Test
+  void podCaptureWithoutAPodNameFails() {
+    PodCapture cr = direct("nameless", "web");
+    cr.setSpec(null);
+
+    Plan plan = DECIDE.decide(in(cr, null));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(Names.REASON_INVALID_SPEC, reason(plan.status()));
+    assertTrue(plan.status().getMessage().startsWith("spec.podName is required"), plan.status().getMessage());
+  }
+
+  @Test
+  void refusedFilterStaysFailedUntilTheSpecChanges() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setFilter("icmp and and");
+    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp and and", null, null, 0);
+    Halted halted = new Halted(request, Names.REASON_INVALID_FILTER, "tcpdump: syntax error", false);
+
+    Plan plan = DECIDE.decide(in(cr, web(null), halted, null));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(halted, plan.next());
+    assertEquals("Failed", plan.status().getPhase());
+    assertEquals(Names.REASON_INVALID_FILTER, reason(plan.status()));
+    assertEquals("tcpdump: syntax error", plan.status().getMessage());
+
+    cr.getSpec().setFilter("icmp");
+    Plan fixed = DECIDE.decide(in(cr, web(null), halted, null));
+    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp", null, null,
+        0))), fixed.actions());
+  }
+
+  // --- room on the node -------------------------------------------------------------------------------------
+
+  @Test
+  void captureWithoutASlotWaitsAndIsRemembered() {
+    NodeBudget.View full = (key, files, size) -> new NodeBudget.Verdict(false, true, Names.REASON_WAITING_FOR_SLOT,
+        "waiting for a capture slot");
+    Plan plan = DECIDE.decide(new Inputs(annotationCapture(1), web("1"), null, null, full, false, NOW));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals(new Waiting(Names.REASON_WAITING_FOR_SLOT, "waiting for a capture slot"), plan.next());
+    assertEquals("Pending", plan.status().getPhase());
+  }
+
+  @Test
+  void ringThatCanNeverFitFails() {
+    NodeBudget.View small = (key, files, size) -> new NodeBudget.Verdict(false, false, Names.REASON_TOO_LARGE,
+        "too large");
+    Plan plan = DECIDE.decide(new Inputs(annotationCapture(6), web("6"), null, null, small, false, NOW));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Failed", plan.status().getPhase());
+    assertEquals(Names.REASON_TOO_LARGE, reason(plan.status()));
+  }
+
+  // --- tcpdump ends on its own ------------------------------------------------------------------------------
+
+  @Test
+  void crashedTcpdumpIsReportedThenRestartedAfterTheBackoff() {
+    CaptureRequest request = request(WEB, 5);
+    Plan waiting = DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), exited(request, 0)));
+
+    assertEquals(List.of(), waiting.actions());
+    BackingOff backoff = assertInstanceOf(BackingOff.class, waiting.next());
+    assertEquals(NOW.plusSeconds(1), backoff.retryAt());
+    assertEquals("Pending", waiting.status().getPhase());
+    assertEquals(Names.REASON_TCPDUMP_EXITED, reason(waiting.status()));
+    assertEquals("tcpdump exited with code 1: tcpdump: pcap_loop: The interface went down; restart 1 of 3 in 1s",
+        waiting.status().getMessage());
+    assertEquals(Duration.ofSeconds(1), waiting.requeueAfter());
+    assertEquals(1, waiting.notes().size());
+
+    Plan restart = DECIDE.decide(new Inputs(annotationCapture(5), web("5"), backoff, exited(request, 0), ROOM, false,
+        NOW.plusSeconds(1)));
+    assertEquals(List.of(new Action.Start(request)), restart.actions());
+  }
+
+  @Test
+  void theBackoffDoublesWithEachRestart() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web("5"), null, exited(request, 2)));
+
+    assertEquals(NOW.plusSeconds(4), ((BackingOff) plan.next()).retryAt());
+  }
+
+  @Test
+  void crashLoopGivesUpAfterMaxRestartsKeepingTheFiles() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web("5"), null, exited(request, 3)));
+
+    assertEquals(List.of(new Action.Park(5, 1)), plan.actions());
+    assertEquals(Names.REASON_GAVE_UP, reason(plan.status()));
+    assertTrue(plan.status().getMessage().endsWith("gave up after 3 restarts (MAX_RESTARTS); remove and re-add the "
+        + "annotation to try again"), plan.status().getMessage());
+    assertEquals(1, plan.status().getFileCount());
+  }
+
+  @Test
+  void failedStartIsNotTriedAgainBeforeItsBackoff() {
+    CaptureRequest request = request(WEB, 1);
+    BackingOff backoff = new BackingOff(request, 1, NOW.plusSeconds(2), true, "tcpdump could not start: x; retrying "
+        + "in 2s (attempt 1 of 4)");
+
+    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), web(null), backoff, null));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Pending", plan.status().getPhase());
+    assertEquals(Names.REASON_START_FAILED, reason(plan.status()));
+    assertEquals(Duration.ofSeconds(2), plan.requeueAfter());
+  }
+
+  @Test
+  void fullDiskHaltsTheCaptureAndKeepsItsFiles() {
+    CaptureRequest request = request(WEB, 2);
+    CaptureSnapshot full = new CaptureSnapshot(request, true, "host 10.1.0.5", NOW, files(WEB), null, null, 0,
+        "no space left in capture folder /capture/default (0 bytes free)", false);
+
+    Plan plan = DECIDE.decide(in(annotationCapture(2), web("2"), new Running(request), full));
+
+    assertEquals(List.of(new Action.Halt(), new Action.Park(2, 1)), plan.actions());
+    assertEquals(Names.REASON_DISK_FULL, reason(plan.status()));
+    assertEquals(1, plan.status().getFileCount());
+  }
+
+  // --- completion and TTL -----------------------------------------------------------------------------------
+
+  @Test
+  void captureThatEndsAsAskedIsCompletedKeepsItsFilesAndFreesItsSlot() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setDurationSeconds(3);
+    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, null, Duration.ofSeconds(3), 0);
+
+    Plan plan = DECIDE.decide(in(cr, web(null), new Running(request), completed(request)));
+
+    assertEquals(List.of(new Action.Park(1, 1)), plan.actions());
+    assertEquals(new Completed(1L, NOW.toString()), plan.next());
+    assertEquals("Completed", plan.status().getPhase());
+    assertEquals(NOW.toString(), plan.status().getCompletionTime());
+    assertEquals(List.of("/capture/default/capture-web.pcap0"), plan.status().getFiles().stream()
+        .map(f -> f.getPath()).toList());
+    assertEquals(List.of(new Note(false, Names.REASON_COMPLETED, plan.status().getMessage())), plan.notes());
+    assertTrue(plan.status().getMessage().contains("durationSeconds 3"), plan.status().getMessage());
+  }
+
+  @Test
+  void completedCaptureIsNotStartedAgainByAPodUpdate() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setPacketCount(10);
+    Pod moved = AgentHarness.pod("default", "web", "node-a", null, "10.1.0.99");
+
+    Plan plan = DECIDE.decide(in(cr, moved, new Completed(1L, NOW.toString()), null));
+
+    assertEquals(List.of(), plan.actions());
+    assertEquals("Completed", plan.status().getPhase());
+  }
+
+  @Test
+  void completedCaptureIsNotStartedAgainAfterAnAgentRestart() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setPacketCount(10);
+    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 10, null, 0);
+    PodCaptureStatus done = DECIDE.decide(in(cr, web(null), null, completed(request))).status();
+    withStatus(cr, done);
+
+    // A new agent: nothing in memory, nothing in the capture layer, only the status and the files on disk.
+    Plan plan = DECIDE.decide(new Inputs(cr, web(null), null, null, ROOM, false, NOW.plusSeconds(600)));
+
+    assertEquals(List.of(new Action.Park(1, 1)), plan.actions(), "its files keep their disk budget");
+    assertEquals(new Completed(1L, NOW.toString()), plan.next());
+    assertEquals(DesiredStatus.Change.NONE, DesiredStatus.compare(done, plan.status()), "nothing to write");
+  }
+
+  @Test
+  void completedCaptureKeepsItsFilesWhenItsPodGoes() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setDurationSeconds(3);
+
+    Plan plan = DECIDE.decide(in(cr, null, new Completed(1L, NOW.toString()), null));
+
+    assertEquals(List.of(), plan.actions(), "no stop, no hand-back");
+    assertEquals("Completed", plan.status().getPhase());
+  }
+
+  @Test
+  void changingTheSpecOfACompletedCaptureStartsANewRun() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setPacketCount(20);
+    cr.getMetadata().setGeneration(2L);
+
+    Plan plan = DECIDE.decide(in(cr, web(null), new Completed(1L, NOW.toString()), null));
+
+    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 20, null, 0))),
+        plan.actions());
+  }
+
+  @Test
+  void finishedCaptureWithATtlComesBackWhenItRunsOutAndIsThenDeleted() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setTtlSecondsAfterFinished(60);
+    Completed done = new Completed(1L, NOW.minusSeconds(20).toString());
+
+    Plan early = DECIDE.decide(in(cr, web(null), done, null));
+    assertEquals(List.of(), early.actions());
+    assertEquals(Duration.ofSeconds(40), early.requeueAfter());
+
+    Plan due = DECIDE.decide(new Inputs(cr, web(null), done, null, ROOM, false, NOW.plusSeconds(40)));
+    assertEquals(List.of(new Action.Delete()), due.actions());
+    assertNull(due.status());
+  }
+
+  @Test
+  void captureCompletingWithAZeroTtlIsDeletedAtOnce() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setPacketCount(10);
+    cr.getSpec().setTtlSecondsAfterFinished(0);
+    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 10, null, 0);
+
+    Plan plan = DECIDE.decide(in(cr, web(null), new Running(request), completed(request)));
+
+    assertEquals(List.of(new Action.Park(1, 1), new Action.Delete()), plan.actions());
+    assertNull(plan.status());
+  }
+
+  @Test
+  void failedCaptureWithATtlIsDeletedFromItsStatusCompletionTime() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setTtlSecondsAfterFinished(0);
+    cr.getSpec().setMaxFiles(65);
+
+    Plan plan = DECIDE.decide(in(cr, web(null)));
+
+    assertEquals(List.of(new Action.Delete()), plan.actions());
+  }
+
+  // --- the end of a capture ---------------------------------------------------------------------------------
+
+  @Test
+  void podCaptureDeletedByTheUserStopsRemovesTheAnnotationAndReleasesTheFinalizer() {
+    PodCapture cr = annotationCapture(5);
+    cr.getMetadata().setDeletionTimestamp(NOW.toString());
+    CaptureRequest request = request(WEB, 5);
+
+    Plan plan = DECIDE.decide(in(cr, web("5"), new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.RemoveAnnotation(),
+        new Action.ReleaseFinalizer()), plan.actions());
+    assertNull(plan.status());
+  }
+
+  @Test
+  void podCaptureTheAgentDeletedLeavesTheAnnotationAlone() {
+    PodCapture cr = annotationCapture(5);
+    cr.getMetadata().setDeletionTimestamp(NOW.toString());
+
+    Plan plan = DECIDE.decide(new Inputs(cr, web("5"), null, null, ROOM, true, NOW));
+
+    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.ReleaseFinalizer()), plan.actions());
+  }
+
+  @Test
+  void deletedDirectPodCaptureNeverTouchesThePod() {
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getMetadata().setDeletionTimestamp(NOW.toString());
+
+    Plan plan = DECIDE.decide(in(cr, web("5")));
+
+    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.ReleaseFinalizer()), plan.actions());
+  }
+
+  @Test
+  void removedAnnotationStopsTheCaptureAndLeavesTheDeleteToTheMirror() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), web(null), new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.STOP_ANNOTATION_REMOVED)), plan.actions());
+    assertNull(plan.status());
+  }
+
+  @Test
+  void directPodCaptureWhosePodLeftTheNodeIsHandedBack() {
+    CaptureRequest request = request(WEB, 1);
+    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
+    assertNull(plan.next());
+  }
+
+  @Test
+  void annotationPodCaptureWhosePodWentOnlyStops() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan = DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.STOP_POD_GONE)), plan.actions());
+  }
+
+  @Test
+  void terminatingPodStopsADirectCaptureAndSaysWhy() {
+    Pod pod = web(null);
+    pod.getStatus().setPhase("Succeeded");
+    CaptureRequest request = request(WEB, 1);
+
+    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), pod, new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Stop(Names.STOP_POD_TERMINATING)), plan.actions());
+    assertEquals(Names.REASON_POD_TERMINATING, reason(plan.status()));
+  }
+}

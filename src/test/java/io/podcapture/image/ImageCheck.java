@@ -1,0 +1,407 @@
+package io.podcapture.image;
+
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.deploy.Dockerfile;
+import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.Command;
+import io.podcapture.testing.NetnsPod;
+import io.podcapture.testing.Pcap;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * The image test's checks, run by {@code deploy/image-test.sh} once it has built the image: what the image holds,
+ * and the agent in a container made as the kubelet makes it from {@code deploy/daemonset.yaml} (read by
+ * {@link DaemonSetRun}), capturing a network-namespace Pod's real traffic for the project's test API server on
+ * the host, and stopping cleanly on {@code podman stop}, during start-up and while capturing.
+ *
+ * <pre>java -cp ... io.podcapture.image.ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX</pre>
+ */
+public final class ImageCheck {
+  private static final String NODE = "image-test-node";
+  private static final String AGENT_POD = "podcapture-agent-image-test";
+  /** The annotation and phase of the contract (docs/api.md): the same for every controller behind them. */
+  private static final String ANNOTATION = "tcpdump.antrea.io";
+  private static final String KUBECONFIG_IN_CONTAINER = "/var/run/podcapture/kubeconfig";
+  private static final int PINGS = 20;
+  private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
+
+  private final String image;
+  private final Path work;
+  private final DaemonSetRun daemonSet;
+  private final Dockerfile dockerfile;
+  private final List<String> containers = new ArrayList<>();
+  private final String prefix;
+
+  private ImageCheck(String image, Path project, Path work, String prefix) {
+    this.image = image;
+    this.prefix = prefix;
+    this.work = work;
+    this.daemonSet = DaemonSetRun.read(project.resolve("deploy/daemonset.yaml"));
+    this.dockerfile = Dockerfile.read(project.resolve("Dockerfile"));
+  }
+
+  public static void main(String[] args) throws Exception {
+    // The mock API server logs every request at INFO through java.util.logging: the checks' lines are the story.
+    QUIET.setLevel(Level.WARNING);
+    if (args.length != 4) {
+      System.err.println("usage: ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX");
+      System.exit(2);
+    }
+    ImageCheck check = new ImageCheck(args[0], Path.of(args[1]), Path.of(args[2]), args[3]);
+    int exit = 0;
+    try {
+      check.contents();
+      check.captureAndStop();
+      check.stopDuringStartUp();
+      say("all checks passed");
+    } catch (AssertionError | RuntimeException e) {
+      System.err.println("image test FAILED: " + e.getMessage());
+      e.printStackTrace();
+      exit = 1;
+    } finally {
+      check.removeContainers();
+    }
+    // MockApiServer and the client leave non-daemon threads: end here, after the clean-up above.
+    System.exit(exit);
+  }
+
+  // ---- the image -------------------------------------------------------------------------------------------
+
+  /** tcpdump, tar (for kubectl cp) and a JRE; no JDK, compiler or build tool; the Dockerfile's ENTRYPOINT. */
+  private void contents() {
+    List<String> entrypoint = Podman.imageConfigList(image, "Entrypoint");
+    check(entrypoint.equals(dockerfile.entrypoint()), "the image's ENTRYPOINT is the Dockerfile's: " + entrypoint);
+
+    // Each tool's path, or "-" where the image has none; no network, no volumes, nothing else needed.
+    List<String> present = List.of("tcpdump", "tar", "java");
+    List<String> absent = List.of("javac", "jar", "mvn", "gradle", "gcc", "cc", "make", "git");
+    String script = "for t in \"$@\"; do p=$(command -v \"$t\") || p=-; echo \"$t $p\"; done; java -version 2>&1";
+    List<String> run = new ArrayList<>(List.of("run", "--rm", "--network=none", "--entrypoint=/bin/sh", image,
+        "-c", script, "sh"));
+    run.addAll(present);
+    run.addAll(absent);
+    String output = Podman.run(run);
+    Map<String, String> paths = new HashMap<>();
+    output.lines().map(l -> l.split(" ", 2)).filter(p -> p.length == 2 && (present.contains(p[0])
+        || absent.contains(p[0]))).forEach(p -> paths.put(p[0], p[1]));
+    for (String tool : present) {
+      check(!"-".equals(paths.getOrDefault(tool, "-")), "the image has " + tool + " (" + paths.get(tool) + ")");
+    }
+    for (String tool : absent) {
+      check("-".equals(paths.getOrDefault(tool, "?")), "the image has no " + tool);
+    }
+    check(output.contains("version \"17."), "the JRE is Java 17: " + output.lines().filter(l -> l.contains(
+        "version")).findFirst().orElse(output));
+    long size = Long.parseLong(Podman.run("image", "inspect", "--format", "{{.Size}}", image));
+    say("image size: " + size / 1_000_000 + " MB (" + image + ")");
+  }
+
+  // ---- a real capture ----------------------------------------------------------------------------------------
+
+  private void captureAndStop() throws Exception {
+    Path captureDir = Files.createDirectories(work.resolve("capture"));
+    try (MockApiServer api = new MockApiServer(); NetnsPod web = NetnsPod.create();
+        KubernetesClient user = api.client()) {
+      String ns = "default";
+      String podName = "web";
+      user.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName(podName).withNamespace(ns)
+          .addToAnnotations(ANNOTATION, "2").endMetadata().withNewSpec().withNodeName(NODE).endSpec()
+          .withNewStatus().withPodIP(web.ipv4()).addNewPodIP().withIp(web.ipv4()).endPodIP().endStatus().build())
+          .create();
+
+      long started = System.nanoTime();
+      Container agent = start("capture", "http://localhost:" + api.port(), captureDir);
+      waitFor(Duration.ofSeconds(60), () -> "Running".equals(phase(user, ns, podName)), agent,
+          "PodCapture " + ns + "/" + podName + " Running");
+      say("PodCapture " + ns + "/" + podName + " Running " + millisSince(started) + " ms after podman run");
+      check(agent.http("/healthz") == 200 && agent.http("/readyz") == 200, "/healthz and /readyz answer 200 on "
+          + "port " + agent.httpPort);
+      check(agent.jvmArgv().subList(0, dockerfile.entrypoint().size()).equals(dockerfile.entrypoint()),
+          "the JVM runs with the Dockerfile's flags: " + agent.jvmArgv());
+      List<Long> tcpdumps = agent.tcpdumps();
+      check(tcpdumps.size() == 1, "one tcpdump in the container: " + tcpdumps);
+
+      NetnsPod.PingResult ping = web.ping(NetnsPod.Ping.count(PINGS));
+      check(ping.received() == PINGS, "the Pod's " + PINGS + " pings answered", ping.output());
+      Path dir = captureDir.resolve(ns);
+      waitFor(Duration.ofSeconds(15), () -> echoes(dir, podName, web.ipv4()) >= 2 * PINGS, agent,
+          "the pings in the pcap files");
+      check(echoes(dir, podName, web.ipv4()) == 2 * PINGS, "the pcap files hold each echo request and reply "
+          + "once: " + echoes(dir, podName, web.ipv4()) + " of " + 2 * PINGS + " in " + files(dir, podName));
+
+      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
+          .removeFromAnnotations(ANNOTATION).endMetadata().build());
+      waitFor(Duration.ofSeconds(30), () -> files(dir, podName).isEmpty() && phase(user, ns, podName) == null
+          && agent.tcpdumps().isEmpty(), agent, "files, PodCapture and tcpdump gone after the annotation is removed");
+      say("annotation removed: PodCapture, pcap files and tcpdump gone");
+
+      // Capturing again, then podman stop: SIGTERM, then SIGKILL after the grace period.
+      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
+          .addToAnnotations(ANNOTATION, "2").endMetadata().build());
+      waitFor(Duration.ofSeconds(30), () -> "Running".equals(phase(user, ns, podName))
+          && agent.tcpdumps().size() == 1, agent, "capturing again");
+      web.ping(NetnsPod.Ping.count(5));
+      List<Long> capturing = agent.tcpdumps();
+      // The highest the container's memory cgroup has been since podman run, start-up and both captures included.
+      long peak = agent.memoryPeakBytes();
+      long limit = daemonSet.memoryLimitBytes();
+      check(peak > 0 && peak < limit, "memory peak " + mib(peak) + " under the " + mib(limit) + " limit "
+          + "(the container's cgroup, page cache included)");
+      agent.stop("while capturing", "stopping");
+      check(capturing.stream().noneMatch(Pcap::alive), "tcpdump ended with the agent: " + capturing);
+      check(!files(dir, podName).isEmpty(), "the pcap files are kept for the next agent");
+      for (Path file : files(dir, podName)) {
+        Command.Result read = Command.run("tcpdump", "-r", file.toString(), "-n");
+        check(read.ok(), file.getFileName() + " reads back whole with tcpdump -r", read.output());
+      }
+    }
+  }
+
+  private static String phase(KubernetesClient user, String ns, String name) {
+    PodCapture cr = user.resources(PodCapture.class).inNamespace(ns).withName(name).get();
+    return cr == null ? null : cr.getStatus() == null ? "" : cr.getStatus().getPhase();
+  }
+
+  /** The capture's files: {@code capture-<pod>.pcap<k>}, exactly (not {@code capture-<pod>-2...}). */
+  private static List<Path> files(Path dir, String podName) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.filter(f -> f.getFileName().toString().matches("capture-" + podName + "\\.pcap\\d*")).sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** ICMP echo requests from and replies to {@code ip} in the capture's files, read back with tcpdump -r. */
+  private static long echoes(Path dir, String podName, String ip) {
+    return Pcap.packets(files(dir, podName)).stream()
+        .filter(l -> l.contains("IP " + ip + " > ") && l.contains("ICMP echo request")
+            || l.contains(" > " + ip + ": ICMP echo reply"))
+        .count();
+  }
+
+  // ---- stopping during start-up --------------------------------------------------------------------------
+
+  /** An API server that refuses connections keeps the agent in start-up (the client retries for about 20 s). */
+  private void stopDuringStartUp() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Container agent = start("startup", "http://localhost:" + closedPort,
+        Files.createDirectories(work.resolve("capture-startup")));
+    waitFor(Duration.ofSeconds(30), () -> agent.logs().contains("monitoring on port"), agent, "start-up begun");
+    check(agent.http("/readyz") == 503, "/readyz answers 503 while starting");
+    agent.stop("during start-up", "SIGTERM during start-up");
+  }
+
+  // ---- the container ---------------------------------------------------------------------------------------
+
+  /** Starts the agent's container for {@code apiServer}, with its capture volume in {@code captureDir}. */
+  private Container start(String scenario, String apiServer, Path captureDir) throws IOException {
+    Path kubeconfig = Files.writeString(work.resolve("kubeconfig-" + scenario), """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: test
+          cluster: {server: "%s"}
+        users:
+        - name: test
+          user: {token: image-test}
+        contexts:
+        - name: test
+          context: {cluster: test, user: test, namespace: default}
+        current-context: test
+        """.formatted(apiServer));
+    Map<String, String> env = daemonSet.environment(NODE, AGENT_POD);
+    int httpPort = Integer.parseInt(env.get("HTTP_PORT"));
+    if (listening(httpPort)) {
+      // Host network: the DaemonSet's port is a port of this machine, and something else holds it here.
+      int free;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        free = socket.getLocalPort();
+      }
+      say("port " + httpPort + " is taken on this machine: HTTP_PORT=" + free + " instead");
+      env.put("HTTP_PORT", Integer.toString(free));
+      httpPort = free;
+    }
+    // In a cluster the client finds the API server from the service account; here a kubeconfig says where.
+    env.put("KUBECONFIG", KUBECONFIG_IN_CONTAINER);
+    String name = prefix + scenario;
+    List<String> run = new ArrayList<>(List.of("run", "--detach", "--name=" + name));
+    run.addAll(daemonSet.options(Map.of("capture", captureDir), env));
+    run.add("--volume=" + kubeconfig.toAbsolutePath() + ":" + KUBECONFIG_IN_CONTAINER + ":ro");
+    run.add(image);
+    containers.add(name);
+    Podman.run(run);
+    return new Container(name, httpPort);
+  }
+
+  private final class Container {
+    final String name;
+    final int httpPort;
+
+    Container(String name, int httpPort) {
+      this.name = name;
+      this.httpPort = httpPort;
+    }
+
+    String logs() {
+      return Podman.logs(name);
+    }
+
+    boolean running() {
+      return "running".equals(Podman.inspect(name, "{{.State.Status}}"));
+    }
+
+    long hostPid() {
+      return Long.parseLong(Podman.inspect(name, "{{.State.Pid}}"));
+    }
+
+    List<String> jvmArgv() throws IOException {
+      return List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(hostPid()), "cmdline")))
+          .split("\0"));
+    }
+
+    /** The tcpdump processes among the JVM's children (host pids). */
+    List<Long> tcpdumps() {
+      List<Long> out = new ArrayList<>();
+      ProcessHandle.of(hostPid()).ifPresent(jvm -> jvm.children().forEach(child -> {
+        try {
+          if ("tcpdump".equals(Files.readString(Path.of("/proc", Long.toString(child.pid()), "comm")).strip())
+              && Pcap.alive(child.pid())) {
+            out.add(child.pid());
+          }
+        } catch (IOException e) {
+          // gone meanwhile
+        }
+      }));
+      return out;
+    }
+
+    /** The highest memory use of the container's cgroup (cgroup v1 or v2), page cache included. */
+    long memoryPeakBytes() throws IOException {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(hostPid()), "cgroup"))) {
+        String[] parts = line.split(":", 3);
+        if (parts[1].equals("memory")) {
+          return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup/memory", parts[2],
+              "memory.max_usage_in_bytes")).strip());
+        }
+        if (parts[0].equals("0") && parts[1].isEmpty()
+            && Files.exists(Path.of("/sys/fs/cgroup", parts[2], "memory.peak"))) {
+          return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup", parts[2], "memory.peak")).strip());
+        }
+      }
+      throw new IllegalStateException("no memory cgroup for container " + name);
+    }
+
+    int http(String path) {
+      try {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (IOException e) {
+        return -1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return -1;
+      }
+    }
+
+    /**
+     * podman stop: SIGTERM, SIGKILL after the grace period. The agent must end by itself, with exit code 0, having
+     * logged {@code expected} on its way out.
+     */
+    void stop(String when, String expected) {
+      long sent = System.nanoTime();
+      Podman.run("stop", name);
+      long took = millisSince(sent);
+      String exit = Podman.inspect(name, "{{.State.ExitCode}} {{.State.OOMKilled}}");
+      check(exit.equals("0 false"), "podman stop " + when + ": the agent exits 0",
+          "exit code and OOM killed: " + exit + "; its log:\n" + logs());
+      check(took < TimeUnit.SECONDS.toMillis(daemonSet.terminationGraceSeconds()), "stopped within the grace period");
+      String log = logs();
+      check(log.contains(expected) && log.contains("agent stopped"), "the agent's shutdown path ran to its end",
+          log);
+      say("podman stop " + when + ": exit code 0 after " + took + " ms");
+      Podman.run("rm", name);
+      containers.remove(name);
+    }
+  }
+
+  private void removeContainers() {
+    for (String name : List.copyOf(containers)) {
+      Podman.removeQuietly(name);
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------------
+
+  private static void waitFor(Duration timeout, BooleanSupplier condition, Container agent, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline || !agent.running()) {
+        throw new AssertionError("not reached in " + timeout.toSeconds() + " s: " + what + "; the agent's log:\n"
+            + agent.logs());
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static boolean listening(int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new InetSocketAddress("localhost", port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void check(boolean condition, String what) {
+    check(condition, what, "");
+  }
+
+  /** Says "ok: what", or fails with what and the detail that explains the failure. */
+  private static void check(boolean condition, String what, String detail) {
+    if (!condition) {
+      throw new AssertionError(what + (detail.isEmpty() ? "" : "\n" + detail));
+    }
+    say("ok: " + what);
+  }
+
+  private static void say(String line) {
+    System.out.println("image test: " + line);
+  }
+
+  private static long millisSince(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
+  }
+
+  private static String mib(long bytes) {
+    return String.format("%.1f MiB", bytes / 1048576.0);
+  }
+}
