@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,7 +199,7 @@ final class Session implements AutoCloseable {
 
   /** A tcpdump still writing into this session's folder (none, normally) is ours to end. */
   private void killLeftTcpdumps() {
-    for (long pid : Pcap.processesWritingInto(captureDir)) {
+    for (long pid : Processes.writingInto(captureDir)) {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
   }

@@ -4,10 +4,12 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.deploy.Dockerfile;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.Kubeconfig;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -168,7 +170,7 @@ public final class ImageCheck {
       check(peak > 0 && peak < limit, "memory peak " + mib(peak) + " under the " + mib(limit) + " limit "
           + "(the container's cgroup, page cache included)");
       agent.stop("while capturing", "stopping");
-      check(capturing.stream().noneMatch(Pcap::alive), "tcpdump ended with the agent: " + capturing);
+      check(capturing.stream().noneMatch(Processes::alive), "tcpdump ended with the agent: " + capturing);
       check(!files(dir, podName).isEmpty(), "the pcap files are kept for the next agent");
       for (Path file : files(dir, podName)) {
         Command.Result read = Command.run("tcpdump", "-r", file.toString(), "-n");
@@ -222,20 +224,7 @@ public final class ImageCheck {
 
   /** Starts the agent's container for {@code apiServer}, with its capture volume in {@code captureDir}. */
   private Container start(String scenario, String apiServer, Path captureDir) throws IOException {
-    Path kubeconfig = Files.writeString(work.resolve("kubeconfig-" + scenario), """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: test
-          cluster: {server: "%s"}
-        users:
-        - name: test
-          user: {token: image-test}
-        contexts:
-        - name: test
-          context: {cluster: test, user: test, namespace: default}
-        current-context: test
-        """.formatted(apiServer));
+    Path kubeconfig = Kubeconfig.write(work.resolve("kubeconfig-" + scenario), apiServer);
     Map<String, String> env = daemonSet.environment(NODE, AGENT_POD);
     int httpPort = Integer.parseInt(env.get("HTTP_PORT"));
     if (listening(httpPort)) {
@@ -282,21 +271,15 @@ public final class ImageCheck {
     }
 
     List<String> jvmArgv() throws IOException {
-      return List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(hostPid()), "cmdline")))
-          .split("\0"));
+      return Processes.argv(hostPid());
     }
 
     /** The tcpdump processes among the JVM's children (host pids). */
     List<Long> tcpdumps() {
       List<Long> out = new ArrayList<>();
       ProcessHandle.of(hostPid()).ifPresent(jvm -> jvm.children().forEach(child -> {
-        try {
-          if ("tcpdump".equals(Files.readString(Path.of("/proc", Long.toString(child.pid()), "comm")).strip())
-              && Pcap.alive(child.pid())) {
-            out.add(child.pid());
-          }
-        } catch (IOException e) {
-          // gone meanwhile
+        if ("tcpdump".equals(Processes.comm(child.pid())) && Processes.alive(child.pid())) {
+          out.add(child.pid());
         }
       }));
       return out;
@@ -304,7 +287,7 @@ public final class ImageCheck {
 
     /** The highest memory use of the container's cgroup (cgroup v1 or v2), page cache included. */
     long memoryPeakBytes() throws IOException {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(hostPid()), "cgroup"))) {
+      for (String line : Processes.read(hostPid(), "cgroup").lines().toList()) {
         String[] parts = line.split(":", 3);
         if (parts[1].equals("memory")) {
           return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup/memory", parts[2],
