@@ -4,10 +4,14 @@
 # Pod filter side by side, on this machine, and writes BENCHMARKS.md.
 #
 #   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
-#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent
+#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent,lifecycles,load
+#
+# 'agent' is 'lifecycles' (single captures by annotation and by direct PodCapture: latency, API writes) and 'load'
+# (100 captures at once, steady state) on one agent.
 #
 # For tuning by hand (the results then say so): --flags="<JVM flags>" and --env=K=V,... replace the Dockerfile's
-# for the shipped rows; --footprint=shipped measures only those; --diagnose=1 (with
+# for the shipped rows; --footprint=shipped measures only those; --rounds=N single captures of each kind instead
+# of 60; --out=FILE writes the results elsewhere than BENCHMARKS.md; --diagnose=1 (with
 # --flags="-XX:NativeMemoryTracking=summary ...") writes NMT, threads, smaps and a class histogram to
 # target/bench/logs/; --pods=slim gives the Pods only the fields the agent reads.
 #
@@ -28,8 +32,9 @@ echo "building the agent jar and the benchmark..."
 # The shipped jar, exactly as 'mvn -B package' makes it (JDK HTTP client only), and the agent's runtime classpath.
 mvn -B -q package -DskipTests \
   dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench/runtime.classpath
-# The benchmark classes, and a classpath with fabric8's other HTTP clients too (profile 'bench', test scope
-# only), from which the benchmark builds one classpath per client.
+# The benchmark classes (src/bench/java, compiled with the tests only under profile 'bench'), and a classpath with
+# fabric8's other HTTP clients too (same profile, test scope only), from which the benchmark builds one classpath
+# per client.
 mvn -B -q -Pbench test-compile \
   dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/bench.classpath
 

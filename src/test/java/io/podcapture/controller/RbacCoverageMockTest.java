@@ -147,8 +147,8 @@ class RbacCoverageMockTest {
     assertEquals(Set.of(), unused, "grants no recorded request needs");
   }
 
-  /** Every path through the passes that talks to the API server. */
-  private static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
+  /** Every path through the passes that talks to the API server (also replayed by the node-restriction test). */
+  static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
     // The agent takes the Lease (create, then patch to renew) at start.
     // Start: PodCapture created, status written, Event created.
     agent.create(running("default", "web", "node-a", "2", "10.1.0.5"));

@@ -3,8 +3,6 @@ package io.podcapture.controller;
 import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NodeAwareCrudDispatcher.Request;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
 
@@ -26,27 +24,10 @@ public record RecordedReconcileRun(List<Request> requests, Map<String, String> n
       String node;
       try (AgentHarness agent = new AgentHarness(api, capturer, Map.of()).start()) {
         node = agent.config.nodeName();
-        scenarios().invoke(null, agent, capturer);
-      } catch (InvocationTargetException e) {
-        throw e.getCause() instanceof Exception cause ? cause : e;
+        RbacCoverageMockTest.exerciseEveryPath(agent, capturer);
       }
       return new RecordedReconcileRun(api.dispatcher().requests(), Map.of(AgentHarness.AGENT_USER_AGENT, node));
     }
   }
 
-  /**
-   * The scenario method of the RBAC coverage test. It is private there, and that file belongs to the controller
-   * work: reached by reflection until it offers a package-visible way to run the scenarios.
-   */
-  private static Method scenarios() {
-    try {
-      Method m = RbacCoverageMockTest.class.getDeclaredMethod("exerciseEveryPath", AgentHarness.class,
-          FakePacketCapturer.class);
-      m.setAccessible(true);
-      return m;
-    } catch (NoSuchMethodException e) {
-      throw new IllegalStateException("RbacCoverageMockTest no longer has exerciseEveryPath(AgentHarness, "
-          + "FakePacketCapturer): point RecordedReconcileRun at the method that now runs its scenarios", e);
-    }
-  }
 }

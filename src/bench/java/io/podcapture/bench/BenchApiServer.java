@@ -31,13 +31,16 @@ final class BenchApiServer implements AutoCloseable {
   /** One request: when it was answered, who sent it, and the answer's status code. */
   record Call(long nanos, String method, String path, int code, boolean fromDriver, String body) {
 
-    /** Whether the request is about the Pod's capture: its PodCapture, or an Event about the Pod. */
-    boolean concerns(String pod) {
+    /**
+     * Whether the request is about the object named {@code object} (a Pod or a PodCapture): the object itself, or
+     * an Event about it (Events are named {@code <object>.<suffix>}, and a new one names its object in the body).
+     */
+    boolean concerns(String object) {
       String name = name();
-      if (name != null && (name.equals(pod) || name.startsWith(pod + "."))) {
+      if (name != null && (name.equals(object) || name.startsWith(object + "."))) {
         return true;
       }
-      return name == null && body != null && body.contains("\"name\":\"" + pod + "\"");
+      return name == null && body != null && body.contains("\"name\":\"" + object + "\"");
     }
 
     /** The path without its query, e.g. {@code /apis/tcpdump.antrea.io/v1alpha1/namespaces/b/podcaptures/p/status}. */

@@ -1,5 +1,6 @@
 package io.podcapture.bench;
 
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
@@ -8,6 +9,7 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,6 +102,22 @@ final class Session implements AutoCloseable {
         "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":" + json + "}}}");
   }
 
+  /**
+   * Creates a PodCapture of {@code pod} as a user would, with no label and no annotation. maxFiles and fileSizeMB
+   * are given as the API server would default them from the CRD (the mock server applies no defaults).
+   */
+  void createCapture(String name, String pod) {
+    PodCapture cr = new PodCapture();
+    cr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(Workload.NAMESPACE).build());
+    cr.setSpec(new PodCaptureSpec(pod, 1, 1));
+    user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).resource(cr).create();
+  }
+
+  /** Deletes a PodCapture as a user would; the agent's finalizer keeps it until tcpdump and its files are gone. */
+  void deleteCapture(String name) {
+    user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).withName(name).delete();
+  }
+
   /** Annotates (or un-annotates) many Pods at once, 8 requests in flight, as a script of kubectl calls would. */
   void annotateAll(List<String> pods, String value) throws Exception {
     List<Future<?>> done = new ArrayList<>();
@@ -115,15 +133,20 @@ final class Session implements AutoCloseable {
     return captureDir.resolve(Workload.NAMESPACE);
   }
 
-  /** The first ring file (annotation "5": capture-<pod>.pcap0) exists: tcpdump opened its capture. */
-  boolean ringStarted(String pod) {
-    return Files.exists(namespaceDir().resolve("capture-" + pod + ".pcap0"));
+  /**
+   * The first ring file of the PodCapture (named after the Pod for the annotation's) exists: tcpdump opened its
+   * capture. tcpdump numbers ring files with as many digits as the ring's size has ({@code .pcap0} for 2 to 10
+   * files), and not at all for a ring of one file ({@code .pcap}, a direct PodCapture's default).
+   */
+  boolean ringStarted(String capture) {
+    Path base = namespaceDir().resolve("capture-" + capture + ".pcap");
+    return Files.exists(base) || Files.exists(base.resolveSibling(base.getFileName() + "0"));
   }
 
-  /** No ring file, kept file or pid file of the Pod is left. */
-  boolean filesGone(String pod) {
-    Pattern mine = Pattern.compile("(capture-" + Pattern.quote(pod) + "\\.pcap[0-9]*|\\.capture-"
-        + Pattern.quote(pod) + "\\.pid)");
+  /** No ring file, kept file or pid file of the PodCapture is left. */
+  boolean filesGone(String capture) {
+    Pattern mine = Pattern.compile("(capture-" + Pattern.quote(capture) + "\\.pcap[0-9]*|\\.capture-"
+        + Pattern.quote(capture) + "\\.pid)");
     for (Path d : List.of(namespaceDir(), namespaceDir().resolve("previous"))) {
       if (!Files.isDirectory(d)) {
         continue;
@@ -140,9 +163,9 @@ final class Session implements AutoCloseable {
     return true;
   }
 
-  /** The pid of the agent's tcpdump writing the Pod's ring, or -1. */
-  long tcpdumpPid(String pod) {
-    String ring = namespaceDir().resolve("capture-" + pod + ".pcap").toString();
+  /** The pid of the agent's tcpdump writing the PodCapture's ring, or -1. */
+  long tcpdumpPid(String capture) {
+    String ring = namespaceDir().resolve("capture-" + capture + ".pcap").toString();
     for (long pid : agent.children()) {
       try {
         String[] argv = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).split("\0");
