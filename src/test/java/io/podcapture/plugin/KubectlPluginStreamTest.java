@@ -16,7 +16,6 @@ import io.podcapture.testing.Pcap;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

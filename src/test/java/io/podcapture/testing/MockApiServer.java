@@ -29,12 +29,18 @@ import java.util.HashMap;
  * </ul>
  */
 public final class MockApiServer implements AutoCloseable {
-  private final NodeAwareCrudDispatcher dispatcher = new NodeAwareCrudDispatcher();
+  private final NodeAwareCrudDispatcher dispatcher;
   private KubernetesMockServer server;
   private KubernetesMockServer side;
   private final int port;
 
   public MockApiServer() {
+    this(new NodeAwareCrudDispatcher());
+  }
+
+  /** With a dispatcher of the caller's (a subclass that records more, e.g. the benchmark's timed calls). */
+  public MockApiServer(NodeAwareCrudDispatcher dispatcher) {
+    this.dispatcher = dispatcher;
     server = newServer();
     server.init();
     port = server.getPort();

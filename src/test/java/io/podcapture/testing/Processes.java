@@ -33,7 +33,12 @@ public final class Processes {
 
   /** One field of {@code /proc/<pid>/status} (e.g. {@code CapEff}), without its name; null if absent. */
   public static String statusField(long pid, String field) {
-    return read(pid, "status").lines().filter(l -> l.startsWith(field + ":"))
+    return statusField(pid, field, "status");
+  }
+
+  /** One {@code Name: value} field of {@code /proc/<pid>/<file>} (status, smaps_rollup); null if absent. */
+  public static String statusField(long pid, String field, String file) {
+    return read(pid, file).lines().filter(l -> l.startsWith(field + ":"))
         .map(l -> l.substring(field.length() + 1).strip()).findFirst().orElse(null);
   }
 
