@@ -1,6 +1,5 @@
 package io.podcapture.image;
 
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.deploy.Dockerfile;
@@ -9,7 +8,9 @@ import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
 import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -42,7 +43,6 @@ public final class ImageCheck {
   private static final String NODE = "image-test-node";
   private static final String AGENT_POD = "podcapture-agent-image-test";
   /** The annotation and phase of the contract (docs/api.md): the same for every controller behind them. */
-  private static final String ANNOTATION = "tcpdump.antrea.io";
   private static final String KUBECONFIG_IN_CONTAINER = "/var/run/podcapture/kubeconfig";
   private static final int PINGS = 20;
   private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
@@ -126,10 +126,7 @@ public final class ImageCheck {
         KubernetesClient user = api.client()) {
       String ns = "default";
       String podName = "web";
-      user.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName(podName).withNamespace(ns)
-          .addToAnnotations(ANNOTATION, "2").endMetadata().withNewSpec().withNodeName(NODE).endSpec()
-          .withNewStatus().withPodIP(web.ipv4()).addNewPodIP().withIp(web.ipv4()).endPodIP().endStatus().build())
-          .create();
+      new User(user).create(Pods.running(ns, podName, NODE, "2", web.ipv4()));
 
       long started = System.nanoTime();
       Container agent = start("capture", "http://localhost:" + api.port(), captureDir);
@@ -151,15 +148,13 @@ public final class ImageCheck {
       check(echoes(dir, podName, web.ipv4()) == 2 * PINGS, "the pcap files hold each echo request and reply "
           + "once: " + echoes(dir, podName, web.ipv4()) + " of " + 2 * PINGS + " in " + files(dir, podName));
 
-      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
-          .removeFromAnnotations(ANNOTATION).endMetadata().build());
+      User.annotate(user, ns, podName, null);
       waitFor(Duration.ofSeconds(30), () -> files(dir, podName).isEmpty() && phase(user, ns, podName) == null
           && agent.tcpdumps().isEmpty(), agent, "files, PodCapture and tcpdump gone after the annotation is removed");
       say("annotation removed: PodCapture, pcap files and tcpdump gone");
 
       // Capturing again, then podman stop: SIGTERM, then SIGKILL after the grace period.
-      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
-          .addToAnnotations(ANNOTATION, "2").endMetadata().build());
+      User.annotate(user, ns, podName, "2");
       waitFor(Duration.ofSeconds(30), () -> "Running".equals(phase(user, ns, podName))
           && agent.tcpdumps().size() == 1, agent, "capturing again");
       web.ping(NetnsPod.Ping.count(5));
