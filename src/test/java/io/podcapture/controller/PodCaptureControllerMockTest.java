@@ -121,7 +121,7 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     assertEquals(List.of(WEB), capturer.removals);
@@ -134,7 +134,7 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
+    agent.deletePodCapture("default", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     await().atMost(WAIT).until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
@@ -149,7 +149,7 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.pods().inNamespace("default").withName("web").delete();
+    agent.deletePod("default", "web");
 
     // The mock has no garbage collector: the agent itself deletes the PodCapture.
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
@@ -163,7 +163,7 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
     PodCapture direct = direct("tls-only", "web");
     direct.getSpec().setFilter("tcp port 443");
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    agent.createPodCapture(direct);
 
     PodCapture cr = awaitPhase("default", "tls-only", "Running");
     CaptureKey key = new CaptureKey("default", "tls-only");
@@ -175,7 +175,7 @@ class PodCaptureControllerMockTest {
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "tls-only", Names.REASON_STARTED));
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("tls-only").delete();
+    agent.deletePodCapture("default", "tls-only");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "tls-only") == null);
     assertEquals(List.of(key), capturer.removals);
@@ -186,12 +186,12 @@ class PodCaptureControllerMockTest {
   @Test
   void twoPodCapturesOfOnePodRunAndStopApart() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("all", "web")).create();
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("dns", "web")).create();
+    agent.createPodCapture(direct("all", "web"));
+    agent.createPodCapture(direct("dns", "web"));
     awaitPhase("default", "all", "Running");
     awaitPhase("default", "dns", "Running");
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("dns").delete();
+    agent.deletePodCapture("default", "dns");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "dns") == null);
     assertEquals(List.of(new CaptureKey("default", "dns")), capturer.removals);
@@ -201,7 +201,7 @@ class PodCaptureControllerMockTest {
   @Test
   void annotatingPodAdoptsTheDirectPodCaptureNamedAfterIt() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
+    agent.createPodCapture(direct("web", "web"));
     awaitPhase("default", "web", "Running");
 
     agent.annotate("default", "web", "3");
@@ -213,17 +213,17 @@ class PodCaptureControllerMockTest {
     await().atMost(WAIT).until(() -> capturer.starts.size() == 2 && capturer.starts.get(1).maxFiles() == 3);
 
     // Adopted, it now goes with the annotation.
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
   }
 
   @Test
   void directPodCaptureNamedAfterItsPodIsNeverDeletedByTheAgent() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
+    agent.createPodCapture(direct("web", "web"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.pods().inNamespace("default").withName("web").delete();
+    agent.deletePod("default", "web");
 
     // Its Pod is gone: it stops and waits for the Pod to come back, and stays.
     PodCapture cr = awaitPhase("default", "web", "Pending");
@@ -239,7 +239,7 @@ class PodCaptureControllerMockTest {
   @Test
   void annotationIsRefusedWhenThePodCaptureOfItsNameCapturesAnotherPod() {
     agent.create(running("default", "db", "node-a", null, "10.1.0.6"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "db")).create();
+    agent.createPodCapture(direct("web", "db"));
     awaitPhase("default", "web", "Running");
 
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
@@ -258,7 +258,7 @@ class PodCaptureControllerMockTest {
     PodCapture direct = direct("ten", "web");
     direct.getSpec().setPacketCount(10);
     direct.getSpec().setTtlSecondsAfterFinished(2);
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    agent.createPodCapture(direct);
     awaitPhase("default", "ten", "Running");
     CaptureKey key = new CaptureKey("default", "ten");
 
@@ -275,7 +275,7 @@ class PodCaptureControllerMockTest {
 
   @Test
   void podCaptureOfAMissingPodSaysSoAndStartsWhenThePodAppears() {
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("early", "later")).create();
+    agent.createPodCapture(direct("early", "later"));
 
     PodCapture cr = awaitPhase("default", "early", "Pending");
     assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
@@ -309,7 +309,7 @@ class PodCaptureControllerMockTest {
     assertEquals("host 10.1.0.6", b.getStatus().getFilter());
     assertEquals("/capture/shop/capture-web.pcap0", b.getStatus().getFiles().get(0).getPath());
 
-    agent.annotate("shop", "web", null);
+    agent.removeAnnotation("shop", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("shop", "web") == null);
     assertTrue(capturer.running(WEB));

@@ -59,7 +59,7 @@ class TwoNodesMockTest {
   @Test
   void podCaptureOfAMissingPodIsPendingWithThePodNamedWithinTenSeconds() {
     long created = System.nanoTime();
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("ghost", "nobody")).create();
+    a.createPodCapture(direct("ghost", "nobody"));
 
     PodCapture cr = awaitPhase("ghost", "Pending");
     long tookMillis = (System.nanoTime() - created) / 1_000_000;
@@ -73,7 +73,7 @@ class TwoNodesMockTest {
   @Test
   void podCaptureOfAPodOnANodeWithoutAgentSaysSo() {
     a.create(running("default", "lonely", "node-c", null, "10.3.0.5"));
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("lonely", "lonely")).create();
+    a.createPodCapture(direct("lonely", "lonely"));
 
     PodCapture cr = awaitPhase("lonely", "Pending");
     await().atMost(WAIT).until(() -> a.cr("default", "lonely").getStatus().getMessage().contains("node-c"));
@@ -87,8 +87,8 @@ class TwoNodesMockTest {
   void eachAgentHearsOnlyOfItsOwnNodesPodCapturesAndTheLabelFollowsAMovedPod() {
     a.create(running("default", "web-a", "node-a", null, "10.1.0.5"));
     a.create(running("default", "web-b", "node-b", null, "10.2.0.5"));
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("cap-a", "web-a")).create();
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("cap-b", "web-b")).create();
+    a.createPodCapture(direct("cap-a", "web-a"));
+    a.createPodCapture(direct("cap-b", "web-b"));
     a.create(running("default", "db-b", "node-b", "2", "10.2.0.6"));
 
     assertEquals("node-a", awaitPhase("cap-a", "Running").getStatus().getNode());
@@ -115,7 +115,7 @@ class TwoNodesMockTest {
         || p.contains("labelSelector=%21tcpdump.antrea.io%2Fnode")), watches.toString());
 
     // web-a is re-created on node-b: its capture follows it there.
-    a.user.pods().inNamespace("default").withName("web-a").delete();
+    a.deletePod("default", "web-a");
     await().atMost(WAIT).until(() -> a.cr("default", "cap-a").getMetadata().getLabels().get(Names.LABEL_NODE)
         == null || !onA.captures().contains(new CaptureKey("default", "cap-a")));
     a.create(running("default", "web-a", "node-b", null, "10.2.0.7"));

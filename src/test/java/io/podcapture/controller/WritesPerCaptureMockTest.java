@@ -69,7 +69,7 @@ class WritesPerCaptureMockTest {
   void anAnnotationCaptureCostsSixWrites() {
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("web", "Running");
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
 
     List<String> writes = settledWrites();
@@ -88,9 +88,9 @@ class WritesPerCaptureMockTest {
   @Test
   void aDirectPodCaptureCostsTheAgentsSixWrites() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web-all", "web")).create();
+    agent.createPodCapture(direct("web-all", "web"));
     awaitPhase("web-all", "Running");
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("web-all").delete();
+    agent.deletePodCapture("default", "web-all");
     await().atMost(WAIT).until(() -> agent.cr("default", "web-all") == null);
 
     List<String> writes = settledWrites();

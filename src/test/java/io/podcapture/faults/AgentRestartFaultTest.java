@@ -127,7 +127,7 @@ class AgentRestartFaultTest {
     assertFalse(first.alive());
     assertTrue(Processes.alive(webPid) && Processes.alive(donePid), "SIGKILL orphaned both tcpdumps");
     // While no agent runs, the user releases one capture, and the orphan goes on writing the other.
-    cluster.annotate("shop", "done", null);
+    cluster.removeAnnotation("shop", "done");
     ping(ORPHAN_SIZE);
     String startedBefore = cluster.cr("default", "web").getStatus().getStartTime();
     Thread.sleep(1000); // so a new run's start time (whole seconds) differs

@@ -34,7 +34,7 @@ class ChurnFaultTest extends LocalAgentFaultTest {
     long began = System.nanoTime();
     for (int i = 0; i < times; i++) {
       cluster.annotate("default", name, "2");
-      cluster.annotate("default", name, null);
+      cluster.removeAnnotation("default", name);
     }
     return (System.nanoTime() - began) / 1_000_000;
   }

@@ -125,7 +125,7 @@ class DiskFaultTest {
     assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
     assertOtherCaptureUntouched(other);
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
     assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
   }
@@ -159,7 +159,7 @@ class DiskFaultTest {
     assertOtherCaptureUntouched(other);
     System.out.printf("disk full noticed %d ms after it filled up%n", noticed);
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
     assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
   }
@@ -197,7 +197,7 @@ class DiskFaultTest {
         && cluster.cr("full", "web").getStatus().getMessage().contains("cannot keep the earlier files"));
     assertTrue(Pcap.files(dir).contains("capture-web.pcap0"), Pcap.files(dir).toString());
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
 
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
     await().atMost(WAIT).until(() -> Pcap.files(dir).equals(List.of("previous")));

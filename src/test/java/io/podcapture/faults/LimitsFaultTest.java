@@ -64,7 +64,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
         && Processes.writingInto(captureDir).size() == 2);
 
     long freed = System.nanoTime();
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
     System.out.printf("slot freed: waiting capture running after %d ms%n", (System.nanoTime() - freed) / 1_000_000);
@@ -98,7 +98,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
         + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
     assertTrue(tcpdumpsOf("b").isEmpty());
 
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "b", "Running", WAIT);
     await().atMost(WAIT).until(() -> tcpdumpsOf("b").size() == 1 && tcpdumpsOf("a").isEmpty());
@@ -112,9 +112,9 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "b", "1", List.of("198.51.100.38"));
     cluster.awaitPhase("default", "b", "Pending", WAIT);
 
-    cluster.annotate("default", "b", null);
+    cluster.removeAnnotation("default", "b");
     await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     await().atMost(WAIT).until(() -> cluster.crs().isEmpty() && Processes.writingInto(captureDir).isEmpty()
         && Pcap.files(captureDir).isEmpty());
@@ -135,7 +135,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "b", "1", List.of("198.51.100.40"));
     cluster.awaitPhase("default", "b", "Running", WAIT);
     assertEquals("Failed", cluster.phase("default", "a"));
-    cluster.annotate("default", "b", null);
+    cluster.removeAnnotation("default", "b");
     await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
 
     // But a's files are on disk, so a still holds its disk budget: c (4 MB) must wait for it.
@@ -144,7 +144,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     assertEquals("waiting for disk budget: this ring needs up to 4 MB, other captures on node node-a hold 4 of 6 MB "
         + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
 
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
     await().atMost(WAIT).until(() -> cluster.cr("default", "a") == null && tcpdumpsOf("c").size() == 1);

@@ -104,7 +104,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
     assertEquals(2, cluster.cr("default", "web").getStatus().getFileCount());
 
     // The way out the message names: remove and re-add the annotation.
-    cluster.annotate("default", "web", null);
+    cluster.removeAnnotation("default", "web");
     await().atMost(WAIT).until(() -> cluster.cr("default", "web") == null && Pcap.files(captureDir).isEmpty());
     cluster.annotate("default", "web", "2");
     PodCapture again = cluster.awaitPhase("default", "web", "Running", WAIT);

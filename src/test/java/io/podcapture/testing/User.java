@@ -66,16 +66,6 @@ public class User {
     return pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(Names.ANNOTATION);
   }
 
-  /** Replaces the Pod's IPs, as the kubelet reports a new sandbox's. */
-  public void setIps(String namespace, String name, String... ips) {
-    StringBuilder list = new StringBuilder();
-    for (String ip : ips) {
-      list.append(list.length() == 0 ? "" : ",").append("{\"ip\":\"").append(ip).append("\"}");
-    }
-    client.pods().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"status\":{\"podIP\":\"" + ips[0] + "\",\"podIPs\":[" + list + "]}}");
-  }
-
   public Pod getPod(String namespace, String name) {
     return client.pods().inNamespace(namespace).withName(name).get();
   }
