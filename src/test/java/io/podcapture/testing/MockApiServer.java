@@ -74,7 +74,12 @@ public final class MockApiServer implements AutoCloseable {
     return dir == null ? Path.of("").toAbsolutePath() : Path.of(dir);
   }
 
-  /** Client settings pointing at this server; watches reconnect quickly so outage tests stay short. */
+  /**
+   * Client settings pointing at this server; watches reconnect quickly so outage tests stay short. HTTP/1.1 only:
+   * the mock serves cleartext HTTP/1.1, and the JDK client's attempt to upgrade such a connection to HTTP/2 (h2c)
+   * once read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ... exceeds MAX_FRAME_SIZE") when 200 Pods
+   * were listed at the agent's start. A real API server negotiates HTTP/2 over TLS, which the mock cannot play.
+   */
   public Config config() {
     return config(port);
   }
@@ -82,7 +87,8 @@ public final class MockApiServer implements AutoCloseable {
   private static Config config(int port) {
     return new ConfigBuilder(Config.empty()).withMasterUrl(url(port)).withNamespace("default")
         .withTrustCerts(true).withRequestRetryBackoffInterval(100).withRequestRetryBackoffLimit(3)
-        .withWatchReconnectInterval(200).withRequestTimeout(5_000).withConnectionTimeout(2_000).build();
+        .withWatchReconnectInterval(200).withRequestTimeout(5_000).withConnectionTimeout(2_000)
+        .withHttp2Disable(true).build();
   }
 
   /** A new client for this server; the caller closes it. */
