@@ -76,9 +76,10 @@ public final class MockApiServer implements AutoCloseable {
 
   /**
    * Client settings pointing at this server; watches reconnect quickly so outage tests stay short. HTTP/1.1 only:
-   * the mock serves cleartext HTTP/1.1, and the JDK client's attempt to upgrade such a connection to HTTP/2 (h2c)
-   * once read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ... exceeds MAX_FRAME_SIZE") when 200 Pods
-   * were listed at the agent's start. A real API server negotiates HTTP/2 over TLS, which the mock cannot play.
+   * the mock is a cleartext server that accepts an upgrade to HTTP/2 (h2c), and the JDK client's upgrade once
+   * read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ... exceeds MAX_FRAME_SIZE") when 200 Pods
+   * were listed at the agent's start (the race fabric8io/kubernetes-client#7662 describes). A real API server
+   * negotiates HTTP/2 over TLS, which the mock cannot play.
    */
   public Config config() {
     return config(port);
