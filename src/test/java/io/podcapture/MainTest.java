@@ -7,9 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The agent's entry point as a real process, the way the container starts it. */
+@Tag("integration")
 class MainTest {
 
   private static Process start(String... env) throws Exception {

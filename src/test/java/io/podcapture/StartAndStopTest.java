@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.AgentJvm;
+import io.podcapture.testing.Kubeconfig;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -35,6 +38,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,6 +49,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The agent process's two ends as a container sees them: a start that cannot reach the API server says which
  * server and why in one line, and SIGTERM at any moment, start-up included, stops it cleanly with exit code 0.
  */
+@Tag("integration")
 class StartAndStopTest {
   private static final Pattern MONITORING_PORT = Pattern.compile("monitoring on port (\\d+)");
 
@@ -181,34 +186,11 @@ class StartAndStopTest {
   // ---- the agent as a process --------------------------------------------------------------------------------
 
   private Process start(Path kubeconfig, Map<String, String> env) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile());
-    builder.environment().keySet().removeIf(k -> k.startsWith("KUBERNETES_"));
-    builder.environment().put("KUBECONFIG", kubeconfig.toString());
-    builder.environment().put("NODE_NAME", "node-a");
-    builder.environment().put("CAPTURE_DIR", tmp.resolve("capture").toString());
-    builder.environment().put("HTTP_PORT", "0");
-    builder.environment().putAll(env);
-    return builder.start();
+    return AgentJvm.start(kubeconfig, tmp.resolve("capture"), tmp.resolve("agent.log"), env).process();
   }
 
   private Path kubeconfig(String server) throws IOException {
-    return Files.writeString(tmp.resolve("kubeconfig"), """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: test
-          cluster: {server: "%s", insecure-skip-tls-verify: true}
-        users:
-        - name: test
-          user: {token: test}
-        contexts:
-        - name: test
-          context: {cluster: test, user: test}
-        current-context: test
-        """.formatted(server));
+    return Kubeconfig.write(tmp.resolve("kubeconfig"), server);
   }
 
   private String log() throws IOException {

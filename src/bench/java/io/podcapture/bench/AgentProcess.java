@@ -1,5 +1,6 @@
 package io.podcapture.bench;
 
+import io.podcapture.testing.Processes;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -174,44 +175,30 @@ final class AgentProcess implements AutoCloseable {
   }
 
   static long cpuMillis(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-      return ticks * 10; // USER_HZ is 100 on Linux
-    } catch (IOException | RuntimeException e) {
+    List<String> f = Processes.stat(pid);
+    if (f.size() < 13) {
       return -1;
     }
+    long ticks = Long.parseLong(f.get(11)) + Long.parseLong(f.get(12));
+    return ticks * 10; // USER_HZ is 100 on Linux
   }
 
   /** The numeric fields of /proc/<pid>/status (sizes in KiB). */
   static Map<String, Long> procStatus(long pid) {
     Map<String, Long> values = new java.util.HashMap<>();
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        Matcher m = Pattern.compile("^(\\w+):\\s+(\\d+)").matcher(line);
-        if (m.find()) {
-          values.put(m.group(1), Long.parseLong(m.group(2)));
-        }
+    for (String line : Processes.read(pid, "status").lines().toList()) {
+      Matcher m = Pattern.compile("^(\\w+):\\s+(\\d+)").matcher(line);
+      if (m.find()) {
+        values.put(m.group(1), Long.parseLong(m.group(2)));
       }
-    } catch (IOException e) {
-      // gone
     }
     return values;
   }
 
   /** Proportional set size: private pages plus a share of the shared ones, KiB (-1 if unknown). */
   static long pssKiB(long pid) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-        if (line.startsWith("Pss:")) {
-          return Long.parseLong(line.replaceAll("\\D", ""));
-        }
-      }
-    } catch (IOException e) {
-      // gone
-    }
-    return -1;
+    String pss = Processes.statusField(pid, "Pss", "smaps_rollup");
+    return pss == null ? -1 : Long.parseLong(pss.replaceAll("\\D", ""));
   }
 
   private static final Pattern HEAP_LINE = Pattern.compile("(?m)^\\s+\\S.*?\\s+total (\\d+)K, used (\\d+)K");

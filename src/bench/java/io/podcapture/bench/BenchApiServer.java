@@ -5,24 +5,18 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher;
-import java.nio.file.Files;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.NodeAwareCrudDispatcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The tests' mock API server (CRUD, the PodCapture CRD, Pods selectable by {@code spec.nodeName}), with every
+ * The tests' {@link MockApiServer} (CRUD, the PodCapture CRD, Pods selectable by {@code spec.nodeName}), with every
  * request timed and told apart by its User-Agent: the benchmark's own requests from the agent's.
  */
 final class BenchApiServer implements AutoCloseable {
@@ -106,22 +100,11 @@ final class BenchApiServer implements AutoCloseable {
   }
 
   private final Recorder dispatcher = new Recorder();
-  private final KubernetesMockServer server;
-  private final int port;
-
-  BenchApiServer() {
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        dispatcher, false);
-    server.init();
-    port = server.getPort();
-    try (KubernetesClient admin = client()) {
-      admin.apiextensions().v1().customResourceDefinitions().resource(MockApiServer.crd()).create();
-    }
-  }
+  private final MockApiServer api = new MockApiServer(dispatcher);
 
   /** A client for the benchmark itself (JDK HTTP client, marked so its requests are not counted as the agent's). */
   KubernetesClient client() {
-    Config config = new ConfigBuilder(Config.empty()).withMasterUrl("http://localhost:" + port)
+    Config config = new ConfigBuilder(Config.empty()).withMasterUrl(api.url())
         .withNamespace("default").withUserAgent(DRIVER_USER_AGENT).withRequestTimeout(10_000)
         .withConnectionTimeout(2_000).build();
     return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory()).build();
@@ -129,26 +112,7 @@ final class BenchApiServer implements AutoCloseable {
 
   /** A kubeconfig file pointing at this server, for an agent in another process. */
   Path writeKubeconfig(Path file) throws java.io.IOException {
-    Files.writeString(file, String.join("\n",
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: mock",
-        "  cluster:",
-        "    server: http://localhost:" + port,
-        "contexts:",
-        "- name: mock",
-        "  context:",
-        "    cluster: mock",
-        "    user: bench",
-        "    namespace: default",
-        "current-context: mock",
-        "users:",
-        "- name: bench",
-        "  user:",
-        "    token: bench",
-        ""));
-    return file;
+    return api.writeKubeconfig(file);
   }
 
   /** Every request answered so far, oldest first. */
@@ -175,7 +139,7 @@ final class BenchApiServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdown();
+    api.close();
   }
 
   private static final class Recorder extends NodeAwareCrudDispatcher {

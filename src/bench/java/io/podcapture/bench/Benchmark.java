@@ -8,6 +8,7 @@ import io.podcapture.capture.NodeInterfaces;
 import io.podcapture.capture.PodFilter;
 import io.podcapture.capture.TcpdumpCommand;
 import io.podcapture.testing.NetnsPod;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.NetnsPod.PingResult;
 import java.io.IOException;
@@ -470,7 +471,7 @@ public final class Benchmark {
       AgentProcess.sleepMillis(200);
       long t1 = System.nanoTime();
       kind.stop().accept(s, pod);
-      Long[] stopped = awaitAll(t1, 10_000, () -> pid > 0 && !Session.alive(pid) ? System.nanoTime() : null,
+      Long[] stopped = awaitAll(t1, 10_000, () -> pid > 0 && !Processes.alive(pid) ? System.nanoTime() : null,
           () -> s.filesGone(name) ? System.nanoTime() : null, () -> s.deletedAt.get(name));
       AgentProcess.sleepMillis(300);
       long end = System.nanoTime();

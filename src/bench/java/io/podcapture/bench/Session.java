@@ -6,11 +6,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,9 +96,7 @@ final class Session implements AutoCloseable {
 
   /** Sets the capture annotation to {@code value}, or removes it when null. */
   void annotate(String pod, String value) {
-    String json = value == null ? "null" : "\"" + value + "\"";
-    user.pods().inNamespace(Workload.NAMESPACE).withName(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":" + json + "}}}");
+    User.annotate(user, Workload.NAMESPACE, pod, value);
   }
 
   /**
@@ -110,12 +107,12 @@ final class Session implements AutoCloseable {
     PodCapture cr = new PodCapture();
     cr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(Workload.NAMESPACE).build());
     cr.setSpec(new PodCaptureSpec(pod, 1, 1));
-    user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).resource(cr).create();
+    new User(user).createPodCapture(cr);
   }
 
   /** Deletes a PodCapture as a user would; the agent's finalizer keeps it until tcpdump and its files are gone. */
   void deleteCapture(String name) {
-    user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).withName(name).delete();
+    new User(user).deletePodCapture(Workload.NAMESPACE, name);
   }
 
   /** Annotates (or un-annotates) many Pods at once, 8 requests in flight, as a script of kubectl calls would. */
@@ -167,26 +164,11 @@ final class Session implements AutoCloseable {
   long tcpdumpPid(String capture) {
     String ring = namespaceDir().resolve("capture-" + capture + ".pcap").toString();
     for (long pid : agent.children()) {
-      try {
-        String[] argv = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).split("\0");
-        if (List.of(argv).contains(ring)) {
-          return pid;
-        }
-      } catch (IOException e) {
-        // gone
+      if (Processes.argv(pid).contains(ring)) {
+        return pid;
       }
     }
     return -1;
-  }
-
-  /** Whether a process is alive (a zombie counts as gone). */
-  static boolean alive(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   /** The tcpdump children's RSS and PSS (shared library pages divided among the processes sharing them), KiB. */
@@ -222,7 +204,7 @@ final class Session implements AutoCloseable {
 
   /** A tcpdump still writing into this session's folder (none, normally) is ours to end. */
   private void killLeftTcpdumps() {
-    for (long pid : Pcap.processesWritingInto(captureDir)) {
+    for (long pid : Processes.writingInto(captureDir)) {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
   }

@@ -301,18 +301,18 @@ public final class CaptureManager implements PacketCapturer {
   }
 
   @Override
-  public void stop(CaptureKey key) {
+  public void remove(CaptureKey key) {
     CaptureFiles files;
     try {
       files = CaptureFiles.of(config.captureDir(), key);
     } catch (CaptureException e) {
       // such a key can have no files and no process
-      log.debug("stop {}: {}", key, e.getMessage());
+      log.debug("remove {}: {}", key, e.getMessage());
       return;
     }
     if (closed) {
       // shutting down: files are kept for the next agent run, which decides with removeLeftovers
-      log.debug("stop {} after close: ignored", key);
+      log.debug("remove {} after close: ignored", key);
       return;
     }
     try {
@@ -332,7 +332,7 @@ public final class CaptureManager implements PacketCapturer {
         return null;
       });
     } catch (CaptureException e) {
-      throw new IllegalStateException("stop does not fail", e);
+      throw new IllegalStateException("remove does not fail", e);
     } catch (IllegalStateException e) {
       if (!closed) {
         throw e;
@@ -341,7 +341,7 @@ public final class CaptureManager implements PacketCapturer {
   }
 
   @Override
-  public void halt(CaptureKey key) {
+  public void stopKeepingFiles(CaptureKey key) {
     if (closed) {
       return;
     }
@@ -355,7 +355,7 @@ public final class CaptureManager implements PacketCapturer {
         return null;
       });
     } catch (CaptureException e) {
-      throw new IllegalStateException("halt does not fail", e);
+      throw new IllegalStateException("stopKeepingFiles does not fail", e);
     } catch (IllegalStateException e) {
       if (!closed) {
         throw e;

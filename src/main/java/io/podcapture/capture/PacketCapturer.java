@@ -7,6 +7,20 @@ import java.util.function.Consumer;
 /**
  * Runs tcpdump captures. The controller reaches processes and capture files only through this interface,
  * so its tests run against a fake and the real implementation is tested with real tcpdump.
+ *
+ * <p>One word per meaning, here and in the controller above it:
+ * <ul>
+ *   <li><b>stop</b>: end a capture's tcpdump (SIGTERM, then SIGKILL after the grace period); its files stay
+ *       ({@link #stopKeepingFiles}, and {@link #close} for all of them);</li>
+ *   <li><b>remove</b>: stop, then delete the capture's files and forget it ({@link #remove},
+ *       {@link #removeLeftovers}); the controller's {@code Action.Remove};</li>
+ *   <li><b>complete</b>: tcpdump ended by itself as asked (packet count or duration); <b>crash</b>: it ended by
+ *       itself otherwise ({@link #onExit});</li>
+ *   <li><b>leftover</b>: a tcpdump or files an earlier agent run left behind.</li>
+ * </ul>
+ * The node's capture budget has its own verbs, used for nothing else: a capture <b>reserves</b> a slot and disk,
+ * <b>parks</b> (keeps the disk, gives up the slot) and <b>releases</b> both ({@code NodeBudget}). Finalizers are
+ * added and removed.
  */
 public interface PacketCapturer extends AutoCloseable {
 
@@ -22,16 +36,16 @@ public interface PacketCapturer extends AutoCloseable {
    */
   CaptureSnapshot ensure(CaptureRequest request) throws CaptureException;
 
-  /** Stops the capture (SIGTERM, SIGKILL after the grace period) and deletes its files. Harmless if absent. */
-  void stop(CaptureKey key);
+  /** Removes the capture: stops its tcpdump and deletes its files. Harmless if absent. */
+  void remove(CaptureKey key);
 
   /**
    * Stops the capture's tcpdump but keeps its files and its place, for a capture that cannot go on (its disk is
-   * full): the snapshot then shows it not running, {@link #ensure} starts it again and {@link #stop} deletes the
-   * files. A capturer that cannot keep a capture without its process stops it altogether.
+   * full): the snapshot then shows it not running, {@link #ensure} starts it again and {@link #remove} deletes
+   * the files. A capturer that cannot keep a capture without its process removes it altogether.
    */
-  default void halt(CaptureKey key) {
-    stop(key);
+  default void stopKeepingFiles(CaptureKey key) {
+    remove(key);
   }
 
   /** The capture as it is now, with file sizes read from disk; empty if this capturer holds no such capture. */

@@ -12,7 +12,7 @@ import io.podcapture.capture.CaptureRequest;
 import io.podcapture.capture.CaptureSnapshot;
 import io.podcapture.controller.CaptureState.BackingOff;
 import io.podcapture.controller.CaptureState.Completed;
-import io.podcapture.controller.CaptureState.Halted;
+import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
 import java.time.Duration;
@@ -30,7 +30,7 @@ import java.util.Optional;
  * carries the plan out; tests call {@link #decide} directly.
  *
  * <p>The order of the checks is the order of precedence: deletion, then the Pod's presence, then input errors,
- * then end states (completed, halted), then backoff, then room on the node, then the capture itself.
+ * then end states (completed, failed), then backoff, then room on the node, then the capture itself.
  */
 final class CaptureDecision {
   static final int DEFAULT_MAX_FILES = 1;
@@ -53,12 +53,15 @@ final class CaptureDecision {
     record Start(CaptureRequest request) implements Action {
     }
 
-    /** Stops tcpdump and deletes the files; {@code why} is a CamelCase reason for metrics and the stop Event. */
-    record Stop(String why) implements Action {
+    /**
+     * Removes the capture (stops tcpdump, deletes the files); {@code why} is a CamelCase reason for metrics and the
+     * Stopped Event.
+     */
+    record Remove(String why) implements Action {
     }
 
     /** Stops tcpdump and keeps the files (a full disk). */
-    record Halt() implements Action {
+    record StopKeepingFiles() implements Action {
     }
 
     /** Gives up the slot and keeps the disk budget: for a capture whose files stay. */
@@ -69,8 +72,8 @@ final class CaptureDecision {
     record RemoveAnnotation() implements Action {
     }
 
-    /** Releases the cleanup finalizer (guarded JSON patch). */
-    record ReleaseFinalizer() implements Action {
+    /** Removes the cleanup finalizer (guarded JSON patch). */
+    record RemoveFinalizer() implements Action {
     }
 
     /**
@@ -95,9 +98,6 @@ final class CaptureDecision {
    */
   record Plan(List<Action> actions, CaptureState next, PodCaptureStatus status, List<Note> notes,
       Duration requeueAfter) {
-    boolean starts() {
-      return actions.stream().anyMatch(a -> a instanceof Action.Start);
-    }
   }
 
   private final AgentConfig config;
@@ -200,9 +200,9 @@ final class CaptureDecision {
       Completed done = new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
       return completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
     }
-    if (in.state() instanceof Halted halted && halted.request().equals(request)) {
-      List<Action> actions = halted.keepsFiles() ? List.of(new Action.Park(maxFiles, fileSize)) : List.of();
-      return failed(in, actions, halted, halted.reason(), halted.message(), halted.keepsFiles() ? snapshot : null);
+    if (in.state() instanceof Failed failed && failed.request().equals(request)) {
+      List<Action> actions = failed.keepsFiles() ? List.of(new Action.Park(maxFiles, fileSize)) : List.of();
+      return failed(in, actions, failed, failed.reason(), failed.message(), failed.keepsFiles() ? snapshot : null);
     }
 
     // tcpdump ended on its own: wait out the backoff, then restart; give up after MAX_RESTARTS.
@@ -212,8 +212,8 @@ final class CaptureDecision {
       if (snapshot.restartCount() >= config.maxRestarts()) {
         String message = exit + "; gave up after " + snapshot.restartCount() + " restarts (MAX_RESTARTS); "
             + retryHint(managed);
-        Halted halted = new Halted(request, Names.REASON_GAVE_UP, message, true);
-        return failed(in, List.of(new Action.Park(maxFiles, fileSize)), halted, halted.reason(), message,
+        Failed failed = new Failed(request, Names.REASON_GAVE_UP, message, true);
+        return failed(in, List.of(new Action.Park(maxFiles, fileSize)), failed, failed.reason(), message,
             snapshot);
       }
       BackingOff backoff = in.state() instanceof BackingOff b && !b.startFailed() && b.request().equals(request)
@@ -253,9 +253,9 @@ final class CaptureDecision {
         String message = snapshot.storageProblem() + "; tcpdump was stopped and the files captured so far are "
             + "kept; free space on the node, then " + (managed ? "remove and re-add the annotation"
             : "change the PodCapture's spec or re-create it") + " to capture again";
-        Halted halted = new Halted(request, Names.REASON_DISK_FULL, message, true);
-        return failed(in, List.of(new Action.Halt(), new Action.Park(maxFiles, fileSize)), halted,
-            halted.reason(), message, snapshot);
+        Failed failed = new Failed(request, Names.REASON_DISK_FULL, message, true);
+        return failed(in, List.of(new Action.StopKeepingFiles(), new Action.Park(maxFiles, fileSize)), failed,
+            failed.reason(), message, snapshot);
       }
       PodCaptureStatus status = DesiredStatus.running(cr, config.nodeName(), config.agentPod(), snapshot, in.now());
       return new Plan(List.of(), new Running(request), status, List.of(), config.statusRefresh());
@@ -300,7 +300,7 @@ final class CaptureDecision {
     if (managed && !in.deletedByAgent() && pod != null && annotation(pod) != null && !terminating(pod)) {
       actions.add(new Action.RemoveAnnotation());
     }
-    actions.add(new Action.ReleaseFinalizer());
+    actions.add(new Action.RemoveFinalizer());
     return new Plan(actions, null, null, notes, null);
   }
 
@@ -354,7 +354,7 @@ final class CaptureDecision {
   }
 
   private static List<Action> stop(boolean held, String why) {
-    return held ? List.of(new Action.Stop(why)) : List.of();
+    return held ? List.of(new Action.Remove(why)) : List.of();
   }
 
   // --- reading the objects ---------------------------------------------------------------------------------

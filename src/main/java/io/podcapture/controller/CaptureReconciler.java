@@ -17,7 +17,7 @@ import io.podcapture.capture.PacketCapturer;
 import io.podcapture.controller.CaptureDecision.Action;
 import io.podcapture.controller.CaptureDecision.Plan;
 import io.podcapture.controller.CaptureState.BackingOff;
-import io.podcapture.controller.CaptureState.Halted;
+import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
 import java.time.Clock;
@@ -95,7 +95,7 @@ final class CaptureReconciler {
   private Result pass(CaptureKey key, PodCapture cr) {
     if (cr == null) {
       // Gone, or no longer labelled with this node: nothing of it may stay here.
-      stop(key, null, Names.REASON_CR_DELETED);
+      remove(key, null, Names.REASON_CR_DELETED);
       return Result.DONE;
     }
     Pod pod = podOf(cr);
@@ -144,18 +144,18 @@ final class CaptureReconciler {
       } else if (action instanceof Action.Start start) {
         start(key, cr, pod, start.request());
         decideAgain = true;
-      } else if (action instanceof Action.Stop stop) {
-        stop(key, pod, stop.why());
-      } else if (action instanceof Action.Halt) {
-        capturer.halt(key);
+      } else if (action instanceof Action.Remove remove) {
+        remove(key, pod, remove.why());
+      } else if (action instanceof Action.StopKeepingFiles) {
+        capturer.stopKeepingFiles(key);
       } else if (action instanceof Action.Park park) {
         if (budget.park(key, park.maxFiles(), park.fileSizeMB())) {
           wakeWaiting();
         }
       } else if (action instanceof Action.RemoveAnnotation) {
         removeAnnotation(key, pod);
-      } else if (action instanceof Action.ReleaseFinalizer) {
-        releaseFinalizer(key, cr);
+      } else if (action instanceof Action.RemoveFinalizer) {
+        removeFinalizer(key, cr);
       } else if (action instanceof Action.Unclaim) {
         if (!unclaim(key, cr)) {
           return new Outcome(cr, false, CACHE_LAG_RETRY);
@@ -223,13 +223,13 @@ final class CaptureReconciler {
       String reason = e.reason() == CaptureException.Reason.InvalidFilter ? Names.REASON_INVALID_FILTER
           : Names.REASON_INVALID_INPUT;
       LOG.warn("PodCapture({}) refused: {}: {}", key, reason, e.getMessage());
-      states.put(key, new Halted(request, reason, e.getMessage(), false));
+      states.put(key, new Failed(request, reason, e.getMessage(), false));
       return;
     }
     int attempts = (states.get(key) instanceof BackingOff b && b.startFailed() && b.request().equals(request)
         ? b.attempts() : 0) + 1;
     if (attempts > config.maxRestarts()) {
-      states.put(key, new Halted(request, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
+      states.put(key, new Failed(request, Names.REASON_START_FAILED, "tcpdump could not start: " + e.getMessage()
           + "; gave up after " + attempts + " attempts; " + CaptureDecision.retryHint(managed), false));
       return;
     }
@@ -249,12 +249,12 @@ final class CaptureReconciler {
     return cr;
   }
 
-  /** Stops tcpdump and deletes the files; frees the capture's room for waiting ones and forgets it. */
-  private void stop(CaptureKey key, Pod pod, String why) {
+  /** Removes the capture (tcpdump stopped, files deleted); frees its room for waiting ones and forgets it. */
+  private void remove(CaptureKey key, Pod pod, String why) {
     boolean held = capturer.captures().contains(key) || states.containsKey(key);
     // Harmless when absent, and it also deletes files the capture layer no longer holds (a failed restart, or a
     // capture completed before an agent restart).
-    capturer.stop(key);
+    capturer.remove(key);
     if (held) {
       metrics.captureStopped(why);
       LOG.info("PodCapture({}) stopped tcpdump and deleted its files: {}", key, why);
@@ -284,7 +284,7 @@ final class CaptureReconciler {
     List<String> finalizers = cr.getMetadata().getFinalizers();
     List<String> wanted = new ArrayList<>(finalizers == null ? List.of() : finalizers);
     wanted.add(Names.FINALIZER);
-    // Guarded like the release: a finalizer another controller added meanwhile makes the patch fail (and the
+    // Guarded like the removal: a finalizer another controller added meanwhile makes the patch fail (and the
     // pass retry) instead of being dropped.
     List<Map<String, Object>> ops = new ArrayList<>();
     // The client shows an absent list as an empty one; only a list that exists can be tested.
@@ -298,7 +298,7 @@ final class CaptureReconciler {
     return patched;
   }
 
-  private void releaseFinalizer(CaptureKey key, PodCapture cr) {
+  private void removeFinalizer(CaptureKey key, PodCapture cr) {
     List<String> finalizers = cr.getMetadata().getFinalizers();
     List<String> remaining = new ArrayList<>(finalizers);
     remaining.remove(Names.FINALIZER);
@@ -385,15 +385,5 @@ final class CaptureReconciler {
     Pod pod = pods.namespace(cr.getMetadata().getNamespace()).get(cr.getSpec().getPodName());
     return pod != null && pod.getSpec() != null && config.nodeName().equals(pod.getSpec().getNodeName()) ? pod
         : null;
-  }
-
-  // --- for the controller and the metrics -------------------------------------------------------------------
-
-  int waitingCount() {
-    return (int) states.values().stream().filter(s -> s instanceof Waiting).count();
-  }
-
-  int capturesInUse() {
-    return budget.inUse();
   }
 }

@@ -30,7 +30,7 @@ sealed interface CaptureState {
    * Stopped for good, Failed, until the request changes: the filter was refused, the disk is full, the restarts
    * or start attempts are spent. {@code keepsFiles} when its files stay on disk (and hold disk budget).
    */
-  record Halted(CaptureRequest request, String reason, String message, boolean keepsFiles) implements CaptureState {
+  record Failed(CaptureRequest request, String reason, String message, boolean keepsFiles) implements CaptureState {
   }
 
   /**

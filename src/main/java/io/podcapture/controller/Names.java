@@ -39,7 +39,6 @@ public final class Names {
   public static final String REASON_POD_NOT_SCHEDULED = "PodNotScheduled";
   public static final String REASON_WAITING_FOR_AGENT = "WaitingForAgent";
   public static final String REASON_POD_TERMINATING = "PodTerminating";
-  public static final String REASON_TTL_EXPIRED = "TtlExpired";
   public static final String REASON_NAMESPACE_DENIED = "NamespaceDenied";
   public static final String REASON_WAITING_FOR_IP = "WaitingForPodIP";
   public static final String REASON_WAITING_FOR_SLOT = "WaitingForSlot";

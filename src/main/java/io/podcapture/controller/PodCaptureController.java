@@ -70,8 +70,6 @@ public final class PodCaptureController implements AutoCloseable {
   private final AnnotationMirror mirror;
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
-  private final AtomicLong reconciles = new AtomicLong();
-  private final AtomicLong reconcileErrors = new AtomicLong();
   /** PodCapture events received from the node's informer, per node label value (tests count them). */
   private final Map<String, AtomicLong> captureEvents = new java.util.concurrent.ConcurrentHashMap<>();
   private final ExecutorService electionThread = Executors.newSingleThreadExecutor(r -> {
@@ -274,7 +272,6 @@ public final class PodCaptureController implements AutoCloseable {
       long started = System.nanoTime();
       boolean failed = true;
       try {
-        reconciles.incrementAndGet();
         Duration again = pass(item);
         failed = false;
         queue.forget(item);
@@ -282,7 +279,6 @@ public final class PodCaptureController implements AutoCloseable {
           queue.addAfter(item, again);
         }
       } catch (KubernetesClientException e) {
-        reconcileErrors.incrementAndGet();
         metrics.apiError(e.getCode());
         // 409 and 404 are the ordinary races of a level-based loop: try again soon, quietly.
         if (e.getCode() == 409 || e.getCode() == 404) {
@@ -295,7 +291,6 @@ public final class PodCaptureController implements AutoCloseable {
         Duration backoff = queue.nextBackoff(item);
         queue.addAfter(item, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);
       } catch (RuntimeException e) {
-        reconcileErrors.incrementAndGet();
         LOG.error("{}({}) pass failed, retrying with backoff", item.pass(), item.key(), e);
         queue.addRateLimited(item);
       } finally {
@@ -341,24 +336,11 @@ public final class PodCaptureController implements AutoCloseable {
     return n;
   }
 
-  /** Captures waiting for a slot or disk budget. */
-  public int waitingCaptures() {
-    return reconciler.waitingCount();
-  }
-
   /** PodCapture events this agent's node informer received, counted per value of their node label. */
   public Map<String, Long> captureEventsByNode() {
     Map<String, Long> counts = new java.util.TreeMap<>();
     captureEvents.forEach((node, n) -> counts.put(node, n.get()));
     return counts;
-  }
-
-  public long reconciles() {
-    return reconciles.get();
-  }
-
-  public long reconcileErrors() {
-    return reconcileErrors.get();
   }
 
   /** Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the next run. */

@@ -99,10 +99,6 @@ public final class WorkQueue<K> implements AutoCloseable {
     failures.remove(key);
   }
 
-  public synchronized int failures(K key) {
-    return failures.getOrDefault(key, 0);
-  }
-
   /** Blocks until a key is ready and marks it as being processed; returns null once the queue is shut down. */
   public synchronized K take() throws InterruptedException {
     while (queue.isEmpty() && !shutdown) {

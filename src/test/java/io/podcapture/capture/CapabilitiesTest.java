@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Which capabilities tcpdump needs (issue 6), shown by bounding them with setpriv: NET_RAW and SETGID are
  * needed, SETUID and NET_ADMIN are not (as uid 0 with {@code -i any -Z root}).
  */
+@Tag("real-capture")
 class CapabilitiesTest {
 
   private static final long CAP_SETGID = 1L << 6;
@@ -70,12 +73,11 @@ class CapabilitiesTest {
 
   private long effectiveCapabilities() throws Exception {
     long pid = PidFile.read(CaptureFiles.of(tmp, key).pidFile()).orElseThrow().pid();
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-      if (line.startsWith("CapEff:")) {
-        return Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
-      }
+    String capEff = Processes.statusField(pid, "CapEff");
+    if (capEff == null) {
+      throw new AssertionError("no CapEff for " + pid);
     }
-    throw new AssertionError("no CapEff for " + pid);
+    return Long.parseUnsignedLong(capEff, 16);
   }
 
   private void assertCaptures() throws Exception {
@@ -86,7 +88,7 @@ class CapabilitiesTest {
   }
 
   private void assertNothingLeft() throws Exception {
-    assertEquals(List.of(), Pcap.processesWritingInto(tmp));
+    assertEquals(List.of(), Processes.writingInto(tmp));
     try (Stream<Path> files = Files.walk(tmp)) {
       assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
     }

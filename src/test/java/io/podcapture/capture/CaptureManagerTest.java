@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.testing.Command;
 import io.podcapture.testing.FakeTcpdump;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * CaptureManager's lifecycle with a bash stand-in for tcpdump ({@link FakeTcpdump}), so it runs without root;
  * the real tcpdump is exercised by the *Capture* tests.
  */
+@Tag("integration")
 class CaptureManagerTest {
 
   private static final CaptureKey WEB = new CaptureKey("default", "web");
@@ -57,7 +59,7 @@ class CaptureManagerTest {
   void tearDown() {
     managers.forEach(CaptureManager::close);
     // whatever a test did, no process of it may outlive it
-    Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   private CaptureManager manager(CaptureConfig config) {
@@ -89,7 +91,7 @@ class CaptureManagerTest {
     assertEquals(0, snapshot.restartCount());
     assertTrue(snapshot.lastOutput().contains("listening on any"), snapshot.lastOutput());
     assertEquals(Set.of(WEB), manager.captures());
-    assertTrue(Pcap.alive(pidOf(WEB)));
+    assertTrue(Processes.alive(pidOf(WEB)));
     PidFile pid = PidFile.read(CaptureFiles.of(captureDir, WEB).pidFile()).orElseThrow();
     assertEquals(PidFile.startTicks(pid.pid()).getAsLong(), pid.startTicks());
   }
@@ -116,7 +118,7 @@ class CaptureManagerTest {
     CaptureSnapshot changed = manager.ensure(request(WEB, 12));
 
     assertNotEquals(pid, pidOf(WEB));
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     assertEquals(0, changed.restartCount());
     assertEquals(List.of("capture-web.pcap00:false", "capture-web.pcap0:true"), describe(changed.files()));
   }
@@ -144,9 +146,9 @@ class CaptureManagerTest {
     Files.writeString(ns.resolve("notes.txt"), "not ours");
     Files.writeString(ns.resolve("capture-web-2.pcap0"), "another pod");
 
-    manager.stop(WEB);
+    manager.remove(WEB);
 
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     assertTrue(manager.snapshot(WEB).isEmpty());
     assertEquals(Set.of(DB), manager.captures());
     try (var files = Files.list(ns)) {
@@ -163,9 +165,9 @@ class CaptureManagerTest {
   void stoppingTwiceOrStoppingAnUnknownCaptureIsHarmless() throws Exception {
     CaptureManager manager = manager(config);
     manager.ensure(request(WEB, 5));
-    manager.stop(WEB);
-    manager.stop(WEB);
-    manager.stop(new CaptureKey("other", "nothing"));
+    manager.remove(WEB);
+    manager.remove(WEB);
+    manager.remove(new CaptureKey("other", "nothing"));
     assertTrue(manager.captures().isEmpty());
   }
 
@@ -173,7 +175,7 @@ class CaptureManagerTest {
   void stopDeletesFilesAnEarlierRunLeftEvenWithoutACapture() throws Exception {
     Path ns = Files.createDirectories(captureDir.resolve("default"));
     Files.writeString(ns.resolve("capture-web.pcap0"), "old");
-    manager(config).stop(WEB);
+    manager(config).remove(WEB);
     assertFalse(Files.exists(ns.resolve("capture-web.pcap0")));
   }
 
@@ -184,10 +186,10 @@ class CaptureManagerTest {
     long pid = pidOf(WEB);
 
     long began = System.nanoTime();
-    manager.stop(WEB);
+    manager.remove(WEB);
     long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
 
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     assertTrue(tookMillis >= 300 && tookMillis < 3000, "took " + tookMillis + " ms");
   }
 
@@ -195,7 +197,7 @@ class CaptureManagerTest {
   void aSlowStopDoesNotHoldUpOtherCaptures() throws Exception {
     CaptureManager manager = manager(config.withInterfaceName(FakeTcpdump.DEAF).withStopGrace(Duration.ofMillis(1500)));
     manager.ensure(request(WEB, 5));
-    CompletableFuture<Void> slowStop = CompletableFuture.runAsync(() -> manager.stop(WEB));
+    CompletableFuture<Void> slowStop = CompletableFuture.runAsync(() -> manager.remove(WEB));
     Thread.sleep(100);
 
     long began = System.nanoTime();
@@ -246,7 +248,7 @@ class CaptureManagerTest {
     assertEquals("tcpdump exited with code 1: tcpdump: fail0: No such device exists\n(No such device exists)",
         e.getMessage());
     assertTrue(manager.captures().isEmpty());
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
     try (var files = Files.list(captureDir.resolve("default"))) {
       assertEquals(0, files.count());
     }
@@ -264,7 +266,7 @@ class CaptureManagerTest {
     assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
     assertTrue(e.getMessage().startsWith("tcpdump did not create capture-web.pcap0 within 300 ms"), e.getMessage());
     assertTrue(tookMillis < 2000, "took " + tookMillis + " ms");
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
   @Test
@@ -301,12 +303,12 @@ class CaptureManagerTest {
 
     manager.close();
 
-    pids.forEach(pid -> assertFalse(Pcap.alive(pid)));
+    pids.forEach(pid -> assertFalse(Processes.alive(pid)));
     assertTrue(Files.exists(captureDir.resolve("default/capture-web.pcap0")));
     assertTrue(Files.exists(captureDir.resolve("default/capture-db.pcap")));
     assertFalse(Files.exists(captureDir.resolve("default/.capture-web.pid")));
     assertThrows(IllegalStateException.class, () -> manager.ensure(request(WEB, 5)));
-    manager.stop(WEB);
+    manager.remove(WEB);
     assertTrue(Files.exists(captureDir.resolve("default/capture-web.pcap0")), "stop after close keeps files");
     manager.close();
   }
@@ -326,7 +328,7 @@ class CaptureManagerTest {
     } finally {
       pool.shutdownNow();
     }
-    assertEquals(List.of(pidOf(WEB)), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(pidOf(WEB)), Processes.writingInto(captureDir));
   }
 
   @Test
@@ -339,7 +341,7 @@ class CaptureManagerTest {
         CaptureKey key = new CaptureKey("ns" + (i % 3), "pod" + (i % 7));
         results.add(pool.submit(() -> {
           manager.ensure(request(key, 3));
-          manager.stop(key);
+          manager.remove(key);
           return null;
         }));
       }
@@ -350,7 +352,7 @@ class CaptureManagerTest {
       pool.shutdownNow();
     }
     assertTrue(manager.captures().isEmpty());
-    await().atMost(Duration.ofSeconds(2)).until(() -> Pcap.processesWritingInto(captureDir).isEmpty());
+    await().atMost(Duration.ofSeconds(2)).until(() -> Processes.writingInto(captureDir).isEmpty());
     try (var files = Files.walk(captureDir)) {
       assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
     }
@@ -415,7 +417,7 @@ class CaptureManagerTest {
 
     assertTrue(again.completed());
     assertFalse(again.running());
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir), "not restarted");
+    assertEquals(List.of(), Processes.writingInto(captureDir), "not restarted");
     assertEquals(pid, PidFile.read(CaptureFiles.of(captureDir, WEB).pidFile()).map(PidFile::pid).orElse(pid));
     assertEquals(Set.of(WEB), manager.captures(), "held, with its files, until stopped");
   }
@@ -439,7 +441,7 @@ class CaptureManagerTest {
     manager.ensure(counted(WEB, 10));
     await().atMost(Duration.ofSeconds(5)).until(() -> manager.snapshot(WEB).orElseThrow().completed());
 
-    manager.stop(WEB);
+    manager.remove(WEB);
 
     assertTrue(manager.snapshot(WEB).isEmpty());
     try (var files = Files.list(captureDir.resolve("default"))) {
@@ -474,13 +476,13 @@ class CaptureManagerTest {
     CaptureSnapshot done = manager.snapshot(WEB).orElseThrow();
     assertTrue(done.completed());
     assertFalse(done.running());
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     // the duration, then the second and a half that lets libpcap hand over the last packets
     assertTrue(tookMillis >= 2500 && tookMillis < 4500, "took " + tookMillis + " ms");
     assertEquals(List.of("capture-web.pcap0:false"), describe(done.files()));
     assertFalse(Files.exists(CaptureFiles.of(captureDir, WEB).pidFile()));
     assertTrue(manager.ensure(timed(WEB, Duration.ofSeconds(1))).completed(), "an equal request is not restarted");
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
   @Test
@@ -489,7 +491,7 @@ class CaptureManagerTest {
     BlockingQueue<CaptureKey> exited = new LinkedBlockingQueue<>();
     manager.onExit(exited::add);
     manager.ensure(timed(WEB, Duration.ofSeconds(1)));
-    manager.stop(WEB);
+    manager.remove(WEB);
 
     assertEquals(null, exited.poll(3000, TimeUnit.MILLISECONDS));
     assertTrue(manager.snapshot(WEB).isEmpty());

@@ -3,10 +3,11 @@ package io.podcapture.capture;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.testing.FakeTcpdump;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A running capture costs no thread of its own beyond the JDK's reaper of its process: with 16 to 100 captures
  * per node, a thread each is megabytes of resident stack (see BENCHMARKS.md).
  */
+@Tag("integration")
 class CaptureThreadsTest {
   private static final int CAPTURES = 8;
 
@@ -41,7 +43,7 @@ class CaptureThreadsTest {
       assertTrue(manager.snapshot(new CaptureKey("default", "pod-0")).orElseThrow().lastOutput()
           .contains("listening on"), "stderr is still read, without a thread");
     } finally {
-      Pcap.processesWritingInto(captureDir)
+      Processes.writingInto(captureDir)
           .forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     }
   }

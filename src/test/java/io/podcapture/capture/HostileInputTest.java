@@ -112,12 +112,12 @@ class HostileInputTest {
       Files.writeString(file, "keep me");
     }
     try (CaptureManager manager = new CaptureManager(CaptureConfig.of(captureDir))) {
-      manager.stop(new CaptureKey("..", "x"));
-      manager.stop(new CaptureKey(".", "x"));
-      manager.stop(new CaptureKey("default", "../x"));
-      manager.stop(new CaptureKey("default", ".."));
-      manager.stop(new CaptureKey("default", "."));
-      manager.stop(new CaptureKey(null, null));
+      manager.remove(new CaptureKey("..", "x"));
+      manager.remove(new CaptureKey(".", "x"));
+      manager.remove(new CaptureKey("default", "../x"));
+      manager.remove(new CaptureKey("default", ".."));
+      manager.remove(new CaptureKey("default", "."));
+      manager.remove(new CaptureKey(null, null));
     }
     bait.forEach(file -> assertTrue(Files.exists(file), file.toString()));
   }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.testing.FakeTcpdump;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +16,12 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Start-up clean-up after an agent "crashed": its tcpdumps stopped by pid, unkept files deleted. */
+@Tag("real-capture")
 class LeftoversTest {
 
   private static final CaptureKey KEPT = new CaptureKey("shop", "kept");
@@ -38,7 +40,7 @@ class LeftoversTest {
 
   @AfterEach
   void cleanUp() {
-    Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     if (bystander != null) {
       bystander.destroyForcibly();
     }
@@ -54,7 +56,7 @@ class LeftoversTest {
         crashed.ensure(new CaptureRequest(key, pod.ips(), 3, 1));
       }
       pod.ping(Ping.count(2));
-      List<Long> oldPids = Pcap.processesWritingInto(captureDir);
+      List<Long> oldPids = Processes.writingInto(captureDir);
       assertEquals(3, oldPids.size());
       List<Path> strays = writeStrays();
       // the crash: "crashed" is dropped without close(), its tcpdumps keep running
@@ -62,7 +64,7 @@ class LeftoversTest {
       CaptureManager restarted = new CaptureManager(config);
       restarted.removeLeftovers(Set.of(KEPT));
 
-      oldPids.forEach(pid -> assertFalse(Pcap.alive(pid), "old tcpdump " + pid + " still runs"));
+      oldPids.forEach(pid -> assertFalse(Processes.alive(pid), "old tcpdump " + pid + " still runs"));
       assertTrue(Files.exists(captureDir.resolve("shop/capture-kept.pcap0")));
       assertFalse(Files.exists(captureDir.resolve("shop/.capture-kept.pid")));
       assertFalse(Files.exists(captureDir.resolve("shop/capture-gone.pcap0")));
@@ -120,8 +122,8 @@ class LeftoversTest {
     // no removeLeftovers: ensure itself must not let two tcpdumps write one ring
     try (CaptureManager restarted = new CaptureManager(config)) {
       restarted.ensure(request);
-      assertFalse(Pcap.alive(oldPid));
-      assertEquals(1, Pcap.processesWritingInto(captureDir).size());
+      assertFalse(Processes.alive(oldPid));
+      assertEquals(1, Processes.writingInto(captureDir).size());
     }
   }
 }

@@ -9,8 +9,10 @@ import io.podcapture.testing.Requirements;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("integration")
 class PodFilterTest {
 
   private static List<IpLiteral> ips(String... ips) throws CaptureException {

@@ -10,6 +10,8 @@ import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,12 +25,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Real tcpdump on two network-namespace "Pods": what it captures, how it stops, fails and restarts. */
+@Tag("real-capture")
 class RealCaptureTest {
 
   private static NetnsPod a;
@@ -66,7 +70,7 @@ class RealCaptureTest {
   @AfterEach
   void closeManager() {
     manager.close();
-    Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   private CaptureRequest requestForA(int maxFiles) {
@@ -116,15 +120,15 @@ class RealCaptureTest {
     a.ping(Ping.count(2));
 
     long began = System.nanoTime();
-    manager.stop(key);
+    manager.remove(key);
     System.out.printf("stop of a real tcpdump took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
 
-    assertFalse(Pcap.alive(pid));
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertFalse(Processes.alive(pid));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
     try (Stream<Path> files = Files.walk(captureDir)) {
       assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
     }
-    manager.stop(key);
+    manager.remove(key);
     assertTrue(manager.snapshot(key).isEmpty());
   }
 
@@ -172,7 +176,7 @@ class RealCaptureTest {
     System.out.println("tcpdump on a missing interface: " + e.getMessage());
     assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
     assertTrue(e.getMessage().contains("podcapnosuch0: No such device exists"), e.getMessage());
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
     try (Stream<Path> files = Files.walk(captureDir)) {
       assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
     }
@@ -196,7 +200,7 @@ class RealCaptureTest {
     CaptureSnapshot snapshot = manager.ensure(new CaptureRequest(longest, a.ips(), 1000, 1));
     assertTrue(snapshot.running());
     assertEquals(255, snapshot.files().get(0).name().length());
-    manager.stop(longest);
+    manager.remove(longest);
   }
 
   private CaptureRequest requestForA(CaptureKey key, String filter, Integer packetCount, Duration duration) {
@@ -244,8 +248,8 @@ class RealCaptureTest {
     assertTrue(done.completed());
     assertFalse(done.running());
     assertTrue(ranMillis >= 3000 && ranMillis < 6000, "ran " + ranMillis + " ms");
-    assertFalse(Pcap.alive(pid));
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertFalse(Processes.alive(pid));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
     assertEquals(List.of("capture-pod-a.pcap0"), done.files().stream().map(RingFile::name).toList());
     List<String> packets = Pcap.packets(ringFiles());
     String request = a.ipv4() + " > " + a.hostIpv4() + ": ICMP echo request";
@@ -253,7 +257,7 @@ class RealCaptureTest {
     assertEquals(25, packets.stream().filter(p -> p.contains("ICMP echo reply")).count(), String.join("\n", packets));
 
     assertTrue(manager.ensure(requestForA(key, null, null, Duration.ofSeconds(3))).completed(), "not restarted");
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
   @Test
@@ -269,9 +273,9 @@ class RealCaptureTest {
     CaptureSnapshot done = manager.snapshot(key).orElseThrow();
     assertTrue(done.completed());
     assertEquals(0, done.exitCode());
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     assertEquals(10, Pcap.packets(ringFiles()).size(), String.join("\n", Pcap.packets(ringFiles())));
-    assertEquals(List.of(), Pcap.processesWritingInto(captureDir));
+    assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
   @Test
@@ -282,19 +286,19 @@ class RealCaptureTest {
     manager.ensure(requestForA(everything, null, null, null));
     List<Path> icmpFiles = CaptureFiles.of(captureDir, icmp).ring();
     List<Path> allFiles = CaptureFiles.of(captureDir, everything).ring();
-    assertEquals(2, Pcap.processesWritingInto(captureDir).size());
+    assertEquals(2, Processes.writingInto(captureDir).size());
 
     a.ping(Ping.count(3).size(111));
     await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(icmpFiles).stream()
         .filter(p -> p.contains("length 119")).count() == 6 && Pcap.packets(allFiles).stream()
         .filter(p -> p.contains("length 119")).count() == 6);
 
-    manager.stop(icmp);
+    manager.remove(icmp);
 
     assertTrue(manager.snapshot(icmp).isEmpty());
     assertTrue(icmpFiles.stream().noneMatch(Files::exists));
     assertTrue(manager.snapshot(everything).orElseThrow().running());
-    assertEquals(1, Pcap.processesWritingInto(captureDir).size());
+    assertEquals(1, Processes.writingInto(captureDir).size());
     a.ping(Ping.count(2).size(222));
     await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(allFiles).stream()
         .filter(p -> p.contains("length 230")).count() == 4);

@@ -17,11 +17,13 @@ import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** A real ring: after more than N MB, exactly N files of about 1 MB, the newest packets kept. */
+@Tag("real-capture")
 class RotationTest {
 
   /** tcpdump's -C counts 1,000,000 bytes and rotates after the packet that crosses it. */
@@ -81,7 +83,7 @@ class RotationTest {
           assertTrue(size >= MEGABYTE, file + " was rotated before reaching 1 MB: " + size + " bytes");
         }
       }
-      manager.stop(key);
+      manager.remove(key);
       assertEquals(List.of(), files.ring());
     }
   }

@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** How long ensure (start until the first file exists) and stop (SIGTERM until reaped, files deleted) take. */
+@Tag("real-capture")
 class StartLatencyTest {
 
   private static final int ROUNDS = 40;
@@ -32,7 +34,7 @@ class StartLatencyTest {
         long t0 = System.nanoTime();
         manager.ensure(new CaptureRequest(key, pod.ips(), 5, 1));
         long t1 = System.nanoTime();
-        manager.stop(key);
+        manager.remove(key);
         long t2 = System.nanoTime();
         starts.add((t1 - t0) / 1e6);
         stops.add((t2 - t1) / 1e6);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Pins the tcpdump behaviour {@link TcpdumpCommand} relies on: glibc's getopt permutes arguments, so a
  * filter word that looks like an option is taken as one, unless the filter follows {@code --}.
  */
+@Tag("real-capture")
 class TcpdumpArgumentsTest {
 
   @TempDir

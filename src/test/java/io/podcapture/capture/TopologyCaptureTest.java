@@ -8,6 +8,7 @@ import io.podcapture.testing.NetnsNode;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPodOnNode;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.io.File;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,6 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * VXLAN to another node; see {@link NetnsNode}), IPv4 and IPv6, while the old {@code host <ip>} filter, run at
  * the same time on the same traffic, records duplicates where the node repeats a Pod's packets.
  */
+@Tag("real-capture")
 class TopologyCaptureTest {
 
   private static final int PINGS = 5;
@@ -78,7 +81,7 @@ class TopologyCaptureTest {
     if (oldFilter != null) {
       oldFilter.destroyForcibly();
     }
-    Pcap.processesWritingInto(tmp).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(tmp).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   /** What the two captures of one test recorded: ours, and the old filter's. */
@@ -114,7 +117,7 @@ class TopologyCaptureTest {
     oldFilter.destroy();
     oldFilter.waitFor(5, TimeUnit.SECONDS);
     List<String> oldPackets = echoes(Pcap.packets(oldFile), ipv6);
-    manager.stop(key);
+    manager.remove(key);
     return new Recorded(ourPackets, oldPackets, started.filter());
   }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.testing.FakeTcpdump;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * run with and then runs the real tcpdump for a filter check ({@code -d}) or the fake one for a capture, so a
  * test sees exactly what was run.
  */
+@Tag("integration")
 class UserFilterTest {
 
   private static final CaptureKey KEY = new CaptureKey("shop", "web-443");
@@ -57,7 +59,7 @@ class UserFilterTest {
   @AfterEach
   void tearDown() {
     manager.close();
-    Pcap.processesWritingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   private static CaptureRequest request(String filter) {
@@ -182,7 +184,7 @@ class UserFilterTest {
     CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(request("udp and and")));
 
     assertEquals(CaptureException.Reason.InvalidFilter, e.reason());
-    assertTrue(Pcap.alive(pid));
+    assertTrue(Processes.alive(pid));
     CaptureSnapshot after = manager.snapshot(KEY).orElseThrow();
     assertTrue(after.running());
     assertEquals(running.filter(), after.filter());
@@ -195,7 +197,7 @@ class UserFilterTest {
 
     CaptureSnapshot changed = manager.ensure(request("tcp"));
 
-    assertFalse(Pcap.alive(pid));
+    assertFalse(Processes.alive(pid));
     assertTrue(changed.filter().endsWith(" and (tcp)"), changed.filter());
     assertNotNull(changed.startTime());
   }

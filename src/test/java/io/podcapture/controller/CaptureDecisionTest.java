@@ -21,9 +21,11 @@ import io.podcapture.controller.CaptureDecision.Note;
 import io.podcapture.controller.CaptureDecision.Plan;
 import io.podcapture.controller.CaptureState.BackingOff;
 import io.podcapture.controller.CaptureState.Completed;
-import io.podcapture.controller.CaptureState.Halted;
+import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
+import io.podcapture.testing.AgentEnvironment;
+import io.podcapture.testing.Pods;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,12 +47,13 @@ class CaptureDecisionTest {
   private static final NodeBudget.View ROOM = (key, files, size) -> NodeBudget.Verdict.FITS;
 
   private static AgentConfig config(String... env) {
-    Map<String, String> all = new HashMap<>(Map.of("NODE_NAME", "node-a", "POD_NAME", "agent-a",
-        "POD_NAMESPACE", "kube-system", "MAX_FILES", "64", "MAX_RESTARTS", "3"));
+    // The product's status refresh (10 s), not the kit's 1 s: the plans' requeue times are asserted.
+    Map<String, String> overrides = new HashMap<>(Map.of("MAX_FILES", "64", "MAX_RESTARTS", "3",
+        "STATUS_REFRESH_SECONDS", "10"));
     for (int i = 0; i < env.length; i += 2) {
-      all.put(env[i], env[i + 1]);
+      overrides.put(env[i], env[i + 1]);
     }
-    return AgentConfig.fromEnvironment(all);
+    return AgentConfig.fromEnvironment(AgentEnvironment.of(null, overrides));
   }
 
   private static final CaptureDecision DECIDE = new CaptureDecision(config());
@@ -79,7 +82,7 @@ class CaptureDecisionTest {
   }
 
   private static Pod web(String annotation) {
-    return AgentHarness.pod("default", "web", "node-a", annotation, "10.1.0.5");
+    return Pods.running("default", "web", "node-a", annotation, "10.1.0.5");
   }
 
   private static Inputs in(PodCapture cr, Pod pod) {
@@ -202,7 +205,7 @@ class CaptureDecisionTest {
 
   @Test
   void podWithoutAnIpWaitsWithoutStarting() {
-    Pod pod = AgentHarness.pod("default", "web", "node-a", "3");
+    Pod pod = Pods.running("default", "web", "node-a", "3");
 
     Plan plan = DECIDE.decide(in(annotationCapture(3), pod));
 
@@ -234,7 +237,7 @@ class CaptureDecisionTest {
     CaptureRequest request = request(WEB, 2);
     Plan plan = DECIDE.decide(in(annotationCapture(2), web("two"), new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.REASON_INVALID_ANNOTATION)), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.REASON_INVALID_ANNOTATION)), plan.actions());
     assertNull(plan.next());
     assertEquals("Failed", plan.status().getPhase());
   }
@@ -255,7 +258,7 @@ class CaptureDecisionTest {
   void deniedNamespaceIsRefused() {
     PodCapture cr = withFinalizer(direct("dns", "coredns"));
     cr.getMetadata().setNamespace("kube-system");
-    Pod pod = AgentHarness.pod("kube-system", "coredns", "node-a", null, "10.1.0.7");
+    Pod pod = Pods.running("kube-system", "coredns", "node-a", null, "10.1.0.7");
 
     Plan plan = new CaptureDecision(config("DENY_NAMESPACES", "kube-system")).decide(in(cr, pod));
 
@@ -319,18 +322,18 @@ class CaptureDecisionTest {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setFilter("icmp and and");
     CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp and and", null, null, 0);
-    Halted halted = new Halted(request, Names.REASON_INVALID_FILTER, "tcpdump: syntax error", false);
+    Failed failed = new Failed(request, Names.REASON_INVALID_FILTER, "tcpdump: syntax error", false);
 
-    Plan plan = DECIDE.decide(in(cr, web(null), halted, null));
+    Plan plan = DECIDE.decide(in(cr, web(null), failed, null));
 
     assertEquals(List.of(), plan.actions());
-    assertEquals(halted, plan.next());
+    assertEquals(failed, plan.next());
     assertEquals("Failed", plan.status().getPhase());
     assertEquals(Names.REASON_INVALID_FILTER, reason(plan.status()));
     assertEquals("tcpdump: syntax error", plan.status().getMessage());
 
     cr.getSpec().setFilter("icmp");
-    Plan fixed = DECIDE.decide(in(cr, web(null), halted, null));
+    Plan fixed = DECIDE.decide(in(cr, web(null), failed, null));
     assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp", null, null,
         0))), fixed.actions());
   }
@@ -423,7 +426,7 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(annotationCapture(2), web("2"), new Running(request), full));
 
-    assertEquals(List.of(new Action.Halt(), new Action.Park(2, 1)), plan.actions());
+    assertEquals(List.of(new Action.StopKeepingFiles(), new Action.Park(2, 1)), plan.actions());
     assertEquals(Names.REASON_DISK_FULL, reason(plan.status()));
     assertEquals(1, plan.status().getFileCount());
   }
@@ -452,7 +455,7 @@ class CaptureDecisionTest {
   void completedCaptureIsNotStartedAgainByAPodUpdate() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setPacketCount(10);
-    Pod moved = AgentHarness.pod("default", "web", "node-a", null, "10.1.0.99");
+    Pod moved = Pods.running("default", "web", "node-a", null, "10.1.0.99");
 
     Plan plan = DECIDE.decide(in(cr, moved, new Completed(1L, NOW.toString()), null));
 
@@ -548,8 +551,8 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web("5"), new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.RemoveAnnotation(),
-        new Action.ReleaseFinalizer()), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveAnnotation(),
+        new Action.RemoveFinalizer()), plan.actions());
     assertNull(plan.status());
   }
 
@@ -560,7 +563,7 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(new Inputs(cr, web("5"), null, null, ROOM, true, NOW));
 
-    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.ReleaseFinalizer()), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()), plan.actions());
   }
 
   @Test
@@ -570,7 +573,7 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web("5")));
 
-    assertEquals(List.of(new Action.Stop(Names.REASON_CR_DELETED), new Action.ReleaseFinalizer()), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()), plan.actions());
   }
 
   @Test
@@ -578,7 +581,7 @@ class CaptureDecisionTest {
     CaptureRequest request = request(WEB, 5);
     Plan plan = DECIDE.decide(in(annotationCapture(5), web(null), new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.STOP_ANNOTATION_REMOVED)), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.STOP_ANNOTATION_REMOVED)), plan.actions());
     assertNull(plan.status());
   }
 
@@ -587,7 +590,7 @@ class CaptureDecisionTest {
     CaptureRequest request = request(WEB, 1);
     Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
     assertNull(plan.next());
   }
 
@@ -596,7 +599,7 @@ class CaptureDecisionTest {
     CaptureRequest request = request(WEB, 5);
     Plan plan = DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.STOP_POD_GONE)), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE)), plan.actions());
   }
 
   @Test
@@ -607,7 +610,7 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), pod, new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Stop(Names.STOP_POD_TERMINATING)), plan.actions());
+    assertEquals(List.of(new Action.Remove(Names.STOP_POD_TERMINATING)), plan.actions());
     assertEquals(Names.REASON_POD_TERMINATING, reason(plan.status()));
   }
 }

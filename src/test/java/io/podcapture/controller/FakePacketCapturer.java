@@ -22,7 +22,7 @@ final class FakePacketCapturer implements PacketCapturer {
   private final Map<CaptureKey, CaptureSnapshot> held = new ConcurrentHashMap<>();
   private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
   final List<CaptureRequest> starts = new CopyOnWriteArrayList<>();
-  final List<CaptureKey> stops = new CopyOnWriteArrayList<>();
+  final List<CaptureKey> removals = new CopyOnWriteArrayList<>();
   final List<Set<CaptureKey>> leftoverCalls = new CopyOnWriteArrayList<>();
   /** When set, ensure() throws this instead of starting. */
   volatile CaptureException failStarts;
@@ -57,9 +57,9 @@ final class FakePacketCapturer implements PacketCapturer {
   }
 
   @Override
-  public synchronized void stop(CaptureKey key) {
+  public synchronized void remove(CaptureKey key) {
     if (held.remove(key) != null) {
-      stops.add(key);
+      removals.add(key);
     }
   }
 

@@ -1,6 +1,6 @@
 package io.podcapture.controller;
 
-import static io.podcapture.controller.AgentHarness.pod;
+import static io.podcapture.testing.Pods.running;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -11,17 +11,21 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureRequest;
-import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher;
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.NodeAwareCrudDispatcher;
+import io.podcapture.testing.Pods;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The agent's reconcile cases against fabric8's CRUD mock API server, with a fake capture layer. */
+@Tag("integration")
 class PodCaptureControllerMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final CaptureKey WEB = new CaptureKey("default", "web");
@@ -58,7 +62,7 @@ class PodCaptureControllerMockTest {
 
   @Test
   void annotatingPodCreatesPodCaptureAndStartsCapture() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5", "fd00::5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5", "fd00::5"));
 
     PodCapture cr = awaitPhase("default", "web", "Running");
     assertEquals(List.of(new CaptureRequest(WEB, List.of("10.1.0.5", "fd00::5"), 5, 1)), capturer.starts);
@@ -86,9 +90,9 @@ class PodCaptureControllerMockTest {
   @Test
   void startUpRemovesLeftoversAndResumesWantedCaptures() throws Exception {
     agent.stopAgent();
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
-    agent.create(pod("default", "idle", "node-a", null, "10.1.0.6"));
-    agent.create(pod("default", "far", "node-b", "5", "10.2.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "idle", "node-a", null, "10.1.0.6"));
+    agent.create(running("default", "far", "node-b", "5", "10.2.0.5"));
 
     agent.start();
 
@@ -100,7 +104,7 @@ class PodCaptureControllerMockTest {
 
   @Test
   void changingAnnotationRestartsCaptureWithNewFileCount() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
     agent.annotate("default", "web", "7");
@@ -114,27 +118,27 @@ class PodCaptureControllerMockTest {
 
   @Test
   void removingAnnotationStopsCaptureAndDeletesPodCapture() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
-    assertEquals(List.of(WEB), capturer.stops);
+    assertEquals(List.of(WEB), capturer.removals);
     assertTrue(capturer.captures().isEmpty());
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "web", Names.REASON_STOPPED));
   }
 
   @Test
   void deletingPodCaptureStopsCaptureAndRemovesAnnotation() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
+    agent.deletePodCapture("default", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     await().atMost(WAIT).until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
-    assertEquals(List.of(WEB), capturer.stops);
+    assertEquals(List.of(WEB), capturer.removals);
     // Nothing is recreated afterwards.
     await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     assertEquals(1, capturer.starts.size());
@@ -142,24 +146,24 @@ class PodCaptureControllerMockTest {
 
   @Test
   void deletingPodStopsCaptureAndDeletesPodCapture() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.pods().inNamespace("default").withName("web").delete();
+    agent.deletePod("default", "web");
 
     // The mock has no garbage collector: the agent itself deletes the PodCapture.
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
-    assertEquals(List.of(WEB), capturer.stops);
+    assertEquals(List.of(WEB), capturer.removals);
   }
 
 
 
   @Test
   void directPodCaptureRunsWithoutAnnotationAndItsDeleteStopsItAndLeavesThePodAlone() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
     PodCapture direct = direct("tls-only", "web");
     direct.getSpec().setFilter("tcp port 443");
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    agent.createPodCapture(direct);
 
     PodCapture cr = awaitPhase("default", "tls-only", "Running");
     CaptureKey key = new CaptureKey("default", "tls-only");
@@ -171,33 +175,33 @@ class PodCaptureControllerMockTest {
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "tls-only", Names.REASON_STARTED));
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("tls-only").delete();
+    agent.deletePodCapture("default", "tls-only");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "tls-only") == null);
-    assertEquals(List.of(key), capturer.stops);
+    assertEquals(List.of(key), capturer.removals);
     assertNull(CaptureDecision.annotation(agent.getPod("default", "web")));
     assertEquals(1, agent.user.pods().inNamespace("default").list().getItems().size());
   }
 
   @Test
   void twoPodCapturesOfOnePodRunAndStopApart() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("all", "web")).create();
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("dns", "web")).create();
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
+    agent.createPodCapture(direct("all", "web"));
+    agent.createPodCapture(direct("dns", "web"));
     awaitPhase("default", "all", "Running");
     awaitPhase("default", "dns", "Running");
 
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("dns").delete();
+    agent.deletePodCapture("default", "dns");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "dns") == null);
-    assertEquals(List.of(new CaptureKey("default", "dns")), capturer.stops);
+    assertEquals(List.of(new CaptureKey("default", "dns")), capturer.removals);
     assertTrue(capturer.running(new CaptureKey("default", "all")));
   }
 
   @Test
   void annotatingPodAdoptsTheDirectPodCaptureNamedAfterIt() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
+    agent.createPodCapture(direct("web", "web"));
     awaitPhase("default", "web", "Running");
 
     agent.annotate("default", "web", "3");
@@ -209,36 +213,36 @@ class PodCaptureControllerMockTest {
     await().atMost(WAIT).until(() -> capturer.starts.size() == 2 && capturer.starts.get(1).maxFiles() == 3);
 
     // Adopted, it now goes with the annotation.
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
   }
 
   @Test
   void directPodCaptureNamedAfterItsPodIsNeverDeletedByTheAgent() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "web")).create();
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
+    agent.createPodCapture(direct("web", "web"));
     awaitPhase("default", "web", "Running");
 
-    agent.user.pods().inNamespace("default").withName("web").delete();
+    agent.deletePod("default", "web");
 
     // Its Pod is gone: it stops and waits for the Pod to come back, and stays.
     PodCapture cr = awaitPhase("default", "web", "Pending");
     assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
     assertNull(cr.getMetadata().getLabels() == null ? null : cr.getMetadata().getLabels().get(Names.LABEL_NODE));
-    assertEquals(List.of(WEB), capturer.stops);
+    assertEquals(List.of(WEB), capturer.removals);
 
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.8"));
+    agent.create(running("default", "web", "node-a", null, "10.1.0.8"));
     cr = awaitPhase("default", "web", "Running");
     assertEquals(List.of("10.1.0.8"), cr.getStatus().getPodIPs());
   }
 
   @Test
   void annotationIsRefusedWhenThePodCaptureOfItsNameCapturesAnotherPod() {
-    agent.create(pod("default", "db", "node-a", null, "10.1.0.6"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web", "db")).create();
+    agent.create(running("default", "db", "node-a", null, "10.1.0.6"));
+    agent.createPodCapture(direct("web", "db"));
     awaitPhase("default", "web", "Running");
 
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
 
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_NAME_TAKEN));
     PodCapture cr = agent.cr("default", "web");
@@ -250,11 +254,11 @@ class PodCaptureControllerMockTest {
 
   @Test
   void completedCaptureKeepsItsFilesUntilItsTtlDeletesIt() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
     PodCapture direct = direct("ten", "web");
     direct.getSpec().setPacketCount(10);
     direct.getSpec().setTtlSecondsAfterFinished(2);
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
+    agent.createPodCapture(direct);
     awaitPhase("default", "ten", "Running");
     CaptureKey key = new CaptureKey("default", "ten");
 
@@ -263,22 +267,22 @@ class PodCaptureControllerMockTest {
     PodCapture cr = awaitPhase("default", "ten", "Completed");
     assertNotNull(cr.getStatus().getCompletionTime());
     assertEquals(1, cr.getStatus().getFileCount());
-    assertTrue(capturer.stops.isEmpty(), "files kept");
+    assertTrue(capturer.removals.isEmpty(), "files kept");
     assertEquals(1, capturer.starts.size());
     await().atMost(WAIT).until(() -> agent.cr("default", "ten") == null);
-    assertEquals(List.of(key), capturer.stops);
+    assertEquals(List.of(key), capturer.removals);
   }
 
   @Test
   void podCaptureOfAMissingPodSaysSoAndStartsWhenThePodAppears() {
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("early", "later")).create();
+    agent.createPodCapture(direct("early", "later"));
 
     PodCapture cr = awaitPhase("default", "early", "Pending");
     assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
     assertEquals("Pod later not found in namespace default; the capture starts when it appears",
         cr.getStatus().getMessage());
 
-    agent.create(pod("default", "later", "node-a", null, "10.1.0.9"));
+    agent.create(running("default", "later", "node-a", null, "10.1.0.9"));
 
     awaitPhase("default", "early", "Running");
   }
@@ -296,8 +300,8 @@ class PodCaptureControllerMockTest {
   void sameNamedPodsInTwoNamespacesAreCapturedApart() {
     agent.user.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
         .withName("shop").endMetadata().build()).create();
-    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
-    agent.create(pod("shop", "web", "node-a", "3", "10.1.0.6"));
+    agent.create(running("default", "web", "node-a", "2", "10.1.0.5"));
+    agent.create(running("shop", "web", "node-a", "3", "10.1.0.6"));
 
     PodCapture a = awaitPhase("default", "web", "Running");
     PodCapture b = awaitPhase("shop", "web", "Running");
@@ -305,7 +309,7 @@ class PodCaptureControllerMockTest {
     assertEquals("host 10.1.0.6", b.getStatus().getFilter());
     assertEquals("/capture/shop/capture-web.pcap0", b.getStatus().getFiles().get(0).getPath());
 
-    agent.annotate("shop", "web", null);
+    agent.removeAnnotation("shop", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("shop", "web") == null);
     assertTrue(capturer.running(WEB));
@@ -314,8 +318,8 @@ class PodCaptureControllerMockTest {
 
   @Test
   void podOfAnotherNodeIsIgnored() {
-    agent.create(pod("default", "far", "node-b", "5", "10.2.0.5"));
-    agent.create(pod("default", "near", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "far", "node-b", "5", "10.2.0.5"));
+    agent.create(running("default", "near", "node-a", "5", "10.1.0.5"));
 
     awaitPhase("default", "near", "Running");
     await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> agent.cr("default", "far") == null);
@@ -329,7 +333,7 @@ class PodCaptureControllerMockTest {
 
   @Test
   void statusIsWrittenOnlyWhenItChanges() throws Exception {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("default", "web", "Running");
     Thread.sleep(500);
     api.dispatcher().clearRequests();

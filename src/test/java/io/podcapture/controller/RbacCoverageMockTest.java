@@ -1,6 +1,6 @@
 package io.podcapture.controller;
 
-import static io.podcapture.controller.AgentHarness.pod;
+import static io.podcapture.testing.Pods.running;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,8 +12,9 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureKey;
-import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher.Request;
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.NodeAwareCrudDispatcher.Request;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole or the leader election's Role, and
  * each verb they grant is used by at least one request (least privilege, both ways).
  */
+@Tag("integration")
 class RbacCoverageMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final Pattern PATH = Pattern.compile(
@@ -148,7 +151,7 @@ class RbacCoverageMockTest {
   static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
     // The agent takes the Lease (create, then patch to renew) at start.
     // Start: PodCapture created, status written, Event created.
-    agent.create(pod("default", "web", "node-a", "2", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "2", "10.1.0.5"));
     awaitPhase(agent, "web", "Running");
     // Annotation changed: spec updated.
     agent.annotate("default", "web", "3");
@@ -169,7 +172,7 @@ class RbacCoverageMockTest {
     agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     // Annotation removed: PodCapture deleted.
-    agent.create(pod("default", "db", "node-a", "2", "10.1.0.6"));
+    agent.create(running("default", "db", "node-a", "2", "10.1.0.6"));
     awaitPhase(agent, "db", "Running");
     agent.annotate("default", "db", null);
     await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
@@ -181,12 +184,12 @@ class RbacCoverageMockTest {
     direct.getSpec().setTtlSecondsAfterFinished(0);
     agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
     awaitPhase(agent, "later", "Pending");
-    agent.create(pod("default", "late", "node-a", null, "10.1.0.7"));
+    agent.create(running("default", "late", "node-a", null, "10.1.0.7"));
     awaitPhase(agent, "later", "Running");
     capturer.complete(new CaptureKey("default", "later"));
     await().atMost(WAIT).until(() -> agent.cr("default", "later") == null);
     // A direct PodCapture whose Pod goes: the node agent checks the Pod (get) and hands it back (patch).
-    agent.create(pod("default", "moving", "node-a", null, "10.1.0.8"));
+    agent.create(running("default", "moving", "node-a", null, "10.1.0.8"));
     agent.user.resources(PodCapture.class).inNamespace("default")
         .resource(PodCaptureControllerMockTest.direct("moving", "moving")).create();
     awaitPhase(agent, "moving", "Running");
@@ -194,12 +197,12 @@ class RbacCoverageMockTest {
     awaitPhase(agent, "moving", "Pending");
     // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the agent reads it
     // (get) and refuses the annotation.
-    agent.create(pod("default", "remote", "node-b", null, "10.2.0.5"));
+    agent.create(running("default", "remote", "node-b", null, "10.2.0.5"));
     agent.user.resources(PodCapture.class).inNamespace("default")
         .resource(PodCaptureControllerMockTest.direct("api", "remote")).create();
     await().atMost(WAIT).until(() -> "node-b".equals(agent.cr("default", "api").getMetadata().getLabels()
         .get(Names.LABEL_NODE)));
-    agent.create(pod("default", "api", "node-a", "1", "10.1.0.9"));
+    agent.create(running("default", "api", "node-a", "1", "10.1.0.9"));
     await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "api", Names.REASON_NAME_TAKEN));
     agent.user.resources(PodCapture.class).inNamespace("default").withName("moving").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "moving") == null);

@@ -1,7 +1,8 @@
 package io.podcapture.controller;
 
-import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher.Request;
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.NodeAwareCrudDispatcher.Request;
 import java.util.List;
 import java.util.Map;
 

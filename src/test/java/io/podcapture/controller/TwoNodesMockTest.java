@@ -1,6 +1,6 @@
 package io.podcapture.controller;
 
-import static io.podcapture.controller.AgentHarness.pod;
+import static io.podcapture.testing.Pods.running;
 import static io.podcapture.controller.PodCaptureControllerMockTest.direct;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,16 +10,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureRequest;
-import io.podcapture.mock.MockApiServer;
-import io.podcapture.mock.NodeAwareCrudDispatcher.Request;
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.NodeAwareCrudDispatcher.Request;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Two agents on two nodes against one API server: who answers for which PodCapture, and who hears of it. */
+@Tag("integration")
 class TwoNodesMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -56,7 +59,7 @@ class TwoNodesMockTest {
   @Test
   void podCaptureOfAMissingPodIsPendingWithThePodNamedWithinTenSeconds() {
     long created = System.nanoTime();
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("ghost", "nobody")).create();
+    a.createPodCapture(direct("ghost", "nobody"));
 
     PodCapture cr = awaitPhase("ghost", "Pending");
     long tookMillis = (System.nanoTime() - created) / 1_000_000;
@@ -69,8 +72,8 @@ class TwoNodesMockTest {
 
   @Test
   void podCaptureOfAPodOnANodeWithoutAgentSaysSo() {
-    a.create(pod("default", "lonely", "node-c", null, "10.3.0.5"));
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("lonely", "lonely")).create();
+    a.create(running("default", "lonely", "node-c", null, "10.3.0.5"));
+    a.createPodCapture(direct("lonely", "lonely"));
 
     PodCapture cr = awaitPhase("lonely", "Pending");
     await().atMost(WAIT).until(() -> a.cr("default", "lonely").getStatus().getMessage().contains("node-c"));
@@ -82,11 +85,11 @@ class TwoNodesMockTest {
 
   @Test
   void eachAgentHearsOnlyOfItsOwnNodesPodCapturesAndTheLabelFollowsAMovedPod() {
-    a.create(pod("default", "web-a", "node-a", null, "10.1.0.5"));
-    a.create(pod("default", "web-b", "node-b", null, "10.2.0.5"));
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("cap-a", "web-a")).create();
-    a.user.resources(PodCapture.class).inNamespace("default").resource(direct("cap-b", "web-b")).create();
-    a.create(pod("default", "db-b", "node-b", "2", "10.2.0.6"));
+    a.create(running("default", "web-a", "node-a", null, "10.1.0.5"));
+    a.create(running("default", "web-b", "node-b", null, "10.2.0.5"));
+    a.createPodCapture(direct("cap-a", "web-a"));
+    a.createPodCapture(direct("cap-b", "web-b"));
+    a.create(running("default", "db-b", "node-b", "2", "10.2.0.6"));
 
     assertEquals("node-a", awaitPhase("cap-a", "Running").getStatus().getNode());
     assertEquals("node-b", awaitPhase("cap-b", "Running").getStatus().getNode());
@@ -112,10 +115,10 @@ class TwoNodesMockTest {
         || p.contains("labelSelector=%21tcpdump.antrea.io%2Fnode")), watches.toString());
 
     // web-a is re-created on node-b: its capture follows it there.
-    a.user.pods().inNamespace("default").withName("web-a").delete();
+    a.deletePod("default", "web-a");
     await().atMost(WAIT).until(() -> a.cr("default", "cap-a").getMetadata().getLabels().get(Names.LABEL_NODE)
         == null || !onA.captures().contains(new CaptureKey("default", "cap-a")));
-    a.create(pod("default", "web-a", "node-b", null, "10.2.0.7"));
+    a.create(running("default", "web-a", "node-b", null, "10.2.0.7"));
 
     await().atMost(WAIT).until(() -> {
       PodCapture cr = a.cr("default", "cap-a");

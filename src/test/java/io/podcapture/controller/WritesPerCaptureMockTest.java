@@ -1,23 +1,26 @@
 package io.podcapture.controller;
 
-import static io.podcapture.controller.AgentHarness.pod;
+import static io.podcapture.testing.Pods.running;
 import static io.podcapture.controller.PodCaptureControllerMockTest.direct;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The API writes one capture costs the agents over its whole life, from the request to its end, counted at the API
  * server (the Lease renewals of the election aside, which do not grow with captures).
  */
+@Tag("integration")
 class WritesPerCaptureMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -64,9 +67,9 @@ class WritesPerCaptureMockTest {
 
   @Test
   void anAnnotationCaptureCostsSixWrites() {
-    agent.create(pod("default", "web", "node-a", "5", "10.1.0.5"));
+    agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
     awaitPhase("web", "Running");
-    agent.annotate("default", "web", null);
+    agent.removeAnnotation("default", "web");
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
 
     List<String> writes = settledWrites();
@@ -84,10 +87,10 @@ class WritesPerCaptureMockTest {
 
   @Test
   void aDirectPodCaptureCostsTheAgentsSixWrites() {
-    agent.create(pod("default", "web", "node-a", null, "10.1.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default").resource(direct("web-all", "web")).create();
+    agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
+    agent.createPodCapture(direct("web-all", "web"));
     awaitPhase("web-all", "Running");
-    agent.user.resources(PodCapture.class).inNamespace("default").withName("web-all").delete();
+    agent.deletePodCapture("default", "web-all");
     await().atMost(WAIT).until(() -> agent.cr("default", "web-all") == null);
 
     List<String> writes = settledWrites();

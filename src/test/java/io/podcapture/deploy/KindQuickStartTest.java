@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +30,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * docker, kind, kubectl and helm commands that only log how they were called (no engine or cluster here).
  * shellcheck is run on the scripts by CI, not here.
  */
+@Tag("integration")
 class KindQuickStartTest {
   private static final String KIND_UP = "deploy/kind-up.sh";
   private static final String KIND_DOWN = "deploy/kind-down.sh";

@@ -7,24 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.podcapture.Agent;
-import io.podcapture.AgentConfig;
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureConfig;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.MockApiServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
+import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
+import io.podcapture.testing.User;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,12 +30,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,6 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The real agent wiring (informers, queue, reconciler, CaptureManager) against the mock API server, with real
  * tcpdump, bounded to the DaemonSet's capabilities, capturing network-namespace "Pods" that really ping.
  */
+@Tag("real-capture")
 class AgentEndToEndTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -56,8 +55,8 @@ class AgentEndToEndTest {
   private NetnsPod other;
   private MockApiServer api;
   private KubernetesClient user;
-  private KubernetesClient agentClient;
-  private Agent agent;
+  private User kubectl;
+  private AgentHarness agent;
 
   @BeforeEach
   void start() throws Exception {
@@ -66,19 +65,14 @@ class AgentEndToEndTest {
     other = NetnsPod.create();
     api = new MockApiServer();
     user = api.client();
-    agentClient = api.client();
-    user.pods().inNamespace("default").resource(pod("web", web)).create();
-    user.pods().inNamespace("default").resource(pod("other", other)).create();
+    kubectl = new User(user);
+    kubectl.create(Pods.running("default", "web", Pods.NODE, null, web.ips().toArray(String[]::new)));
+    kubectl.create(Pods.running("default", "other", Pods.NODE, null, other.ips().toArray(String[]::new)));
     startAgent(Map.of());
   }
 
   private void startAgent(Map<String, String> env) throws Exception {
-    Map<String, String> all = new HashMap<>(Map.of("NODE_NAME", "node-a", "POD_NAME", "agent-a",
-        "CAPTURE_DIR", captureDir.toString(), "STATUS_REFRESH_SECONDS", "1", "HTTP_PORT", "0"));
-    all.putAll(env);
-    AgentConfig config = AgentConfig.fromEnvironment(all);
-    agent = Agent.start(config, agentClient, Agent.captureConfig(config)
-        .withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
+    agent = AgentHarness.wholeAgent(api, captureDir, env, c -> c.withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
   }
 
   @AfterEach
@@ -86,7 +80,7 @@ class AgentEndToEndTest {
     if (agent != null) {
       agent.close();
     }
-    for (AutoCloseable c : new AutoCloseable[] {agentClient, user, api, web, other}) {
+    for (AutoCloseable c : new AutoCloseable[] {user, api, web, other}) {
       try {
         if (c != null) {
           c.close();
@@ -97,29 +91,17 @@ class AgentEndToEndTest {
     }
   }
 
-  private static Pod pod(String name, NetnsPod netns) {
-    PodBuilder b = new PodBuilder().withNewMetadata().withNamespace("default").withName(name).endMetadata()
-        .withNewSpec().withNodeName("node-a").addNewContainer().withName("c").withImage("busybox").endContainer()
-        .endSpec().withNewStatus().withPhase("Running").withPodIP(netns.ipv4()).endStatus();
-    for (String ip : netns.ips()) {
-      b.editStatus().addNewPodIP().withIp(ip).endPodIP().endStatus();
-    }
-    return b.build();
-  }
-
   private PodCapture cr() {
-    return user.resources(PodCapture.class).inNamespace("default").withName("web").get();
+    return kubectl.cr("default", "web");
   }
 
   private void annotate(String value) {
-    String json = value == null ? "null" : "\"" + value + "\"";
-    user.pods().inNamespace("default").withName("web").patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"tcpdump.antrea.io\":" + json + "}}}");
+    kubectl.annotate("default", "web", value);
   }
 
   private HttpResponse<String> get(String path) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://localhost:" + agent.monitoringPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        URI.create("http://localhost:" + agent.agent.monitoringPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** The value of one sample line of /metrics, e.g. {@code podcapture_captures_running}. */
@@ -139,7 +121,7 @@ class AgentEndToEndTest {
     await().atMost(WAIT).until(() -> cr() != null && cr().getStatus() != null
         && "Running".equals(cr().getStatus().getPhase()));
     Path namespaceDir = captureDir.resolve("default");
-    List<Long> pids = Pcap.processesWritingInto(namespaceDir);
+    List<Long> pids = Processes.writingInto(namespaceDir);
     assertEquals(1, pids.size(), "one tcpdump for the capture");
     PodCapture running = cr();
     assertTrue(running.getStatus().getFilter().contains("(inbound and (src host " + web.ipv4() + " or src host "
@@ -170,8 +152,8 @@ class AgentEndToEndTest {
     annotate(null);
 
     await().atMost(WAIT).until(() -> cr() == null);
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(namespaceDir).isEmpty());
-    pids.forEach(pid -> assertFalse(Pcap.alive(pid), "tcpdump " + pid + " is gone"));
+    await().atMost(WAIT).until(() -> Processes.writingInto(namespaceDir).isEmpty());
+    pids.forEach(pid -> assertFalse(Processes.alive(pid), "tcpdump " + pid + " is gone"));
     try (Stream<Path> left = Files.exists(namespaceDir) ? Files.list(namespaceDir) : Stream.empty()) {
       assertEquals(List.of(), left.toList(), "no capture file is left");
     }
@@ -185,7 +167,7 @@ class AgentEndToEndTest {
   // --- PodCaptures created directly -------------------------------------------------------------------------
 
   private PodCapture cr(String name) {
-    return user.resources(PodCapture.class).inNamespace("default").withName(name).get();
+    return kubectl.cr("default", name);
   }
 
   private PodCapture create(String name, String pod, java.util.function.Consumer<PodCaptureSpec> spec) {
@@ -193,25 +175,21 @@ class AgentEndToEndTest {
     cr.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName(name).build());
     cr.setSpec(new PodCaptureSpec(pod, null, null));
     spec.accept(cr.getSpec());
-    return user.resources(PodCapture.class).inNamespace("default").resource(cr).create();
+    return kubectl.createPodCapture(cr);
   }
 
   private void delete(String name) {
-    user.resources(PodCapture.class).inNamespace("default").withName(name).delete();
+    kubectl.deletePodCapture("default", name);
   }
 
   private PodCapture awaitPhase(String name, String phase) {
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-      PodCapture cr = cr(name);
-      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
-    });
-    return cr(name);
+    return kubectl.awaitPhase("default", name, phase, WAIT);
   }
 
   /** tcpdumps writing a file of this capture (the capture-<name>.pcap prefix, never a prefix of another name). */
   private List<Long> tcpdumpsOf(String name) {
     Path dir = captureDir.resolve("default");
-    return Pcap.processesWritingInto(dir).stream()
+    return Processes.writingInto(dir).stream()
         .filter(pid -> ProcessHandle.of(pid).flatMap(h -> h.info().arguments()).map(a -> String.join(" ", a))
             .orElse("").contains("/capture-" + name + ".pcap"))
         .toList();

@@ -5,23 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.AgentJvm;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NetnsPod;
-import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent as the container runs it: a JVM process configured by environment, stopped by SIGTERM. */
+@Tag("real-capture")
 class AgentProcessTest {
   @TempDir
   Path tmp;
@@ -42,26 +46,6 @@ class AgentProcessTest {
     }
   }
 
-  /** A kubeconfig pointing at the mock API server, as KUBECONFIG would in a real shell. */
-  static Path kubeconfig(Path dir, int port) throws Exception {
-    Path file = dir.resolve("kubeconfig");
-    Files.writeString(file, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: mock
-          cluster: {server: "http://localhost:%d"}
-        users:
-        - name: mock
-          user: {}
-        contexts:
-        - name: mock
-          context: {cluster: mock, user: mock, namespace: default}
-        current-context: mock
-        """.formatted(port));
-    return file;
-  }
-
   @Test
   void sigtermStopsTcpdumpAndExitsQuicklyKeepingFilesAndPodCapture() throws Exception {
     Requirements.realCapture();
@@ -69,25 +53,16 @@ class AgentProcessTest {
     api = new MockApiServer();
     Path captureDir = tmp.resolve("capture");
     try (KubernetesClient user = api.client()) {
-      user.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("web")
-          .withNamespace("default").addToAnnotations("tcpdump.antrea.io", "2").endMetadata().withNewSpec()
-          .withNodeName("node-a").endSpec().withNewStatus().withPodIP(web.ipv4()).addNewPodIP().withIp(web.ipv4())
-          .endPodIP().endStatus().build()).create();
-
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-          "io.podcapture.Main").redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile());
-      pb.environment().put("NODE_NAME", "node-a");
-      pb.environment().put("CAPTURE_DIR", captureDir.toString());
-      pb.environment().put("KUBECONFIG", kubeconfig(tmp, api.port()).toString());
-      pb.environment().put("HTTP_PORT", "0");
-      agent = pb.start();
+      user.pods().inNamespace("default").resource(Pods.running("default", "web", "node-a", "2", web.ipv4()))
+          .create();
+      agent = AgentJvm.start(api.writeKubeconfig(tmp.resolve("kubeconfig")), captureDir, tmp.resolve("agent.log"),
+          Map.of()).process();
 
       await().atMost(Duration.ofSeconds(30)).until(() -> {
         PodCapture cr = user.resources(PodCapture.class).inNamespace("default").withName("web").get();
         return cr != null && cr.getStatus() != null && "Running".equals(cr.getStatus().getPhase());
       });
-      List<Long> tcpdumps = Pcap.processesWritingInto(captureDir.resolve("default"));
+      List<Long> tcpdumps = Processes.writingInto(captureDir.resolve("default"));
       assertEquals(1, tcpdumps.size());
 
       long sent = System.nanoTime();
@@ -97,7 +72,7 @@ class AgentProcessTest {
       System.out.println("agent exited " + tookMillis + " ms after SIGTERM with code " + agent.exitValue());
       assertTrue(tookMillis < 10_000, "took " + tookMillis + " ms");
 
-      assertFalse(Pcap.alive(tcpdumps.get(0)), "tcpdump stopped with the agent");
+      assertFalse(Processes.alive(tcpdumps.get(0)), "tcpdump stopped with the agent");
       assertTrue(Files.exists(captureDir.resolve("default/capture-web.pcap0")), "files are kept");
       assertTrue(user.resources(PodCapture.class).inNamespace("default").withName("web").get() != null,
           "the PodCapture is kept, so the capture resumes when the agent is back");

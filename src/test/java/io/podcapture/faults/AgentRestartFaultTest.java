@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.testing.AgentJvm;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
+import io.podcapture.testing.User;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that should still run without overwriting the earlier files (kept in previous/, one generation), and deletes
  * the files of the capture whose annotation went while no agent ran.
  */
+@Tag("real-capture")
 class AgentRestartFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(40);
   /** Each agent run pings with its own size, so the pcap files tell which run's ring they hold. */
@@ -40,31 +46,31 @@ class AgentRestartFaultTest {
   @TempDir
   Path work;
   private NetnsPod web;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private final List<AgentProcess> agents = new ArrayList<>();
+  private MockApiServer api;
+  private User cluster;
+  private final List<AgentJvm> agents = new ArrayList<>();
 
   @BeforeEach
   void start() {
     Requirements.realCapture();
     web = NetnsPod.create();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
+    api = new MockApiServer();
+    cluster = new User(api.client());
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (AgentProcess agent : agents) {
+    for (AgentJvm agent : agents) {
       agent.close();
     }
     cluster.client().close();
     api.close();
     web.close();
-    Cluster.killProcessesWritingInto(captureDir);
+    Processes.killWritingInto(captureDir);
   }
 
-  private AgentProcess startAgent() throws Exception {
-    AgentProcess agent = AgentProcess.start(api.writeKubeconfig(work.resolve("kubeconfig")), captureDir,
+  private AgentJvm startAgent() throws Exception {
+    AgentJvm agent = AgentJvm.start(api.writeKubeconfig(work.resolve("kubeconfig")), captureDir,
         work.resolve("agent.log"), Map.of());
     agents.add(agent);
     return agent;
@@ -73,7 +79,7 @@ class AgentRestartFaultTest {
   private long onlyTcpdumpIn(Path dir, List<Long> not) {
     long[] pid = new long[1];
     await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-      List<Long> pids = Pcap.processesWritingInto(dir);
+      List<Long> pids = Processes.writingInto(dir);
       if (pids.size() == 1 && !not.contains(pids.get(0))) {
         pid[0] = pids.get(0);
         return true;
@@ -107,7 +113,7 @@ class AgentRestartFaultTest {
     Path ring = webDir.resolve("capture-web.pcap0");
     Path kept = webDir.resolve("previous/capture-web.pcap0");
 
-    AgentProcess first = startAgent();
+    AgentJvm first = startAgent();
     long began = System.nanoTime();
     cluster.awaitPhase("default", "web", "Running", WAIT);
     cluster.awaitPhase("shop", "done", "Running", WAIT);
@@ -119,14 +125,14 @@ class AgentRestartFaultTest {
     first.kill9();
     // The kill really left the tcpdumps running, with nobody to stop them.
     assertFalse(first.alive());
-    assertTrue(Pcap.alive(webPid) && Pcap.alive(donePid), "SIGKILL orphaned both tcpdumps");
+    assertTrue(Processes.alive(webPid) && Processes.alive(donePid), "SIGKILL orphaned both tcpdumps");
     // While no agent runs, the user releases one capture, and the orphan goes on writing the other.
-    cluster.annotate("shop", "done", null);
+    cluster.removeAnnotation("shop", "done");
     ping(ORPHAN_SIZE);
     String startedBefore = cluster.cr("default", "web").getStatus().getStartTime();
     Thread.sleep(1000); // so a new run's start time (whole seconds) differs
 
-    AgentProcess second = startAgent();
+    AgentJvm second = startAgent();
     began = System.nanoTime();
     long resumedPid = onlyTcpdumpIn(webDir, List.of(webPid));
     await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -134,11 +140,11 @@ class AgentRestartFaultTest {
       return "Running".equals(cr.getStatus().getPhase()) && !startedBefore.equals(cr.getStatus().getStartTime())
           && paths(cr).contains(kept.toString());
     });
-    await().atMost(WAIT).until(() -> cluster.cr("shop", "done") == null && Cluster.files(shopDir).isEmpty());
+    await().atMost(WAIT).until(() -> cluster.cr("shop", "done") == null && Pcap.files(shopDir).isEmpty());
     long secondReady = (System.nanoTime() - began) / 1_000_000;
-    assertFalse(Pcap.alive(webPid), "the orphan writing web's ring was stopped");
-    assertFalse(Pcap.alive(donePid), "the orphan of the released capture was stopped");
-    assertEquals(List.of(resumedPid), Pcap.processesWritingInto(captureDir), "one tcpdump: the resumed capture");
+    assertFalse(Processes.alive(webPid), "the orphan writing web's ring was stopped");
+    assertFalse(Processes.alive(donePid), "the orphan of the released capture was stopped");
+    assertEquals(List.of(resumedPid), Processes.writingInto(captureDir), "one tcpdump: the resumed capture");
     // The earlier ring was moved aside, not overwritten, and is listed in the status.
     assertEquals(List.of(FIRST_RUN_SIZE, ORPHAN_SIZE), sizes(kept));
     assertEquals(List.of(), sizes(ring));
@@ -149,19 +155,19 @@ class AgentRestartFaultTest {
 
     ping(SECOND_RUN_SIZE);
     second.kill9();
-    AgentProcess third = startAgent();
+    AgentJvm third = startAgent();
     long thirdPid = onlyTcpdumpIn(webDir, List.of(webPid, resumedPid));
-    assertFalse(Pcap.alive(resumedPid));
+    assertFalse(Processes.alive(resumedPid));
     // One generation is kept: the second run's ring replaced the first run's.
     await().atMost(WAIT).until(() -> sizes(kept).equals(List.of(SECOND_RUN_SIZE)));
     assertEquals(List.of("default/.capture-web.pid", "default/capture-web.pcap0",
-        "default/previous/capture-web.pcap0"), Cluster.files(captureDir));
+        "default/previous/capture-web.pcap0"), Pcap.files(captureDir));
 
     // A clean stop (SIGTERM) ends tcpdump and keeps the files for the next run.
     int exit = third.terminate(Duration.ofSeconds(20));
-    assertFalse(Pcap.alive(thirdPid), "SIGTERM to the agent stops its tcpdump");
+    assertFalse(Processes.alive(thirdPid), "SIGTERM to the agent stops its tcpdump");
     assertEquals(List.of("default/capture-web.pcap0", "default/previous/capture-web.pcap0"),
-        Cluster.files(captureDir));
+        Pcap.files(captureDir));
     System.out.printf("agent restart: first run ready in %d ms, second run resumed and cleaned up in %d ms; "
         + "SIGTERM exit code %d%n", firstReady, secondReady, exit);
   }

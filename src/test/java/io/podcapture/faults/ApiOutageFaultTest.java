@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,16 +49,16 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "web", "3", web.ips());
     cluster.createPod("shop", "other", "2", List.of("198.51.100.50"));
     cluster.createPod("shop", "gone", "2", List.of("198.51.100.51"));
-    agent = LocalAgent.start(api.client(), captureDir, Map.of());
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of());
     PodCapture before = cluster.awaitPhase("default", "web", "Running", WAIT);
     cluster.awaitPhase("shop", "other", "Running", WAIT);
     cluster.awaitPhase("shop", "gone", "Running", WAIT);
     Path webDir = captureDir.resolve("default");
     Path otherDir = captureDir.resolve("shop");
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(webDir).size() == 1
-        && Pcap.processesWritingInto(otherDir).size() == 2);
-    List<Long> webPids = Pcap.processesWritingInto(webDir);
-    List<Long> otherPids = Pcap.processesWritingInto(otherDir);
+    await().atMost(WAIT).until(() -> Processes.writingInto(webDir).size() == 1
+        && Processes.writingInto(otherDir).size() == 2);
+    List<Long> webPids = Processes.writingInto(webDir);
+    List<Long> otherPids = Processes.writingInto(otherDir);
     Path webFile = webDir.resolve("capture-web.pcap0");
     long sizeBefore = Files.size(webFile);
 
@@ -66,14 +69,14 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     // A user, through an API server the agent cannot reach, stops one capture and deletes the Pod of another.
     // (Only a fresh list tells a resumed watch about a deletion it missed: this needs the informer to relist.)
     try (KubernetesClient elsewhere = api.sideDoor()) {
-      Cluster.annotate(elsewhere, "shop", "other", null);
+      User.annotate(elsewhere, "shop", "other", null);
       elsewhere.pods().inNamespace("shop").withName("gone").delete();
     }
     api.closeSideDoor();
     // Through the outage, nothing is stopped, restarted or deleted.
     while (System.nanoTime() - stopped < OUTAGE.toNanos()) {
-      assertEquals(webPids, Pcap.processesWritingInto(webDir), "web's tcpdump runs on");
-      assertEquals(otherPids, Pcap.processesWritingInto(otherDir), "other's tcpdump runs on until the agent knows");
+      assertEquals(webPids, Processes.writingInto(webDir), "web's tcpdump runs on");
+      assertEquals(otherPids, Processes.writingInto(otherDir), "other's tcpdump runs on until the agent knows");
       assertTrue(Files.exists(otherDir.resolve("capture-other.pcap0")));
       Thread.sleep(500);
     }
@@ -90,7 +93,7 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
       long now = (System.nanoTime() - restarted) / 1_000_000;
       if (otherApplied[0] < 0 && cluster.cr("shop", "other") == null && cluster.cr("shop", "gone") == null
-          && Pcap.processesWritingInto(otherDir).isEmpty() && Cluster.files(otherDir).isEmpty()) {
+          && Processes.writingInto(otherDir).isEmpty() && Pcap.files(otherDir).isEmpty()) {
         otherApplied[0] = now;
       }
       if (statusWritten[0] < 0 && cluster.cr("default", "web").getStatus().getTotalBytes() >= sizeDuring) {
@@ -107,7 +110,7 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     assertEquals("Running", after.getStatus().getPhase());
     assertEquals(before.getMetadata().getUid(), after.getMetadata().getUid(), "the same PodCapture");
     assertEquals(before.getStatus().getStartTime(), after.getStatus().getStartTime(), "the same tcpdump run");
-    assertEquals(webPids, Pcap.processesWritingInto(webDir), "the same tcpdump");
+    assertEquals(webPids, Processes.writingInto(webDir), "the same tcpdump");
     assertEquals(0, after.getStatus().getRestartCount());
     assertTrue(api.dispatcher().goneAnswers() > 0, "the agent resumed its watches and was told to list again");
     System.out.printf("API outage of %d ms: removed annotation and deleted Pod applied %d ms after the API server returned, status "

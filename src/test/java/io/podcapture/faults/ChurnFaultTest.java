@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
+import io.podcapture.testing.Processes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +34,7 @@ class ChurnFaultTest extends LocalAgentFaultTest {
     long began = System.nanoTime();
     for (int i = 0; i < times; i++) {
       cluster.annotate("default", name, "2");
-      cluster.annotate("default", name, null);
+      cluster.removeAnnotation("default", name);
     }
     return (System.nanoTime() - began) / 1_000_000;
   }
@@ -46,12 +48,12 @@ class ChurnFaultTest extends LocalAgentFaultTest {
 
     long began = System.nanoTime();
     await().atMost(SETTLE).pollInterval(Duration.ofMillis(100)).until(() -> cluster.cr("default", "web") == null
-        && Pcap.processesWritingInto(captureDir).isEmpty() && Cluster.files(captureDir).isEmpty());
+        && Processes.writingInto(captureDir).isEmpty() && Pcap.files(captureDir).isEmpty());
     long settled = (System.nanoTime() - began) / 1_000_000;
     // And it stays so: nothing is started again by a late event.
     await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
-        cluster.cr("default", "web") == null && Pcap.processesWritingInto(captureDir).isEmpty()
-            && Cluster.files(captureDir).isEmpty());
+        cluster.cr("default", "web") == null && Processes.writingInto(captureDir).isEmpty()
+            && Pcap.files(captureDir).isEmpty());
     assertNull(cluster.annotation("default", "web"));
     System.out.printf("toggle storm (ends removed): 200 patches in %d ms, settled %d ms after the last%n", toggling,
         settled);
@@ -67,11 +69,11 @@ class ChurnFaultTest extends LocalAgentFaultTest {
 
     long began = System.nanoTime();
     await().atMost(SETTLE).pollInterval(Duration.ofMillis(100)).until(() ->
-        "Running".equals(cluster.phase("default", "web")) && Pcap.processesWritingInto(captureDir).size() == 1);
+        "Running".equals(cluster.phase("default", "web")) && Processes.writingInto(captureDir).size() == 1);
     long settled = (System.nanoTime() - began) / 1_000_000;
-    List<Long> pids = Pcap.processesWritingInto(captureDir);
+    List<Long> pids = Processes.writingInto(captureDir);
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() ->
-        "Running".equals(cluster.phase("default", "web")) && Pcap.processesWritingInto(captureDir).equals(pids));
+        "Running".equals(cluster.phase("default", "web")) && Processes.writingInto(captureDir).equals(pids));
     // The user's last word stands, and the agent never took the annotation away on its own: every removal the API
     // server saw is one of the user's hundred (the agent removes it only when a user deletes the PodCapture).
     assertEquals("2", cluster.annotation("default", "web"));
@@ -82,7 +84,7 @@ class ChurnFaultTest extends LocalAgentFaultTest {
         .noneMatch(e -> Names.REASON_CR_DELETED.equals(e.getReason())), "no PodCaptureDeleted event");
     PodCapture cr = cluster.cr("default", "web");
     assertEquals(2, cr.getSpec().getMaxFiles());
-    assertEquals(List.of("default/.capture-web.pid", "default/capture-web.pcap0"), Cluster.files(captureDir));
+    assertEquals(List.of("default/.capture-web.pid", "default/capture-web.pcap0"), Pcap.files(captureDir));
     assertEquals(List.of(captureDir.resolve("default/capture-web.pcap0").toString()),
         cr.getStatus().getFiles().stream().map(f -> f.getPath()).toList());
     System.out.printf("toggle storm (ends set): 201 patches in %d ms, running %d ms after the last%n", toggling,
@@ -105,21 +107,21 @@ class ChurnFaultTest extends LocalAgentFaultTest {
       await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() ->
           cluster.crs().stream().filter(cr -> cr.getStatus() != null
               && "Running".equals(cr.getStatus().getPhase())).count() == pods
-              && Pcap.processesWritingInto(captureDir).size() == pods);
+              && Processes.writingInto(captureDir).size() == pods);
       long running = (System.nanoTime() - began) / 1_000_000;
       List<String> expected = new ArrayList<>();
       for (int i = 0; i < pods; i++) {
         expected.add("default/.capture-pod-" + i + ".pid");
         expected.add("default/capture-pod-" + i + ".pcap");
       }
-      assertEquals(expected.stream().sorted().toList(), Cluster.files(captureDir), "a pid file and a ring file each");
+      assertEquals(expected.stream().sorted().toList(), Pcap.files(captureDir), "a pid file and a ring file each");
 
       began = System.nanoTime();
       all(users, pods, i -> cluster.annotate("default", "pod-" + i, null));
       long released = (System.nanoTime() - began) / 1_000_000;
       await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() ->
-          cluster.crs().isEmpty() && Pcap.processesWritingInto(captureDir).isEmpty()
-              && Cluster.files(captureDir).isEmpty());
+          cluster.crs().isEmpty() && Processes.writingInto(captureDir).isEmpty()
+              && Pcap.files(captureDir).isEmpty());
       long cleaned = (System.nanoTime() - began) / 1_000_000;
       assertTrue(cluster.crs().isEmpty());
       System.out.printf("200-Pod storm: annotated in %d ms, all running after %d ms; released in %d ms, all gone "

@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
+import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.Command;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,22 +34,23 @@ import org.junit.jupiter.api.io.TempDir;
  * A full disk and an unwritable capture folder, made real with small tmpfs mounts on one namespace's folder, so
  * that a capture in another namespace (on the ordinary disk) shows that nothing else is affected.
  */
+@Tag("real-capture")
 class DiskFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @TempDir
   Path captureDir;
-  private OutageApiServer api;
-  private Cluster cluster;
-  private LocalAgent agent;
+  private MockApiServer api;
+  private User cluster;
+  private AgentHarness agent;
   private final List<Path> mounts = new ArrayList<>();
 
   @BeforeEach
   void start() {
     Requirements.realCapture();
     Requirements.commands("mount", "umount");
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
+    api = new MockApiServer();
+    cluster = new User(api.client());
     cluster.namespace("full");
   }
 
@@ -55,7 +61,7 @@ class DiskFaultTest {
     }
     cluster.client().close();
     api.close();
-    Cluster.killProcessesWritingInto(captureDir);
+    Processes.killWritingInto(captureDir);
     for (Path mount : mounts) {
       if (!Command.run("umount", mount.toString()).ok()) {
         Command.run("umount", "-l", mount.toString());
@@ -89,12 +95,12 @@ class DiskFaultTest {
   private long startOtherCapture() {
     cluster.createPod("default", "ok", "2", List.of("198.51.100.70"));
     cluster.awaitPhase("default", "ok", "Running", WAIT);
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(captureDir.resolve("default")).size() == 1);
-    return Pcap.processesWritingInto(captureDir.resolve("default")).get(0);
+    await().atMost(WAIT).until(() -> Processes.writingInto(captureDir.resolve("default")).size() == 1);
+    return Processes.writingInto(captureDir.resolve("default")).get(0);
   }
 
   private void assertOtherCaptureUntouched(long pid) {
-    assertEquals(List.of(pid), Pcap.processesWritingInto(captureDir.resolve("default")));
+    assertEquals(List.of(pid), Processes.writingInto(captureDir.resolve("default")));
     assertEquals("Running", cluster.phase("default", "ok"));
   }
 
@@ -102,7 +108,7 @@ class DiskFaultTest {
   void fullDiskRefusesTheCaptureWithAClearMessageAndNothingElseIsAffected() throws Exception {
     Path dir = tmpfs("full", "size=512k");
     fill(dir.resolve("someone-elses-file"));
-    agent = LocalAgent.start(api.client(), captureDir, Map.of("MAX_RESTARTS", "1"));
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of("MAX_RESTARTS", "1"));
     long other = startOtherCapture();
 
     cluster.createPod("full", "web", "2", List.of("198.51.100.71"));
@@ -110,58 +116,58 @@ class DiskFaultTest {
     await().atMost(WAIT).until(() -> "Failed".equals(cluster.phase("full", "web"))
         && cluster.cr("full", "web").getStatus().getMessage().contains("gave up"));
     PodCapture cr = cluster.cr("full", "web");
-    assertEquals(Names.REASON_START_FAILED, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_START_FAILED, User.ready(cr).getReason());
     assertTrue(cr.getStatus().getMessage().startsWith("tcpdump could not start: no space left in capture folder "
         + dir + ": "), cr.getStatus().getMessage());
     assertTrue(cr.getStatus().getMessage().contains("a capture needs room for at least one file (1048576 bytes)"),
         cr.getStatus().getMessage());
-    assertTrue(Pcap.processesWritingInto(dir).isEmpty(), "no tcpdump runs into a full disk");
-    assertEquals(List.of("someone-elses-file"), Cluster.files(dir));
+    assertTrue(Processes.writingInto(dir).isEmpty(), "no tcpdump runs into a full disk");
+    assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
     assertOtherCaptureUntouched(other);
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
-    assertEquals(List.of("someone-elses-file"), Cluster.files(dir));
+    assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
   }
 
   @Test
   void diskFillingUpDuringACaptureStopsItKeepsItsFilesAndSaysWhy() throws Exception {
     Path dir = tmpfs("full", "size=4m");
-    agent = LocalAgent.start(api.client(), captureDir, Map.of());
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of());
     long other = startOtherCapture();
     cluster.createPod("full", "web", "2", List.of("198.51.100.72"));
     cluster.awaitPhase("full", "web", "Running", WAIT);
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(dir).size() == 1);
+    await().atMost(WAIT).until(() -> Processes.writingInto(dir).size() == 1);
 
     long filled = System.nanoTime();
     fill(dir.resolve("someone-elses-file"));
 
     PodCapture cr = cluster.awaitPhase("full", "web", "Failed", WAIT);
     long noticed = (System.nanoTime() - filled) / 1_000_000;
-    assertEquals(Names.REASON_DISK_FULL, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_DISK_FULL, User.ready(cr).getReason());
     assertTrue(cr.getStatus().getMessage().startsWith("no space left in capture folder " + dir + " ("),
         cr.getStatus().getMessage());
     assertTrue(cr.getStatus().getMessage().endsWith("tcpdump was stopped and the files captured so far are kept; "
         + "free space on the node, then remove and re-add the annotation to capture again"),
         cr.getStatus().getMessage());
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(dir).isEmpty());
+    await().atMost(WAIT).until(() -> Processes.writingInto(dir).isEmpty());
     assertEquals(List.of(dir.resolve("capture-web.pcap0").toString()),
         cluster.cr("full", "web").getStatus().getFiles().stream().map(CaptureFile::getPath).toList());
     // Stopped for good: no restart loop against a full disk.
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
-        Pcap.processesWritingInto(dir).isEmpty() && "Failed".equals(cluster.phase("full", "web")));
+        Processes.writingInto(dir).isEmpty() && "Failed".equals(cluster.phase("full", "web")));
     assertOtherCaptureUntouched(other);
     System.out.printf("disk full noticed %d ms after it filled up%n", noticed);
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
-    assertEquals(List.of("someone-elses-file"), Cluster.files(dir));
+    assertEquals(List.of("someone-elses-file"), Pcap.files(dir));
   }
 
   @Test
   void readOnlyCaptureFolderFailsWithAClearMessageAndNothingElseIsAffected() throws Exception {
     Path dir = tmpfs("full", "size=512k,ro");
-    agent = LocalAgent.start(api.client(), captureDir, Map.of("MAX_RESTARTS", "1"));
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of("MAX_RESTARTS", "1"));
     long other = startOtherCapture();
 
     cluster.createPod("full", "web", "2", List.of("198.51.100.73"));
@@ -169,31 +175,31 @@ class DiskFaultTest {
     await().atMost(WAIT).until(() -> "Failed".equals(cluster.phase("full", "web"))
         && cluster.cr("full", "web").getStatus().getMessage().contains("gave up"));
     PodCapture cr = cluster.cr("full", "web");
-    assertEquals(Names.REASON_START_FAILED, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_START_FAILED, User.ready(cr).getReason());
     assertEquals("tcpdump could not start: capture folder " + dir + " is not writable: Read-only file system; gave "
         + "up after 2 attempts; remove and re-add the annotation to try again", cr.getStatus().getMessage());
-    assertTrue(Pcap.processesWritingInto(dir).isEmpty());
+    assertTrue(Processes.writingInto(dir).isEmpty());
     assertOtherCaptureUntouched(other);
   }
 
   @Test
   void captureWhoseRestartFailsLeavesNoFilesOnceReleased() throws Exception {
-    agent = LocalAgent.start(api.client(), captureDir, Map.of("MAX_RESTARTS", "1"));
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of("MAX_RESTARTS", "1"));
     cluster.createPod("full", "web", "2", List.of("198.51.100.74"));
     cluster.awaitPhase("full", "web", "Running", WAIT);
     Path dir = captureDir.resolve("full");
-    await().atMost(WAIT).until(() -> Pcap.processesWritingInto(dir).size() == 1);
+    await().atMost(WAIT).until(() -> Processes.writingInto(dir).size() == 1);
     // Something takes the place where earlier files are kept, then tcpdump dies: its restart cannot keep the
     // earlier ring, so it fails, and the capture layer no longer holds the capture whose ring is still on disk.
     Files.writeString(dir.resolve("previous"), "not a folder");
-    Processes.kill9(Pcap.processesWritingInto(dir).get(0));
+    Processes.kill9(Processes.writingInto(dir).get(0));
     await().atMost(WAIT).until(() -> "Failed".equals(cluster.phase("full", "web"))
         && cluster.cr("full", "web").getStatus().getMessage().contains("cannot keep the earlier files"));
-    assertTrue(Cluster.files(dir).contains("capture-web.pcap0"), Cluster.files(dir).toString());
+    assertTrue(Pcap.files(dir).contains("capture-web.pcap0"), Pcap.files(dir).toString());
 
-    cluster.annotate("full", "web", null);
+    cluster.removeAnnotation("full", "web");
 
     await().atMost(WAIT).until(() -> cluster.cr("full", "web") == null);
-    await().atMost(WAIT).until(() -> Cluster.files(dir).equals(List.of("previous")));
+    await().atMost(WAIT).until(() -> Pcap.files(dir).equals(List.of("previous")));
   }
 }

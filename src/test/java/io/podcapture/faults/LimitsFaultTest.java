@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
 
 
   private List<Long> tcpdumpsOf(String pod) {
-    return Pcap.processesWritingInto(captureDir).stream()
+    return Processes.writingInto(captureDir).stream()
         .filter(pid -> String.join(" ", Processes.argv(pid)).contains("capture-" + pod + ".pcap"))
         .toList();
   }
@@ -34,11 +36,11 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "web", "9", List.of("198.51.100.30"));
 
     PodCapture cr = cluster.awaitPhase("default", "web", "Failed", WAIT);
-    assertEquals(Names.REASON_INVALID_ANNOTATION, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_INVALID_ANNOTATION, User.ready(cr).getReason());
     assertEquals("annotation tcpdump.antrea.io=\"9\" is out of range; expected a whole number of files from 1 to 8, "
         + "e.g. tcpdump.antrea.io=\"5\"", cr.getStatus().getMessage());
-    assertTrue(Pcap.processesWritingInto(captureDir).isEmpty());
-    assertEquals(List.of(), Cluster.files(captureDir));
+    assertTrue(Processes.writingInto(captureDir).isEmpty());
+    assertEquals(List.of(), Pcap.files(captureDir));
 
     cluster.annotate("default", "web", "8");
     cluster.awaitPhase("default", "web", "Running", WAIT);
@@ -55,19 +57,19 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "c", "1", List.of("198.51.100.33"));
 
     PodCapture waiting = cluster.awaitPhase("default", "c", "Pending", WAIT);
-    assertEquals(Names.REASON_WAITING_FOR_SLOT, Cluster.ready(waiting).getReason());
+    assertEquals(Names.REASON_WAITING_FOR_SLOT, User.ready(waiting).getReason());
     assertEquals("waiting for a capture slot: 2 of 2 captures run on node node-a (MAX_CAPTURES); starts when one "
         + "ends", waiting.getStatus().getMessage());
     await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> tcpdumpsOf("c").isEmpty()
-        && Pcap.processesWritingInto(captureDir).size() == 2);
+        && Processes.writingInto(captureDir).size() == 2);
 
     long freed = System.nanoTime();
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
     System.out.printf("slot freed: waiting capture running after %d ms%n", (System.nanoTime() - freed) / 1_000_000);
     await().atMost(WAIT).until(() -> tcpdumpsOf("c").size() == 1 && tcpdumpsOf("a").isEmpty()
-        && Pcap.processesWritingInto(captureDir).size() == 2);
+        && Processes.writingInto(captureDir).size() == 2);
   }
 
   @Test
@@ -76,10 +78,10 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "web", "6", List.of("198.51.100.34"));
 
     PodCapture cr = cluster.awaitPhase("default", "web", "Failed", WAIT);
-    assertEquals(Names.REASON_TOO_LARGE, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_TOO_LARGE, User.ready(cr).getReason());
     assertEquals("a ring of 6 x 1 MB needs up to 12 MB with one kept earlier ring, more than the node's disk budget "
         + "of 10 MB (DISK_BUDGET_MB); use fewer files", cr.getStatus().getMessage());
-    assertTrue(Pcap.processesWritingInto(captureDir).isEmpty());
+    assertTrue(Processes.writingInto(captureDir).isEmpty());
   }
 
   @Test
@@ -91,12 +93,12 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "b", "3", List.of("198.51.100.36"));
 
     PodCapture waiting = cluster.awaitPhase("default", "b", "Pending", WAIT);
-    assertEquals(Names.REASON_WAITING_FOR_DISK, Cluster.ready(waiting).getReason());
+    assertEquals(Names.REASON_WAITING_FOR_DISK, User.ready(waiting).getReason());
     assertEquals("waiting for disk budget: this ring needs up to 6 MB, other captures on node node-a hold 6 of 10 MB "
         + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
     assertTrue(tcpdumpsOf("b").isEmpty());
 
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "b", "Running", WAIT);
     await().atMost(WAIT).until(() -> tcpdumpsOf("b").size() == 1 && tcpdumpsOf("a").isEmpty());
@@ -110,12 +112,12 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "b", "1", List.of("198.51.100.38"));
     cluster.awaitPhase("default", "b", "Pending", WAIT);
 
-    cluster.annotate("default", "b", null);
+    cluster.removeAnnotation("default", "b");
     await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
-    await().atMost(WAIT).until(() -> cluster.crs().isEmpty() && Pcap.processesWritingInto(captureDir).isEmpty()
-        && Cluster.files(captureDir).isEmpty());
+    await().atMost(WAIT).until(() -> cluster.crs().isEmpty() && Processes.writingInto(captureDir).isEmpty()
+        && Pcap.files(captureDir).isEmpty());
   }
 
   @Test
@@ -127,13 +129,13 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     // a's tcpdump dies and, with no restarts allowed, a is Failed for good: its files stay, its tcpdump does not.
     Processes.kill9(tcpdumpsOf("a").get(0));
     PodCapture failed = cluster.awaitPhase("default", "a", "Failed", WAIT);
-    assertEquals(Names.REASON_GAVE_UP, Cluster.ready(failed).getReason());
+    assertEquals(Names.REASON_GAVE_UP, User.ready(failed).getReason());
 
     // Not running, a holds no slot: b (2 MB, and a's 4 MB within the 6 MB budget) starts.
     cluster.createPod("default", "b", "1", List.of("198.51.100.40"));
     cluster.awaitPhase("default", "b", "Running", WAIT);
     assertEquals("Failed", cluster.phase("default", "a"));
-    cluster.annotate("default", "b", null);
+    cluster.removeAnnotation("default", "b");
     await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
 
     // But a's files are on disk, so a still holds its disk budget: c (4 MB) must wait for it.
@@ -142,7 +144,7 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     assertEquals("waiting for disk budget: this ring needs up to 4 MB, other captures on node node-a hold 4 of 6 MB "
         + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
 
-    cluster.annotate("default", "a", null);
+    cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
     await().atMost(WAIT).until(() -> cluster.cr("default", "a") == null && tcpdumpsOf("c").size() == 1);

@@ -1,10 +1,15 @@
 package io.podcapture.faults;
 
+import io.podcapture.testing.AgentHarness;
+import io.podcapture.testing.MockApiServer;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
+import io.podcapture.testing.User;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -12,18 +17,19 @@ import org.junit.jupiter.api.io.TempDir;
  * with real tcpdump writing into a temporary capture folder. Everything is stopped after each test, and any
  * tcpdump still writing into the folder is killed.
  */
+@Tag("real-capture")
 abstract class LocalAgentFaultTest {
   @TempDir
   Path captureDir;
-  OutageApiServer api;
-  Cluster cluster;
-  LocalAgent agent;
+  MockApiServer api;
+  User cluster;
+  AgentHarness agent;
 
   @BeforeEach
   void startApiServer() {
     Requirements.realCapture();
-    api = new OutageApiServer();
-    cluster = new Cluster(api.client());
+    api = new MockApiServer();
+    cluster = new User(api.client());
   }
 
   @AfterEach
@@ -33,10 +39,10 @@ abstract class LocalAgentFaultTest {
     }
     cluster.client().close();
     api.close();
-    Cluster.killProcessesWritingInto(captureDir);
+    Processes.killWritingInto(captureDir);
   }
 
   void startAgent(Map<String, String> env) throws Exception {
-    agent = LocalAgent.start(api.client(), captureDir, env);
+    agent = AgentHarness.wholeAgent(api, captureDir, env);
   }
 }

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.controller.Names;
+import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +39,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
   private long awaitNewTcpdump(Set<Long> seen, Duration atMost) {
     long[] found = new long[1];
     await().atMost(atMost).pollInterval(Duration.ofMillis(10)).until(() -> {
-      List<Long> pids = Pcap.processesWritingInto(captureDir);
+      List<Long> pids = Processes.writingInto(captureDir);
       if (pids.size() == 1 && !seen.contains(pids.get(0))) {
         found[0] = pids.get(0);
         return true;
@@ -48,7 +51,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
 
   @Test
   void tcpdumpKilledAgainAndAgainBacksOffCountsRestartsAndFailsAfterTheBound() throws Exception {
-    agent = LocalAgent.start(api.client(), captureDir, Map.of("MAX_RESTARTS", "3"));
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of("MAX_RESTARTS", "3"));
     cluster.createPod("default", "web", "2", List.of("198.51.100.40"));
     cluster.awaitPhase("default", "web", "Running", WAIT);
     Set<Long> seen = new HashSet<>();
@@ -65,7 +68,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
         PodCapture cr = cluster.cr("default", "web");
         return cr.getStatus() != null && ("Pending".equals(cr.getStatus().getPhase())
             && cr.getStatus().getMessage().contains("restart " + k + " of 3")
-            || Pcap.processesWritingInto(captureDir).stream().anyMatch(p -> !seen.contains(p)));
+            || Processes.writingInto(captureDir).stream().anyMatch(p -> !seen.contains(p)));
       });
       pid = awaitNewTcpdump(seen, WAIT);
       gaps.add((System.nanoTime() - killed) / 1_000_000);
@@ -86,7 +89,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
     Processes.kill9(pid);
 
     PodCapture failed = cluster.awaitPhase("default", "web", "Failed", WAIT);
-    assertEquals(Names.REASON_GAVE_UP, Cluster.ready(failed).getReason());
+    assertEquals(Names.REASON_GAVE_UP, User.ready(failed).getReason());
     assertEquals(3, failed.getStatus().getRestartCount());
     assertTrue(failed.getStatus().getMessage().startsWith("tcpdump killed by signal 9 (SIGKILL)"),
         failed.getStatus().getMessage());
@@ -95,14 +98,14 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
     // No further try, and what was captured is kept and listed (the pid file names a dead process: it goes with
     // the capture, and a later agent run would never signal a recycled pid).
     await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8))
-        .until(() -> Pcap.processesWritingInto(captureDir).isEmpty());
+        .until(() -> Processes.writingInto(captureDir).isEmpty());
     assertEquals(List.of("default/.capture-web.pid", "default/capture-web.pcap0",
-        "default/previous/capture-web.pcap0"), Cluster.files(captureDir));
+        "default/previous/capture-web.pcap0"), Pcap.files(captureDir));
     assertEquals(2, cluster.cr("default", "web").getStatus().getFileCount());
 
     // The way out the message names: remove and re-add the annotation.
-    cluster.annotate("default", "web", null);
-    await().atMost(WAIT).until(() -> cluster.cr("default", "web") == null && Cluster.files(captureDir).isEmpty());
+    cluster.removeAnnotation("default", "web");
+    await().atMost(WAIT).until(() -> cluster.cr("default", "web") == null && Pcap.files(captureDir).isEmpty());
     cluster.annotate("default", "web", "2");
     PodCapture again = cluster.awaitPhase("default", "web", "Running", WAIT);
     assertEquals(0, again.getStatus().getRestartCount());
@@ -115,7 +118,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
     Path launcher = launcherDir.resolve("count-and-exec");
     Files.writeString(launcher, "#!/bin/sh\necho started >> '" + starts + "'\nexec \"$@\"\n");
     Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
-    agent = LocalAgent.start(api.client(), captureDir, Map.of("MAX_RESTARTS", "2"),
+    agent = AgentHarness.wholeAgent(api, captureDir, Map.of("MAX_RESTARTS", "2"),
         c -> c.withInterfaceName("podcapnosuch0").withLauncher(List.of(launcher.toString())));
     long began = System.nanoTime();
     cluster.createPod("default", "web", "2", List.of("198.51.100.41"));
@@ -134,7 +137,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
 
     PodCapture cr = cluster.cr("default", "web");
     assertEquals("Failed", cr.getStatus().getPhase());
-    assertEquals(Names.REASON_START_FAILED, Cluster.ready(cr).getReason());
+    assertEquals(Names.REASON_START_FAILED, User.ready(cr).getReason());
     assertTrue(cr.getStatus().getMessage().contains("podcapnosuch0: No such device exists"), cr.getStatus().getMessage());
     assertTrue(cr.getStatus().getMessage().endsWith("gave up after 3 attempts; remove and re-add the annotation to "
         + "try again"), cr.getStatus().getMessage());
@@ -144,8 +147,8 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
     assertTrue(failedAfter >= 3000 && failedAfter < 12000, "failed after " + failedAfter);
     assertEquals(3, startAttempts(), "tcpdump start attempts");
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
-        "Failed".equals(cluster.phase("default", "web")) && Pcap.processesWritingInto(captureDir).isEmpty()
-            && Cluster.files(captureDir).isEmpty());
+        "Failed".equals(cluster.phase("default", "web")) && Processes.writingInto(captureDir).isEmpty()
+            && Pcap.files(captureDir).isEmpty());
     assertEquals(3, startAttempts(), "tcpdump start attempts");
   }
 

@@ -1,13 +1,16 @@
 package io.podcapture.image;
 
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.deploy.Dockerfile;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.Kubeconfig;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Pods;
+import io.podcapture.testing.Processes;
+import io.podcapture.testing.User;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -40,7 +43,6 @@ public final class ImageCheck {
   private static final String NODE = "image-test-node";
   private static final String AGENT_POD = "podcapture-agent-image-test";
   /** The annotation and phase of the contract (docs/api.md): the same for every controller behind them. */
-  private static final String ANNOTATION = "tcpdump.antrea.io";
   private static final String KUBECONFIG_IN_CONTAINER = "/var/run/podcapture/kubeconfig";
   private static final int PINGS = 20;
   private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
@@ -124,10 +126,7 @@ public final class ImageCheck {
         KubernetesClient user = api.client()) {
       String ns = "default";
       String podName = "web";
-      user.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName(podName).withNamespace(ns)
-          .addToAnnotations(ANNOTATION, "2").endMetadata().withNewSpec().withNodeName(NODE).endSpec()
-          .withNewStatus().withPodIP(web.ipv4()).addNewPodIP().withIp(web.ipv4()).endPodIP().endStatus().build())
-          .create();
+      new User(user).create(Pods.running(ns, podName, NODE, "2", web.ipv4()));
 
       long started = System.nanoTime();
       Container agent = start("capture", "http://localhost:" + api.port(), captureDir);
@@ -149,15 +148,13 @@ public final class ImageCheck {
       check(echoes(dir, podName, web.ipv4()) == 2 * PINGS, "the pcap files hold each echo request and reply "
           + "once: " + echoes(dir, podName, web.ipv4()) + " of " + 2 * PINGS + " in " + files(dir, podName));
 
-      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
-          .removeFromAnnotations(ANNOTATION).endMetadata().build());
+      User.annotate(user, ns, podName, null);
       waitFor(Duration.ofSeconds(30), () -> files(dir, podName).isEmpty() && phase(user, ns, podName) == null
           && agent.tcpdumps().isEmpty(), agent, "files, PodCapture and tcpdump gone after the annotation is removed");
       say("annotation removed: PodCapture, pcap files and tcpdump gone");
 
       // Capturing again, then podman stop: SIGTERM, then SIGKILL after the grace period.
-      user.pods().inNamespace(ns).withName(podName).edit(p -> new PodBuilder(p).editMetadata()
-          .addToAnnotations(ANNOTATION, "2").endMetadata().build());
+      User.annotate(user, ns, podName, "2");
       waitFor(Duration.ofSeconds(30), () -> "Running".equals(phase(user, ns, podName))
           && agent.tcpdumps().size() == 1, agent, "capturing again");
       web.ping(NetnsPod.Ping.count(5));
@@ -168,7 +165,7 @@ public final class ImageCheck {
       check(peak > 0 && peak < limit, "memory peak " + mib(peak) + " under the " + mib(limit) + " limit "
           + "(the container's cgroup, page cache included)");
       agent.stop("while capturing", "stopping");
-      check(capturing.stream().noneMatch(Pcap::alive), "tcpdump ended with the agent: " + capturing);
+      check(capturing.stream().noneMatch(Processes::alive), "tcpdump ended with the agent: " + capturing);
       check(!files(dir, podName).isEmpty(), "the pcap files are kept for the next agent");
       for (Path file : files(dir, podName)) {
         Command.Result read = Command.run("tcpdump", "-r", file.toString(), "-n");
@@ -222,20 +219,7 @@ public final class ImageCheck {
 
   /** Starts the agent's container for {@code apiServer}, with its capture volume in {@code captureDir}. */
   private Container start(String scenario, String apiServer, Path captureDir) throws IOException {
-    Path kubeconfig = Files.writeString(work.resolve("kubeconfig-" + scenario), """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: test
-          cluster: {server: "%s"}
-        users:
-        - name: test
-          user: {token: image-test}
-        contexts:
-        - name: test
-          context: {cluster: test, user: test, namespace: default}
-        current-context: test
-        """.formatted(apiServer));
+    Path kubeconfig = Kubeconfig.write(work.resolve("kubeconfig-" + scenario), apiServer);
     Map<String, String> env = daemonSet.environment(NODE, AGENT_POD);
     int httpPort = Integer.parseInt(env.get("HTTP_PORT"));
     if (listening(httpPort)) {
@@ -282,21 +266,15 @@ public final class ImageCheck {
     }
 
     List<String> jvmArgv() throws IOException {
-      return List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(hostPid()), "cmdline")))
-          .split("\0"));
+      return Processes.argv(hostPid());
     }
 
     /** The tcpdump processes among the JVM's children (host pids). */
     List<Long> tcpdumps() {
       List<Long> out = new ArrayList<>();
       ProcessHandle.of(hostPid()).ifPresent(jvm -> jvm.children().forEach(child -> {
-        try {
-          if ("tcpdump".equals(Files.readString(Path.of("/proc", Long.toString(child.pid()), "comm")).strip())
-              && Pcap.alive(child.pid())) {
-            out.add(child.pid());
-          }
-        } catch (IOException e) {
-          // gone meanwhile
+        if ("tcpdump".equals(Processes.comm(child.pid())) && Processes.alive(child.pid())) {
+          out.add(child.pid());
         }
       }));
       return out;
@@ -304,7 +282,7 @@ public final class ImageCheck {
 
     /** The highest memory use of the container's cgroup (cgroup v1 or v2), page cache included. */
     long memoryPeakBytes() throws IOException {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(hostPid()), "cgroup"))) {
+      for (String line : Processes.read(hostPid(), "cgroup").lines().toList()) {
         String[] parts = line.split(":", 3);
         if (parts[1].equals("memory")) {
           return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup/memory", parts[2],

@@ -13,9 +13,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link StandInKubectl}), with a PATH of its own ("the agent Pod's"): a fake tcpdump that records its argv and
  * writes or stays silent as told, or, in the real-capture tests, the real tcpdump against a {@link NetnsPod}.
  */
+@Tag("real-capture")
 class KubectlPluginStreamTest {
   static final String STREAM_JSONPATH = "jsonpath={.spec.podName}{\"\\n\"}{.status.phase}{\"\\n\"}"
       + "{.status.agentPod}{\"\\n\"}{.status.node}{\"\\n--podcapture-filter--\\n\"}{.status.filter}"
@@ -387,12 +389,12 @@ class KubectlPluginStreamTest {
       heartbeats.flush();
       Thread.sleep(500);
     }
-    assertTrue(Pcap.alive(tcpdump), "tcpdump ended although the heartbeats came");
+    assertTrue(Processes.alive(tcpdump), "tcpdump ended although the heartbeats came");
     long stopped = System.nanoTime();
 
     assertTrue(watchdog.waitFor(10, TimeUnit.SECONDS), "watchdog still running without heartbeats");
     double after = (System.nanoTime() - stopped) / 1e9;
-    await(Duration.ofSeconds(5), () -> !Pcap.alive(tcpdump), "tcpdump to end");
+    await(Duration.ofSeconds(5), () -> !Processes.alive(tcpdump), "tcpdump to end");
     assertTrue(after >= 1.5 && after < 5, "ended " + after + " s after the last heartbeat");
     heartbeats.close();
   }
@@ -414,7 +416,7 @@ class KubectlPluginStreamTest {
     watchdog.getOutputStream().close();
 
     assertTrue(watchdog.waitFor(3, TimeUnit.SECONDS), "watchdog still running at the end of its input");
-    await(Duration.ofSeconds(3), () -> !Pcap.alive(tcpdump), "tcpdump to end");
+    await(Duration.ofSeconds(3), () -> !Processes.alive(tcpdump), "tcpdump to end");
   }
 
   // ---------------------------------------------------------------- real tcpdump
@@ -439,7 +441,7 @@ class KubectlPluginStreamTest {
       assertEquals(5, pod.ping(NetnsPod.Ping.count(5).interval(Duration.ofMillis(100))).received());
       Path pcap = tmp.resolve("stream.pcap");
       await(Duration.ofSeconds(10), () -> echoes(snapshot(bytes, pcap)).size() >= 10, "the pings in the stream");
-      List<Long> remote = pidsWithArgument(filter);
+      List<Long> remote = Processes.withArgument(filter);
       assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
       ctrlC(plugin);
       assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after Ctrl-C");
@@ -452,7 +454,7 @@ class KubectlPluginStreamTest {
       assertEquals(5, echoes.stream().filter(l -> l.contains(pod.hostIpv4() + " > " + pod.ipv4())
           && l.contains("echo reply")).count(), String.join("\n", echoes));
       assertNothingLeft(plugin.pid(), remote);
-      assertEquals(List.of(), pidsWithArgument(filter));
+      assertEquals(List.of(), Processes.withArgument(filter));
     }
   }
 
@@ -470,7 +472,7 @@ class KubectlPluginStreamTest {
       answerStatus("web", null, "web", "Running", AGENT, "node-1", filter, "");
       Process plugin = startStream(ProcessBuilder.Redirect.PIPE, "stream", "web");
       await(Duration.ofSeconds(20), () -> stderr().contains("listening on any"), "tcpdump to listen");
-      List<Long> remote = pidsWithArgument(filter);
+      List<Long> remote = Processes.withArgument(filter);
       assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
 
       plugin.getInputStream().close();
@@ -478,7 +480,7 @@ class KubectlPluginStreamTest {
       assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after its reader closed");
       assertEquals(0, plugin.exitValue(), stderr());
       assertNothingLeft(plugin.pid(), remote);
-      assertEquals(List.of(), pidsWithArgument(filter));
+      assertEquals(List.of(), Processes.withArgument(filter));
     }
   }
 
@@ -544,7 +546,7 @@ class KubectlPluginStreamTest {
     all.addAll(kubectl.remotePids());
     // within 5 s: half the watchdog's limit, so it is the end of input that ended tcpdump, not the heartbeats
     // stopping; and more than the 2 s of the heartbeat's last sleep
-    await(Duration.ofSeconds(5), () -> processGroup(pgid).isEmpty() && all.stream().noneMatch(Pcap::alive),
+    await(Duration.ofSeconds(5), () -> Processes.inGroup(pgid).isEmpty() && all.stream().noneMatch(Processes::alive),
         "no process left");
   }
 
@@ -552,7 +554,7 @@ class KubectlPluginStreamTest {
     List<Long> pids = new ArrayList<>(kubectl.remotePids());
     pids.addAll(tcpdumpPids());
     assertFalse(pids.isEmpty());
-    assertTrue(pids.stream().allMatch(Pcap::alive), "agent Pod processes not running: " + pids);
+    assertTrue(pids.stream().allMatch(Processes::alive), "agent Pod processes not running: " + pids);
     return pids;
   }
 
@@ -563,53 +565,9 @@ class KubectlPluginStreamTest {
         : List.of();
   }
 
-  /** Live processes whose process group is pgid. */
-  private static List<Long> processGroup(long pgid) {
-    List<Long> pids = new ArrayList<>();
-    for (File proc : procs()) {
-      try {
-        String stat = Files.readString(proc.toPath().resolve("stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        if (!fields[0].equals("Z") && Long.parseLong(fields[2]) == pgid) {
-          pids.add(Long.parseLong(proc.getName()));
-        }
-      } catch (IOException | RuntimeException e) {
-        // gone meanwhile
-      }
-    }
-    return pids;
-  }
-
-  /** Live processes with {@code argument} among their argv. */
-  private static List<Long> pidsWithArgument(String argument) {
-    List<Long> pids = new ArrayList<>();
-    for (File proc : procs()) {
-      try {
-        String[] argv = new String(Files.readAllBytes(proc.toPath().resolve("cmdline")), StandardCharsets.UTF_8)
-            .split("\0");
-        if (Arrays.asList(argv).contains(argument) && Pcap.alive(Long.parseLong(proc.getName()))) {
-          pids.add(Long.parseLong(proc.getName()));
-        }
-      } catch (IOException | RuntimeException e) {
-        // gone meanwhile
-      }
-    }
-    return pids;
-  }
-
   private static String command(long pid) {
-    try {
-      String argv0 = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
-          StandardCharsets.UTF_8).split("\0")[0];
-      return Path.of(argv0).getFileName().toString();
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private static File[] procs() {
-    File[] procs = new File("/proc").listFiles(f -> f.getName().chars().allMatch(Character::isDigit));
-    return procs == null ? new File[0] : procs;
+    List<String> argv = Processes.argv(pid);
+    return argv.isEmpty() ? "" : Path.of(argv.get(0)).getFileName().toString();
   }
 
   private static Thread copyInBackground(InputStream in, ByteArrayOutputStream to) {

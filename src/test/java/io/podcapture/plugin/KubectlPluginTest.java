@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,6 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The plugin's commands but {@code stream} (see {@link KubectlPluginStreamTest}) against the stand-in kubectl
  * of {@link StandInKubectl}: the exact kubectl calls, manifests, output and exit codes.
  */
+@Tag("integration")
 class KubectlPluginTest {
   /** What the plugin asks kubectl for; {@link #status} renders an answer the way kubectl's jsonpath does. */
   static final String STATUS_JSONPATH = "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.Validation;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.podcapture.controller.RecordedReconcileRun;
-import io.podcapture.mock.MockApiServer;
+import io.podcapture.testing.MockApiServer;
 import io.podcapture.policy.AdmissionPolicies.Decision;
 import io.podcapture.policy.AdmissionRequest.User;
 import java.io.IOException;
@@ -29,6 +29,7 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,6 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * denied with the policy's message; and the writes of the controller decided in issue 11 (direct PodCaptures,
  * an elected agent) are allowed.
  */
+@Tag("integration")
 class NodeRestrictionPolicyTest {
   static final String MANIFEST = "deploy/node-restriction.yaml";
   static final String NODE = "node-a";

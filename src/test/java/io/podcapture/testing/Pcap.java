@@ -5,11 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Reads capture files back with {@code tcpdump -r}, and finds the tcpdump processes a test started. */
+/** Reads capture files back with {@code tcpdump -r}, and lists a capture folder. */
 public final class Pcap {
 
   private Pcap() {
@@ -35,45 +34,15 @@ public final class Pcap {
     return lines;
   }
 
-  /**
-   * Pids of live processes whose argv names a path inside {@code dir}: the tcpdumps writing there, found
-   * without looking at anyone else's tcpdump.
-   */
-  public static List<Long> processesWritingInto(Path dir) {
-    String prefix = dir.toAbsolutePath().normalize() + "/";
-    List<Long> pids = new ArrayList<>();
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : (Iterable<Path>) procs::iterator) {
-        String name = proc.getFileName().toString();
-        if (!name.chars().allMatch(Character::isDigit)) {
-          continue;
-        }
-        try {
-          String stat = Files.readString(proc.resolve("stat"));
-          if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
-            continue;
-          }
-          String[] argv = new String(Files.readAllBytes(proc.resolve("cmdline"))).split("\0");
-          if (Arrays.stream(argv).anyMatch(arg -> arg.startsWith(prefix))) {
-            pids.add(Long.parseLong(name));
-          }
-        } catch (IOException | RuntimeException e) {
-          // gone meanwhile
-        }
-      }
+  /** Every regular file below {@code dir}, as paths relative to it (empty if there is no such folder). */
+  public static List<String> files(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-    return pids;
-  }
-
-  /** Whether {@code pid} is a live process (a zombie counts as gone). */
-  public static boolean alive(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-    } catch (IOException e) {
-      return false;
     }
   }
 }

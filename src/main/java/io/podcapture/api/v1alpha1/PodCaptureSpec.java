@@ -20,8 +20,6 @@ public class PodCaptureSpec {
   /** Upper bound the schema accepts; the agent's MAX_FILES setting is usually lower. */
   public static final int SCHEMA_MAX_FILES = 1000;
   public static final int SCHEMA_MAX_FILE_SIZE_MB = 1024;
-  /** Longest user filter accepted; the capture layer refuses longer ones too. */
-  public static final int MAX_FILTER_LENGTH = 1024;
   /** tcpdump's own upper bound for -s (MAXIMUM_SNAPLEN). */
   public static final int MAX_SNAP_LENGTH = 262144;
 

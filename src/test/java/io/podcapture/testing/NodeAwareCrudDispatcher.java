@@ -1,4 +1,4 @@
-package io.podcapture.mock;
+package io.podcapture.testing;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -7,15 +7,29 @@ import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * fabric8's CRUD dispatcher, made to honour the {@code spec.nodeName} field selector on Pods as a real API
- * server does (7.5.2 indexes only a few fields, so such a selector matched nothing), and to record every request
- * it serves. Like a real API server, it removes an object being deleted once its last finalizer is gone.
+ * fabric8's CRUD dispatcher, made to behave like a real API server where the agent would notice the difference:
+ * <ul>
+ *   <li>it honours the {@code spec.nodeName} field selector on Pods (7.5.2 indexes only a few fields, so such a
+ *       selector matched nothing); label selectors are fabric8's own;</li>
+ *   <li>it records every request it serves, with the caller's User-Agent ({@link #requests()});</li>
+ *   <li>it removes an object being deleted once its last finalizer is gone;</li>
+ *   <li>after {@link #restarted()}, a watch that resumes from a resourceVersion issued before is answered
+ *       {@code 410 Gone} ("too old resource version"), as a restarted kube-apiserver whose watch cache starts
+ *       afresh does. fabric8's CRUD mock would otherwise replay current objects as ADDED and never tell a
+ *       resumed watch about deletions, which no real API server does.</li>
+ * </ul>
  */
 public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
   static final String NODE_NAME_FIELD = "spec.nodeName";
@@ -24,14 +38,55 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
   public record Request(String method, String path, String body, String userAgent) {
   }
 
+  private static final Pattern WATCH_FROM = Pattern.compile("[?&]resourceVersion=(\\d+)");
+
   private final List<Request> requests = new CopyOnWriteArrayList<>();
+  /** resourceVersions below this were issued before the last restart. */
+  private final AtomicLong firstAfterRestart = new AtomicLong(0);
+  private final AtomicLong goneAnswers = new AtomicLong();
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     // getUtf8Body() would consume the body the CRUD handlers still need: copy the bytes instead.
     String body = request.getBody() == null ? "" : new String(request.getBody().getBytes(), StandardCharsets.UTF_8);
     requests.add(new Request(request.getMethod(), request.getPath(), body, request.getHeader("User-Agent")));
+    String path = request.getPath();
+    if ("GET".equals(request.getMethod()) && path.contains("watch=true")) {
+      Matcher m = WATCH_FROM.matcher(path);
+      if (m.find() && Long.parseLong(m.group(1)) < firstAfterRestart.get()) {
+        goneAnswers.incrementAndGet();
+        return gone(m.group(1));
+      }
+    }
     return super.dispatch(request);
+  }
+
+  private MockResponse gone(String version) {
+    String status = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        + "\"reason\":\"Expired\",\"code\":410,\"message\":\"too old resource version: " + version
+        + " (" + firstAfterRestart.get() + ")\"}";
+    // As kube-apiserver's watch cache does: the watch is accepted, then ends with an ERROR event.
+    return new MockResponse().withWebSocketUpgrade(new WebSocketListener() {
+      @Override
+      public void onOpen(WebSocket webSocket, Response response) {
+        webSocket.send("{\"type\":\"ERROR\",\"object\":" + status + "}");
+        webSocket.close(1000, "too old resource version");
+      }
+    });
+  }
+
+  /**
+   * The watch cache starts afresh: resuming from any version issued before the restart is too old. (All of them,
+   * not only those older than the latest change: fabric8's CRUD mock issues no new version for a deletion, where
+   * etcd would.)
+   */
+  void restarted() {
+    firstAfterRestart.set(requestResourceVersion());
+  }
+
+  /** How many resumed watches were answered 410 Gone since the server started. */
+  public long goneAnswers() {
+    return goneAnswers.get();
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.podcapture.mock;
+package io.podcapture.testing;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -18,16 +18,29 @@ import java.nio.file.Path;
 import java.util.HashMap;
 
 /**
- * fabric8's mock API server in CRUD mode with the PodCapture CRD registered (so {@code /status} is a real
- * subresource), Pods selectable by {@code spec.nodeName}, and every request recorded. It can be stopped and
- * started again on the same port with its objects kept, to play an API server outage.
+ * The tests' one API server: fabric8's mock in CRUD mode with the PodCapture CRD registered (so {@code /status}
+ * is a real subresource), behaving as {@link NodeAwareCrudDispatcher} describes (Pods selectable by
+ * {@code spec.nodeName}, every request recorded, finalizers honoured). For outage tests:
+ * <ul>
+ *   <li>{@link #stop()} refuses connections and {@link #restart()} serves again on the same port with the same
+ *       objects, answering watches resumed from before the restart with 410 Gone, as a real API server does;</li>
+ *   <li>while stopped, a {@link #sideDoor()} serves the same objects on another port, so a test can change them
+ *       where the agent cannot see (a user's kubectl reaching another API server replica).</li>
+ * </ul>
  */
 public final class MockApiServer implements AutoCloseable {
-  private final NodeAwareCrudDispatcher dispatcher = new NodeAwareCrudDispatcher();
+  private final NodeAwareCrudDispatcher dispatcher;
   private KubernetesMockServer server;
-  private int port;
+  private KubernetesMockServer side;
+  private final int port;
 
   public MockApiServer() {
+    this(new NodeAwareCrudDispatcher());
+  }
+
+  /** With a dispatcher of the caller's (a subclass that records more, e.g. the benchmark's timed calls). */
+  public MockApiServer(NodeAwareCrudDispatcher dispatcher) {
+    this.dispatcher = dispatcher;
     server = newServer();
     server.init();
     port = server.getPort();
@@ -61,11 +74,22 @@ public final class MockApiServer implements AutoCloseable {
     return dir == null ? Path.of("").toAbsolutePath() : Path.of(dir);
   }
 
-  /** Client settings pointing at this server; watches reconnect quickly so outage tests stay short. */
+  /**
+   * Client settings pointing at this server; watches reconnect quickly so outage tests stay short. HTTP/1.1 only:
+   * the mock is a cleartext server that accepts an upgrade to HTTP/2 (h2c), and the JDK client's upgrade once
+   * read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ... exceeds MAX_FRAME_SIZE") when 200 Pods
+   * were listed at the agent's start (the race fabric8io/kubernetes-client#7662 describes). A real API server
+   * negotiates HTTP/2 over TLS, which the mock cannot play.
+   */
   public Config config() {
-    return new ConfigBuilder(Config.empty()).withMasterUrl("http://localhost:" + port).withNamespace("default")
+    return config(port);
+  }
+
+  private static Config config(int port) {
+    return new ConfigBuilder(Config.empty()).withMasterUrl(url(port)).withNamespace("default")
         .withTrustCerts(true).withRequestRetryBackoffInterval(100).withRequestRetryBackoffLimit(3)
-        .withWatchReconnectInterval(200).withRequestTimeout(5_000).withConnectionTimeout(2_000).build();
+        .withWatchReconnectInterval(200).withRequestTimeout(5_000).withConnectionTimeout(2_000)
+        .withHttp2Disable(true).build();
   }
 
   /** A new client for this server; the caller closes it. */
@@ -84,6 +108,20 @@ public final class MockApiServer implements AutoCloseable {
     return port;
   }
 
+  /** The server's URL, as a kubeconfig names it. */
+  public String url() {
+    return url(port);
+  }
+
+  private static String url(int port) {
+    return "http://localhost:" + port;
+  }
+
+  /** A kubeconfig file for an agent process or kubectl pointing at this server. */
+  public Path writeKubeconfig(Path file) throws IOException {
+    return Kubeconfig.write(file, url());
+  }
+
   public NodeAwareCrudDispatcher dispatcher() {
     return dispatcher;
   }
@@ -93,8 +131,9 @@ public final class MockApiServer implements AutoCloseable {
     server.shutdown();
   }
 
-  /** Serves again on the same port with the same objects. */
+  /** Serves again on the same port with the same objects; watches resumed from before get 410 Gone. */
   public void restart() {
+    dispatcher.restarted();
     server = newServer();
     try {
       server.init(InetAddress.getByName("localhost"), port);
@@ -103,8 +142,25 @@ public final class MockApiServer implements AutoCloseable {
     }
   }
 
+  /** Serves the same objects on another port (for changes the agent must not see yet); the caller closes it. */
+  public KubernetesClient sideDoor() {
+    if (side == null) {
+      side = newServer();
+      side.init();
+    }
+    return new KubernetesClientBuilder().withConfig(config(side.getPort())).build();
+  }
+
+  public void closeSideDoor() {
+    if (side != null) {
+      side.shutdown();
+      side = null;
+    }
+  }
+
   @Override
   public void close() {
+    closeSideDoor();
     server.shutdown();
   }
 }
