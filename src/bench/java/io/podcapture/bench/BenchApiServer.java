@@ -61,7 +61,7 @@ final class BenchApiServer implements AutoCloseable {
         case "PUT" -> "update";
         case "PATCH" -> "patch";
         case "DELETE" -> collection ? "deletecollection" : "delete";
-        default -> method.toLowerCase();
+        default -> method.toLowerCase(java.util.Locale.ROOT);
       };
     }
 

@@ -64,7 +64,6 @@ public final class Benchmark {
   private final Path project;
   private final Path work;
   private final Map<String, String> options;
-  private final StringBuilder out = new StringBuilder();
   private final List<String[]> targets = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private List<List<String>> podIps;
@@ -643,7 +642,7 @@ public final class Benchmark {
     for (Variant v : variants) {
       log("footprint: %s, %s", v.client(), v.how());
       try {
-        md.append(footprintRow(v, shipped));
+        md.append(footprintRow(v));
       } catch (Exception e) {
         log("footprint of %s, %s failed: %s", v.client(), v.how(), e);
         md.append("| ").append(v.client()).append(" | ").append(v.how()).append(" | failed: ")
@@ -659,7 +658,7 @@ public final class Benchmark {
     return md.toString();
   }
 
-  private String footprintRow(Variant v, Shipped shipped) throws Exception {
+  private String footprintRow(Variant v) throws Exception {
     String slug = (v.client() + "-" + v.how()).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT);
     try (Session s = new Session(work.resolve("fp-" + slug), logs().resolve("footprint-" + slug + ".log"), podIps, v.flags(), v.launch(), v.env())) {
       podJsonBytesSeen = s.podJsonBytes;
@@ -916,7 +915,7 @@ public final class Benchmark {
       stdin.write(new byte[] {(byte) 0xd4, (byte) 0xc3, (byte) 0xb2, (byte) 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
           0, 0, 4, 0, 0x14, 0x01, 0, 0});
     }
-    long lines = new String(p.getInputStream().readAllBytes()).lines().filter(l -> l.startsWith("(")).count();
+    long lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("(")).count();
     p.waitFor(10, TimeUnit.SECONDS);
     return lines;
   }
@@ -1018,7 +1017,7 @@ public final class Benchmark {
   }
 
   private static void log(String format, Object... args) {
-    System.out.printf(Locale.ROOT, "[bench %s] %s%n", java.time.LocalTime.now().withNano(0),
+    System.out.printf(Locale.ROOT, "[bench %s] %s%n", java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0),
         String.format(Locale.ROOT, format, args));
   }
 
@@ -1030,7 +1029,7 @@ public final class Benchmark {
       StringBuilder current = new StringBuilder();
       for (String line : Files.readAllLines(dockerfile)) {
         String s = line.strip();
-        if (s.startsWith("#") || s.isEmpty() && current.length() == 0) {
+        if (s.startsWith("#") || (s.isEmpty() && current.length() == 0)) {
           continue;
         }
         boolean more = s.endsWith("\\");

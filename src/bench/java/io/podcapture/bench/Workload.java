@@ -125,7 +125,7 @@ final class Workload {
         .endLivenessProbe();
     for (String env : List.of("LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "DB_HOST", "DB_NAME", "CACHE_URL",
         "FEATURE_FLAGS")) {
-      c.addNewEnv().withName(env).withValue(env.toLowerCase() + "-value-for-" + name).endEnv();
+      c.addNewEnv().withName(env).withValue(env.toLowerCase(java.util.Locale.ROOT) + "-value-for-" + name).endEnv();
     }
     c.addNewEnv().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
         .endFieldRef().endValueFrom().endEnv();

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -225,7 +226,7 @@ public final class CaptureManager implements PacketCapturer {
     }
     Capture capture = new Capture(request, files, process, filter, restarts, deadline, new Ending());
     // async: listeners never run on the caller's thread or under a capture's lock
-    process.exited().thenAcceptAsync(p -> {
+    CompletableFuture<Void> unused = process.exited().thenAcceptAsync(p -> {
       if (p.stopRequested()) {
         return;
       }
@@ -252,6 +253,9 @@ public final class CaptureManager implements PacketCapturer {
    * stopped the usual way (SIGTERM, SIGKILL after the grace period), files kept, and the exit listeners told.
    * Nothing happens if the capture was replaced, stopped or ended meanwhile.
    */
+  // Identity, not equality: the slot must still hold the very capture this timer was set for; an equal request
+  // started again since is another tcpdump with its own deadline.
+  @SuppressWarnings("ReferenceEquality")
   private void endAtDeadline(Capture capture) {
     CaptureKey key = capture.request().key();
     table.readLock().lock();

@@ -124,7 +124,7 @@ final class FilterCompiler {
   /** tcpdump's stderr without what it prints on every run, on one line, cut. */
   static String errorText(String stderr) {
     List<String> lines = new ArrayList<>();
-    for (String line : stderr.split("\n")) {
+    for (String line : stderr.lines().toList()) {
       String trimmed = line.strip();
       if (!trimmed.isEmpty() && !trimmed.startsWith("reading from file")
           && !trimmed.startsWith("Warning: interface names might be incorrect")) {

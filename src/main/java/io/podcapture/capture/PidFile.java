@@ -25,7 +25,7 @@ record PidFile(long pid, long startTicks) {
   /** Reads a pid file; empty if it is absent or not in our format (a torn write, say). */
   static Optional<PidFile> read(Path file) {
     try {
-      String[] words = Files.readString(file, StandardCharsets.US_ASCII).trim().split(" ");
+      String[] words = Files.readString(file, StandardCharsets.US_ASCII).trim().split(" ", -1);
       if (words.length != 2) {
         return Optional.empty();
       }
@@ -53,7 +53,7 @@ record PidFile(long pid, long startTicks) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
       // the command name (field 2) is in parentheses and may itself hold spaces and ')'
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
       // fields[0] is field 3 (state), so field 22 (starttime) is fields[19]
       return OptionalLong.of(Long.parseLong(fields[19]));
     } catch (IOException | RuntimeException e) {

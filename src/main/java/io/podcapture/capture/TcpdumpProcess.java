@@ -57,7 +57,7 @@ final class TcpdumpProcess {
     // No reader thread per tcpdump (a Java thread costs about 100 KB of resident stack, see BENCHMARKS.md):
     // tcpdump writes to stderr only when it starts, fails or ends, far less than a pipe holds, so its stderr
     // is read whenever the output is asked for (every status refresh) and to its end once the process exits.
-    process.onExit().thenRun(() -> {
+    CompletableFuture<Void> unused = process.onExit().thenRun(() -> {
       readStderr(true);
       exited.complete(this);
     });

@@ -218,7 +218,7 @@ public final class PodCaptureController implements AutoCloseable {
             "elected agent: {}", leader)))
         .build();
     this.election = new LeaderElector(client, election, electionThread).start();
-    this.election.whenComplete((ok, error) -> {
+    CompletableFuture<?> unused = this.election.whenComplete((ok, error) -> {
       if (!closed) {
         LOG.info("left the leader election ({}), running for the Lease again", error == null ? "lost" : error);
         campaign();

@@ -75,9 +75,9 @@ class TwoNodesMockTest {
     a.create(running("default", "lonely", "node-c", null, "10.3.0.5"));
     a.createPodCapture(direct("lonely", "lonely"));
 
-    PodCapture cr = awaitPhase("lonely", "Pending");
+    awaitPhase("lonely", "Pending");
     await().atMost(WAIT).until(() -> a.cr("default", "lonely").getStatus().getMessage().contains("node-c"));
-    cr = a.cr("default", "lonely");
+    PodCapture cr = a.cr("default", "lonely");
     assertEquals(Names.REASON_WAITING_FOR_AGENT, cr.getStatus().getConditions().get(0).getReason());
     assertTrue(cr.getStatus().getMessage().contains("no agent runs on node node-c"), cr.getStatus().getMessage());
     assertEquals("node-c", cr.getMetadata().getLabels().get(Names.LABEL_NODE));

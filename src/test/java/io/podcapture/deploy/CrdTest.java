@@ -155,7 +155,7 @@ class CrdTest {
   }
 
   private static boolean compatible(String columnType, String schemaType) {
-    return columnType.equals(schemaType) || columnType.equals("date") && schemaType.equals("string");
+    return columnType.equals(schemaType) || (columnType.equals("date") && schemaType.equals("string"));
   }
 
   /**

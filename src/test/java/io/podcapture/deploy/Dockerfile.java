@@ -38,7 +38,7 @@ public final class Dockerfile {
     StringBuilder current = new StringBuilder();
     for (String line : text.split("\n", -1)) {
       String stripped = line.strip();
-      if (stripped.startsWith("#") || stripped.isEmpty() && current.length() == 0) {
+      if (stripped.startsWith("#") || (stripped.isEmpty() && current.length() == 0)) {
         continue;
       }
       boolean continued = stripped.endsWith("\\");
@@ -46,7 +46,7 @@ public final class Dockerfile {
       if (!continued) {
         String joined = current.toString().strip().replaceAll("\\s+", " ");
         int space = joined.indexOf(' ');
-        instructions.add(new Instruction(joined.substring(0, space).toUpperCase(), joined.substring(space + 1)));
+        instructions.add(new Instruction(joined.substring(0, space).toUpperCase(java.util.Locale.ROOT), joined.substring(space + 1)));
         current.setLength(0);
       }
     }

@@ -170,7 +170,7 @@ class DockerfileTest {
   private static BigDecimal bytes(String size) {
     Matcher m = Pattern.compile("(\\d+)([kKmMgG]?)").matcher(size);
     assertTrue(m.matches(), size);
-    long unit = switch (m.group(2).toLowerCase()) {
+    long unit = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
       case "k" -> 1024L;
       case "m" -> 1024L * 1024;
       case "g" -> 1024L * 1024 * 1024;

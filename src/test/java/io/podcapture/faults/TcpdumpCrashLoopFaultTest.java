@@ -66,13 +66,13 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
       int k = restart;
       await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> {
         PodCapture cr = cluster.cr("default", "web");
-        return cr.getStatus() != null && ("Pending".equals(cr.getStatus().getPhase())
-            && cr.getStatus().getMessage().contains("restart " + k + " of 3")
+        return cr.getStatus() != null && (("Pending".equals(cr.getStatus().getPhase())
+            && cr.getStatus().getMessage().contains("restart " + k + " of 3"))
             || Processes.writingInto(captureDir).stream().anyMatch(p -> !seen.contains(p)));
       });
       pid = awaitNewTcpdump(seen, WAIT);
       gaps.add((System.nanoTime() - killed) / 1_000_000);
-      PodCapture cr = cluster.awaitPhase("default", "web", "Running", WAIT);
+      cluster.awaitPhase("default", "web", "Running", WAIT);
       int count = restart;
       await().atMost(WAIT).until(() -> cluster.cr("default", "web").getStatus().getRestartCount() == count);
     }

@@ -195,7 +195,7 @@ public final class ImageCheck {
   /** ICMP echo requests from and replies to {@code ip} in the capture's files, read back with tcpdump -r. */
   private static long echoes(Path dir, String podName, String ip) {
     return Pcap.packets(files(dir, podName)).stream()
-        .filter(l -> l.contains("IP " + ip + " > ") && l.contains("ICMP echo request")
+        .filter(l -> (l.contains("IP " + ip + " > ") && l.contains("ICMP echo request"))
             || l.contains(" > " + ip + ": ICMP echo reply"))
         .count();
   }

@@ -52,10 +52,9 @@ public class CaptureFile {
     if (this == o) {
       return true;
     }
-    if (!(o instanceof CaptureFile)) {
+    if (!(o instanceof CaptureFile that)) {
       return false;
     }
-    CaptureFile that = (CaptureFile) o;
     return Objects.equals(name, that.name) && Objects.equals(path, that.path)
         && Objects.equals(sizeBytes, that.sizeBytes);
   }

@@ -145,10 +145,9 @@ public class PodCaptureSpec {
     if (this == o) {
       return true;
     }
-    if (!(o instanceof PodCaptureSpec)) {
+    if (!(o instanceof PodCaptureSpec that)) {
       return false;
     }
-    PodCaptureSpec that = (PodCaptureSpec) o;
     return Objects.equals(podName, that.podName) && Objects.equals(maxFiles, that.maxFiles)
         && Objects.equals(fileSizeMB, that.fileSizeMB) && Objects.equals(filter, that.filter)
         && Objects.equals(durationSeconds, that.durationSeconds) && Objects.equals(packetCount, that.packetCount)

@@ -176,10 +176,9 @@ public class PodCaptureStatus {
     if (this == o) {
       return true;
     }
-    if (!(o instanceof PodCaptureStatus)) {
+    if (!(o instanceof PodCaptureStatus s)) {
       return false;
     }
-    PodCaptureStatus s = (PodCaptureStatus) o;
     return Objects.equals(node, s.node) && Objects.equals(phase, s.phase)
         && Objects.equals(fileCount, s.fileCount) && Objects.equals(totalBytes, s.totalBytes)
         && Objects.equals(agentPod, s.agentPod) && Objects.equals(podIPs, s.podIPs)
