@@ -25,7 +25,8 @@ public final class Agent implements AutoCloseable {
   private final PodCaptureController controller;
   private final MonitoringServer monitoring;
 
-  private Agent(PacketCapturer capturer, PodCaptureController controller, MonitoringServer monitoring) {
+  private Agent(
+      PacketCapturer capturer, PodCaptureController controller, MonitoringServer monitoring) {
     this.capturer = capturer;
     this.controller = controller;
     this.monitoring = monitoring;
@@ -42,24 +43,38 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Starts the agent with the given capture settings (tests bound tcpdump's capabilities through them). The
-   * monitoring endpoint answers from the beginning, {@code /readyz} with 503 until the caches are synced.
+   * Starts the agent with the given capture settings (tests bound tcpdump's capabilities through
+   * them). The monitoring endpoint answers from the beginning, {@code /readyz} with 503 until the
+   * caches are synced.
    */
-  public static Agent start(AgentConfig config, KubernetesClient client, CaptureConfig captureConfig)
-      throws Exception {
+  public static Agent start(
+      AgentConfig config, KubernetesClient client, CaptureConfig captureConfig) throws Exception {
     PacketCapturer capturer = new CaptureManager(captureConfig);
     AtomicReference<PodCaptureController> ref = new AtomicReference<>();
-    AgentMetrics metrics = new AgentMetrics(config.nodeName(), new AgentMetrics.Gauges(
-        () -> capturer.captures().stream().map(capturer::snapshot).filter(s -> s.map(CaptureSnapshot::running)
-            .orElse(false)).count(),
-        () -> Optional.ofNullable(ref.get()).map(PodCaptureController::pendingCaptures).orElse(0),
-        () -> bytesOnDisk(capturer),
-        () -> Optional.ofNullable(ref.get()).map(PodCaptureController::queueDepth).orElse(0)));
-    PodCaptureController controller = new PodCaptureController(client, config, capturer, Clock.systemUTC(),
-        metrics);
+    AgentMetrics metrics =
+        new AgentMetrics(
+            config.nodeName(),
+            new AgentMetrics.Gauges(
+                () ->
+                    capturer.captures().stream()
+                        .map(capturer::snapshot)
+                        .filter(s -> s.map(CaptureSnapshot::running).orElse(false))
+                        .count(),
+                () ->
+                    Optional.ofNullable(ref.get())
+                        .map(PodCaptureController::pendingCaptures)
+                        .orElse(0),
+                () -> bytesOnDisk(capturer),
+                () ->
+                    Optional.ofNullable(ref.get())
+                        .map(PodCaptureController::queueDepth)
+                        .orElse(0)));
+    PodCaptureController controller =
+        new PodCaptureController(client, config, capturer, Clock.systemUTC(), metrics);
     ref.set(controller);
-    MonitoringServer monitoring = new MonitoringServer(config.httpPort(), metrics.registry(),
-        controller::healthy, controller::synced);
+    MonitoringServer monitoring =
+        new MonitoringServer(
+            config.httpPort(), metrics.registry(), controller::healthy, controller::synced);
     LOG.info("monitoring on port {}: /healthz /readyz /metrics", monitoring.port());
     try {
       controller.start(SYNC_TIMEOUT);

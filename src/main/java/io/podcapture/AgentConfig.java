@@ -38,8 +38,9 @@ public record AgentConfig(
   public static AgentConfig fromEnvironment(Map<String, String> env) {
     String node = env.getOrDefault("NODE_NAME", "").strip();
     if (node.isEmpty()) {
-      throw new ConfigException("NODE_NAME is not set: set it to the name of the node this agent runs on "
-          + "(in the DaemonSet it comes from the downward API, spec.nodeName)");
+      throw new ConfigException(
+          "NODE_NAME is not set: set it to the name of the node this agent runs on "
+              + "(in the DaemonSet it comes from the downward API, spec.nodeName)");
     }
     return new AgentConfig(
         node,
@@ -50,7 +51,9 @@ public record AgentConfig(
         intSetting(env, "MAX_CAPTURES", 16, 1, 10_000),
         intSetting(env, "DISK_BUDGET_MB", 1024, 1, Integer.MAX_VALUE),
         Arrays.stream(env.getOrDefault("DENY_NAMESPACES", "kube-system").split(","))
-            .map(String::strip).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet()),
+            .map(String::strip)
+            .filter(s -> !s.isEmpty())
+            .collect(Collectors.toUnmodifiableSet()),
         Duration.ofSeconds(intSetting(env, "STATUS_REFRESH_SECONDS", 10, 1, 3600)),
         Duration.ofSeconds(intSetting(env, "STOP_GRACE_SECONDS", 5, 0, 300)),
         intSetting(env, "MAX_RESTARTS", 5, 0, 1000),
@@ -63,12 +66,16 @@ public record AgentConfig(
   private static String logLevel(String raw) {
     String level = raw.strip().toLowerCase(java.util.Locale.ROOT);
     if (!Set.of("trace", "debug", "info", "warn", "error").contains(level)) {
-      throw new ConfigException("LOG_LEVEL=" + raw + " is not a level: expected trace, debug, info, warn or error");
+      throw new ConfigException(
+          "LOG_LEVEL=" + raw + " is not a level: expected trace, debug, info, warn or error");
     }
     return level;
   }
 
-  /** The agent Pod as {@code namespace/name}, usable directly in {@code kubectl cp}; empty outside a Pod. */
+  /**
+   * The agent Pod as {@code namespace/name}, usable directly in {@code kubectl cp}; empty outside a
+   * Pod.
+   */
   public String agentPod() {
     return podName.isEmpty() ? "" : podNamespace + "/" + podName;
   }
@@ -81,11 +88,13 @@ public record AgentConfig(
     return switch (raw.strip().toLowerCase(java.util.Locale.ROOT)) {
       case "true" -> true;
       case "false" -> false;
-      default -> throw new ConfigException(name + "=" + raw + " is not a boolean: expected true or false");
+      default ->
+          throw new ConfigException(name + "=" + raw + " is not a boolean: expected true or false");
     };
   }
 
-  private static int intSetting(Map<String, String> env, String name, int fallback, int min, int max) {
+  private static int intSetting(
+      Map<String, String> env, String name, int fallback, int min, int max) {
     String raw = env.get(name);
     if (raw == null || raw.isBlank()) {
       return fallback;
@@ -93,11 +102,13 @@ public record AgentConfig(
     try {
       int value = Integer.parseInt(raw.strip());
       if (value < min || value > max) {
-        throw new ConfigException(name + "=" + raw + " is out of range: expected " + min + " to " + max);
+        throw new ConfigException(
+            name + "=" + raw + " is out of range: expected " + min + " to " + max);
       }
       return value;
     } catch (NumberFormatException e) {
-      throw new ConfigException(name + "=" + raw + " is not a whole number: expected " + min + " to " + max);
+      throw new ConfigException(
+          name + "=" + raw + " is not a whole number: expected " + min + " to " + max);
     }
   }
 }

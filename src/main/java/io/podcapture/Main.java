@@ -24,26 +24,32 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
- * Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM or SIGINT at any moment,
- * start-up included, exiting 0. If the agent cannot start (the API server unreachable, credentials refused) it
- * exits 1 with one line naming the API server and the cause; the kubelet restarts it with back-off.
+ * Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM or SIGINT at
+ * any moment, start-up included, exiting 0. If the agent cannot start (the API server unreachable,
+ * credentials refused) it exits 1 with one line naming the API server and the cause; the kubelet
+ * restarts it with back-off.
  */
 public final class Main {
-  /** How long a stop during start-up waits for the start-up to unwind before the JVM exits regardless. */
+  /**
+   * How long a stop during start-up waits for the start-up to unwind before the JVM exits
+   * regardless.
+   */
   private static final long ABANDON_START_SECONDS = 10;
 
-  private Main() {
-  }
+  private Main() {}
 
   public static void main(String[] args) throws Exception {
-    // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit with 143
-    // without running any of the clean-up below. They replace it, so the JVM ends only when main says so.
+    // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit
+    // with 143
+    // without running any of the clean-up below. They replace it, so the JVM ends only when main
+    // says so.
     CompletableFuture<String> stopRequested = new CompletableFuture<>();
     Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
     try {
       Signal.handle(new Signal("INT"), s -> stopRequested.complete("SIGINT"));
     } catch (IllegalArgumentException e) {
-      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the default way.
+      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the
+      // default way.
     }
 
     AgentConfig config;
@@ -57,28 +63,37 @@ public final class Main {
     configureLogging(config.logLevel());
     Logger log = LoggerFactory.getLogger(Main.class);
 
-    // The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config) outside.
+    // The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config)
+    // outside.
     Config clientConfig = Config.autoConfigure(null);
-    clientConfig.setUserAgent("podcapture-agent/" + Optional.ofNullable(Main.class.getPackage()
-        .getImplementationVersion()).orElse("dev"));
+    clientConfig.setUserAgent(
+        "podcapture-agent/"
+            + Optional.ofNullable(Main.class.getPackage().getImplementationVersion())
+                .orElse("dev"));
     KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
 
-    // Start-up runs on its own thread, so that a stop asked for while it waits for the API server is answered.
+    // Start-up runs on its own thread, so that a stop asked for while it waits for the API server
+    // is answered.
     CompletableFuture<Agent> started = new CompletableFuture<>();
-    Thread starter = new Thread(() -> {
-      try {
-        started.complete(Agent.start(config, client));
-      } catch (Throwable e) {
-        started.completeExceptionally(e);
-      }
-    }, "start-up");
+    Thread starter =
+        new Thread(
+            () -> {
+              try {
+                started.complete(Agent.start(config, client));
+              } catch (Throwable e) {
+                started.completeExceptionally(e);
+              }
+            },
+            "start-up");
     starter.start();
     CompletableFuture.anyOf(started, stopRequested).handle((r, e) -> null).join();
 
     if (stopRequested.isDone()) {
-      // A stop asked for during start-up wins over whatever start-up was about to do, failure included.
+      // A stop asked for during start-up wins over whatever start-up was about to do, failure
+      // included.
       log.info("{} during start-up: abandoning start-up", stopRequested.join());
-      // Agent.start closes what it has opened when its wait for the caches is interrupted; an agent that
+      // Agent.start closes what it has opened when its wait for the caches is interrupted; an agent
+      // that
       // started meanwhile is closed here.
       starter.interrupt();
       try {
@@ -95,7 +110,8 @@ public final class Main {
     try {
       agent = started.get();
     } catch (ExecutionException e) {
-      log.error("agent could not start: {}", startFailure(clientConfig.getMasterUrl(), e.getCause()));
+      log.error(
+          "agent could not start: {}", startFailure(clientConfig.getMasterUrl(), e.getCause()));
       client.close();
       System.exit(1);
       return;
@@ -109,35 +125,71 @@ public final class Main {
   }
 
   /**
-   * What went wrong in one line for {@code kubectl logs}: the API server's URL and the cause in words (host not
-   * resolved, connection refused, TLS, credentials refused...), or the innermost exception where none of those fits.
+   * What went wrong in one line for {@code kubectl logs}: the API server's URL and the cause in
+   * words (host not resolved, connection refused, TLS, credentials refused...), or the innermost
+   * exception where none of those fits.
    */
   static String startFailure(String apiServerUrl, Throwable failure) {
     List<Throwable> chain = new ArrayList<>();
     for (Throwable t = failure; t != null && !chain.contains(t); t = t.getCause()) {
       chain.add(t);
     }
-    // The most specific cause anywhere in the chain: the client wraps the network's exceptions in its own.
-    // (The JDK's HTTP client reports an unknown host as a ConnectException caused by UnresolvedAddressException.)
-    String cause = first(chain, UnknownHostException.class).map(e -> "host not resolved")
-        .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
-        .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
-        .or(() -> first(chain, CertificateException.class)
-            .map(e -> "TLS: the server's certificate is not trusted (" + e.getMessage() + ")"))
-        .or(() -> first(chain, SSLException.class).map(e -> "TLS handshake failed (" + e.getMessage() + ")"))
-        .or(() -> first(chain, HttpTimeoutException.class).map(e -> "timed out (" + e.getMessage() + ")"))
-        .or(() -> first(chain, SocketTimeoutException.class).map(e -> "timed out (" + e.getMessage() + ")"))
-        // The JDK's HTTP client says nothing more than ConnectException when the port is closed.
-        .or(() -> first(chain, ConnectException.class).map(e -> e.getMessage() == null ? "connection refused"
-            : "cannot connect (" + e.getMessage() + ")"))
-        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() == 401)
-            .map(e -> "credentials refused (401 Unauthorized)"))
-        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() == 403)
-            .map(e -> "forbidden (403): " + e.getStatus().getMessage()))
-        .or(() -> first(chain, KubernetesClientException.class).filter(e -> e.getCode() > 0)
-            .map(e -> "answered " + e.getCode() + ": " + e.getMessage()))
-        .or(() -> first(chain, TimeoutException.class).map(e -> "caches not filled in time"))
-        .orElseGet(() -> "failed: " + chain.get(chain.size() - 1));
+    // The most specific cause anywhere in the chain: the client wraps the network's exceptions in
+    // its own.
+    // (The JDK's HTTP client reports an unknown host as a ConnectException caused by
+    // UnresolvedAddressException.)
+    String cause =
+        first(chain, UnknownHostException.class)
+            .map(e -> "host not resolved")
+            .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
+            .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
+            .or(
+                () ->
+                    first(chain, CertificateException.class)
+                        .map(
+                            e ->
+                                "TLS: the server's certificate is not trusted ("
+                                    + e.getMessage()
+                                    + ")"))
+            .or(
+                () ->
+                    first(chain, SSLException.class)
+                        .map(e -> "TLS handshake failed (" + e.getMessage() + ")"))
+            .or(
+                () ->
+                    first(chain, HttpTimeoutException.class)
+                        .map(e -> "timed out (" + e.getMessage() + ")"))
+            .or(
+                () ->
+                    first(chain, SocketTimeoutException.class)
+                        .map(e -> "timed out (" + e.getMessage() + ")"))
+            // The JDK's HTTP client says nothing more than ConnectException when the port is
+            // closed.
+            .or(
+                () ->
+                    first(chain, ConnectException.class)
+                        .map(
+                            e ->
+                                e.getMessage() == null
+                                    ? "connection refused"
+                                    : "cannot connect (" + e.getMessage() + ")"))
+            .or(
+                () ->
+                    first(chain, KubernetesClientException.class)
+                        .filter(e -> e.getCode() == 401)
+                        .map(e -> "credentials refused (401 Unauthorized)"))
+            .or(
+                () ->
+                    first(chain, KubernetesClientException.class)
+                        .filter(e -> e.getCode() == 403)
+                        .map(e -> "forbidden (403): " + e.getStatus().getMessage()))
+            .or(
+                () ->
+                    first(chain, KubernetesClientException.class)
+                        .filter(e -> e.getCode() > 0)
+                        .map(e -> "answered " + e.getCode() + ": " + e.getMessage()))
+            .or(() -> first(chain, TimeoutException.class).map(e -> "caches not filled in time"))
+            .orElseGet(() -> "failed: " + chain.get(chain.size() - 1));
     return "API server " + apiServerUrl + ": " + cause;
   }
 
@@ -145,7 +197,10 @@ public final class Main {
     return chain.stream().filter(type::isInstance).map(type::cast).findFirst();
   }
 
-  /** slf4j-simple reads its settings once, from system properties: set them before the first logger exists. */
+  /**
+   * slf4j-simple reads its settings once, from system properties: set them before the first logger
+   * exists.
+   */
   private static void configureLogging(String level) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.out");

@@ -33,42 +33,71 @@ class AgentConfigTest {
 
   @Test
   void hostNetworkPodsAreAllowedOnlyWhenSaidSo() {
-    assertEquals(true, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "true"))
-        .allowHostNetwork());
-    assertEquals(true, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", " TRUE "))
-        .allowHostNetwork());
-    assertEquals(false, AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "false"))
-        .allowHostNetwork());
+    assertEquals(
+        true,
+        AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "true"))
+            .allowHostNetwork());
+    assertEquals(
+        true,
+        AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", " TRUE "))
+            .allowHostNetwork());
+    assertEquals(
+        false,
+        AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "ALLOW_HOST_NETWORK", "false"))
+            .allowHostNetwork());
   }
 
   @Test
   void agentPodIsNamespaceSlashName() {
-    AgentConfig c = AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "POD_NAME", "podcapture-agent-x",
-        "POD_NAMESPACE", "kube-system"));
+    AgentConfig c =
+        AgentConfig.fromEnvironment(
+            Map.of(
+                "NODE_NAME",
+                "n1",
+                "POD_NAME",
+                "podcapture-agent-x",
+                "POD_NAMESPACE",
+                "kube-system"));
     assertEquals("kube-system/podcapture-agent-x", c.agentPod());
   }
 
   @Test
   void missingNodeNameIsExplained() {
-    AgentConfig.ConfigException e = assertThrows(AgentConfig.ConfigException.class,
-        () -> AgentConfig.fromEnvironment(Map.of()));
+    AgentConfig.ConfigException e =
+        assertThrows(
+            AgentConfig.ConfigException.class, () -> AgentConfig.fromEnvironment(Map.of()));
     assertTrue(e.getMessage().startsWith("NODE_NAME is not set"), e.getMessage());
   }
 
   @ParameterizedTest
-  @CsvSource({"MAX_FILES,abc", "MAX_FILES,0", "MAX_CAPTURES,-1", "HTTP_PORT,70000", "LOG_LEVEL,loud",
-      "STATUS_REFRESH_SECONDS,0", "ALLOW_HOST_NETWORK,yes", "ALLOW_HOST_NETWORK,1"})
+  @CsvSource({
+    "MAX_FILES,abc",
+    "MAX_FILES,0",
+    "MAX_CAPTURES,-1",
+    "HTTP_PORT,70000",
+    "LOG_LEVEL,loud",
+    "STATUS_REFRESH_SECONDS,0",
+    "ALLOW_HOST_NETWORK,yes",
+    "ALLOW_HOST_NETWORK,1"
+  })
   void malformedSettingsNameTheSettingAndWhatIsAccepted(String name, String value) {
-    AgentConfig.ConfigException e = assertThrows(AgentConfig.ConfigException.class,
-        () -> AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", name, value)));
+    AgentConfig.ConfigException e =
+        assertThrows(
+            AgentConfig.ConfigException.class,
+            () -> AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", name, value)));
     assertTrue(e.getMessage().startsWith(name + "="), e.getMessage());
     assertTrue(e.getMessage().contains("expected"), e.getMessage());
   }
 
   @Test
   void denyNamespacesIsACommaSeparatedList() {
-    AgentConfig c = AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "DENY_NAMESPACES", " kube-system, secure ,"));
+    AgentConfig c =
+        AgentConfig.fromEnvironment(
+            Map.of("NODE_NAME", "n1", "DENY_NAMESPACES", " kube-system, secure ,"));
     assertEquals(Set.of("kube-system", "secure"), c.denyNamespaces());
-    assertEquals(Set.of(), AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "DENY_NAMESPACES", "")).denyNamespaces());
+    assertEquals(
+        Set.of(),
+        AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "DENY_NAMESPACES", ""))
+            .denyNamespaces());
   }
 }

@@ -16,8 +16,9 @@ class MainTest {
 
   private static Process start(String... env) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "io.podcapture.Main");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java, "-cp", System.getProperty("java.class.path"), "io.podcapture.Main");
     pb.environment().clear();
     for (int i = 0; i < env.length; i += 2) {
       pb.environment().put(env[i], env[i + 1]);
@@ -46,6 +47,8 @@ class MainTest {
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
     List<String> lines = read(p.getErrorStream()).lines().toList();
     assertEquals(2, p.exitValue());
-    assertEquals(List.of("podcapture-agent: MAX_FILES=lots is not a whole number: expected 1 to 1000"), lines);
+    assertEquals(
+        List.of("podcapture-agent: MAX_FILES=lots is not a whole number: expected 1 to 1000"),
+        lines);
   }
 }

@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.podcapture.testing.AgentJvm;
 import io.podcapture.testing.Kubeconfig;
 import io.podcapture.testing.MockApiServer;
-import io.podcapture.testing.User;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -46,15 +45,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The agent process's two ends as a container sees them: a start that cannot reach the API server says which
- * server and why in one line, and SIGTERM at any moment, start-up included, stops it cleanly with exit code 0.
+ * The agent process's two ends as a container sees them: a start that cannot reach the API server
+ * says which server and why in one line, and SIGTERM at any moment, start-up included, stops it
+ * cleanly with exit code 0.
  */
 @Tag("integration")
 class StartAndStopTest {
   private static final Pattern MONITORING_PORT = Pattern.compile("monitoring on port (\\d+)");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private Process agent;
 
   @AfterEach
@@ -64,9 +63,13 @@ class StartAndStopTest {
     }
   }
 
-  // ---- an API server the agent cannot use -----------------------------------------------------------------
+  // ---- an API server the agent cannot use
+  // -----------------------------------------------------------------
 
-  /** The unusable API servers: a closed port, a name that does not resolve, TLS spoken to a plain-HTTP server. */
+  /**
+   * The unusable API servers: a closed port, a name that does not resolve, TLS spoken to a
+   * plain-HTTP server.
+   */
   static Stream<Arguments> unusableApiServers() {
     return Stream.of(
         Arguments.of("closed port", "connection refused"),
@@ -78,14 +81,16 @@ class StartAndStopTest {
   @MethodSource("unusableApiServers")
   void anUnusableApiServerIsNamedWithTheCauseInOneLineAndTheAgentExits1(String kind, String cause)
       throws Exception {
-    try (MockApiServer plain = new MockApiServer(); ServerSocket closed = new ServerSocket(0)) {
+    try (MockApiServer plain = new MockApiServer();
+        ServerSocket closed = new ServerSocket(0)) {
       int closedPort = closed.getLocalPort();
       closed.close();
-      String url = switch (kind) {
-        case "closed port" -> "http://localhost:" + closedPort;
-        case "unknown host" -> "http://podcapture-no-such-host.invalid:6443";
-        default -> "https://localhost:" + plain.port();
-      };
+      String url =
+          switch (kind) {
+            case "closed port" -> "http://localhost:" + closedPort;
+            case "unknown host" -> "http://podcapture-no-such-host.invalid:6443";
+            default -> "https://localhost:" + plain.port();
+          };
       // One retry instead of the client's ten: the same failure, in seconds instead of about 20.
       agent = start(kubeconfig(url), Map.of("KUBERNETES_REQUEST_RETRY_BACKOFFLIMIT", "1"));
 
@@ -102,26 +107,37 @@ class StartAndStopTest {
   @Test
   void theLineReadsTheCauseFromWhereverTheClientWrappedIt() {
     String url = "https://10.96.0.1:443/";
-    Map<Throwable, String> causes = Map.of(
-        new ExecutionException(new CompletionException(new ConnectException())), "connection refused",
-        new ExecutionException(new ConnectException("Network is unreachable")),
-        "cannot connect (Network is unreachable)",
-        new ExecutionException(wrapped(new UnresolvedAddressException())), "host not resolved",
-        new ExecutionException(new UnknownHostException("kubernetes.default.svc")), "host not resolved",
-        new ExecutionException(wrapped(new SSLHandshakeException("PKIX path building failed"))),
-        "TLS handshake failed (PKIX path building failed)",
-        new ExecutionException(new SSLHandshakeException("bad").initCause(
-            new CertificateException("no subject alternative names"))), "TLS: the server's certificate is not trusted (no subject alternative names)",
-        new ExecutionException(new HttpConnectTimeoutException("HTTP connect timed out")),
-        "timed out (HTTP connect timed out)",
-        new ExecutionException(clientError(401, "Unauthorized")), "credentials refused (401 Unauthorized)",
-        new ExecutionException(clientError(403, "pods is forbidden: User \"x\" cannot list resource \"pods\"")),
-        "forbidden (403): pods is forbidden: User \"x\" cannot list resource \"pods\"",
-        new TimeoutException(), "caches not filled in time");
+    Map<Throwable, String> causes =
+        Map.of(
+            new ExecutionException(new CompletionException(new ConnectException())),
+            "connection refused",
+            new ExecutionException(new ConnectException("Network is unreachable")),
+            "cannot connect (Network is unreachable)",
+            new ExecutionException(wrapped(new UnresolvedAddressException())),
+            "host not resolved",
+            new ExecutionException(new UnknownHostException("kubernetes.default.svc")),
+            "host not resolved",
+            new ExecutionException(wrapped(new SSLHandshakeException("PKIX path building failed"))),
+            "TLS handshake failed (PKIX path building failed)",
+            new ExecutionException(
+                new SSLHandshakeException("bad")
+                    .initCause(new CertificateException("no subject alternative names"))),
+            "TLS: the server's certificate is not trusted (no subject alternative names)",
+            new ExecutionException(new HttpConnectTimeoutException("HTTP connect timed out")),
+            "timed out (HTTP connect timed out)",
+            new ExecutionException(clientError(401, "Unauthorized")),
+            "credentials refused (401 Unauthorized)",
+            new ExecutionException(
+                clientError(403, "pods is forbidden: User \"x\" cannot list resource \"pods\"")),
+            "forbidden (403): pods is forbidden: User \"x\" cannot list resource \"pods\"",
+            new TimeoutException(),
+            "caches not filled in time");
 
-    causes.forEach((failure, words) -> assertEquals("API server " + url + ": " + words,
-        Main.startFailure(url, failure)));
-    assertEquals("API server " + url + ": failed: java.lang.IllegalStateException: odd",
+    causes.forEach(
+        (failure, words) ->
+            assertEquals("API server " + url + ": " + words, Main.startFailure(url, failure)));
+    assertEquals(
+        "API server " + url + ": failed: java.lang.IllegalStateException: odd",
         Main.startFailure(url, new ExecutionException(new IllegalStateException("odd"))));
   }
 
@@ -136,7 +152,8 @@ class StartAndStopTest {
     return new KubernetesClientException(status);
   }
 
-  // ---- SIGTERM -----------------------------------------------------------------------------------------------
+  // ---- SIGTERM
+  // -----------------------------------------------------------------------------------------------
 
   @Test
   void sigtermDuringStartUpExits0WithNothingLeftRunning() throws Exception {
@@ -151,7 +168,8 @@ class StartAndStopTest {
 
       long sent = System.nanoTime();
       agent.destroy(); // SIGTERM, as the kubelet sends
-      assertTrue(agent.waitFor(15, TimeUnit.SECONDS), "still running 15 s after SIGTERM:\n" + log());
+      assertTrue(
+          agent.waitFor(15, TimeUnit.SECONDS), "still running 15 s after SIGTERM:\n" + log());
       long tookMillis = Duration.ofNanos(System.nanoTime() - sent).toMillis();
 
       String log = log();
@@ -160,7 +178,8 @@ class StartAndStopTest {
       assertTrue(log.contains("SIGTERM during start-up"), log);
       assertFalse(log.contains("agent could not start"), "a stop is not a failed start:\n" + log);
       assertFalse(listening(port), "the monitoring port is closed");
-      assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "child processes left: " + children);
+      assertTrue(
+          children.stream().noneMatch(ProcessHandle::isAlive), "child processes left: " + children);
     }
   }
 
@@ -176,17 +195,20 @@ class StartAndStopTest {
       }
 
       agent.destroy();
-      assertTrue(agent.waitFor(15, TimeUnit.SECONDS), "still running 15 s after SIGTERM:\n" + log());
+      assertTrue(
+          agent.waitFor(15, TimeUnit.SECONDS), "still running 15 s after SIGTERM:\n" + log());
       assertEquals(0, agent.exitValue(), log());
       assertTrue(log().contains("SIGTERM: stopping"), log());
       assertFalse(listening(port), "the monitoring port is closed");
     }
   }
 
-  // ---- the agent as a process --------------------------------------------------------------------------------
+  // ---- the agent as a process
+  // --------------------------------------------------------------------------------
 
   private Process start(Path kubeconfig, Map<String, String> env) throws IOException {
-    return AgentJvm.start(kubeconfig, tmp.resolve("capture"), tmp.resolve("agent.log"), env).process();
+    return AgentJvm.start(kubeconfig, tmp.resolve("capture"), tmp.resolve("agent.log"), env)
+        .process();
   }
 
   private Path kubeconfig(String server) throws IOException {
@@ -213,8 +235,12 @@ class StartAndStopTest {
 
   private static int get(int port, String path) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .timeout(Duration.ofSeconds(2))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   private static boolean listening(int port) {

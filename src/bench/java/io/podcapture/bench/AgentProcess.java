@@ -21,9 +21,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The agent as its own JVM process, as the image runs it: started with given JVM flags and classpath, its
- * output kept in a log file, its readiness seen on {@code /readyz} (once the agent serves it) or else in its
- * {@code agent ready on node} log line, and its footprint read from {@code /proc} and {@code jcmd}.
+ * The agent as its own JVM process, as the image runs it: started with given JVM flags and
+ * classpath, its output kept in a log file, its readiness seen on {@code /readyz} (once the agent
+ * serves it) or else in its {@code agent ready on node} log line, and its footprint read from
+ * {@code /proc} and {@code jcmd}.
  */
 final class AgentProcess implements AutoCloseable {
   static final String READY_LINE = "agent ready on node";
@@ -38,7 +39,8 @@ final class AgentProcess implements AutoCloseable {
   private final PrintWriter log;
   private final MemoryCgroup cgroup;
 
-  private AgentProcess(Process process, long startedNanos, int httpPort, PrintWriter log, MemoryCgroup cgroup) {
+  private AgentProcess(
+      Process process, long startedNanos, int httpPort, PrintWriter log, MemoryCgroup cgroup) {
     this.process = process;
     this.startedNanos = startedNanos;
     this.httpPort = httpPort;
@@ -47,10 +49,11 @@ final class AgentProcess implements AutoCloseable {
   }
 
   /**
-   * Starts {@code java <jvmFlags> <launch...>} with the agent's environment. {@code launch} is either
-   * {@code -jar <jar>} or {@code -cp <classpath> io.podcapture.Main}.
+   * Starts {@code java <jvmFlags> <launch...>} with the agent's environment. {@code launch} is
+   * either {@code -jar <jar>} or {@code -cp <classpath> io.podcapture.Main}.
    */
-  static AgentProcess start(List<String> jvmFlags, List<String> launch, Map<String, String> env, Path logFile)
+  static AgentProcess start(
+      List<String> jvmFlags, List<String> launch, Map<String, String> env, Path logFile)
       throws IOException {
     List<String> argv = new ArrayList<>();
     argv.add(javaExecutable());
@@ -60,13 +63,16 @@ final class AgentProcess implements AutoCloseable {
     if (cgroup != null) {
       argv = cgroup.wrap(argv);
     }
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    ProcessBuilder builder =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().remove("JAVA_TOOL_OPTIONS");
     builder.environment().remove("JDK_JAVA_OPTIONS");
     builder.environment().putAll(env);
     int port = Integer.parseInt(env.getOrDefault("HTTP_PORT", "9397"));
-    PrintWriter log = new PrintWriter(Files.newBufferedWriter(logFile, StandardCharsets.UTF_8), true);
+    PrintWriter log =
+        new PrintWriter(Files.newBufferedWriter(logFile, StandardCharsets.UTF_8), true);
     log.println("# " + String.join(" ", argv));
     long t0 = System.nanoTime();
     Process process = builder.start();
@@ -81,45 +87,56 @@ final class AgentProcess implements AutoCloseable {
   }
 
   private void follow(InputStream out) {
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(out, StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          if (line.contains(READY_LINE) && !readyzAnswered) {
-            markReady("log line '" + READY_LINE + "'");
-          }
-          log.println(line);
-        }
-      } catch (IOException e) {
-        log.println("# output not read to its end: " + e);
-      }
-    }, "agent-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(out, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  if (line.contains(READY_LINE) && !readyzAnswered) {
+                    markReady("log line '" + READY_LINE + "'");
+                  }
+                  log.println(line);
+                }
+              } catch (IOException e) {
+                log.println("# output not read to its end: " + e);
+              }
+            },
+            "agent-output");
     reader.setDaemon(true);
     reader.start();
   }
 
-  /** Asks /readyz every 20 ms until it says 200; an agent without the endpoint refuses the connection. */
+  /**
+   * Asks /readyz every 20 ms until it says 200; an agent without the endpoint refuses the
+   * connection.
+   */
   private void pollReadyz() {
-    Thread poller = new Thread(() -> {
-      while (process.isAlive() && ready.getCount() > 0) {
-        try {
-          HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + httpPort + "/readyz")
-              .openConnection();
-          c.setConnectTimeout(200);
-          c.setReadTimeout(500);
-          int code = c.getResponseCode();
-          readyzAnswered = true;
-          c.disconnect();
-          if (code == 200) {
-            markReady("/readyz");
-            return;
-          }
-        } catch (IOException e) {
-          // not listening (yet): the log line decides
-        }
-        sleepMillis(20);
-      }
-    }, "agent-readyz");
+    Thread poller =
+        new Thread(
+            () -> {
+              while (process.isAlive() && ready.getCount() > 0) {
+                try {
+                  HttpURLConnection c =
+                      (HttpURLConnection)
+                          new URL("http://127.0.0.1:" + httpPort + "/readyz").openConnection();
+                  c.setConnectTimeout(200);
+                  c.setReadTimeout(500);
+                  int code = c.getResponseCode();
+                  readyzAnswered = true;
+                  c.disconnect();
+                  if (code == 200) {
+                    markReady("/readyz");
+                    return;
+                  }
+                } catch (IOException e) {
+                  // not listening (yet): the log line decides
+                }
+                sleepMillis(20);
+              }
+            },
+            "agent-readyz");
     poller.setDaemon(true);
     poller.start();
   }
@@ -135,8 +152,12 @@ final class AgentProcess implements AutoCloseable {
   /** Waits until ready; returns the time from process start to ready in ms. */
   double awaitReady(long timeoutSeconds) throws InterruptedException {
     if (!ready.await(timeoutSeconds, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("agent not ready within " + timeoutSeconds + " s (alive: "
-          + process.isAlive() + "); see its log");
+      throw new IllegalStateException(
+          "agent not ready within "
+              + timeoutSeconds
+              + " s (alive: "
+              + process.isAlive()
+              + "); see its log");
     }
     return (readyNanos.get() - startedNanos) / 1e6;
   }
@@ -154,19 +175,35 @@ final class AgentProcess implements AutoCloseable {
   }
 
   /** One reading of the process's memory and threads. */
-  record Footprint(long rssKiB, long hwmKiB, long rssAnonKiB, int threads, long heapUsedKiB, long heapCommittedKiB,
-      long metaspaceUsedKiB, long cgroupKiB, long cgroupPeakKiB) {
-  }
+  record Footprint(
+      long rssKiB,
+      long hwmKiB,
+      long rssAnonKiB,
+      int threads,
+      long heapUsedKiB,
+      long heapCommittedKiB,
+      long metaspaceUsedKiB,
+      long cgroupKiB,
+      long cgroupPeakKiB) {}
 
-  /** RSS and threads from /proc first (jcmd attaches a thread of its own), then the heap via jcmd. */
+  /**
+   * RSS and threads from /proc first (jcmd attaches a thread of its own), then the heap via jcmd.
+   */
   Footprint footprint() {
     Map<String, Long> status = procStatus(pid());
     long[] heap = heapInfo(pid());
     long cg = cgroup == null ? -1 : cgroup.usageKiB();
     long cgPeak = cgroup == null ? -1 : cgroup.peakKiB();
-    return new Footprint(status.getOrDefault("VmRSS", -1L), status.getOrDefault("VmHWM", -1L),
-        status.getOrDefault("RssAnon", -1L), status.getOrDefault("Threads", -1L).intValue(), heap[0], heap[1],
-        heap[2], cg, cgPeak);
+    return new Footprint(
+        status.getOrDefault("VmRSS", -1L),
+        status.getOrDefault("VmHWM", -1L),
+        status.getOrDefault("RssAnon", -1L),
+        status.getOrDefault("Threads", -1L).intValue(),
+        heap[0],
+        heap[1],
+        heap[2],
+        cg,
+        cgPeak);
   }
 
   /** CPU time (user + system) the process has used so far, in ms. */
@@ -201,10 +238,14 @@ final class AgentProcess implements AutoCloseable {
     return pss == null ? -1 : Long.parseLong(pss.replaceAll("\\D", ""));
   }
 
-  private static final Pattern HEAP_LINE = Pattern.compile("(?m)^\\s+\\S.*?\\s+total (\\d+)K, used (\\d+)K");
+  private static final Pattern HEAP_LINE =
+      Pattern.compile("(?m)^\\s+\\S.*?\\s+total (\\d+)K, used (\\d+)K");
   private static final Pattern METASPACE = Pattern.compile("(?m)^\\s*Metaspace\\s+used (\\d+)K");
 
-  /** {used, committed} heap KiB summed over the generations, and metaspace used KiB, from jcmd GC.heap_info. */
+  /**
+   * {used, committed} heap KiB summed over the generations, and metaspace used KiB, from jcmd
+   * GC.heap_info.
+   */
   static long[] heapInfo(long pid) {
     String out = run(List.of("jcmd", Long.toString(pid), "GC.heap_info"));
     long used = 0;

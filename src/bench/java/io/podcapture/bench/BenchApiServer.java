@@ -16,8 +16,9 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The tests' {@link MockApiServer} (CRUD, the PodCapture CRD, Pods selectable by {@code spec.nodeName}), with every
- * request timed and told apart by its User-Agent: the benchmark's own requests from the agent's.
+ * The tests' {@link MockApiServer} (CRUD, the PodCapture CRD, Pods selectable by {@code
+ * spec.nodeName}), with every request timed and told apart by its User-Agent: the benchmark's own
+ * requests from the agent's.
  */
 final class BenchApiServer implements AutoCloseable {
   static final String DRIVER_USER_AGENT = "podcapture-bench-driver";
@@ -26,8 +27,9 @@ final class BenchApiServer implements AutoCloseable {
   record Call(long nanos, String method, String path, int code, boolean fromDriver, String body) {
 
     /**
-     * Whether the request is about the object named {@code object} (a Pod or a PodCapture): the object itself, or
-     * an Event about it (Events are named {@code <object>.<suffix>}, and a new one names its object in the body).
+     * Whether the request is about the object named {@code object} (a Pod or a PodCapture): the
+     * object itself, or an Event about it (Events are named {@code <object>.<suffix>}, and a new
+     * one names its object in the body).
      */
     boolean concerns(String object) {
       String name = name();
@@ -37,7 +39,10 @@ final class BenchApiServer implements AutoCloseable {
       return name == null && body != null && body.contains("\"name\":\"" + object + "\"");
     }
 
-    /** The path without its query, e.g. {@code /apis/tcpdump.antrea.io/v1alpha1/namespaces/b/podcaptures/p/status}. */
+    /**
+     * The path without its query, e.g. {@code
+     * /apis/tcpdump.antrea.io/v1alpha1/namespaces/b/podcaptures/p/status}.
+     */
     String objectPath() {
       int q = path.indexOf('?');
       return q < 0 ? path : path.substring(0, q);
@@ -65,10 +70,14 @@ final class BenchApiServer implements AutoCloseable {
       };
     }
 
-    /** The resource, with its subresource: {@code pods}, {@code podcaptures}, {@code podcaptures/status}, {@code events}. */
+    /**
+     * The resource, with its subresource: {@code pods}, {@code podcaptures}, {@code
+     * podcaptures/status}, {@code events}.
+     */
     String resource() {
       String[] parts = objectPath().split("/");
-      // /api/v1/[namespaces/ns/]res[/name[/sub]] or /apis/group/version/[namespaces/ns/]res[/name[/sub]]
+      // /api/v1/[namespaces/ns/]res[/name[/sub]] or
+      // /apis/group/version/[namespaces/ns/]res[/name[/sub]]
       int i = parts.length > 1 && "api".equals(parts[1]) ? 3 : 4;
       if (parts.length > i + 1 && "namespaces".equals(parts[i])) {
         i += 2;
@@ -102,12 +111,23 @@ final class BenchApiServer implements AutoCloseable {
   private final Recorder dispatcher = new Recorder();
   private final MockApiServer api = new MockApiServer(dispatcher);
 
-  /** A client for the benchmark itself (JDK HTTP client, marked so its requests are not counted as the agent's). */
+  /**
+   * A client for the benchmark itself (JDK HTTP client, marked so its requests are not counted as
+   * the agent's).
+   */
   KubernetesClient client() {
-    Config config = new ConfigBuilder(Config.empty()).withMasterUrl(api.url())
-        .withNamespace("default").withUserAgent(DRIVER_USER_AGENT).withRequestTimeout(10_000)
-        .withConnectionTimeout(2_000).build();
-    return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory()).build();
+    Config config =
+        new ConfigBuilder(Config.empty())
+            .withMasterUrl(api.url())
+            .withNamespace("default")
+            .withUserAgent(DRIVER_USER_AGENT)
+            .withRequestTimeout(10_000)
+            .withConnectionTimeout(2_000)
+            .build();
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withHttpClientFactory(new JdkHttpClientFactory())
+        .build();
   }
 
   /** A kubeconfig file pointing at this server, for an agent in another process. */
@@ -131,7 +151,10 @@ final class BenchApiServer implements AutoCloseable {
     return out;
   }
 
-  /** Drops recorded requests (and the bodies the base dispatcher keeps), to bound memory in long phases. */
+  /**
+   * Drops recorded requests (and the bodies the base dispatcher keeps), to bound memory in long
+   * phases.
+   */
   void forget() {
     dispatcher.calls.clear();
     dispatcher.clearRequests();
@@ -149,11 +172,19 @@ final class BenchApiServer implements AutoCloseable {
     public MockResponse dispatch(RecordedRequest request) {
       String agent = request.getHeader("User-Agent");
       // copied, not read: the CRUD handlers still need the body
-      String body = "GET".equals(request.getMethod()) || request.getBody() == null ? null
-          : new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String body =
+          "GET".equals(request.getMethod()) || request.getBody() == null
+              ? null
+              : new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8);
       MockResponse response = super.dispatch(request);
-      calls.add(new Call(System.nanoTime(), request.getMethod(), request.getPath(), response.code(),
-          DRIVER_USER_AGENT.equals(agent), body));
+      calls.add(
+          new Call(
+              System.nanoTime(),
+              request.getMethod(),
+              request.getPath(),
+              response.code(),
+              DRIVER_USER_AGENT.equals(agent),
+              body));
       return response;
     }
   }

@@ -27,9 +27,12 @@ record Machine(int cores, long memoryMiB, String cpu, String kernel, String jvm,
       // leave unknown
     }
     String kernel = AgentProcess.run(List.of("uname", "-r")).strip();
-    String tcpdump = AgentProcess.run(List.of("tcpdump", "--version")).lines().findFirst().orElse("?");
-    String jvm = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
-    return new Machine(Runtime.getRuntime().availableProcessors(), memKiB / 1024, cpu, kernel, jvm, tcpdump);
+    String tcpdump =
+        AgentProcess.run(List.of("tcpdump", "--version")).lines().findFirst().orElse("?");
+    String jvm =
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+    return new Machine(
+        Runtime.getRuntime().availableProcessors(), memKiB / 1024, cpu, kernel, jvm, tcpdump);
   }
 
   /** The 1, 5 and 15 minute load averages. */

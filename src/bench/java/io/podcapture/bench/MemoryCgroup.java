@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A memory cgroup of its own for the agent and its tcpdumps, to read what a container's memory limit counts:
- * anonymous memory, kernel memory charged to the group and the page cache it brought in (VmRSS counts shared
- * library pages in every process, and does not count what the group's page cache holds). cgroup v1 or v2.
+ * A memory cgroup of its own for the agent and its tcpdumps, to read what a container's memory
+ * limit counts: anonymous memory, kernel memory charged to the group and the page cache it brought
+ * in (VmRSS counts shared library pages in every process, and does not count what the group's page
+ * cache holds). cgroup v1 or v2.
  */
 final class MemoryCgroup implements AutoCloseable {
   private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -27,12 +28,14 @@ final class MemoryCgroup implements AutoCloseable {
 
   /** A new group, or empty where this machine has no memory cgroup to make one in. */
   static Optional<MemoryCgroup> create() {
-    String name = "podcapture-bench-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+    String name =
+        "podcapture-bench-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
     try {
       Path v1 = Path.of("/sys/fs/cgroup/memory");
       if (Files.isDirectory(v1) && Files.exists(v1.resolve("memory.usage_in_bytes"))) {
         Path dir = Files.createDirectory(v1.resolve(name));
-        return Optional.of(new MemoryCgroup(dir, "memory.usage_in_bytes", "memory.max_usage_in_bytes"));
+        return Optional.of(
+            new MemoryCgroup(dir, "memory.usage_in_bytes", "memory.max_usage_in_bytes"));
       }
       Path v2 = Path.of("/sys/fs/cgroup");
       if (Files.exists(v2.resolve("cgroup.subtree_control"))
@@ -48,8 +51,13 @@ final class MemoryCgroup implements AutoCloseable {
 
   /** argv that joins this group and then becomes {@code argv} (same pid). */
   List<String> wrap(List<String> argv) {
-    List<String> out = new ArrayList<>(List.of("sh", "-c", "echo $$ > '" + dir.resolve("cgroup.procs")
-        + "' && exec \"$@\"", "sh"));
+    List<String> out =
+        new ArrayList<>(
+            List.of(
+                "sh",
+                "-c",
+                "echo $$ > '" + dir.resolve("cgroup.procs") + "' && exec \"$@\"",
+                "sh"));
     out.addAll(argv);
     return out;
   }

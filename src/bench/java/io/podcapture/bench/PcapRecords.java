@@ -10,9 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Counts the packets of a pcap file by walking its records (faster than {@code tcpdump -r} for millions), and
- * among them the ICMP and ICMPv6 echo requests and replies, for files of tcpdump's {@code -i any} link type
- * (LINUX_SLL2, or LINUX_SLL from older libpcap).
+ * Counts the packets of a pcap file by walking its records (faster than {@code tcpdump -r} for
+ * millions), and among them the ICMP and ICMPv6 echo requests and replies, for files of tcpdump's
+ * {@code -i any} link type (LINUX_SLL2, or LINUX_SLL from older libpcap).
  */
 final class PcapRecords {
   private static final int LINKTYPE_LINUX_SLL = 113;
@@ -25,11 +25,11 @@ final class PcapRecords {
     }
   }
 
-  private PcapRecords() {
-  }
+  private PcapRecords() {}
 
   static Count count(Path file) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
       byte[] header = new byte[24];
       try {
         in.readFully(header);
@@ -37,7 +37,10 @@ final class PcapRecords {
         return new Count(0, 0);
       }
       int magic = ByteBuffer.wrap(header, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-      ByteOrder order = magic == 0xa1b2c3d4 || magic == 0xa1b23c4d ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+      ByteOrder order =
+          magic == 0xa1b2c3d4 || magic == 0xa1b23c4d
+              ? ByteOrder.LITTLE_ENDIAN
+              : ByteOrder.BIG_ENDIAN;
       int linkType = ByteBuffer.wrap(header, 20, 4).order(order).getInt();
       int l3 = linkType == LINKTYPE_LINUX_SLL2 ? 20 : linkType == LINKTYPE_LINUX_SLL ? 16 : -1;
       int protoAt = linkType == LINKTYPE_LINUX_SLL2 ? 0 : 14;

@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * One agent process against its own mock API server holding the node's Pods, with a watch on the PodCaptures that
- * notes when each is first seen {@code Running} and when it is gone, and helpers to see tcpdump and its files.
+ * One agent process against its own mock API server holding the node's Pods, with a watch on the
+ * PodCaptures that notes when each is first seen {@code Running} and when it is gone, and helpers
+ * to see tcpdump and its files.
  */
 final class Session implements AutoCloseable {
   final BenchApiServer api;
@@ -36,15 +37,24 @@ final class Session implements AutoCloseable {
   final AgentProcess agent;
   final List<String> podNames = new ArrayList<>();
   final int podJsonBytes;
+
   /** When the watch first saw each PodCapture in phase Running (System.nanoTime). */
   final Map<String, Long> runningAt = new ConcurrentHashMap<>();
+
   /** When the watch saw each PodCapture deleted. */
   final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
+
   private final Watch watch;
   private final ExecutorService patcher = Executors.newFixedThreadPool(8);
 
-  Session(Path dir, Path agentLog, List<List<String>> podIps, List<String> jvmFlags, List<String> launch,
-      Map<String, String> agentEnv) throws IOException {
+  Session(
+      Path dir,
+      Path agentLog,
+      List<List<String>> podIps,
+      List<String> jvmFlags,
+      List<String> launch,
+      Map<String, String> agentEnv)
+      throws IOException {
     this.dir = dir;
     Files.createDirectories(dir);
     this.captureDir = dir.resolve("capture");
@@ -52,29 +62,37 @@ final class Session implements AutoCloseable {
     user = api.client();
     int bytes = 0;
     for (int i = 0; i < podIps.size(); i++) {
-      Pod pod = "slim".equals(System.getProperty("bench.pods")) ? Workload.slimPod(i, podIps.get(i))
-          : Workload.pod(i, podIps.get(i));
-      bytes += Workload.jsonBytes(user.pods().inNamespace(Workload.NAMESPACE).resource(pod).create());
+      Pod pod =
+          "slim".equals(System.getProperty("bench.pods"))
+              ? Workload.slimPod(i, podIps.get(i))
+              : Workload.pod(i, podIps.get(i));
+      bytes +=
+          Workload.jsonBytes(user.pods().inNamespace(Workload.NAMESPACE).resource(pod).create());
       podNames.add(pod.getMetadata().getName());
     }
     podJsonBytes = bytes / Math.max(1, podIps.size());
-    watch = user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).watch(new Watcher<>() {
-      @Override
-      public void eventReceived(Action action, PodCapture cr) {
-        long now = System.nanoTime();
-        String name = cr.getMetadata().getName();
-        if (action == Action.DELETED) {
-          deletedAt.putIfAbsent(name, now);
-        } else if (cr.getStatus() != null && "Running".equals(cr.getStatus().getPhase())) {
-          runningAt.putIfAbsent(name, now);
-        }
-      }
+    watch =
+        user.resources(PodCapture.class)
+            .inNamespace(Workload.NAMESPACE)
+            .watch(
+                new Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, PodCapture cr) {
+                    long now = System.nanoTime();
+                    String name = cr.getMetadata().getName();
+                    if (action == Action.DELETED) {
+                      deletedAt.putIfAbsent(name, now);
+                    } else if (cr.getStatus() != null
+                        && "Running".equals(cr.getStatus().getPhase())) {
+                      runningAt.putIfAbsent(name, now);
+                    }
+                  }
 
-      @Override
-      public void onClose(WatcherException cause) {
-        // the session ends
-      }
-    });
+                  @Override
+                  public void onClose(WatcherException cause) {
+                    // the session ends
+                  }
+                });
     Map<String, String> env = new HashMap<>();
     env.put("NODE_NAME", Workload.NODE);
     env.put("POD_NAME", "podcapture-agent-bench");
@@ -100,22 +118,30 @@ final class Session implements AutoCloseable {
   }
 
   /**
-   * Creates a PodCapture of {@code pod} as a user would, with no label and no annotation. maxFiles and fileSizeMB
-   * are given as the API server would default them from the CRD (the mock server applies no defaults).
+   * Creates a PodCapture of {@code pod} as a user would, with no label and no annotation. maxFiles
+   * and fileSizeMB are given as the API server would default them from the CRD (the mock server
+   * applies no defaults).
    */
   void createCapture(String name, String pod) {
     PodCapture cr = new PodCapture();
-    cr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(Workload.NAMESPACE).build());
+    cr.setMetadata(
+        new ObjectMetaBuilder().withName(name).withNamespace(Workload.NAMESPACE).build());
     cr.setSpec(new PodCaptureSpec(pod, 1, 1));
     new User(user).createPodCapture(cr);
   }
 
-  /** Deletes a PodCapture as a user would; the agent's finalizer keeps it until tcpdump and its files are gone. */
+  /**
+   * Deletes a PodCapture as a user would; the agent's finalizer keeps it until tcpdump and its
+   * files are gone.
+   */
   void deleteCapture(String name) {
     new User(user).deletePodCapture(Workload.NAMESPACE, name);
   }
 
-  /** Annotates (or un-annotates) many Pods at once, 8 requests in flight, as a script of kubectl calls would. */
+  /**
+   * Annotates (or un-annotates) many Pods at once, 8 requests in flight, as a script of kubectl
+   * calls would.
+   */
   void annotateAll(List<String> pods, String value) throws Exception {
     List<Future<?>> done = new ArrayList<>();
     for (String pod : pods) {
@@ -131,9 +157,10 @@ final class Session implements AutoCloseable {
   }
 
   /**
-   * The first ring file of the PodCapture (named after the Pod for the annotation's) exists: tcpdump opened its
-   * capture. tcpdump numbers ring files with as many digits as the ring's size has ({@code .pcap0} for 2 to 10
-   * files), and not at all for a ring of one file ({@code .pcap}, a direct PodCapture's default).
+   * The first ring file of the PodCapture (named after the Pod for the annotation's) exists:
+   * tcpdump opened its capture. tcpdump numbers ring files with as many digits as the ring's size
+   * has ({@code .pcap0} for 2 to 10 files), and not at all for a ring of one file ({@code .pcap}, a
+   * direct PodCapture's default).
    */
   boolean ringStarted(String capture) {
     Path base = namespaceDir().resolve("capture-" + capture + ".pcap");
@@ -142,8 +169,13 @@ final class Session implements AutoCloseable {
 
   /** No ring file, kept file or pid file of the PodCapture is left. */
   boolean filesGone(String capture) {
-    Pattern mine = Pattern.compile("(capture-" + Pattern.quote(capture) + "\\.pcap[0-9]*|\\.capture-"
-        + Pattern.quote(capture) + "\\.pid)");
+    Pattern mine =
+        Pattern.compile(
+            "(capture-"
+                + Pattern.quote(capture)
+                + "\\.pcap[0-9]*|\\.capture-"
+                + Pattern.quote(capture)
+                + "\\.pid)");
     for (Path d : List.of(namespaceDir(), namespaceDir().resolve("previous"))) {
       if (!Files.isDirectory(d)) {
         continue;
@@ -171,7 +203,10 @@ final class Session implements AutoCloseable {
     return -1;
   }
 
-  /** The tcpdump children's RSS and PSS (shared library pages divided among the processes sharing them), KiB. */
+  /**
+   * The tcpdump children's RSS and PSS (shared library pages divided among the processes sharing
+   * them), KiB.
+   */
   List<long[]> tcpdumpMemoryKiB() {
     List<long[]> out = new ArrayList<>();
     for (long pid : agent.children()) {
@@ -209,19 +244,20 @@ final class Session implements AutoCloseable {
     }
   }
 
-
   static void deleteTree(Path root) {
     if (!Files.exists(root)) {
       return;
     }
     try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // best effort
-        }
-      });
+      walk.sorted(java.util.Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  // best effort
+                }
+              });
     } catch (IOException e) {
       // best effort
     }

@@ -14,7 +14,12 @@ record Stats(int n, double p50, double p90, double p99, double max) {
     }
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
-    return new Stats(sorted.size(), rank(sorted, 50), rank(sorted, 90), rank(sorted, 99), sorted.get(sorted.size() - 1));
+    return new Stats(
+        sorted.size(),
+        rank(sorted, 50),
+        rank(sorted, 90),
+        rank(sorted, 99),
+        sorted.get(sorted.size() - 1));
   }
 
   private static double rank(List<Double> sorted, int p) {

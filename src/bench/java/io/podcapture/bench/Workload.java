@@ -13,16 +13,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The Pods of a busy node, sized like real ones: two containers with env, probes, resources and mounts, the
- * service-account volume, four conditions, container statuses and managedFields, as an API server sends them
- * (about 6 KB of JSON each), so the agent's informer holds what it would hold on a real node.
+ * The Pods of a busy node, sized like real ones: two containers with env, probes, resources and
+ * mounts, the service-account volume, four conditions, container statuses and managedFields, as an
+ * API server sends them (about 6 KB of JSON each), so the agent's informer holds what it would hold
+ * on a real node.
  */
 final class Workload {
   static final String NAMESPACE = "bench";
   static final String NODE = "bench-node";
 
-  private Workload() {
-  }
+  private Workload() {}
 
   static String podName(int i) {
     return String.format("pod-%03d", i);
@@ -31,10 +31,21 @@ final class Workload {
   /** Pod {@code i} as the agent needs it and no more (for measuring what the Pod cache costs). */
   static Pod slimPod(int i, List<String> ips) {
     Pod full = pod(i, ips);
-    Pod slim = new PodBuilder().withNewMetadata().withName(full.getMetadata().getName())
-        .withNamespace(NAMESPACE).withUid(full.getMetadata().getUid()).endMetadata()
-        .withNewSpec().withNodeName(NODE).endSpec()
-        .withNewStatus().withPhase("Running").withPodIP(ips.get(0)).endStatus().build();
+    Pod slim =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(full.getMetadata().getName())
+            .withNamespace(NAMESPACE)
+            .withUid(full.getMetadata().getUid())
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(NODE)
+            .endSpec()
+            .withNewStatus()
+            .withPhase("Running")
+            .withPodIP(ips.get(0))
+            .endStatus()
+            .build();
     for (String ip : ips) {
       slim.getStatus().getPodIPs().add(new io.fabric8.kubernetes.api.model.PodIP(ip));
     }
@@ -51,84 +62,232 @@ final class Workload {
     labels.put("app.kubernetes.io/part-of", "shop");
     labels.put("pod-template-hash", hash);
     String time = "2025-06-01T10:00:00Z";
-    PodBuilder b = new PodBuilder()
-        .withNewMetadata().withName(name).withNamespace(NAMESPACE).withUid(UUID.randomUUID().toString())
-        .withGenerateName(app + "-" + hash + "-").withLabels(labels)
-        .withAnnotations(Map.of("kubectl.kubernetes.io/restartedAt", time, "prometheus.io/scrape", "true",
-            "prometheus.io/port", "8080"))
-        .addNewOwnerReference().withApiVersion("apps/v1").withKind("ReplicaSet").withName(app + "-" + hash)
-        .withUid(UUID.randomUUID().toString()).withController(true).withBlockOwnerDeletion(true).endOwnerReference()
-        .withManagedFields(
-            new ManagedFieldsEntryBuilder().withManager("kube-controller-manager").withOperation("Update")
-                .withApiVersion("v1").withTime(time).withFieldsType("FieldsV1")
-                .withFieldsV1(fields("f:metadata", "f:generateName", "f:labels", "f:ownerReferences", "f:spec",
-                    "f:containers", "f:dnsPolicy", "f:enableServiceLinks", "f:restartPolicy", "f:schedulerName",
-                    "f:securityContext", "f:terminationGracePeriodSeconds")).build(),
-            new ManagedFieldsEntryBuilder().withManager("kubelet").withOperation("Update").withApiVersion("v1")
-                .withTime(time).withFieldsType("FieldsV1").withSubresource("status")
-                .withFieldsV1(fields("f:status", "f:conditions", "f:containerStatuses", "f:hostIP", "f:hostIPs",
-                    "f:phase", "f:podIP", "f:podIPs", "f:startTime")).build())
-        .withCreationTimestamp(time).withResourceVersion(null)
-        .endMetadata()
-        .withNewSpec().withNodeName(NODE).withServiceAccountName("default").withRestartPolicy("Always")
-        .withDnsPolicy("ClusterFirst").withSchedulerName("default-scheduler").withTerminationGracePeriodSeconds(30L)
-        .withEnableServiceLinks(true).withPriority(0).withPreemptionPolicy("PreemptLowerPriority")
-        .addToContainers(container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080),
-            container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090))
-        .addNewVolume().withName("kube-api-access-" + hash.substring(0, 5)).withNewProjected().withDefaultMode(420)
-        .addNewSource().withNewServiceAccountToken().withExpirationSeconds(3607L).withPath("token")
-        .endServiceAccountToken().endSource()
-        .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").addNewItem().withKey("ca.crt")
-        .withPath("ca.crt").endItem().endConfigMap().endSource()
-        .endProjected().endVolume()
-        .addNewToleration().withKey("node.kubernetes.io/not-ready").withOperator("Exists").withEffect("NoExecute")
-        .withTolerationSeconds(300L).endToleration()
-        .addNewToleration().withKey("node.kubernetes.io/unreachable").withOperator("Exists")
-        .withEffect("NoExecute").withTolerationSeconds(300L).endToleration()
-        .endSpec()
-        .withNewStatus().withPhase("Running").withQosClass("Burstable").withHostIP("10.0.0.17")
-        .addNewHostIP().withIp("10.0.0.17").endHostIP().withStartTime(time)
-        .withPodIP(ips.get(0))
-        .endStatus();
+    PodBuilder b =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(NAMESPACE)
+            .withUid(UUID.randomUUID().toString())
+            .withGenerateName(app + "-" + hash + "-")
+            .withLabels(labels)
+            .withAnnotations(
+                Map.of(
+                    "kubectl.kubernetes.io/restartedAt",
+                    time,
+                    "prometheus.io/scrape",
+                    "true",
+                    "prometheus.io/port",
+                    "8080"))
+            .addNewOwnerReference()
+            .withApiVersion("apps/v1")
+            .withKind("ReplicaSet")
+            .withName(app + "-" + hash)
+            .withUid(UUID.randomUUID().toString())
+            .withController(true)
+            .withBlockOwnerDeletion(true)
+            .endOwnerReference()
+            .withManagedFields(
+                new ManagedFieldsEntryBuilder()
+                    .withManager("kube-controller-manager")
+                    .withOperation("Update")
+                    .withApiVersion("v1")
+                    .withTime(time)
+                    .withFieldsType("FieldsV1")
+                    .withFieldsV1(
+                        fields(
+                            "f:metadata",
+                            "f:generateName",
+                            "f:labels",
+                            "f:ownerReferences",
+                            "f:spec",
+                            "f:containers",
+                            "f:dnsPolicy",
+                            "f:enableServiceLinks",
+                            "f:restartPolicy",
+                            "f:schedulerName",
+                            "f:securityContext",
+                            "f:terminationGracePeriodSeconds"))
+                    .build(),
+                new ManagedFieldsEntryBuilder()
+                    .withManager("kubelet")
+                    .withOperation("Update")
+                    .withApiVersion("v1")
+                    .withTime(time)
+                    .withFieldsType("FieldsV1")
+                    .withSubresource("status")
+                    .withFieldsV1(
+                        fields(
+                            "f:status",
+                            "f:conditions",
+                            "f:containerStatuses",
+                            "f:hostIP",
+                            "f:hostIPs",
+                            "f:phase",
+                            "f:podIP",
+                            "f:podIPs",
+                            "f:startTime"))
+                    .build())
+            .withCreationTimestamp(time)
+            .withResourceVersion(null)
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(NODE)
+            .withServiceAccountName("default")
+            .withRestartPolicy("Always")
+            .withDnsPolicy("ClusterFirst")
+            .withSchedulerName("default-scheduler")
+            .withTerminationGracePeriodSeconds(30L)
+            .withEnableServiceLinks(true)
+            .withPriority(0)
+            .withPreemptionPolicy("PreemptLowerPriority")
+            .addToContainers(
+                container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080),
+                container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090))
+            .addNewVolume()
+            .withName("kube-api-access-" + hash.substring(0, 5))
+            .withNewProjected()
+            .withDefaultMode(420)
+            .addNewSource()
+            .withNewServiceAccountToken()
+            .withExpirationSeconds(3607L)
+            .withPath("token")
+            .endServiceAccountToken()
+            .endSource()
+            .addNewSource()
+            .withNewConfigMap()
+            .withName("kube-root-ca.crt")
+            .addNewItem()
+            .withKey("ca.crt")
+            .withPath("ca.crt")
+            .endItem()
+            .endConfigMap()
+            .endSource()
+            .endProjected()
+            .endVolume()
+            .addNewToleration()
+            .withKey("node.kubernetes.io/not-ready")
+            .withOperator("Exists")
+            .withEffect("NoExecute")
+            .withTolerationSeconds(300L)
+            .endToleration()
+            .addNewToleration()
+            .withKey("node.kubernetes.io/unreachable")
+            .withOperator("Exists")
+            .withEffect("NoExecute")
+            .withTolerationSeconds(300L)
+            .endToleration()
+            .endSpec()
+            .withNewStatus()
+            .withPhase("Running")
+            .withQosClass("Burstable")
+            .withHostIP("10.0.0.17")
+            .addNewHostIP()
+            .withIp("10.0.0.17")
+            .endHostIP()
+            .withStartTime(time)
+            .withPodIP(ips.get(0))
+            .endStatus();
     for (String ip : ips) {
       b.editStatus().addNewPodIP().withIp(ip).endPodIP().endStatus();
     }
     for (String type : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
-      b.editStatus().addNewCondition().withType(type).withStatus("True").withLastTransitionTime(time)
-          .endCondition().endStatus();
+      b.editStatus()
+          .addNewCondition()
+          .withType(type)
+          .withStatus("True")
+          .withLastTransitionTime(time)
+          .endCondition()
+          .endStatus();
     }
     for (String c : List.of("app", "proxy")) {
-      b.editStatus().addNewContainerStatus().withName(c).withReady(true).withStarted(true).withRestartCount(0)
+      b.editStatus()
+          .addNewContainerStatus()
+          .withName(c)
+          .withReady(true)
+          .withStarted(true)
+          .withRestartCount(0)
           .withImage("registry.example.com/" + c + ":1.14.2")
           .withImageID("registry.example.com/" + c + "@sha256:" + "0123456789abcdef".repeat(4))
           .withContainerID("containerd://" + "fedcba9876543210".repeat(4))
-          .withNewState().withNewRunning().withStartedAt(time).endRunning().endState()
-          .endContainerStatus().endStatus();
+          .withNewState()
+          .withNewRunning()
+          .withStartedAt(time)
+          .endRunning()
+          .endState()
+          .endContainerStatus()
+          .endStatus();
     }
     return b.build();
   }
 
-  private static io.fabric8.kubernetes.api.model.Container container(String name, String image, int port) {
-    ContainerBuilder c = new ContainerBuilder().withName(name).withImage(image).withImagePullPolicy("IfNotPresent")
-        .withArgs("--port=" + port, "--log-format=json", "--metrics")
-        .addNewPort().withName("http").withContainerPort(port).withProtocol("TCP").endPort()
-        .withNewResources().addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi"))
-        .addToLimits("memory", new Quantity("256Mi")).endResources()
-        .withTerminationMessagePath("/dev/termination-log").withTerminationMessagePolicy("File")
-        .addNewVolumeMount().withName("kube-api-access").withMountPath("/var/run/secrets/kubernetes.io/serviceaccount")
-        .withReadOnly(true).endVolumeMount()
-        .withNewReadinessProbe().withNewHttpGet().withPath("/ready").withNewPort(port).withScheme("HTTP")
-        .endHttpGet().withPeriodSeconds(10).withTimeoutSeconds(1).withSuccessThreshold(1).withFailureThreshold(3)
-        .endReadinessProbe()
-        .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withNewPort(port).withScheme("HTTP")
-        .endHttpGet().withPeriodSeconds(10).withTimeoutSeconds(1).withSuccessThreshold(1).withFailureThreshold(3)
-        .endLivenessProbe();
-    for (String env : List.of("LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "DB_HOST", "DB_NAME", "CACHE_URL",
-        "FEATURE_FLAGS")) {
-      c.addNewEnv().withName(env).withValue(env.toLowerCase(java.util.Locale.ROOT) + "-value-for-" + name).endEnv();
+  private static io.fabric8.kubernetes.api.model.Container container(
+      String name, String image, int port) {
+    ContainerBuilder c =
+        new ContainerBuilder()
+            .withName(name)
+            .withImage(image)
+            .withImagePullPolicy("IfNotPresent")
+            .withArgs("--port=" + port, "--log-format=json", "--metrics")
+            .addNewPort()
+            .withName("http")
+            .withContainerPort(port)
+            .withProtocol("TCP")
+            .endPort()
+            .withNewResources()
+            .addToRequests("cpu", new Quantity("100m"))
+            .addToRequests("memory", new Quantity("128Mi"))
+            .addToLimits("memory", new Quantity("256Mi"))
+            .endResources()
+            .withTerminationMessagePath("/dev/termination-log")
+            .withTerminationMessagePolicy("File")
+            .addNewVolumeMount()
+            .withName("kube-api-access")
+            .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount")
+            .withReadOnly(true)
+            .endVolumeMount()
+            .withNewReadinessProbe()
+            .withNewHttpGet()
+            .withPath("/ready")
+            .withNewPort(port)
+            .withScheme("HTTP")
+            .endHttpGet()
+            .withPeriodSeconds(10)
+            .withTimeoutSeconds(1)
+            .withSuccessThreshold(1)
+            .withFailureThreshold(3)
+            .endReadinessProbe()
+            .withNewLivenessProbe()
+            .withNewHttpGet()
+            .withPath("/healthz")
+            .withNewPort(port)
+            .withScheme("HTTP")
+            .endHttpGet()
+            .withPeriodSeconds(10)
+            .withTimeoutSeconds(1)
+            .withSuccessThreshold(1)
+            .withFailureThreshold(3)
+            .endLivenessProbe();
+    for (String env :
+        List.of(
+            "LOG_LEVEL",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "DB_HOST",
+            "DB_NAME",
+            "CACHE_URL",
+            "FEATURE_FLAGS")) {
+      c.addNewEnv()
+          .withName(env)
+          .withValue(env.toLowerCase(java.util.Locale.ROOT) + "-value-for-" + name)
+          .endEnv();
     }
-    c.addNewEnv().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
-        .endFieldRef().endValueFrom().endEnv();
+    c.addNewEnv()
+        .withName("POD_NAME")
+        .withNewValueFrom()
+        .withNewFieldRef()
+        .withFieldPath("metadata.name")
+        .endFieldRef()
+        .endValueFrom()
+        .endEnv();
     return c.build();
   }
 

@@ -1,12 +1,18 @@
 package io.podcapture.capture;
 
-/** A capture could not be started; the message is fit for a user (it carries tcpdump's own error text). */
+/**
+ * A capture could not be started; the message is fit for a user (it carries tcpdump's own error
+ * text).
+ */
 public class CaptureException extends Exception {
   /** Why, as a CamelCase reason the controller can put into a condition. */
   public enum Reason {
     /** A name or IP was refused before anything ran. */
     InvalidInput,
-    /** The user's filter was refused (too long, looks like an option) or does not compile; nothing ran. */
+    /**
+     * The user's filter was refused (too long, looks like an option) or does not compile; nothing
+     * ran.
+     */
     InvalidFilter,
     /** tcpdump exited or failed to create its first file during start. */
     TcpdumpFailed,

@@ -30,19 +30,20 @@ import java.util.regex.Pattern;
  *   &lt;dir&gt;/&lt;ns&gt;/.capture-&lt;pod&gt;.pid       pid and start time of the running tcpdump
  * </pre>
  *
- * <p>tcpdump's ring naming (checked against tcpdump 4.99.3): with {@code -W 1} it writes the {@code -w} name
- * itself; with {@code -W N}, N &gt; 1, it appends the index zero-padded to the number of digits of N-1, so
- * N = 10 gives {@code pcap0..pcap9} and N = 11 or 12 give {@code pcap00..}. A file is this Pod's when its
- * name is {@code capture-<pod>.pcap} followed by digits only, so Pod {@code web} never matches the files of
- * Pod {@code web-2} or {@code web.pcap1x}. The files tcpdump creates are 0644 (its umask); the 0700
- * namespace folder is what keeps them from other users.
+ * <p>tcpdump's ring naming (checked against tcpdump 4.99.3): with {@code -W 1} it writes the {@code
+ * -w} name itself; with {@code -W N}, N &gt; 1, it appends the index zero-padded to the number of
+ * digits of N-1, so N = 10 gives {@code pcap0..pcap9} and N = 11 or 12 give {@code pcap00..}. A
+ * file is this Pod's when its name is {@code capture-<pod>.pcap} followed by digits only, so Pod
+ * {@code web} never matches the files of Pod {@code web-2} or {@code web.pcap1x}. The files tcpdump
+ * creates are 0644 (its umask); the 0700 namespace folder is what keeps them from other users.
  */
 final class CaptureFiles {
 
   static final String PREVIOUS_DIR = "previous";
   private static final Pattern RING_NAME = Pattern.compile("capture-(.+)\\.pcap([0-9]*)");
   private static final Pattern PID_NAME = Pattern.compile("\\.capture-(.+)\\.pid");
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rwx------");
 
   private final Path captureDir;
   private final CaptureKey key;
@@ -53,19 +54,26 @@ final class CaptureFiles {
     this.key = key;
     this.namespaceDir = this.captureDir.resolve(key.namespace()).normalize();
     // the names are already DNS-1123 checked; this guards the path itself, whatever the checks miss
-    if (!namespaceDir.startsWith(this.captureDir) || !namespaceDir.getParent().equals(this.captureDir)
+    if (!namespaceDir.startsWith(this.captureDir)
+        || !namespaceDir.getParent().equals(this.captureDir)
         || !ringBase().normalize().getParent().equals(namespaceDir)) {
-      throw new CaptureException(InvalidInput, "capture " + key + " would write outside " + this.captureDir);
+      throw new CaptureException(
+          InvalidInput, "capture " + key + " would write outside " + this.captureDir);
     }
   }
 
-  /** The files of {@code key} below {@code captureDir}; refuses keys that are not valid Kubernetes names. */
+  /**
+   * The files of {@code key} below {@code captureDir}; refuses keys that are not valid Kubernetes
+   * names.
+   */
   static CaptureFiles of(Path captureDir, CaptureKey key) throws CaptureException {
     ValidRequest.checkKey(key);
     return new CaptureFiles(captureDir, key);
   }
 
-  /** The name tcpdump gives the ring file with index {@code index} of a ring of {@code maxFiles}. */
+  /**
+   * The name tcpdump gives the ring file with index {@code index} of a ring of {@code maxFiles}.
+   */
   static String fileName(String pod, int maxFiles, int index) {
     String base = ringBaseName(pod);
     if (maxFiles <= 1) {
@@ -75,21 +83,27 @@ final class CaptureFiles {
     return base + String.format("%0" + width + "d", index);
   }
 
-  /** Whether {@code fileName} is one of Pod {@code pod}'s ring files: the base name, then digits or nothing. */
+  /**
+   * Whether {@code fileName} is one of Pod {@code pod}'s ring files: the base name, then digits or
+   * nothing.
+   */
   static boolean isRingFile(String pod, String fileName) {
     Matcher m = RING_NAME.matcher(fileName);
     return m.matches() && m.group(1).equals(pod);
   }
 
   /**
-   * The Pod whose ring file or pid file {@code fileName} is, or null for any other file. The split is
-   * unambiguous because the index holds digits only: {@code capture-a.pcap1.pcap3} is Pod {@code a.pcap1}.
+   * The Pod whose ring file or pid file {@code fileName} is, or null for any other file. The split
+   * is unambiguous because the index holds digits only: {@code capture-a.pcap1.pcap3} is Pod {@code
+   * a.pcap1}.
    */
   static String podOf(String fileName) {
     Matcher ring = RING_NAME.matcher(fileName);
     Matcher pid = PID_NAME.matcher(fileName);
     String pod = ring.matches() ? ring.group(1) : pid.matches() ? pid.group(1) : null;
-    return pod != null && Dns1123.isSubdomain(pod) && pod.length() <= ValidRequest.MAX_POD_NAME ? pod : null;
+    return pod != null && Dns1123.isSubdomain(pod) && pod.length() <= ValidRequest.MAX_POD_NAME
+        ? pod
+        : null;
   }
 
   private static String ringBaseName(String pod) {
@@ -130,7 +144,8 @@ final class CaptureFiles {
       }
       createOwnerOnly(namespaceDir);
     } catch (IOException e) {
-      throw new CaptureException(StorageFailed, "cannot create capture folder " + namespaceDir + ": " + e, e);
+      throw new CaptureException(
+          StorageFailed, "cannot create capture folder " + namespaceDir + ": " + e, e);
     }
   }
 
@@ -145,27 +160,36 @@ final class CaptureFiles {
   }
 
   /**
-   * Refuses a start into a folder that cannot take a capture: one that cannot be written (a read-only file system,
-   * say), or whose file system has less than {@code needBytes} free. tcpdump itself would start on a full disk and
-   * lose every packet without a word.
+   * Refuses a start into a folder that cannot take a capture: one that cannot be written (a
+   * read-only file system, say), or whose file system has less than {@code needBytes} free. tcpdump
+   * itself would start on a full disk and lose every packet without a word.
    */
   void checkRoom(long needBytes) throws CaptureException {
     try {
       Path probe = Files.createTempFile(namespaceDir, ".write-test-", "");
       Files.delete(probe);
     } catch (IOException e) {
-      throw new CaptureException(StorageFailed, "capture folder " + namespaceDir + " is not writable: " + reason(e), e);
+      throw new CaptureException(
+          StorageFailed, "capture folder " + namespaceDir + " is not writable: " + reason(e), e);
     }
     long free = freeBytes();
     if (free < needBytes) {
-      throw new CaptureException(StorageFailed, "no space left in capture folder " + namespaceDir + ": " + free
-          + " bytes free, a capture needs room for at least one file (" + needBytes + " bytes)");
+      throw new CaptureException(
+          StorageFailed,
+          "no space left in capture folder "
+              + namespaceDir
+              + ": "
+              + free
+              + " bytes free, a capture needs room for at least one file ("
+              + needBytes
+              + " bytes)");
     }
   }
 
   /**
-   * Bytes free on the namespace folder's file system, counting blocks reserved for root (tcpdump writes as root);
-   * Long.MAX_VALUE if that cannot be read, so an unreadable count never stops a capture.
+   * Bytes free on the namespace folder's file system, counting blocks reserved for root (tcpdump
+   * writes as root); Long.MAX_VALUE if that cannot be read, so an unreadable count never stops a
+   * capture.
    */
   long freeBytes() {
     try {
@@ -176,7 +200,9 @@ final class CaptureFiles {
   }
 
   private static String reason(IOException e) {
-    return e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
+    return e instanceof FileSystemException fs && fs.getReason() != null
+        ? fs.getReason()
+        : e.toString();
   }
 
   /** The current ring, in index order. */
@@ -204,8 +230,9 @@ final class CaptureFiles {
     } catch (NoSuchFileException e) {
       return files;
     }
-    files.sort(Comparator.comparing((Path p) -> index(p.getFileName().toString()))
-        .thenComparing(p -> p.getFileName().toString()));
+    files.sort(
+        Comparator.comparing((Path p) -> index(p.getFileName().toString()))
+            .thenComparing(p -> p.getFileName().toString()));
     return files;
   }
 
@@ -220,8 +247,8 @@ final class CaptureFiles {
   }
 
   /**
-   * Moves the current ring (if any) to {@code previous/}, replacing the ring kept there before, so a new
-   * tcpdump cannot overwrite it. Only one generation is kept.
+   * Moves the current ring (if any) to {@code previous/}, replacing the ring kept there before, so
+   * a new tcpdump cannot overwrite it. Only one generation is kept.
    */
   void keepRingAsPrevious() throws CaptureException {
     try {
@@ -232,11 +259,14 @@ final class CaptureFiles {
       deleteAll(previous());
       createOwnerOnly(previousDir());
       for (Path file : ring) {
-        Files.move(file, previousDir().resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            file, previousDir().resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new CaptureException(StorageFailed, "cannot keep the earlier files of " + key + " in "
-          + previousDir() + ": " + e, e);
+      throw new CaptureException(
+          StorageFailed,
+          "cannot keep the earlier files of " + key + " in " + previousDir() + ": " + e,
+          e);
     }
   }
 
@@ -244,7 +274,10 @@ final class CaptureFiles {
     deleteAll(ring());
   }
 
-  /** Deletes the ring, the kept ring and the pid file; folders stay (another capture may be creating files). */
+  /**
+   * Deletes the ring, the kept ring and the pid file; folders stay (another capture may be creating
+   * files).
+   */
   void deleteEverything() throws IOException {
     deleteAll(ring());
     deleteAll(previous());

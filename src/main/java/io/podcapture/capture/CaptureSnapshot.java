@@ -6,33 +6,76 @@ import java.util.List;
 /**
  * A capture as it is now.
  *
- * @param running      whether tcpdump is alive
- * @param filter       the BPF expression tcpdump was started with
- * @param startTime    when the current (or last) tcpdump process started
- * @param files        current ring files, then kept files of an earlier run, sizes read from disk now
- * @param exitCode     exit code of a tcpdump that ended on its own, or null while running
- * @param lastOutput   the last lines tcpdump printed (stderr), for error messages
+ * @param running whether tcpdump is alive
+ * @param filter the BPF expression tcpdump was started with
+ * @param startTime when the current (or last) tcpdump process started
+ * @param files current ring files, then kept files of an earlier run, sizes read from disk now
+ * @param exitCode exit code of a tcpdump that ended on its own, or null while running
+ * @param lastOutput the last lines tcpdump printed (stderr), for error messages
  * @param restartCount how many times the capture was restarted after tcpdump ended on its own
- * @param storageProblem why tcpdump cannot write its files although it runs (its disk is full), or null; tcpdump
- *                     itself goes on without a word and loses every packet
- * @param completed    tcpdump ended as the request asked (its packet count was reached or its duration ran out):
- *                     a success, not a crash; it is not restarted and its files stay until {@link
- *                     PacketCapturer#stop}
+ * @param storageProblem why tcpdump cannot write its files although it runs (its disk is full), or
+ *     null; tcpdump itself goes on without a word and loses every packet
+ * @param completed tcpdump ended as the request asked (its packet count was reached or its duration
+ *     ran out): a success, not a crash; it is not restarted and its files stay until {@link
+ *     PacketCapturer#stop}
  */
-public record CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
-    List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem,
+public record CaptureSnapshot(
+    CaptureRequest request,
+    boolean running,
+    String filter,
+    Instant startTime,
+    List<RingFile> files,
+    Integer exitCode,
+    String lastOutput,
+    int restartCount,
+    String storageProblem,
     boolean completed) {
 
   /** A snapshot of a capture that has not completed. */
-  public CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
-      List<RingFile> files, Integer exitCode, String lastOutput, int restartCount, String storageProblem) {
-    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, storageProblem, false);
+  public CaptureSnapshot(
+      CaptureRequest request,
+      boolean running,
+      String filter,
+      Instant startTime,
+      List<RingFile> files,
+      Integer exitCode,
+      String lastOutput,
+      int restartCount,
+      String storageProblem) {
+    this(
+        request,
+        running,
+        filter,
+        startTime,
+        files,
+        exitCode,
+        lastOutput,
+        restartCount,
+        storageProblem,
+        false);
   }
 
   /** A snapshot without a storage problem, not completed. */
-  public CaptureSnapshot(CaptureRequest request, boolean running, String filter, Instant startTime,
-      List<RingFile> files, Integer exitCode, String lastOutput, int restartCount) {
-    this(request, running, filter, startTime, files, exitCode, lastOutput, restartCount, null, false);
+  public CaptureSnapshot(
+      CaptureRequest request,
+      boolean running,
+      String filter,
+      Instant startTime,
+      List<RingFile> files,
+      Integer exitCode,
+      String lastOutput,
+      int restartCount) {
+    this(
+        request,
+        running,
+        filter,
+        startTime,
+        files,
+        exitCode,
+        lastOutput,
+        restartCount,
+        null,
+        false);
   }
 
   public CaptureKey key() {
@@ -44,8 +87,9 @@ public record CaptureSnapshot(CaptureRequest request, boolean running, String fi
   }
 
   /**
-   * Why tcpdump ended on its own, e.g. "exited with code 1" or "killed by signal 9 (SIGKILL)"; null while
-   * it runs. Java reports death by signal N as exit code 128 + N; tcpdump itself exits with 0 or 1 only.
+   * Why tcpdump ended on its own, e.g. "exited with code 1" or "killed by signal 9 (SIGKILL)"; null
+   * while it runs. Java reports death by signal N as exit code 128 + N; tcpdump itself exits with 0
+   * or 1 only.
    */
   public String exitReason() {
     return exitCode == null ? null : describeExit(exitCode);
@@ -56,16 +100,17 @@ public record CaptureSnapshot(CaptureRequest request, boolean running, String fi
     if (signal < 1 || signal > 64) {
       return "exited with code " + exitCode;
     }
-    String name = switch (signal) {
-      case 1 -> " (SIGHUP)";
-      case 2 -> " (SIGINT)";
-      case 6 -> " (SIGABRT)";
-      case 9 -> " (SIGKILL)";
-      case 11 -> " (SIGSEGV)";
-      case 13 -> " (SIGPIPE)";
-      case 15 -> " (SIGTERM)";
-      default -> "";
-    };
+    String name =
+        switch (signal) {
+          case 1 -> " (SIGHUP)";
+          case 2 -> " (SIGINT)";
+          case 6 -> " (SIGABRT)";
+          case 9 -> " (SIGKILL)";
+          case 11 -> " (SIGSEGV)";
+          case 13 -> " (SIGPIPE)";
+          case 15 -> " (SIGTERM)";
+          default -> "";
+        };
     return "killed by signal " + signal + name;
   }
 }

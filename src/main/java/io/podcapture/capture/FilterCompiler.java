@@ -15,28 +15,59 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Compiles a filter expression with tcpdump itself ({@code tcpdump -d}) before any capture runs it, so a filter
- * that does not compile is refused with tcpdump's own words instead of a capture that fails to start.
+ * Compiles a filter expression with tcpdump itself ({@code tcpdump -d}) before any capture runs it,
+ * so a filter that does not compile is refused with tcpdump's own words instead of a capture that
+ * fails to start.
  *
- * <p>{@code tcpdump -d} needs a link type to compile for. The capture runs on {@code -i any}, LINUX_SLL2, and
- * qualifiers such as {@code inbound} or {@code ifindex} compile for that link type only. Opening {@code any}
- * would need NET_RAW; reading a capture file does not: tcpdump gets {@code -r -} and, on its stdin, the 24-byte
- * header of an empty pcap file of link type LINUX_SLL2. Same executable, launcher and {@code -Z root} as the
- * capture (Debian's tcpdump would otherwise switch to user tcpdump, which the bounded capabilities forbid), the
- * expression after {@code --} in an argv, never a shell.
+ * <p>{@code tcpdump -d} needs a link type to compile for. The capture runs on {@code -i any},
+ * LINUX_SLL2, and qualifiers such as {@code inbound} or {@code ifindex} compile for that link type
+ * only. Opening {@code any} would need NET_RAW; reading a capture file does not: tcpdump gets
+ * {@code -r -} and, on its stdin, the 24-byte header of an empty pcap file of link type LINUX_SLL2.
+ * Same executable, launcher and {@code -Z root} as the capture (Debian's tcpdump would otherwise
+ * switch to user tcpdump, which the bounded capabilities forbid), the expression after {@code --}
+ * in an argv, never a shell.
  */
 final class FilterCompiler {
 
-  /** pcap file header: magic (little-endian), version 2.4, zone 0, sigfigs 0, snaplen 262144, LINUX_SLL2 (276). */
+  /**
+   * pcap file header: magic (little-endian), version 2.4, zone 0, sigfigs 0, snaplen 262144,
+   * LINUX_SLL2 (276).
+   */
   private static final byte[] SLL2_PCAP_HEADER = {
-      (byte) 0xd4, (byte) 0xc3, (byte) 0xb2, (byte) 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-      0, 0, 4, 0, 0x14, 0x01, 0, 0};
+    (byte) 0xd4,
+    (byte) 0xc3,
+    (byte) 0xb2,
+    (byte) 0xa1,
+    2,
+    0,
+    4,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    4,
+    0,
+    0x14,
+    0x01,
+    0,
+    0
+  };
+
   /** Long enough to recognise the problem; tcpdump's errors are one line. */
   private static final int MAX_ERROR = 300;
+
   private static final int MAX_STDERR = 16 * 1024;
 
   private final TcpdumpCommand command;
   private final Duration timeout;
+
   /** Set once a known-good expression compiled, so a failure after that is the filter's fault. */
   private volatile boolean works;
 
@@ -46,51 +77,73 @@ final class FilterCompiler {
   }
 
   /**
-   * Compiles {@code userFilter} on its own, then {@code expression}, the complete filter that carries it; refuses
-   * it with {@code InvalidFilter} and tcpdump's error text, or with {@code TcpdumpFailed} when tcpdump cannot
-   * compile anything at all.
+   * Compiles {@code userFilter} on its own, then {@code expression}, the complete filter that
+   * carries it; refuses it with {@code InvalidFilter} and tcpdump's error text, or with {@code
+   * TcpdumpFailed} when tcpdump cannot compile anything at all.
    */
   void check(String expression, UserFilter userFilter) throws CaptureException {
     if (!works) {
       Outcome selfCheck = compile("ip");
       if (selfCheck.exitCode() != 0) {
-        throw new CaptureException(TcpdumpFailed, "cannot check filters: " + command.executable() + " -d "
-            + (selfCheck.exitCode() < 0 ? "did not finish" : "exited with code " + selfCheck.exitCode()) + ": "
-            + selfCheck.error());
+        throw new CaptureException(
+            TcpdumpFailed,
+            "cannot check filters: "
+                + command.executable()
+                + " -d "
+                + (selfCheck.exitCode() < 0
+                    ? "did not finish"
+                    : "exited with code " + selfCheck.exitCode())
+                + ": "
+                + selfCheck.error());
       }
       works = true;
     }
-    // On its own first: "icmp) or (ip" compiles inside "(<Pod filter>) and (...)" and would widen the capture to
-    // the whole node; a filter that is a complete expression by itself cannot reach outside its parentheses.
+    // On its own first: "icmp) or (ip" compiles inside "(<Pod filter>) and (...)" and would widen
+    // the capture to
+    // the whole node; a filter that is a complete expression by itself cannot reach outside its
+    // parentheses.
     Outcome outcome = compile(userFilter.text());
     if (outcome.exitCode() == 0) {
       outcome = compile(expression);
     }
     if (outcome.exitCode() < 0) {
-      throw new CaptureException(InvalidFilter, "filter " + Quote.value(userFilter.text())
-          + " did not compile within " + timeout.toMillis() + " ms (host names in a filter are looked up"
-          + " on the node): " + outcome.error());
+      throw new CaptureException(
+          InvalidFilter,
+          "filter "
+              + Quote.value(userFilter.text())
+              + " did not compile within "
+              + timeout.toMillis()
+              + " ms (host names in a filter are looked up"
+              + " on the node): "
+              + outcome.error());
     }
     if (outcome.exitCode() != 0) {
-      throw new CaptureException(InvalidFilter, "filter " + Quote.value(userFilter.text())
-          + " does not compile: " + outcome.error() + "; accepted is a pcap-filter expression (man pcap-filter)");
+      throw new CaptureException(
+          InvalidFilter,
+          "filter "
+              + Quote.value(userFilter.text())
+              + " does not compile: "
+              + outcome.error()
+              + "; accepted is a pcap-filter expression (man pcap-filter)");
     }
   }
 
   /** tcpdump's exit code (-1 when it did not finish in time) and error text. */
-  private record Outcome(int exitCode, String error) {
-  }
+  private record Outcome(int exitCode, String error) {}
 
   private Outcome compile(String expression) throws CaptureException {
     Process process;
     try {
-      process = new ProcessBuilder(command.compileArgv(expression))
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      process =
+          new ProcessBuilder(command.compileArgv(expression))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
     } catch (IOException e) {
-      throw new CaptureException(TcpdumpFailed, "cannot run " + command.executable() + ": " + e.getMessage(), e);
+      throw new CaptureException(
+          TcpdumpFailed, "cannot run " + command.executable() + ": " + e.getMessage(), e);
     }
-    CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
+    CompletableFuture<String> stderr =
+        CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
     try (OutputStream stdin = process.getOutputStream()) {
       stdin.write(SLL2_PCAP_HEADER);
     } catch (IOException e) {
@@ -101,7 +154,8 @@ final class FilterCompiler {
         process.destroyForcibly().waitFor();
         return new Outcome(-1, errorText(stderr.getNow("")));
       }
-      return new Outcome(process.exitValue(), errorText(stderr.get(timeout.toMillis(), TimeUnit.MILLISECONDS)));
+      return new Outcome(
+          process.exitValue(), errorText(stderr.get(timeout.toMillis(), TimeUnit.MILLISECONDS)));
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
@@ -126,7 +180,8 @@ final class FilterCompiler {
     List<String> lines = new ArrayList<>();
     for (String line : stderr.lines().toList()) {
       String trimmed = line.strip();
-      if (!trimmed.isEmpty() && !trimmed.startsWith("reading from file")
+      if (!trimmed.isEmpty()
+          && !trimmed.startsWith("reading from file")
           && !trimmed.startsWith("Warning: interface names might be incorrect")) {
         lines.add(trimmed);
       }
@@ -136,7 +191,9 @@ final class FilterCompiler {
       return "(tcpdump printed nothing)";
     }
     StringBuilder clean = new StringBuilder();
-    text.codePoints().limit(MAX_ERROR).forEach(c -> clean.append(c >= 0x20 && c < 0x7f ? (char) c : '?'));
+    text.codePoints()
+        .limit(MAX_ERROR)
+        .forEach(c -> clean.append(c >= 0x20 && c < 0x7f ? (char) c : '?'));
     return text.length() > MAX_ERROR ? clean + "..." : clean.toString();
   }
 }

@@ -6,9 +6,10 @@ import java.util.Locale;
  * An IPv4 or IPv6 address literal, parsed strictly and without any name lookup.
  *
  * <p>Only these are accepted: dotted-quad IPv4 with four decimal parts 0-255 and no leading zeros
- * ({@code 010.0.0.1} means octal to some parsers), and IPv6 text with hex groups, at most one {@code ::}
- * and an optional dotted-quad tail ({@code ::ffff:10.0.0.1}). Zone ids ({@code fe80::1%eth0}), brackets,
- * prefixes, host names and anything with spaces are refused, so the text can go into a BPF filter as is.
+ * ({@code 010.0.0.1} means octal to some parsers), and IPv6 text with hex groups, at most one
+ * {@code ::} and an optional dotted-quad tail ({@code ::ffff:10.0.0.1}). Zone ids ({@code
+ * fe80::1%eth0}), brackets, prefixes, host names and anything with spaces are refused, so the text
+ * can go into a BPF filter as is.
  *
  * @param text the literal, IPv6 lowercased
  */
@@ -31,8 +32,11 @@ public record IpLiteral(String text, boolean ipv6) {
     if (text != null && isIpv6(text)) {
       return new IpLiteral(text.toLowerCase(Locale.ROOT), true);
     }
-    throw new CaptureException(CaptureException.Reason.InvalidInput,
-        "Pod IP " + Quote.value(text) + " is not an IP address literal; accepted are IPv4 like 10.1.2.3"
+    throw new CaptureException(
+        CaptureException.Reason.InvalidInput,
+        "Pod IP "
+            + Quote.value(text)
+            + " is not an IP address literal; accepted are IPv4 like 10.1.2.3"
             + " or IPv6 like fd00::1a (no host names, zone ids or prefixes)");
   }
 

@@ -10,9 +10,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The pid of a capture's tcpdump and its start time (clock ticks since boot, field 22 of
- * {@code /proc/<pid>/stat}), saved on disk so that an agent restarted after a crash can stop the tcpdump it
- * left behind. The start time tells a live tcpdump from a recycled pid, which must never be signalled.
+ * The pid of a capture's tcpdump and its start time (clock ticks since boot, field 22 of {@code
+ * /proc/<pid>/stat}), saved on disk so that an agent restarted after a crash can stop the tcpdump
+ * it left behind. The start time tells a live tcpdump from a recycled pid, which must never be
+ * signalled.
  */
 record PidFile(long pid, long startTicks) {
 
@@ -41,17 +42,21 @@ record PidFile(long pid, long startTicks) {
 
   /**
    * Whether this pid still is the process that was saved (same start time) and that process writes
-   * {@code ringBase} (its argv holds that path), i.e. it is the capture's tcpdump and may be stopped.
+   * {@code ringBase} (its argv holds that path), i.e. it is the capture's tcpdump and may be
+   * stopped.
    */
   boolean isTcpdumpWriting(Path ringBase) {
     OptionalLong now = startTicks(pid);
-    return now.isPresent() && now.getAsLong() == startTicks && commandLine(pid).contains(ringBase.toString());
+    return now.isPresent()
+        && now.getAsLong() == startTicks
+        && commandLine(pid).contains(ringBase.toString());
   }
 
   /** Start time of {@code pid} in clock ticks since boot, or empty if there is no such process. */
   static OptionalLong startTicks(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+      String stat =
+          Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
       // the command name (field 2) is in parentheses and may itself hold spaces and ')'
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
       // fields[0] is field 3 (state), so field 22 (starttime) is fields[19]

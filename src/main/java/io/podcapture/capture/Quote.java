@@ -1,13 +1,14 @@
 package io.podcapture.capture;
 
-/** Quotes a refused value for a message: control and non-ASCII characters escaped, long values cut. */
+/**
+ * Quotes a refused value for a message: control and non-ASCII characters escaped, long values cut.
+ */
 final class Quote {
 
   /** Enough to recognise a value; a 10 kB hostile string must not end up in a CR's status. */
   private static final int MAX_SHOWN = 64;
 
-  private Quote() {
-  }
+  private Quote() {}
 
   static String value(String s) {
     if (s == null) {

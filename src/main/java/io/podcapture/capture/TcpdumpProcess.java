@@ -26,16 +26,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One tcpdump process: started and confirmed running, its stderr kept as a bounded tail, stopped with
- * SIGTERM and then SIGKILL, and always reaped.
+ * One tcpdump process: started and confirmed running, its stderr kept as a bounded tail, stopped
+ * with SIGTERM and then SIGKILL, and always reaped.
  */
 final class TcpdumpProcess {
 
   private static final Logger log = LoggerFactory.getLogger(TcpdumpProcess.class);
-  /** How often start looks for the first file; start latency is at most this above tcpdump's own. */
+
+  /**
+   * How often start looks for the first file; start latency is at most this above tcpdump's own.
+   */
   private static final long POLL_MILLIS = 5;
+
   private static final int TAIL_LINES = 20;
   private static final int MAX_LINE = 500;
+
   /** How long to wait for stderr to be read to its end once the process has gone. */
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(1);
 
@@ -44,8 +49,10 @@ final class TcpdumpProcess {
   private final Instant startTime;
   private final Deque<String> tail = new ArrayDeque<>();
   private final InputStream stderr;
+
   /** The bytes of a line not yet ended by a newline. */
   private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+
   private final CompletableFuture<TcpdumpProcess> exited = new CompletableFuture<>();
   private volatile boolean stopRequested;
 
@@ -54,32 +61,42 @@ final class TcpdumpProcess {
     this.name = name;
     this.startTime = Instant.now();
     this.stderr = process.getErrorStream();
-    // No reader thread per tcpdump (a Java thread costs about 100 KB of resident stack, see BENCHMARKS.md):
-    // tcpdump writes to stderr only when it starts, fails or ends, far less than a pipe holds, so its stderr
-    // is read whenever the output is asked for (every status refresh) and to its end once the process exits.
-    CompletableFuture<Void> unused = process.onExit().thenRun(() -> {
-      readStderr(true);
-      exited.complete(this);
-    });
+    // No reader thread per tcpdump (a Java thread costs about 100 KB of resident stack, see
+    // BENCHMARKS.md):
+    // tcpdump writes to stderr only when it starts, fails or ends, far less than a pipe holds, so
+    // its stderr
+    // is read whenever the output is asked for (every status refresh) and to its end once the
+    // process exits.
+    CompletableFuture<Void> unused =
+        process
+            .onExit()
+            .thenRun(
+                () -> {
+                  readStderr(true);
+                  exited.complete(this);
+                });
   }
 
   /**
-   * Runs {@code argv} and returns once the process is alive and {@code firstFile} exists. The pid file is
-   * written as soon as the process exists, so even an agent that crashes during the start can find it. If the
-   * process exits first or the file does not appear within {@code timeout}, the process is killed and reaped,
-   * the pid file deleted, and the start fails with tcpdump's own error text; deleting a ring file it may have
-   * made is the caller's part.
+   * Runs {@code argv} and returns once the process is alive and {@code firstFile} exists. The pid
+   * file is written as soon as the process exists, so even an agent that crashes during the start
+   * can find it. If the process exits first or the file does not appear within {@code timeout}, the
+   * process is killed and reaped, the pid file deleted, and the start fails with tcpdump's own
+   * error text; deleting a ring file it may have made is the caller's part.
    */
-  static TcpdumpProcess start(List<String> argv, Path firstFile, Path pidFile, Duration timeout, String name)
+  static TcpdumpProcess start(
+      List<String> argv, Path firstFile, Path pidFile, Duration timeout, String name)
       throws CaptureException {
     Process process;
     try {
-      process = new ProcessBuilder(argv)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      process =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
     } catch (IOException e) {
-      throw new CaptureException(TcpdumpFailed, "cannot run " + argv.get(0) + ": " + e.getMessage(), e);
+      throw new CaptureException(
+          TcpdumpFailed, "cannot run " + argv.get(0) + ": " + e.getMessage(), e);
     }
     TcpdumpProcess tcpdump = new TcpdumpProcess(process, name);
     try {
@@ -124,19 +141,27 @@ final class TcpdumpProcess {
         }
         if (!process.isAlive()) {
           awaitOutput();
-          throw new CaptureException(TcpdumpFailed, "tcpdump "
-              + CaptureSnapshot.describeExit(process.exitValue()) + ": " + errorText());
+          throw new CaptureException(
+              TcpdumpFailed,
+              "tcpdump " + CaptureSnapshot.describeExit(process.exitValue()) + ": " + errorText());
         }
         if (System.nanoTime() - deadline > 0) {
           kill();
-          throw new CaptureException(TcpdumpFailed, "tcpdump did not create " + firstFile.getFileName()
-              + " within " + timeout.toMillis() + " ms: " + errorText());
+          throw new CaptureException(
+              TcpdumpFailed,
+              "tcpdump did not create "
+                  + firstFile.getFileName()
+                  + " within "
+                  + timeout.toMillis()
+                  + " ms: "
+                  + errorText());
         }
         // returns at once when the process exits, so a failing tcpdump is reported without delay
         process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {
-      // no waiting when interrupted (the caller kills it and the JDK's reaper thread still reaps it)
+      // no waiting when interrupted (the caller kills it and the JDK's reaper thread still reaps
+      // it)
       Thread.currentThread().interrupt();
       throw new CaptureException(TcpdumpFailed, "interrupted while starting tcpdump", e);
     }
@@ -172,7 +197,10 @@ final class TcpdumpProcess {
     }
   }
 
-  /** Completes (on the JDK's process reaper thread) once the process has exited and its stderr is read. */
+  /**
+   * Completes (on the JDK's process reaper thread) once the process has exited and its stderr is
+   * read.
+   */
   CompletableFuture<TcpdumpProcess> exited() {
     return exited;
   }
@@ -193,7 +221,10 @@ final class TcpdumpProcess {
   void awaitStop(Duration grace) {
     try {
       if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("tcpdump {} (pid {}) still runs {} ms after SIGTERM, sending SIGKILL", name, pid(),
+        log.warn(
+            "tcpdump {} (pid {}) still runs {} ms after SIGTERM, sending SIGKILL",
+            name,
+            pid(),
             grace.toMillis());
         kill();
       }
@@ -225,16 +256,21 @@ final class TcpdumpProcess {
     readStderr(false);
     String text;
     synchronized (tail) {
-      text = tail.stream()
-          .filter(line -> !line.startsWith("tcpdump: data link type ") && !line.startsWith("tcpdump: listening on "))
-          .collect(Collectors.joining("\n"));
+      text =
+          tail.stream()
+              .filter(
+                  line ->
+                      !line.startsWith("tcpdump: data link type ")
+                          && !line.startsWith("tcpdump: listening on "))
+              .collect(Collectors.joining("\n"));
     }
     return text.isBlank() ? "(tcpdump printed nothing)" : text;
   }
 
   /**
-   * Reads what tcpdump has written to stderr into the tail: what is there without blocking, or, once the process
-   * has exited ({@code toEnd}), everything up to the end (the write end is closed then, so this does not block).
+   * Reads what tcpdump has written to stderr into the tail: what is there without blocking, or,
+   * once the process has exited ({@code toEnd}), everything up to the end (the write end is closed
+   * then, so this does not block).
    */
   private void readStderr(boolean toEnd) {
     synchronized (tail) {

@@ -7,9 +7,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * UIDs of PodCaptures this agent deleted itself (because the annotation or the Pod went). Such a deletion is not a
- * user's "stop this capture": an annotation added again meanwhile must stay and start a new capture, not be
- * removed. Entries outlive the object for a while, because a pass may still see it in a lagging cache.
+ * UIDs of PodCaptures this agent deleted itself (because the annotation or the Pod went). Such a
+ * deletion is not a user's "stop this capture": an annotation added again meanwhile must stay and
+ * start a new capture, not be removed. Entries outlive the object for a while, because a pass may
+ * still see it in a lagging cache.
  */
 final class AgentDeletions {
   private static final Duration MEMORY = Duration.ofMinutes(10);

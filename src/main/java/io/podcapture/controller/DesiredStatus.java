@@ -14,34 +14,51 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** Builds the status a PodCapture should have, and decides whether it differs enough from the current one. */
+/**
+ * Builds the status a PodCapture should have, and decides whether it differs enough from the
+ * current one.
+ */
 final class DesiredStatus {
-  private DesiredStatus() {
-  }
+  private DesiredStatus() {}
 
   /** The status of a capture whose tcpdump runs. */
-  static PodCaptureStatus running(PodCapture cr, String node, String agentPod, CaptureSnapshot snapshot,
-      Instant now) {
+  static PodCaptureStatus running(
+      PodCapture cr, String node, String agentPod, CaptureSnapshot snapshot, Instant now) {
     PodCaptureStatus status = base(cr, node, agentPod);
     status.setPhase(Names.PHASE_RUNNING);
     status.setPodIPs(snapshot.request().ips());
     status.setFilter(snapshot.filter());
     fillFiles(status, snapshot);
-    status.setStartTime(snapshot.startTime() == null ? null
-        : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
+    status.setStartTime(
+        snapshot.startTime() == null
+            ? null
+            : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
     status.setRestartCount(snapshot.restartCount());
-    status.setMessage("capturing traffic of " + String.join(", ", snapshot.request().ips()) + " into a ring of "
-        + snapshot.request().maxFiles() + " x " + snapshot.request().fileSizeMB() + " MB files");
+    status.setMessage(
+        "capturing traffic of "
+            + String.join(", ", snapshot.request().ips())
+            + " into a ring of "
+            + snapshot.request().maxFiles()
+            + " x "
+            + snapshot.request().fileSizeMB()
+            + " MB files");
     status.setConditions(ready(cr, true, Names.REASON_RUNNING, status.getMessage(), now));
     return status;
   }
 
   /**
-   * The status of a capture that does not run: Pending (it will start by itself) or Failed (it needs the user).
-   * Files still on disk (kept after a tcpdump exit) are listed.
+   * The status of a capture that does not run: Pending (it will start by itself) or Failed (it
+   * needs the user). Files still on disk (kept after a tcpdump exit) are listed.
    */
-  static PodCaptureStatus notRunning(PodCapture cr, String node, String agentPod, String phase, String reason,
-      String message, CaptureSnapshot snapshot, Instant now) {
+  static PodCaptureStatus notRunning(
+      PodCapture cr,
+      String node,
+      String agentPod,
+      String phase,
+      String reason,
+      String message,
+      CaptureSnapshot snapshot,
+      Instant now) {
     PodCaptureStatus status = base(cr, node, agentPod);
     status.setPhase(phase);
     status.setMessage(message);
@@ -59,11 +76,16 @@ final class DesiredStatus {
   }
 
   /**
-   * The status of a capture that ended as asked. Its files are listed from the snapshot, or, when the capture
-   * layer no longer holds it (the agent restarted), as the status listed them.
+   * The status of a capture that ended as asked. Its files are listed from the snapshot, or, when
+   * the capture layer no longer holds it (the agent restarted), as the status listed them.
    */
-  static PodCaptureStatus completed(PodCapture cr, String node, String agentPod, CaptureSnapshot snapshot,
-      String completionTime, Instant now) {
+  static PodCaptureStatus completed(
+      PodCapture cr,
+      String node,
+      String agentPod,
+      CaptureSnapshot snapshot,
+      String completionTime,
+      Instant now) {
     PodCaptureStatus status = base(cr, node, agentPod);
     status.setPhase(Names.PHASE_COMPLETED);
     PodCaptureStatus old = cr.getStatus();
@@ -71,8 +93,10 @@ final class DesiredStatus {
       status.setPodIPs(snapshot.request().ips());
       status.setFilter(snapshot.filter());
       status.setRestartCount(snapshot.restartCount());
-      status.setStartTime(snapshot.startTime() == null ? null
-          : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
+      status.setStartTime(
+          snapshot.startTime() == null
+              ? null
+              : snapshot.startTime().truncatedTo(ChronoUnit.SECONDS).toString());
       fillFiles(status, snapshot);
     } else if (old != null) {
       status.setPodIPs(old.getPodIPs());
@@ -84,14 +108,19 @@ final class DesiredStatus {
       status.setTotalBytes(old.getTotalBytes());
     }
     status.setCompletionTime(completionTime);
-    status.setMessage("capture completed as asked (" + limits(cr) + "); its " + Optional.ofNullable(
-        status.getFileCount()).orElse(0) + " file(s) are kept until the PodCapture is deleted");
+    status.setMessage(
+        "capture completed as asked ("
+            + limits(cr)
+            + "); its "
+            + Optional.ofNullable(status.getFileCount()).orElse(0)
+            + " file(s) are kept until the PodCapture is deleted");
     status.setConditions(ready(cr, false, Names.REASON_COMPLETED, status.getMessage(), now));
     return status;
   }
 
   /** A PodCapture no node agent holds yet, as the elected agent reports it: Pending, and why. */
-  static PodCaptureStatus unclaimed(PodCapture cr, String node, String reason, String message, Instant now) {
+  static PodCaptureStatus unclaimed(
+      PodCapture cr, String node, String reason, String message, Instant now) {
     PodCaptureStatus status = new PodCaptureStatus();
     status.setNode(node);
     status.setObservedGeneration(cr.getMetadata().getGeneration());
@@ -115,7 +144,9 @@ final class DesiredStatus {
   /** When the capture finished: kept from the status while it stays in this phase, else now. */
   static String finishedAt(PodCapture cr, String phase, Instant now) {
     PodCaptureStatus old = cr.getStatus();
-    if (old != null && phase.equals(old.getPhase()) && old.getCompletionTime() != null
+    if (old != null
+        && phase.equals(old.getPhase())
+        && old.getCompletionTime() != null
         && Objects.equals(old.getObservedGeneration(), cr.getMetadata().getGeneration())) {
       return old.getCompletionTime();
     }
@@ -140,30 +171,43 @@ final class DesiredStatus {
     status.setTotalBytes(snapshot.totalBytes());
   }
 
-  /** A Ready condition that keeps its lastTransitionTime unless its status flips (as Keycloak's operator does). */
-  private static List<Condition> ready(PodCapture cr, boolean ready, String reason, String message, Instant now) {
+  /**
+   * A Ready condition that keeps its lastTransitionTime unless its status flips (as Keycloak's
+   * operator does).
+   */
+  private static List<Condition> ready(
+      PodCapture cr, boolean ready, String reason, String message, Instant now) {
     String value = ready ? "True" : "False";
     String since = now.truncatedTo(ChronoUnit.SECONDS).toString();
     PodCaptureStatus old = cr.getStatus();
     if (old != null && old.getConditions() != null) {
       for (Condition c : old.getConditions()) {
-        if (Names.CONDITION_READY.equals(c.getType()) && value.equals(c.getStatus())
+        if (Names.CONDITION_READY.equals(c.getType())
+            && value.equals(c.getStatus())
             && c.getLastTransitionTime() != null) {
           since = c.getLastTransitionTime();
         }
       }
     }
     List<Condition> conditions = new ArrayList<>();
-    conditions.add(new ConditionBuilder().withType(Names.CONDITION_READY).withStatus(value).withReason(reason)
-        .withMessage(message).withLastTransitionTime(since)
-        .withObservedGeneration(cr.getMetadata().getGeneration()).build());
+    conditions.add(
+        new ConditionBuilder()
+            .withType(Names.CONDITION_READY)
+            .withStatus(value)
+            .withReason(reason)
+            .withMessage(message)
+            .withLastTransitionTime(since)
+            .withObservedGeneration(cr.getMetadata().getGeneration())
+            .build());
     return conditions;
   }
 
   /** What a status write would change. */
   enum Change {
     NONE,
-    /** Only file sizes, counts or the file list moved: written at most once per refresh interval. */
+    /**
+     * Only file sizes, counts or the file list moved: written at most once per refresh interval.
+     */
     SIZES,
     /** Anything a user must see at once. */
     SIGNIFICANT
@@ -176,7 +220,9 @@ final class DesiredStatus {
     if (current == null) {
       return Change.SIGNIFICANT;
     }
-    return Objects.equals(withoutSizes(current), withoutSizes(desired)) ? Change.SIZES : Change.SIGNIFICANT;
+    return Objects.equals(withoutSizes(current), withoutSizes(desired))
+        ? Change.SIZES
+        : Change.SIGNIFICANT;
   }
 
   private static PodCaptureStatus withoutSizes(PodCaptureStatus s) {

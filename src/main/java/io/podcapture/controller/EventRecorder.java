@@ -19,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records Kubernetes Events (core v1) on the objects the agent acts on. Like client-go's recorder, a repeat of
- * the same reason and message on the same object within ten minutes bumps the count of the existing Event
- * instead of creating a new one. Events are sent on a background thread: a slow or failing Event never delays
- * or fails a reconcile.
+ * Records Kubernetes Events (core v1) on the objects the agent acts on. Like client-go's recorder,
+ * a repeat of the same reason and message on the same object within ten minutes bumps the count of
+ * the existing Event instead of creating a new one. Events are sent on a background thread: a slow
+ * or failing Event never delays or fails a reconcile.
  */
 public final class EventRecorder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
@@ -33,26 +33,35 @@ public final class EventRecorder implements AutoCloseable {
   private final String host;
   private final ExecutorService sender;
   private final ControllerMetrics metrics;
-  private final Map<String, Sent> recent = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Sent> eldest) {
-      return size() > REMEMBERED;
-    }
-  };
+  private final Map<String, Sent> recent =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Sent> eldest) {
+          return size() > REMEMBERED;
+        }
+      };
 
-  private record Sent(String namespace, String name, int count, Instant last) {
-  }
+  private record Sent(String namespace, String name, int count, Instant last) {}
 
   public EventRecorder(KubernetesClient client, String host, ControllerMetrics metrics) {
     this.client = client;
     this.host = host;
     this.metrics = metrics;
-    // One thread and a bounded backlog: under an API outage Events are dropped rather than piling up.
-    this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(1000), r -> {
-      Thread t = new Thread(r, "event-recorder");
-      t.setDaemon(true);
-      return t;
-    }, new ThreadPoolExecutor.DiscardPolicy());
+    // One thread and a bounded backlog: under an API outage Events are dropped rather than piling
+    // up.
+    this.sender =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(1000),
+            r -> {
+              Thread t = new Thread(r, "event-recorder");
+              t.setDaemon(true);
+              return t;
+            },
+            new ThreadPoolExecutor.DiscardPolicy());
   }
 
   public void normal(HasMetadata about, String reason, String message) {
@@ -71,41 +80,87 @@ public final class EventRecorder implements AutoCloseable {
     String name = about.getMetadata().getName();
     String uid = about.getMetadata().getUid();
     String resourceVersion = about.getMetadata().getResourceVersion();
-    sender.execute(() -> send(kind, apiVersion, namespace, name, uid, resourceVersion, type, reason, message));
+    sender.execute(
+        () -> send(kind, apiVersion, namespace, name, uid, resourceVersion, type, reason, message));
   }
 
-  private void send(String kind, String apiVersion, String namespace, String name, String uid,
-      String resourceVersion, String type, String reason, String message) {
-    String dedupKey = kind + "/" + namespace + "/" + name + "/" + uid + "/" + type + "/" + reason + "/" + message;
+  private void send(
+      String kind,
+      String apiVersion,
+      String namespace,
+      String name,
+      String uid,
+      String resourceVersion,
+      String type,
+      String reason,
+      String message) {
+    String dedupKey =
+        kind + "/" + namespace + "/" + name + "/" + uid + "/" + type + "/" + reason + "/" + message;
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     try {
       Sent previous = recent.get(dedupKey);
       if (previous != null && previous.last().plusSeconds(REPEAT_WINDOW_SECONDS).isAfter(now)) {
         int count = previous.count() + 1;
         String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}";
-        // resource(stub) rather than withName(): the client then sends the patch without reading the Event first.
-        Event stub = new EventBuilder().withNewMetadata().withName(previous.name())
-            .withNamespace(previous.namespace()).endMetadata().build();
-        client.v1().events().inNamespace(previous.namespace()).resource(stub)
+        // resource(stub) rather than withName(): the client then sends the patch without reading
+        // the Event first.
+        Event stub =
+            new EventBuilder()
+                .withNewMetadata()
+                .withName(previous.name())
+                .withNamespace(previous.namespace())
+                .endMetadata()
+                .build();
+        client
+            .v1()
+            .events()
+            .inNamespace(previous.namespace())
+            .resource(stub)
             .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         recent.put(dedupKey, new Sent(previous.namespace(), previous.name(), count, now));
         return;
       }
-      String eventName = name + "." + Long.toHexString(System.nanoTime() ^ (System.currentTimeMillis() << 20));
-      Event event = new EventBuilder()
-          .withNewMetadata().withName(eventName).withNamespace(namespace).endMetadata()
-          .withInvolvedObject(new ObjectReferenceBuilder().withKind(kind).withApiVersion(apiVersion)
-              .withNamespace(namespace).withName(name).withUid(uid).withResourceVersion(resourceVersion).build())
-          .withType(type).withReason(reason).withMessage(message)
-          .withNewSource().withComponent(Names.COMPONENT).withHost(host).endSource()
-          .withReportingComponent(Names.COMPONENT).withReportingInstance(host)
-          .withFirstTimestamp(now.toString()).withLastTimestamp(now.toString()).withCount(1)
-          .build();
+      String eventName =
+          name + "." + Long.toHexString(System.nanoTime() ^ (System.currentTimeMillis() << 20));
+      Event event =
+          new EventBuilder()
+              .withNewMetadata()
+              .withName(eventName)
+              .withNamespace(namespace)
+              .endMetadata()
+              .withInvolvedObject(
+                  new ObjectReferenceBuilder()
+                      .withKind(kind)
+                      .withApiVersion(apiVersion)
+                      .withNamespace(namespace)
+                      .withName(name)
+                      .withUid(uid)
+                      .withResourceVersion(resourceVersion)
+                      .build())
+              .withType(type)
+              .withReason(reason)
+              .withMessage(message)
+              .withNewSource()
+              .withComponent(Names.COMPONENT)
+              .withHost(host)
+              .endSource()
+              .withReportingComponent(Names.COMPONENT)
+              .withReportingInstance(host)
+              .withFirstTimestamp(now.toString())
+              .withLastTimestamp(now.toString())
+              .withCount(1)
+              .build();
       client.v1().events().inNamespace(namespace).resource(event).create();
       recent.put(dedupKey, new Sent(namespace, eventName, 1, now));
     } catch (RuntimeException e) {
       recent.remove(dedupKey);
-      LOG.warn("could not record event {} on {}({}/{}): {}", reason, kind, namespace, name, e.getMessage());
+      LOG.warn(
+          "could not record event {} on {}({}/{}): {}",
+          reason,
+          kind,
+          namespace,
+          name,
+          e.getMessage());
     }
   }
 

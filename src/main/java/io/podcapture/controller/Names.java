@@ -1,19 +1,30 @@
 package io.podcapture.controller;
 
-/** Every annotation, label, finalizer, phase, reason and event name the agent uses, in one place. */
+/**
+ * Every annotation, label, finalizer, phase, reason and event name the agent uses, in one place.
+ */
 public final class Names {
-  private Names() {
-  }
+  private Names() {}
 
   /** The Pod annotation that starts a capture; its value is the number of rotating files. */
   public static final String ANNOTATION = "tcpdump.antrea.io";
+
   public static final String FINALIZER = "tcpdump.antrea.io/cleanup";
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "podcapture-agent";
-  /** The node whose agent holds the PodCapture; node agents watch only PodCaptures carrying their node's. */
+
+  /**
+   * The node whose agent holds the PodCapture; node agents watch only PodCaptures carrying their
+   * node's.
+   */
   public static final String LABEL_NODE = "tcpdump.antrea.io/node";
-  /** The Lease (in the agents' namespace) whose holder answers for PodCaptures no node agent holds yet. */
+
+  /**
+   * The Lease (in the agents' namespace) whose holder answers for PodCaptures no node agent holds
+   * yet.
+   */
   public static final String LEASE = "podcapture-agent-leader";
+
   /** Field manager / component name shown in Events. */
   public static final String COMPONENT = "podcapture-agent";
 
@@ -29,8 +40,12 @@ public final class Names {
   public static final String REASON_STARTED = "CaptureStarted";
   public static final String REASON_STOPPED = "CaptureStopped";
   public static final String REASON_INVALID_ANNOTATION = "InvalidAnnotation";
-  /** The annotation was refused: the PodCapture of the Pod's name exists and targets another Pod. */
+
+  /**
+   * The annotation was refused: the PodCapture of the Pod's name exists and targets another Pod.
+   */
   public static final String REASON_NAME_TAKEN = "PodCaptureNameTaken";
+
   public static final String REASON_INVALID_SPEC = "InvalidSpec";
   public static final String REASON_INVALID_FILTER = "InvalidFilter";
   public static final String REASON_HOST_NETWORK = "HostNetworkPod";

@@ -7,15 +7,17 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The node's capture limits: at most {@code maxCaptures} tcpdumps at once (slots), and all rings together within
- * {@code budgetMB} of disk (a ring needs maxFiles x fileSizeMB, plus one kept ring of an earlier run). A capture
- * holds its reservation from its start until it is released. A capture that no longer runs but keeps its files
- * (Completed, or Failed with files) is parked: it keeps its disk and gives up its slot.
+ * The node's capture limits: at most {@code maxCaptures} tcpdumps at once (slots), and all rings
+ * together within {@code budgetMB} of disk (a ring needs maxFiles x fileSizeMB, plus one kept ring
+ * of an earlier run). A capture holds its reservation from its start until it is released. A
+ * capture that no longer runs but keeps its files (Completed, or Failed with files) is parked: it
+ * keeps its disk and gives up its slot.
  */
 final class NodeBudget {
   private final int maxCaptures;
   private final long budgetMB;
   private final Map<CaptureKey, Long> reservedMB = new HashMap<>();
+
   /** Reserved keys that hold disk but no slot. */
   private final Set<CaptureKey> parked = new HashSet<>();
 
@@ -34,7 +36,10 @@ final class NodeBudget {
     this.budgetMB = budgetMB;
   }
 
-  /** Megabytes a ring may take: tcpdump's -C is a threshold, and one earlier ring may be kept beside it. */
+  /**
+   * Megabytes a ring may take: tcpdump's -C is a threshold, and one earlier ring may be kept beside
+   * it.
+   */
   static long ringMB(int maxFiles, int fileSizeMB) {
     return 2L * maxFiles * fileSizeMB;
   }
@@ -47,27 +52,44 @@ final class NodeBudget {
   synchronized Verdict check(CaptureKey key, int maxFiles, int fileSizeMB, String node) {
     long need = ringMB(maxFiles, fileSizeMB);
     if (need > budgetMB) {
-      return new Verdict(false, false, Names.REASON_TOO_LARGE, String.format(
-          "a ring of %d x %d MB needs up to %d MB with one kept earlier ring, more than the node's disk budget of "
-              + "%d MB (DISK_BUDGET_MB); use fewer files", maxFiles, fileSizeMB, need, budgetMB));
+      return new Verdict(
+          false,
+          false,
+          Names.REASON_TOO_LARGE,
+          String.format(
+              "a ring of %d x %d MB needs up to %d MB with one kept earlier ring, more than the node's disk budget of "
+                  + "%d MB (DISK_BUDGET_MB); use fewer files",
+              maxFiles, fileSizeMB, need, budgetMB));
     }
     Long held = reservedMB.get(key);
     boolean hasSlot = held != null && !parked.contains(key);
     if (!hasSlot && inUse() >= maxCaptures) {
-      return new Verdict(false, true, Names.REASON_WAITING_FOR_SLOT, String.format(
-          "waiting for a capture slot: %d of %d captures run on node %s (MAX_CAPTURES); starts when one ends",
-          inUse(), maxCaptures, node));
+      return new Verdict(
+          false,
+          true,
+          Names.REASON_WAITING_FOR_SLOT,
+          String.format(
+              "waiting for a capture slot: %d of %d captures run on node %s (MAX_CAPTURES); starts when one ends",
+              inUse(), maxCaptures, node));
     }
     long used = reservedMB() - (held == null ? 0 : held);
     if (used + need > budgetMB) {
-      return new Verdict(false, true, Names.REASON_WAITING_FOR_DISK, String.format(
-          "waiting for disk budget: this ring needs up to %d MB, other captures on node %s hold %d of %d MB "
-              + "(DISK_BUDGET_MB); starts when enough is released", need, node, used, budgetMB));
+      return new Verdict(
+          false,
+          true,
+          Names.REASON_WAITING_FOR_DISK,
+          String.format(
+              "waiting for disk budget: this ring needs up to %d MB, other captures on node %s hold %d of %d MB "
+                  + "(DISK_BUDGET_MB); starts when enough is released",
+              need, node, used, budgetMB));
     }
     return Verdict.FITS;
   }
 
-  /** Takes a slot and the ring's disk if they fit (checked again: another worker may have taken them). */
+  /**
+   * Takes a slot and the ring's disk if they fit (checked again: another worker may have taken
+   * them).
+   */
   synchronized Verdict reserve(CaptureKey key, int maxFiles, int fileSizeMB, String node) {
     Verdict verdict = check(key, maxFiles, fileSizeMB, node);
     if (verdict.fits()) {
@@ -78,8 +100,8 @@ final class NodeBudget {
   }
 
   /**
-   * Gives up the key's slot but keeps (or takes, for files found at start-up) its disk; returns whether a slot
-   * was freed.
+   * Gives up the key's slot but keeps (or takes, for files found at start-up) its disk; returns
+   * whether a slot was freed.
    */
   synchronized boolean park(CaptureKey key, int maxFiles, int fileSizeMB) {
     boolean hadSlot = reservedMB.containsKey(key) && !parked.contains(key);

@@ -32,10 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the informers to the work queue and the queue to the three passes: the annotation mirror (per Pod), the
- * capture reconciler (per PodCapture of this node) and, while this agent is elected, the pass over PodCaptures no
- * node agent holds yet. Event handlers only enqueue keys; workers take keys, run the pass, and forget them on
- * success or queue them again with backoff on error.
+ * Wires the informers to the work queue and the queue to the three passes: the annotation mirror
+ * (per Pod), the capture reconciler (per PodCapture of this node) and, while this agent is elected,
+ * the pass over PodCaptures no node agent holds yet. Event handlers only enqueue keys; workers take
+ * keys, run the pass, and forget them on success or queue them again with backoff on error.
  */
 public final class PodCaptureController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaptureController.class);
@@ -45,8 +45,7 @@ public final class PodCaptureController implements AutoCloseable {
   private static final Duration RETRY_PERIOD = Duration.ofSeconds(2);
 
   /** One unit of work: which pass, for which object. */
-  record Work(Pass pass, CaptureKey key) {
-  }
+  record Work(Pass pass, CaptureKey key) {}
 
   enum Pass {
     /** A Pod of this node: the annotation mirror. */
@@ -62,7 +61,8 @@ public final class PodCaptureController implements AutoCloseable {
   private final PacketCapturer capturer;
   private final ControllerMetrics metrics;
   private final Clock clock;
-  private final WorkQueue<Work> queue = new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
+  private final WorkQueue<Work> queue =
+      new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
   private final SharedIndexInformer<Pod> podInformer;
   private final SharedIndexInformer<PodCapture> captureInformer;
   private final EventRecorder events;
@@ -70,48 +70,88 @@ public final class PodCaptureController implements AutoCloseable {
   private final AnnotationMirror mirror;
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
-  /** PodCapture events received from the node's informer, per node label value (tests count them). */
-  private final Map<String, AtomicLong> captureEvents = new java.util.concurrent.ConcurrentHashMap<>();
-  private final ExecutorService electionThread = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "leader-election");
-    t.setDaemon(true);
-    return t;
-  });
+
+  /**
+   * PodCapture events received from the node's informer, per node label value (tests count them).
+   */
+  private final Map<String, AtomicLong> captureEvents =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final ExecutorService electionThread =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "leader-election");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile SharedIndexInformer<PodCapture> unclaimedInformer;
   private volatile UnclaimedCaptures unclaimed;
   private volatile CompletableFuture<?> election;
   private volatile boolean synced;
   private volatile boolean closed;
 
-  public PodCaptureController(KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock) {
+  public PodCaptureController(
+      KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock) {
     this(client, config, capturer, clock, ControllerMetrics.NONE);
   }
 
-  public PodCaptureController(KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock,
+  public PodCaptureController(
+      KubernetesClient client,
+      AgentConfig config,
+      PacketCapturer capturer,
+      Clock clock,
       ControllerMetrics metrics) {
     this.client = client;
     this.metrics = metrics;
     this.config = config;
     this.capturer = capturer;
     this.clock = clock;
-    // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a cluster's.
-    this.podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
-        .runnableInformer(0);
-    // ...and of each only the fields the agent reads: a node's Pods are otherwise most of the agent's heap.
+    // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
+    // cluster's.
+    this.podInformer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", config.nodeName())
+            .runnableInformer(0);
+    // ...and of each only the fields the agent reads: a node's Pods are otherwise most of the
+    // agent's heap.
     podInformer.itemStore(new SlimPodStore());
-    // Only this node's PodCaptures: a status write elsewhere in the cluster is not sent to every agent.
-    this.captureInformer = client.resources(PodCapture.class).inAnyNamespace()
-        .withLabel(Names.LABEL_NODE, config.nodeName()).runnableInformer(0);
-    captureInformer.addIndexers(Map.of(BY_POD, cr -> List.of(podIndexKey(cr.getMetadata().getNamespace(),
-        cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
+    // Only this node's PodCaptures: a status write elsewhere in the cluster is not sent to every
+    // agent.
+    this.captureInformer =
+        client
+            .resources(PodCapture.class)
+            .inAnyNamespace()
+            .withLabel(Names.LABEL_NODE, config.nodeName())
+            .runnableInformer(0);
+    captureInformer.addIndexers(
+        Map.of(
+            BY_POD,
+            cr ->
+                List.of(
+                    podIndexKey(
+                        cr.getMetadata().getNamespace(),
+                        cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     this.writes = new Writes(client, clock, config.statusRefresh());
     AgentDeletions deletions = new AgentDeletions(clock);
     Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
     Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
     this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, deletions);
-    this.reconciler = new CaptureReconciler(client, pods, captures, capturer, events, config, clock, writes,
-        deletions, key -> queue.add(new Work(Pass.CAPTURE, key)), metrics);
+    this.reconciler =
+        new CaptureReconciler(
+            client,
+            pods,
+            captures,
+            capturer,
+            events,
+            config,
+            clock,
+            writes,
+            deletions,
+            key -> queue.add(new Work(Pass.CAPTURE, key)),
+            metrics);
     podInformer.addEventHandler(handler(this::podChanged));
     captureInformer.addEventHandler(handler(this::captureChanged));
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
@@ -125,20 +165,27 @@ public final class PodCaptureController implements AutoCloseable {
   private void podChanged(Pod pod) {
     CaptureKey key = keyOf(pod);
     queue.add(new Work(Pass.POD, key));
-    for (PodCapture cr : captureInformer.getIndexer().byIndex(BY_POD, podIndexKey(key.namespace(), key.name()))) {
+    for (PodCapture cr :
+        captureInformer.getIndexer().byIndex(BY_POD, podIndexKey(key.namespace(), key.name()))) {
       queue.add(new Work(Pass.CAPTURE, keyOf(cr)));
     }
   }
 
-  /** A PodCapture of this node changed: its capture, and the annotation mirror of the Pod it is named after. */
+  /**
+   * A PodCapture of this node changed: its capture, and the annotation mirror of the Pod it is
+   * named after.
+   */
   private void captureChanged(PodCapture cr) {
-    captureEvents.computeIfAbsent(String.valueOf(CaptureDecision.label(cr, Names.LABEL_NODE)),
-        n -> new AtomicLong()).incrementAndGet();
+    captureEvents
+        .computeIfAbsent(
+            String.valueOf(CaptureDecision.label(cr, Names.LABEL_NODE)), n -> new AtomicLong())
+        .incrementAndGet();
     queue.add(new Work(Pass.CAPTURE, keyOf(cr)));
     queue.add(new Work(Pass.POD, keyOf(cr)));
   }
 
-  private static <T extends HasMetadata> ResourceEventHandler<T> handler(java.util.function.Consumer<T> changed) {
+  private static <T extends HasMetadata> ResourceEventHandler<T> handler(
+      java.util.function.Consumer<T> changed) {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {
@@ -162,15 +209,16 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /**
-   * Starts the informers, waits until both caches are filled, removes what an earlier run left behind, starts
-   * the workers and enters the leader election. Returns once the agent is ready.
+   * Starts the informers, waits until both caches are filled, removes what an earlier run left
+   * behind, starts the workers and enters the leader election. Returns once the agent is ready.
    */
   public void start(Duration syncTimeout) throws Exception {
     CompletableFuture<Void> pods = podInformer.start().toCompletableFuture();
     CompletableFuture<Void> crs = captureInformer.start().toCompletableFuture();
     CompletableFuture.allOf(pods, crs).get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
     capturer.removeLeftovers(wantedKeys());
-    // Every cached object was enqueued by its add event; the workers now bring each to its wanted state.
+    // Every cached object was enqueued by its add event; the workers now bring each to its wanted
+    // state.
     for (int i = 0; i < config.workers(); i++) {
       Thread worker = new Thread(this::work, "reconciler-" + i);
       worker.setDaemon(true);
@@ -179,18 +227,23 @@ public final class PodCaptureController implements AutoCloseable {
     }
     campaign();
     synced = true;
-    LOG.info("agent ready on node {}: {} Pods and {} PodCaptures in cache", config.nodeName(),
-        podInformer.getIndexer().list().size(), captureInformer.getIndexer().list().size());
+    LOG.info(
+        "agent ready on node {}: {} Pods and {} PodCaptures in cache",
+        config.nodeName(),
+        podInformer.getIndexer().list().size(),
+        captureInformer.getIndexer().list().size());
   }
 
   /**
-   * Captures whose files must survive start-up: annotated Pods on this node (their PodCapture may not exist yet)
-   * and this node's PodCaptures, running ones to resume and completed ones whose files are kept.
+   * Captures whose files must survive start-up: annotated Pods on this node (their PodCapture may
+   * not exist yet) and this node's PodCaptures, running ones to resume and completed ones whose
+   * files are kept.
    */
   private Set<CaptureKey> wantedKeys() {
     Set<CaptureKey> keep = new HashSet<>();
     for (Pod pod : podInformer.getIndexer().list()) {
-      if (config.nodeName().equals(pod.getSpec().getNodeName()) && CaptureDecision.annotation(pod) != null) {
+      if (config.nodeName().equals(pod.getSpec().getNodeName())
+          && CaptureDecision.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
     }
@@ -202,28 +255,43 @@ public final class PodCaptureController implements AutoCloseable {
     return keep;
   }
 
-  // --- the elected agent ------------------------------------------------------------------------------------
+  // --- the elected agent
+  // ------------------------------------------------------------------------------------
 
-  /** Runs for the Lease; whoever holds it answers for PodCaptures without a node. Runs again when it loses. */
+  /**
+   * Runs for the Lease; whoever holds it answers for PodCaptures without a node. Runs again when it
+   * loses.
+   */
   private void campaign() {
     if (closed) {
       return;
     }
     String identity = config.podName().isEmpty() ? config.nodeName() : config.podName();
-    LeaderElectionConfig election = new LeaderElectionConfigBuilder().withName("podcapture-agent")
-        .withLock(new LeaseLock(config.podNamespace(), Names.LEASE, identity))
-        .withLeaseDuration(LEASE_DURATION).withRenewDeadline(RENEW_DEADLINE).withRetryPeriod(RETRY_PERIOD)
-        .withReleaseOnCancel(true)
-        .withLeaderCallbacks(new LeaderCallbacks(this::startLeading, this::stopLeading, leader -> LOG.info(
-            "elected agent: {}", leader)))
-        .build();
+    LeaderElectionConfig election =
+        new LeaderElectionConfigBuilder()
+            .withName("podcapture-agent")
+            .withLock(new LeaseLock(config.podNamespace(), Names.LEASE, identity))
+            .withLeaseDuration(LEASE_DURATION)
+            .withRenewDeadline(RENEW_DEADLINE)
+            .withRetryPeriod(RETRY_PERIOD)
+            .withReleaseOnCancel(true)
+            .withLeaderCallbacks(
+                new LeaderCallbacks(
+                    this::startLeading,
+                    this::stopLeading,
+                    leader -> LOG.info("elected agent: {}", leader)))
+            .build();
     this.election = new LeaderElector(client, election, electionThread).start();
-    CompletableFuture<?> unused = this.election.whenComplete((ok, error) -> {
-      if (!closed) {
-        LOG.info("left the leader election ({}), running for the Lease again", error == null ? "lost" : error);
-        campaign();
-      }
-    });
+    CompletableFuture<?> unused =
+        this.election.whenComplete(
+            (ok, error) -> {
+              if (!closed) {
+                LOG.info(
+                    "left the leader election ({}), running for the Lease again",
+                    error == null ? "lost" : error);
+                campaign();
+              }
+            });
   }
 
   private synchronized void startLeading() {
@@ -231,12 +299,21 @@ public final class PodCaptureController implements AutoCloseable {
       return;
     }
     LOG.info("this agent answers for PodCaptures no node agent holds yet");
-    SharedIndexInformer<PodCapture> informer = client.resources(PodCapture.class).inAnyNamespace()
-        .withoutLabel(Names.LABEL_NODE).runnableInformer(0);
-    // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to this node's
+    SharedIndexInformer<PodCapture> informer =
+        client
+            .resources(PodCapture.class)
+            .inAnyNamespace()
+            .withoutLabel(Names.LABEL_NODE)
+            .runnableInformer(0);
+    // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to
+    // this node's
     // passes, like PodCaptures of this node.
-    unclaimed = new UnclaimedCaptures(client, new Lister<>(informer.getIndexer()),
-        new Writes(client, clock, config.statusRefresh()), clock);
+    unclaimed =
+        new UnclaimedCaptures(
+            client,
+            new Lister<>(informer.getIndexer()),
+            new Writes(client, clock, config.statusRefresh()),
+            clock);
     informer.addEventHandler(handler(cr -> queue.add(new Work(Pass.UNCLAIMED, keyOf(cr)))));
     unclaimedInformer = informer;
     informer.start();
@@ -256,7 +333,8 @@ public final class PodCaptureController implements AutoCloseable {
     return unclaimedInformer != null;
   }
 
-  // --- workers ----------------------------------------------------------------------------------------------
+  // --- workers
+  // ----------------------------------------------------------------------------------------------
 
   private void work() {
     while (true) {
@@ -284,12 +362,18 @@ public final class PodCaptureController implements AutoCloseable {
         if (e.getCode() == 409 || e.getCode() == 404) {
           LOG.debug("{}({}) conflict, retrying: {}", item.pass(), item.key(), e.getMessage());
         } else {
-          LOG.warn("{}({}) API error, retrying with backoff: {}", item.pass(), item.key(), e.getMessage());
+          LOG.warn(
+              "{}({}) API error, retrying with backoff: {}",
+              item.pass(),
+              item.key(),
+              e.getMessage());
         }
-        // At least once per status refresh: a status that could not be written while the API server was away is
+        // At least once per status refresh: a status that could not be written while the API server
+        // was away is
         // written soon after it returns, not after a backoff grown through the outage (up to 60 s).
         Duration backoff = queue.nextBackoff(item);
-        queue.addAfter(item, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);
+        queue.addAfter(
+            item, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);
       } catch (RuntimeException e) {
         LOG.error("{}({}) pass failed, retrying with backoff", item.pass(), item.key(), e);
         queue.addRateLimited(item);
@@ -317,18 +401,24 @@ public final class PodCaptureController implements AutoCloseable {
 
   /** Informers watching and workers alive. */
   public boolean healthy() {
-    return podInformer.isRunning() && captureInformer.isRunning() && workers.stream().allMatch(Thread::isAlive);
+    return podInformer.isRunning()
+        && captureInformer.isRunning()
+        && workers.stream().allMatch(Thread::isAlive);
   }
 
   public int queueDepth() {
     return queue.depth();
   }
 
-  /** PodCaptures of this node whose status says Pending (waiting for an IP, a slot, budget or a restart). */
+  /**
+   * PodCaptures of this node whose status says Pending (waiting for an IP, a slot, budget or a
+   * restart).
+   */
   public int pendingCaptures() {
     int n = 0;
     for (PodCapture cr : captureInformer.getIndexer().list()) {
-      if (cr.getStatus() != null && Names.PHASE_PENDING.equals(cr.getStatus().getPhase())
+      if (cr.getStatus() != null
+          && Names.PHASE_PENDING.equals(cr.getStatus().getPhase())
           && config.nodeName().equals(cr.getStatus().getNode())) {
         n++;
       }
@@ -336,14 +426,19 @@ public final class PodCaptureController implements AutoCloseable {
     return n;
   }
 
-  /** PodCapture events this agent's node informer received, counted per value of their node label. */
+  /**
+   * PodCapture events this agent's node informer received, counted per value of their node label.
+   */
   public Map<String, Long> captureEventsByNode() {
     Map<String, Long> counts = new java.util.TreeMap<>();
     captureEvents.forEach((node, n) -> counts.put(node, n.get()));
     return counts;
   }
 
-  /** Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the next run. */
+  /**
+   * Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the
+   * next run.
+   */
   @Override
   public void close() {
     closed = true;
@@ -357,7 +452,8 @@ public final class PodCaptureController implements AutoCloseable {
     }
     CompletableFuture<?> running = election;
     if (running != null) {
-      running.cancel(true); // releases the Lease (releaseOnCancel), so another agent takes over at once
+      running.cancel(
+          true); // releases the Lease (releaseOnCancel), so another agent takes over at once
     }
     stopLeading();
     electionThread.shutdownNow();

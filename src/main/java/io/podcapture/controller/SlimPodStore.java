@@ -15,13 +15,15 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The Pod informer's store: of each Pod it keeps only what the agent reads, its metadata (without managedFields),
- * {@code spec.nodeName} and {@code spec.hostNetwork}, and {@code status.phase}, {@code podIP} and {@code podIPs}.
- * Containers, volumes, probes, container statuses and managedFields are most of a real Pod (several KB of JSON
- * each) and the agent needs none of them: on a node of 110 Pods this keeps about 3 MB off the heap (see BENCHMARKS.md).
+ * The Pod informer's store: of each Pod it keeps only what the agent reads, its metadata (without
+ * managedFields), {@code spec.nodeName} and {@code spec.hostNetwork}, and {@code status.phase},
+ * {@code podIP} and {@code podIPs}. Containers, volumes, probes, container statuses and
+ * managedFields are most of a real Pod (several KB of JSON each) and the agent needs none of them:
+ * on a node of 110 Pods this keeps about 3 MB off the heap (see BENCHMARKS.md).
  *
- * <p>Code that reads a Pod from the cache sees only these fields: to read another one, keep it here too.
- * The store copies; the object the watch delivered (and handlers receive as the new state) is not modified.
+ * <p>Code that reads a Pod from the cache sees only these fields: to read another one, keep it here
+ * too. The store copies; the object the watch delivered (and handlers receive as the new state) is
+ * not modified.
  */
 final class SlimPodStore implements ItemStore<Pod> {
   private final BasicItemStore<Pod> items = new BasicItemStore<>(Cache::metaNamespaceKeyFunc);
@@ -32,7 +34,10 @@ final class SlimPodStore implements ItemStore<Pod> {
     slim.setApiVersion(pod.getApiVersion());
     slim.setKind(pod.getKind());
     if (pod.getMetadata() != null) {
-      ObjectMeta meta = new ObjectMetaBuilder(pod.getMetadata()).withManagedFields((List<ManagedFieldsEntry>) null).build();
+      ObjectMeta meta =
+          new ObjectMetaBuilder(pod.getMetadata())
+              .withManagedFields((List<ManagedFieldsEntry>) null)
+              .build();
       slim.setMetadata(meta);
     }
     if (pod.getSpec() != null) {

@@ -13,9 +13,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A de-duplicating work queue with per-key exponential backoff, after client-go's. A key is held at most once
- * while waiting, and never handed to two workers at a time: a key added while it is being processed is queued
- * again when its worker calls {@link #done}.
+ * A de-duplicating work queue with per-key exponential backoff, after client-go's. A key is held at
+ * most once while waiting, and never handed to two workers at a time: a key added while it is being
+ * processed is queued again when its worker calls {@link #done}.
  */
 public final class WorkQueue<K> implements AutoCloseable {
   private final Deque<K> queue = new ArrayDeque<>();
@@ -28,17 +28,18 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final long maxDelayMillis;
   private boolean shutdown;
 
-  private record Delayed(long dueMillis, ScheduledFuture<?> future) {
-  }
+  private record Delayed(long dueMillis, ScheduledFuture<?> future) {}
 
   public WorkQueue(Duration baseDelay, Duration maxDelay) {
     this.baseDelayMillis = baseDelay.toMillis();
     this.maxDelayMillis = maxDelay.toMillis();
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "workqueue-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "workqueue-timer");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Queues the key now unless it is already waiting. */
@@ -52,7 +53,9 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
-  /** Queues the key after a delay; of several pending delays for one key only the earliest is kept. */
+  /**
+   * Queues the key after a delay; of several pending delays for one key only the earliest is kept.
+   */
   public synchronized void addAfter(K key, Duration delay) {
     if (shutdown) {
       return;
@@ -99,7 +102,10 @@ public final class WorkQueue<K> implements AutoCloseable {
     failures.remove(key);
   }
 
-  /** Blocks until a key is ready and marks it as being processed; returns null once the queue is shut down. */
+  /**
+   * Blocks until a key is ready and marks it as being processed; returns null once the queue is
+   * shut down.
+   */
   public synchronized K take() throws InterruptedException {
     while (queue.isEmpty() && !shutdown) {
       wait();

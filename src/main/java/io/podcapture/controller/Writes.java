@@ -14,27 +14,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's memory of its own PodCapture writes, and the status writer. The informer cache lags behind our own
- * writes by a few milliseconds: a pass in between must not take the stale copy for the truth and write (or create)
- * the same thing again, so passes read {@link #freshest}. Status is written only when it changed, and a change of
- * file sizes alone at most once per refresh interval.
+ * The agent's memory of its own PodCapture writes, and the status writer. The informer cache lags
+ * behind our own writes by a few milliseconds: a pass in between must not take the stale copy for
+ * the truth and write (or create) the same thing again, so passes read {@link #freshest}. Status is
+ * written only when it changed, and a change of file sizes alone at most once per refresh interval.
  */
 final class Writes {
   private static final Logger LOG = LoggerFactory.getLogger(Writes.class);
+
   /** How long our own write is preferred to a cache that does not show it yet. */
   static final Duration CACHE_LAG = Duration.ofSeconds(5);
-  /** When a pass that went by our own write, not the cache, looks again: the cache has caught up by then. */
+
+  /**
+   * When a pass that went by our own write, not the cache, looks again: the cache has caught up by
+   * then.
+   */
   static final Duration RECHECK_AFTER_LAG = CACHE_LAG.plusSeconds(1);
 
   private final KubernetesClient client;
   private final Clock clock;
   private final Duration sizeRefresh;
   private final Map<CaptureKey, Written> recent = new ConcurrentHashMap<>();
+
   /** When a status carrying only new sizes was last written, per key. */
   private final Map<CaptureKey, Instant> sizesWritten = new ConcurrentHashMap<>();
 
-  private record Written(PodCapture object, Instant at) {
-  }
+  private record Written(PodCapture object, Instant at) {}
 
   Writes(KubernetesClient client, Clock clock, Duration sizeRefresh) {
     this.client = client;
@@ -42,7 +47,9 @@ final class Writes {
     this.sizeRefresh = sizeRefresh;
   }
 
-  /** The cached object, or what we wrote a moment ago if the cache has not caught up with it yet. */
+  /**
+   * The cached object, or what we wrote a moment ago if the cache has not caught up with it yet.
+   */
   PodCapture freshest(CaptureKey key, PodCapture cached) {
     Written mine = recent.get(key);
     if (mine == null) {
@@ -58,11 +65,14 @@ final class Writes {
     return newer(mine.object(), cached) ? mine.object() : cached;
   }
 
-  /** Resource versions are opaque strings; the API server's are increasing numbers, which is all we rely on. */
+  /**
+   * Resource versions are opaque strings; the API server's are increasing numbers, which is all we
+   * rely on.
+   */
   private static boolean newer(PodCapture a, PodCapture b) {
     try {
-      return Long.parseLong(a.getMetadata().getResourceVersion()) > Long.parseLong(b.getMetadata()
-          .getResourceVersion());
+      return Long.parseLong(a.getMetadata().getResourceVersion())
+          > Long.parseLong(b.getMetadata().getResourceVersion());
     } catch (NumberFormatException | NullPointerException e) {
       return false;
     }
@@ -77,7 +87,10 @@ final class Writes {
     sizesWritten.remove(key);
   }
 
-  /** Writes the status if it changed (sizes at most once per refresh interval); returns whether it wrote. */
+  /**
+   * Writes the status if it changed (sizes at most once per refresh interval); returns whether it
+   * wrote.
+   */
   boolean status(PodCapture cr, PodCaptureStatus desired) {
     CaptureKey key = CaptureDecision.key(cr);
     DesiredStatus.Change change = DesiredStatus.compare(cr.getStatus(), desired);
@@ -91,13 +104,19 @@ final class Writes {
         return false;
       }
     }
-    PodCapture copy = Objects.requireNonNull(io.fabric8.kubernetes.client.utils.Serialization.clone(cr));
+    PodCapture copy =
+        Objects.requireNonNull(io.fabric8.kubernetes.client.utils.Serialization.clone(cr));
     copy.setStatus(desired);
-    PodCapture written = client.resources(PodCapture.class).inNamespace(key.namespace()).resource(copy)
-        .updateStatus();
+    PodCapture written =
+        client
+            .resources(PodCapture.class)
+            .inNamespace(key.namespace())
+            .resource(copy)
+            .updateStatus();
     remember(written);
     sizesWritten.put(key, now);
-    LOG.debug("PodCapture({}) status written: {} {}", key, desired.getPhase(), desired.getMessage());
+    LOG.debug(
+        "PodCapture({}) status written: {} {}", key, desired.getPhase(), desired.getMessage());
     return true;
   }
 }

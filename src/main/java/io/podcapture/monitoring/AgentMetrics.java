@@ -8,7 +8,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
-/** The agent's Prometheus metrics: counters the controller reports into, gauges read when scraped. */
+/**
+ * The agent's Prometheus metrics: counters the controller reports into, gauges read when scraped.
+ */
 public final class AgentMetrics implements ControllerMetrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter starts;
@@ -20,38 +22,77 @@ public final class AgentMetrics implements ControllerMetrics {
   private final Histogram reconcileDuration;
 
   /** What the gauges read at scrape time. */
-  public record Gauges(DoubleSupplier running, DoubleSupplier pending, DoubleSupplier bytesOnDisk,
-      DoubleSupplier queueDepth) {
-  }
+  public record Gauges(
+      DoubleSupplier running,
+      DoubleSupplier pending,
+      DoubleSupplier bytesOnDisk,
+      DoubleSupplier queueDepth) {}
 
   public AgentMetrics(String node, Gauges gauges) {
-    starts = Counter.builder().name("podcapture_capture_starts_total")
-        .help("tcpdump processes started for captures").register(registry);
-    stops = Counter.builder().name("podcapture_capture_stops_total")
-        .help("captures stopped and their files deleted, by reason").labelNames("reason").register(registry);
-    failures = Counter.builder().name("podcapture_capture_failures_total")
-        .help("captures that went to Failed or could not start, by reason").labelNames("reason").register(registry);
-    restarts = Counter.builder().name("podcapture_tcpdump_restarts_total")
-        .help("tcpdump processes started again after ending on their own").register(registry);
-    apiErrors = Counter.builder().name("podcapture_api_errors_total")
-        .help("failed calls to the Kubernetes API server, by HTTP code (0: no answer)").labelNames("code")
+    starts =
+        Counter.builder()
+            .name("podcapture_capture_starts_total")
+            .help("tcpdump processes started for captures")
+            .register(registry);
+    stops =
+        Counter.builder()
+            .name("podcapture_capture_stops_total")
+            .help("captures stopped and their files deleted, by reason")
+            .labelNames("reason")
+            .register(registry);
+    failures =
+        Counter.builder()
+            .name("podcapture_capture_failures_total")
+            .help("captures that went to Failed or could not start, by reason")
+            .labelNames("reason")
+            .register(registry);
+    restarts =
+        Counter.builder()
+            .name("podcapture_tcpdump_restarts_total")
+            .help("tcpdump processes started again after ending on their own")
+            .register(registry);
+    apiErrors =
+        Counter.builder()
+            .name("podcapture_api_errors_total")
+            .help("failed calls to the Kubernetes API server, by HTTP code (0: no answer)")
+            .labelNames("code")
+            .register(registry);
+    events =
+        Counter.builder()
+            .name("podcapture_events_total")
+            .help("Kubernetes Events recorded, by type and reason")
+            .labelNames("type", "reason")
+            .register(registry);
+    reconcileDuration =
+        Histogram.builder()
+            .name("podcapture_reconcile_duration_seconds")
+            .help("time of one reconcile pass")
+            .classicOnly()
+            .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+            .labelNames("result")
+            .register(registry);
+    gauge(
+        "podcapture_captures_running",
+        "captures whose tcpdump runs on this node",
+        gauges.running());
+    gauge(
+        "podcapture_captures_pending",
+        "captures on this node waiting to start (Pending)",
+        gauges.pending());
+    GaugeWithCallback.builder()
+        .name("podcapture_capture_bytes")
+        .help("bytes of capture files on this node's disk")
+        .labelNames("node")
+        .callback(cb -> cb.call(gauges.bytesOnDisk().getAsDouble(), node))
         .register(registry);
-    events = Counter.builder().name("podcapture_events_total")
-        .help("Kubernetes Events recorded, by type and reason").labelNames("type", "reason").register(registry);
-    reconcileDuration = Histogram.builder().name("podcapture_reconcile_duration_seconds")
-        .help("time of one reconcile pass").classicOnly()
-        .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-        .labelNames("result").register(registry);
-    gauge("podcapture_captures_running", "captures whose tcpdump runs on this node", gauges.running());
-    gauge("podcapture_captures_pending", "captures on this node waiting to start (Pending)", gauges.pending());
-    GaugeWithCallback.builder().name("podcapture_capture_bytes")
-        .help("bytes of capture files on this node's disk").labelNames("node")
-        .callback(cb -> cb.call(gauges.bytesOnDisk().getAsDouble(), node)).register(registry);
     gauge("podcapture_workqueue_depth", "keys waiting in the work queue", gauges.queueDepth());
   }
 
   private void gauge(String name, String help, DoubleSupplier value) {
-    GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble()))
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(cb -> cb.call(value.getAsDouble()))
         .register(registry);
   }
 

@@ -14,28 +14,34 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The agent's HTTP endpoint: {@code /healthz} (alive: informers watching, workers running), {@code /readyz}
- * (caches synced) and {@code /metrics} (Prometheus text format). One thread: probes and scrapes are rare.
+ * The agent's HTTP endpoint: {@code /healthz} (alive: informers watching, workers running), {@code
+ * /readyz} (caches synced) and {@code /metrics} (Prometheus text format). One thread: probes and
+ * scrapes are rare.
  */
 public final class MonitoringServer implements AutoCloseable {
   private final HttpServer server;
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
-  public MonitoringServer(int port, PrometheusRegistry registry, BooleanSupplier healthy, BooleanSupplier ready)
+  public MonitoringServer(
+      int port, PrometheusRegistry registry, BooleanSupplier healthy, BooleanSupplier ready)
       throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "monitoring-http");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "monitoring-http");
+              t.setDaemon(true);
+              return t;
+            }));
     server.createContext("/healthz", exchange -> probe(exchange, healthy));
     server.createContext("/readyz", exchange -> probe(exchange, ready));
-    server.createContext("/metrics", exchange -> {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      writer.write(body, registry.scrape(), EscapingScheme.DEFAULT);
-      respond(exchange, 200, writer.getContentType(), body.toByteArray());
-    });
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          ByteArrayOutputStream body = new ByteArrayOutputStream();
+          writer.write(body, registry.scrape(), EscapingScheme.DEFAULT);
+          respond(exchange, 200, writer.getContentType(), body.toByteArray());
+        });
     server.start();
   }
 
@@ -46,11 +52,15 @@ public final class MonitoringServer implements AutoCloseable {
     } catch (RuntimeException e) {
       ok = false;
     }
-    respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
+    respond(
+        exchange,
+        ok ? 200 : 503,
+        "text/plain; charset=utf-8",
         (ok ? "ok\n" : "not ok\n").getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void respond(HttpExchange exchange, int code, String type, byte[] body) throws IOException {
+  private static void respond(HttpExchange exchange, int code, String type, byte[] body)
+      throws IOException {
     try (exchange) {
       exchange.getResponseHeaders().set("Content-Type", type);
       if ("HEAD".equals(exchange.getRequestMethod())) {

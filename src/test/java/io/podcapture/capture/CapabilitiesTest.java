@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which capabilities tcpdump needs (issue 6), shown by bounding them with setpriv: NET_RAW and SETGID are
- * needed, SETUID and NET_ADMIN are not (as uid 0 with {@code -i any -Z root}).
+ * Which capabilities tcpdump needs (issue 6), shown by bounding them with setpriv: NET_RAW and
+ * SETGID are needed, SETUID and NET_ADMIN are not (as uid 0 with {@code -i any -Z root}).
  */
 @Tag("real-capture")
 class CapabilitiesTest {
@@ -36,8 +36,7 @@ class CapabilitiesTest {
 
   private static NetnsPod pod;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private CaptureManager manager;
   private final CaptureKey key = new CaptureKey("caps", "pod-c");
 
@@ -83,8 +82,15 @@ class CapabilitiesTest {
   private void assertCaptures() throws Exception {
     pod.ping(Ping.count(2).size(432));
     CaptureFiles files = CaptureFiles.of(tmp, key);
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files.ring()).stream()
-        .anyMatch(p -> p.contains(pod.ipv4() + " > " + pod.hostIpv4() + ": ICMP echo request") && p.contains("length 440")));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                Pcap.packets(files.ring()).stream()
+                    .anyMatch(
+                        p ->
+                            p.contains(pod.ipv4() + " > " + pod.hostIpv4() + ": ICMP echo request")
+                                && p.contains("length 440")));
   }
 
   private void assertNothingLeft() throws Exception {
@@ -106,41 +112,60 @@ class CapabilitiesTest {
     start(CaptureConfig.MINIMAL_CAPABILITIES);
     long capabilities = effectiveCapabilities();
     assertEquals(CAP_NET_RAW | CAP_SETGID, capabilities);
-    assertEquals(0, capabilities & (CAP_NET_ADMIN | CAP_SETUID), "needs neither NET_ADMIN nor SETUID");
+    assertEquals(
+        0, capabilities & (CAP_NET_ADMIN | CAP_SETUID), "needs neither NET_ADMIN nor SETUID");
     assertCaptures();
   }
 
   @Test
   void withoutSetgidTcpdumpCannotSwitchToRoot() throws Exception {
-    CaptureException e = assertThrows(CaptureException.class, () -> start(boundedTo("+net_raw,+setuid")));
+    CaptureException e =
+        assertThrows(CaptureException.class, () -> start(boundedTo("+net_raw,+setuid")));
     System.out.println("without SETGID: " + e.getMessage());
     assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
-    assertTrue(e.getMessage().contains("Couldn't change to 'root' uid=0 gid=0: Operation not permitted"),
+    assertTrue(
+        e.getMessage().contains("Couldn't change to 'root' uid=0 gid=0: Operation not permitted"),
         e.getMessage());
     assertNothingLeft();
   }
 
   @Test
   void withoutNetRawTcpdumpCannotOpenTheDevice() throws Exception {
-    CaptureException e = assertThrows(CaptureException.class, () -> start(boundedTo("+setuid,+setgid")));
+    CaptureException e =
+        assertThrows(CaptureException.class, () -> start(boundedTo("+setuid,+setgid")));
     System.out.println("without NET_RAW: " + e.getMessage());
     assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
-    assertTrue(e.getMessage().contains("any: You don't have permission to perform this capture on that device"),
+    assertTrue(
+        e.getMessage()
+            .contains("any: You don't have permission to perform this capture on that device"),
         e.getMessage());
     assertNothingLeft();
   }
 
   @Test
   void aUsersFilterIsCheckedAndRunWithTheMinimalCapabilitiesToo() throws Exception {
-    manager = new CaptureManager(CaptureConfig.of(tmp).withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
-    CaptureSnapshot snapshot = manager.ensure(new CaptureRequest(key, pod.ips(), 2, 1, "icmp and inbound", null,
-        null, 0));
+    manager =
+        new CaptureManager(CaptureConfig.of(tmp).withLauncher(CaptureConfig.MINIMAL_CAPABILITIES));
+    CaptureSnapshot snapshot =
+        manager.ensure(new CaptureRequest(key, pod.ips(), 2, 1, "icmp and inbound", null, null, 0));
     assertTrue(snapshot.filter().endsWith(" and (icmp and inbound)"), snapshot.filter());
     assertEquals(CAP_NET_RAW | CAP_SETGID, effectiveCapabilities());
     assertCaptures();
 
-    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(new CaptureRequest(
-        new CaptureKey("default", "bad"), pod.ips(), 2, 1, "icmp and and", null, null, 0)));
+    CaptureException e =
+        assertThrows(
+            CaptureException.class,
+            () ->
+                manager.ensure(
+                    new CaptureRequest(
+                        new CaptureKey("default", "bad"),
+                        pod.ips(),
+                        2,
+                        1,
+                        "icmp and and",
+                        null,
+                        null,
+                        0)));
     assertEquals(CaptureException.Reason.InvalidFilter, e.reason(), e.getMessage());
   }
 }

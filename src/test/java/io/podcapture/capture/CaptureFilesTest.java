@@ -17,25 +17,27 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class CaptureFilesTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  /** Names as tcpdump 4.99.3 really writes them (checked by RotationTest and by hand for 10, 11, 12). */
+  /**
+   * Names as tcpdump 4.99.3 really writes them (checked by RotationTest and by hand for 10, 11,
+   * 12).
+   */
   @ParameterizedTest
   @CsvSource({
-      "1, 0, capture-web.pcap",
-      "2, 1, capture-web.pcap1",
-      "5, 0, capture-web.pcap0",
-      "5, 4, capture-web.pcap4",
-      "10, 0, capture-web.pcap0",
-      "10, 9, capture-web.pcap9",
-      "11, 0, capture-web.pcap00",
-      "11, 10, capture-web.pcap10",
-      "12, 0, capture-web.pcap00",
-      "12, 11, capture-web.pcap11",
-      "100, 99, capture-web.pcap99",
-      "101, 0, capture-web.pcap000",
-      "1000, 999, capture-web.pcap999",
+    "1, 0, capture-web.pcap",
+    "2, 1, capture-web.pcap1",
+    "5, 0, capture-web.pcap0",
+    "5, 4, capture-web.pcap4",
+    "10, 0, capture-web.pcap0",
+    "10, 9, capture-web.pcap9",
+    "11, 0, capture-web.pcap00",
+    "11, 10, capture-web.pcap10",
+    "12, 0, capture-web.pcap00",
+    "12, 11, capture-web.pcap11",
+    "100, 99, capture-web.pcap99",
+    "101, 0, capture-web.pcap000",
+    "1000, 999, capture-web.pcap999",
   })
   void namesRingFilesLikeTcpdump(int maxFiles, int index, String name) {
     assertEquals(name, CaptureFiles.fileName("web", maxFiles, index));
@@ -43,24 +45,24 @@ class CaptureFilesTest {
 
   @ParameterizedTest
   @CsvSource({
-      "web, capture-web.pcap, true",
-      "web, capture-web.pcap0, true",
-      "web, capture-web.pcap07, true",
-      "web, capture-web.pcap999, true",
-      "web, capture-web-2.pcap0, false",
-      "web, capture-web-2.pcap, false",
-      "web, capture-web.pcap1x, false",
-      "web, capture-web.pcap.bak, false",
-      "web, capture-web.pcap-1, false",
-      "web, capture-web.pcap1.pcap2, false",
-      "web.pcap1, capture-web.pcap1.pcap2, true",
-      "web.pcap1, capture-web.pcap1, false",
-      "web, xcapture-web.pcap0, false",
-      "web, 'capture-web.pcap0 ', false",
-      "web, .capture-web.pid, false",
-      "web, capture-we.pcap0, false",
-      "we, capture-web.pcap0, false",
-      "web, capture-web.pcap\u0661, false",
+    "web, capture-web.pcap, true",
+    "web, capture-web.pcap0, true",
+    "web, capture-web.pcap07, true",
+    "web, capture-web.pcap999, true",
+    "web, capture-web-2.pcap0, false",
+    "web, capture-web-2.pcap, false",
+    "web, capture-web.pcap1x, false",
+    "web, capture-web.pcap.bak, false",
+    "web, capture-web.pcap-1, false",
+    "web, capture-web.pcap1.pcap2, false",
+    "web.pcap1, capture-web.pcap1.pcap2, true",
+    "web.pcap1, capture-web.pcap1, false",
+    "web, xcapture-web.pcap0, false",
+    "web, 'capture-web.pcap0 ', false",
+    "web, .capture-web.pid, false",
+    "web, capture-we.pcap0, false",
+    "we, capture-web.pcap0, false",
+    "web, capture-web.pcap\u0661, false",
   })
   void matchesOnlyThePodsOwnRingFiles(String pod, String fileName, boolean matches) {
     assertEquals(matches, CaptureFiles.isRingFile(pod, fileName));
@@ -73,18 +75,26 @@ class CaptureFilesTest {
 
   @ParameterizedTest
   @CsvSource({
-      "capture-web.pcap, web",
-      "capture-web.pcap07, web",
-      "capture-web.pcap1.pcap2, web.pcap1",
-      ".capture-web-2.pid, web-2",
+    "capture-web.pcap, web",
+    "capture-web.pcap07, web",
+    "capture-web.pcap1.pcap2, web.pcap1",
+    ".capture-web-2.pid, web-2",
   })
   void findsThePodOfAFile(String fileName, String pod) {
     assertEquals(pod, CaptureFiles.podOf(fileName));
   }
 
   @ParameterizedTest
-  @CsvSource({"capture-Web.pcap0", "capture-.pcap0", "capture--web.pcap", "notes.txt", "capture-web.pcap1x",
-      ".capture-web.pid.tmp", "previous", "capture-web.pcap.bak"})
+  @CsvSource({
+    "capture-Web.pcap0",
+    "capture-.pcap0",
+    "capture--web.pcap",
+    "notes.txt",
+    "capture-web.pcap1x",
+    ".capture-web.pid.tmp",
+    "previous",
+    "capture-web.pcap.bak"
+  })
   void findsNoPodInOtherFiles(String fileName) {
     assertNull(CaptureFiles.podOf(fileName));
   }
@@ -104,28 +114,40 @@ class CaptureFilesTest {
     Path dir = tmp.resolve("new/capture");
     CaptureFiles.of(dir, new CaptureKey("default", "web")).createFolders();
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("default"))));
+    assertEquals(
+        "rwx------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("default"))));
   }
 
   @Test
   void tightensAnExistingNamespaceFolderButNotTheCaptureFolder() throws Exception {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Files.createDirectory(tmp.resolve("default"), PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rwxr-xr-x")));
+    Files.createDirectory(
+        tmp.resolve("default"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     CaptureFiles.of(tmp, new CaptureKey("default", "web")).createFolders();
     assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp)));
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("default"))));
+    assertEquals(
+        "rwx------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("default"))));
   }
 
   @Test
   void listsTheRingInIndexOrder() throws Exception {
     CaptureFiles files = CaptureFiles.of(tmp, new CaptureKey("default", "web"));
     files.createFolders();
-    for (String name : List.of("capture-web.pcap10", "capture-web.pcap2", "capture-web.pcap", "capture-web-2.pcap0",
-        "capture-web.pcap1x")) {
+    for (String name :
+        List.of(
+            "capture-web.pcap10",
+            "capture-web.pcap2",
+            "capture-web.pcap",
+            "capture-web-2.pcap0",
+            "capture-web.pcap1x")) {
       Files.writeString(tmp.resolve("default").resolve(name), "x");
     }
-    assertEquals(List.of("capture-web.pcap", "capture-web.pcap2", "capture-web.pcap10"), names(files.ring()));
+    assertEquals(
+        List.of("capture-web.pcap", "capture-web.pcap2", "capture-web.pcap10"),
+        names(files.ring()));
   }
 
   @Test
@@ -155,9 +177,19 @@ class CaptureFilesTest {
     files.createFolders();
     Path ns = tmp.resolve("default");
     Files.createDirectory(ns.resolve("previous"));
-    List<String> ours = List.of("capture-web.pcap", "capture-web.pcap3", "previous/capture-web.pcap0", ".capture-web.pid");
-    List<String> others = List.of("capture-web-2.pcap0", "capture-web.pcap1x", "previous/capture-web-2.pcap0",
-        ".capture-web-2.pid", "notes.txt");
+    List<String> ours =
+        List.of(
+            "capture-web.pcap",
+            "capture-web.pcap3",
+            "previous/capture-web.pcap0",
+            ".capture-web.pid");
+    List<String> others =
+        List.of(
+            "capture-web-2.pcap0",
+            "capture-web.pcap1x",
+            "previous/capture-web-2.pcap0",
+            ".capture-web-2.pid",
+            "notes.txt");
     for (String name : concat(ours, others)) {
       Files.writeString(ns.resolve(name), "x");
     }

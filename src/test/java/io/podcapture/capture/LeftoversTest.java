@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Start-up clean-up after an agent "crashed": its tcpdumps stopped by pid, unkept files deleted. */
+/**
+ * Start-up clean-up after an agent "crashed": its tcpdumps stopped by pid, unkept files deleted.
+ */
 @Tag("real-capture")
 class LeftoversTest {
 
@@ -28,8 +30,7 @@ class LeftoversTest {
   private static final CaptureKey GONE = new CaptureKey("shop", "gone");
   private static final CaptureKey ELSEWHERE = new CaptureKey("other", "gone-too");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private Path captureDir;
   private Process bystander;
 
@@ -40,7 +41,8 @@ class LeftoversTest {
 
   @AfterEach
   void cleanUp() {
-    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir)
+        .forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     if (bystander != null) {
       bystander.destroyForcibly();
     }
@@ -64,7 +66,8 @@ class LeftoversTest {
       CaptureManager restarted = new CaptureManager(config);
       restarted.removeLeftovers(Set.of(KEPT));
 
-      oldPids.forEach(pid -> assertFalse(Processes.alive(pid), "old tcpdump " + pid + " still runs"));
+      oldPids.forEach(
+          pid -> assertFalse(Processes.alive(pid), "old tcpdump " + pid + " still runs"));
       assertTrue(Files.exists(captureDir.resolve("shop/capture-kept.pcap0")));
       assertFalse(Files.exists(captureDir.resolve("shop/.capture-kept.pid")));
       assertFalse(Files.exists(captureDir.resolve("shop/capture-gone.pcap0")));
@@ -73,15 +76,21 @@ class LeftoversTest {
       strays.forEach(file -> assertTrue(Files.exists(file), "not ours, must stay: " + file));
 
       CaptureSnapshot resumed = restarted.ensure(new CaptureRequest(KEPT, pod.ips(), 3, 1));
-      assertTrue(resumed.files().stream().anyMatch(f -> f.previous() && f.name().equals("capture-kept.pcap0")));
+      assertTrue(
+          resumed.files().stream()
+              .anyMatch(f -> f.previous() && f.name().equals("capture-kept.pcap0")));
       restarted.close();
     }
   }
 
   private List<Path> writeStrays() throws Exception {
-    List<Path> strays = List.of(captureDir.resolve("shop/notes.txt"), captureDir.resolve("shop/capture-gone.pcap.bak"),
-        captureDir.resolve("shop/capture-gone.pcap1x"), captureDir.resolve("Not_A_Namespace/capture-gone.pcap0"),
-        captureDir.resolve("readme"));
+    List<Path> strays =
+        List.of(
+            captureDir.resolve("shop/notes.txt"),
+            captureDir.resolve("shop/capture-gone.pcap.bak"),
+            captureDir.resolve("shop/capture-gone.pcap1x"),
+            captureDir.resolve("Not_A_Namespace/capture-gone.pcap0"),
+            captureDir.resolve("readme"));
     for (Path stray : strays) {
       Files.createDirectories(stray.getParent());
       Files.writeString(stray, "not ours");
@@ -91,8 +100,10 @@ class LeftoversTest {
 
   @Test
   void aPidFileNeverLeadsToSignallingAProcessThatIsNotOurTcpdump() throws Exception {
-    CaptureConfig config = CaptureConfig.of(captureDir).withTcpdump(FakeTcpdump.install(tmp).toString())
-        .withStopGrace(Duration.ofMillis(500));
+    CaptureConfig config =
+        CaptureConfig.of(captureDir)
+            .withTcpdump(FakeTcpdump.install(tmp).toString())
+            .withStopGrace(Duration.ofMillis(500));
     Path ns = Files.createDirectories(captureDir.resolve("shop"));
     bystander = new ProcessBuilder("sleep", "60").start();
     long pid = bystander.pid();
@@ -113,8 +124,10 @@ class LeftoversTest {
 
   @Test
   void aStillRunningTcpdumpOfAnEarlierRunIsStoppedBeforeItsCaptureStartsAgain() throws Exception {
-    CaptureConfig config = CaptureConfig.of(captureDir).withTcpdump(FakeTcpdump.install(tmp).toString())
-        .withStopGrace(Duration.ofMillis(500));
+    CaptureConfig config =
+        CaptureConfig.of(captureDir)
+            .withTcpdump(FakeTcpdump.install(tmp).toString())
+            .withStopGrace(Duration.ofMillis(500));
     CaptureRequest request = new CaptureRequest(KEPT, List.of("10.0.0.1"), 3, 1);
     new CaptureManager(config).ensure(request);
     long oldPid = PidFile.read(captureDir.resolve("shop/.capture-kept.pid")).orElseThrow().pid();

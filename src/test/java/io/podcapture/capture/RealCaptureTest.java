@@ -10,7 +10,6 @@ import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
-import io.podcapture.testing.Pods;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
 import java.nio.file.Files;
@@ -31,15 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Real tcpdump on two network-namespace "Pods": what it captures, how it stops, fails and restarts. */
+/**
+ * Real tcpdump on two network-namespace "Pods": what it captures, how it stops, fails and restarts.
+ */
 @Tag("real-capture")
 class RealCaptureTest {
 
   private static NetnsPod a;
   private static NetnsPod b;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private Path captureDir;
   private CaptureManager manager;
   private final CaptureKey key = new CaptureKey("shop", "pod-a");
@@ -70,7 +70,8 @@ class RealCaptureTest {
   @AfterEach
   void closeManager() {
     manager.close();
-    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir)
+        .forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   private CaptureRequest requestForA(int maxFiles) {
@@ -88,8 +89,21 @@ class RealCaptureTest {
   @Test
   void capturesOnlyThePodsOwnTrafficOverIpv4AndIpv6() throws Exception {
     CaptureSnapshot started = manager.ensure(requestForA(5));
-    assertTrue(started.filter().contains("(inbound and (src host " + a.ipv4() + " or src host " + a.ipv6() + "))"
-        + " or (outbound and (dst host " + a.ipv4() + " or dst host " + a.ipv6() + " or "), started.filter());
+    assertTrue(
+        started
+            .filter()
+            .contains(
+                "(inbound and (src host "
+                    + a.ipv4()
+                    + " or src host "
+                    + a.ipv6()
+                    + "))"
+                    + " or (outbound and (dst host "
+                    + a.ipv4()
+                    + " or dst host "
+                    + a.ipv6()
+                    + " or "),
+        started.filter());
 
     assertEquals(3, a.ping(Ping.count(3)).received());
     assertEquals(3, a.ping(Ping.count(3).overIpv6()).received());
@@ -100,16 +114,30 @@ class RealCaptureTest {
     String v4Reply = a.hostIpv4() + " > " + a.ipv4() + ": ICMP echo reply";
     String v6Request = a.ipv6() + " > " + a.hostIpv6() + ": ICMP6, echo request";
     // -U writes every packet at once, so the running capture can be read
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      List<String> packets = Pcap.packets(ringFiles());
-      assertEquals(3, packets.stream().filter(p -> p.contains(v4Request)).count(), String.join("\n", packets));
-      assertEquals(3, packets.stream().filter(p -> p.contains(v4Reply)).count(), String.join("\n", packets));
-      assertEquals(3, packets.stream().filter(p -> p.contains(v6Request)).count(), String.join("\n", packets));
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () -> {
+              List<String> packets = Pcap.packets(ringFiles());
+              assertEquals(
+                  3,
+                  packets.stream().filter(p -> p.contains(v4Request)).count(),
+                  String.join("\n", packets));
+              assertEquals(
+                  3,
+                  packets.stream().filter(p -> p.contains(v4Reply)).count(),
+                  String.join("\n", packets));
+              assertEquals(
+                  3,
+                  packets.stream().filter(p -> p.contains(v6Request)).count(),
+                  String.join("\n", packets));
+            });
     List<String> packets = Pcap.packets(ringFiles());
-    assertTrue(packets.stream().noneMatch(p -> p.contains(b.ipv4()) || p.contains(b.ipv6())),
+    assertTrue(
+        packets.stream().noneMatch(p -> p.contains(b.ipv4()) || p.contains(b.ipv6())),
         "B's traffic must not be in A's capture:\n" + String.join("\n", packets));
-    assertTrue(packets.stream().allMatch(p -> p.contains(a.ipv4()) || p.contains(a.ipv6())),
+    assertTrue(
+        packets.stream().allMatch(p -> p.contains(a.ipv4()) || p.contains(a.ipv6())),
         String.join("\n", packets));
   }
 
@@ -121,7 +149,9 @@ class RealCaptureTest {
 
     long began = System.nanoTime();
     manager.remove(key);
-    System.out.printf("stop of a real tcpdump took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+    System.out.printf(
+        "stop of a real tcpdump took %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
 
     assertFalse(Processes.alive(pid));
     assertEquals(List.of(), Processes.writingInto(captureDir));
@@ -139,9 +169,11 @@ class RealCaptureTest {
     manager.ensure(requestForA(3));
     long pid = pid();
     a.ping(Ping.count(2).size(321));
-    // libpcap hands packets over in blocks (TPACKET_V3, up to tcpdump's 1 s timeout later): wait for them
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(ringFiles()).stream()
-        .anyMatch(p -> p.contains("length 329")));
+    // libpcap hands packets over in blocks (TPACKET_V3, up to tcpdump's 1 s timeout later): wait
+    // for them
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Pcap.packets(ringFiles()).stream().anyMatch(p -> p.contains("length 329")));
 
     Command.run("kill", "-9", Long.toString(pid)).orThrow();
 
@@ -157,12 +189,19 @@ class RealCaptureTest {
     assertTrue(restarted.running());
     assertEquals(1, restarted.restartCount());
     List<Path> previous = CaptureFiles.of(captureDir, key).previous();
-    assertEquals(List.of("capture-pod-a.pcap0"), previous.stream().map(p -> p.getFileName().toString()).toList());
-    assertTrue(restarted.files().stream().anyMatch(f -> f.previous() && f.name().equals("capture-pod-a.pcap0")));
+    assertEquals(
+        List.of("capture-pod-a.pcap0"),
+        previous.stream().map(p -> p.getFileName().toString()).toList());
+    assertTrue(
+        restarted.files().stream()
+            .anyMatch(f -> f.previous() && f.name().equals("capture-pod-a.pcap0")));
     // the earlier run's packets survived in previous/, the new run's go to the new ring
-    assertTrue(Pcap.packets(previous).stream().anyMatch(p -> p.contains("length 329")), "size 321 + 8 ICMP header");
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(ringFiles()).stream()
-        .anyMatch(p -> p.contains("length 662")));
+    assertTrue(
+        Pcap.packets(previous).stream().anyMatch(p -> p.contains("length 329")),
+        "size 321 + 8 ICMP header");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Pcap.packets(ringFiles()).stream().anyMatch(p -> p.contains("length 662")));
     assertTrue(Pcap.packets(ringFiles()).stream().noneMatch(p -> p.contains("length 329")));
   }
 
@@ -185,9 +224,16 @@ class RealCaptureTest {
 
   /** ensure waits for the first file under the name we expect, so a wrong guess would time out. */
   @ParameterizedTest(name = "maxFiles = {0}: {1}")
-  @CsvSource({"1, capture-pod-a.pcap", "2, capture-pod-a.pcap0", "10, capture-pod-a.pcap0",
-      "11, capture-pod-a.pcap00", "12, capture-pod-a.pcap00", "100, capture-pod-a.pcap00",
-      "101, capture-pod-a.pcap000", "1000, capture-pod-a.pcap000"})
+  @CsvSource({
+    "1, capture-pod-a.pcap",
+    "2, capture-pod-a.pcap0",
+    "10, capture-pod-a.pcap0",
+    "11, capture-pod-a.pcap00",
+    "12, capture-pod-a.pcap00",
+    "100, capture-pod-a.pcap00",
+    "101, capture-pod-a.pcap000",
+    "1000, capture-pod-a.pcap000"
+  })
   void tcpdumpNamesTheFirstFileAsExpected(int maxFiles, String name) throws Exception {
     CaptureSnapshot snapshot = manager.ensure(requestForA(maxFiles));
     assertEquals(List.of(name), snapshot.files().stream().map(RingFile::name).toList());
@@ -203,15 +249,26 @@ class RealCaptureTest {
     manager.remove(longest);
   }
 
-  private CaptureRequest requestForA(CaptureKey key, String filter, Integer packetCount, Duration duration) {
+  private CaptureRequest requestForA(
+      CaptureKey key, String filter, Integer packetCount, Duration duration) {
     return new CaptureRequest(key, a.ips(), 3, 1, filter, packetCount, duration, 0);
   }
 
-  /** {@code count} UDP datagrams from A to its host side, port {@code port} (nobody listens: the host says so in ICMP). */
+  /**
+   * {@code count} UDP datagrams from A to its host side, port {@code port} (nobody listens: the
+   * host says so in ICMP).
+   */
   private static void udpFromA(int count, int port) {
     for (int i = 0; i < count; i++) {
-      Command.run("ip", "netns", "exec", a.netns(), "bash", "-c",
-          "echo datagram-" + i + " > /dev/udp/" + a.hostIpv4() + "/" + port).orThrow();
+      Command.run(
+              "ip",
+              "netns",
+              "exec",
+              a.netns(),
+              "bash",
+              "-c",
+              "echo datagram-" + i + " > /dev/udp/" + a.hostIpv4() + "/" + port)
+          .orThrow();
     }
   }
 
@@ -228,7 +285,9 @@ class RealCaptureTest {
     Thread.sleep(1500);
     List<String> packets = Pcap.packets(ringFiles());
     assertEquals(5, packets.size(), String.join("\n", packets));
-    assertTrue(packets.stream().allMatch(p -> p.contains(a.ipv4() + ".") && p.contains(a.hostIpv4() + ".9999: UDP")),
+    assertTrue(
+        packets.stream()
+            .allMatch(p -> p.contains(a.ipv4() + ".") && p.contains(a.hostIpv4() + ".9999: UDP")),
         String.join("\n", packets));
     assertTrue(packets.stream().noneMatch(p -> p.contains("ICMP")), String.join("\n", packets));
   }
@@ -250,13 +309,20 @@ class RealCaptureTest {
     assertTrue(ranMillis >= 3000 && ranMillis < 6000, "ran " + ranMillis + " ms");
     assertFalse(Processes.alive(pid));
     assertEquals(List.of(), Processes.writingInto(captureDir));
-    assertEquals(List.of("capture-pod-a.pcap0"), done.files().stream().map(RingFile::name).toList());
+    assertEquals(
+        List.of("capture-pod-a.pcap0"), done.files().stream().map(RingFile::name).toList());
     List<String> packets = Pcap.packets(ringFiles());
     String request = a.ipv4() + " > " + a.hostIpv4() + ": ICMP echo request";
-    assertEquals(25, packets.stream().filter(p -> p.contains(request)).count(), String.join("\n", packets));
-    assertEquals(25, packets.stream().filter(p -> p.contains("ICMP echo reply")).count(), String.join("\n", packets));
+    assertEquals(
+        25, packets.stream().filter(p -> p.contains(request)).count(), String.join("\n", packets));
+    assertEquals(
+        25,
+        packets.stream().filter(p -> p.contains("ICMP echo reply")).count(),
+        String.join("\n", packets));
 
-    assertTrue(manager.ensure(requestForA(key, null, null, Duration.ofSeconds(3))).completed(), "not restarted");
+    assertTrue(
+        manager.ensure(requestForA(key, null, null, Duration.ofSeconds(3))).completed(),
+        "not restarted");
     assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
@@ -274,7 +340,8 @@ class RealCaptureTest {
     assertTrue(done.completed());
     assertEquals(0, done.exitCode());
     assertFalse(Processes.alive(pid));
-    assertEquals(10, Pcap.packets(ringFiles()).size(), String.join("\n", Pcap.packets(ringFiles())));
+    assertEquals(
+        10, Pcap.packets(ringFiles()).size(), String.join("\n", Pcap.packets(ringFiles())));
     assertEquals(List.of(), Processes.writingInto(captureDir));
   }
 
@@ -289,9 +356,13 @@ class RealCaptureTest {
     assertEquals(2, Processes.writingInto(captureDir).size());
 
     a.ping(Ping.count(3).size(111));
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(icmpFiles).stream()
-        .filter(p -> p.contains("length 119")).count() == 6 && Pcap.packets(allFiles).stream()
-        .filter(p -> p.contains("length 119")).count() == 6);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                Pcap.packets(icmpFiles).stream().filter(p -> p.contains("length 119")).count() == 6
+                    && Pcap.packets(allFiles).stream().filter(p -> p.contains("length 119")).count()
+                        == 6);
 
     manager.remove(icmp);
 
@@ -300,8 +371,11 @@ class RealCaptureTest {
     assertTrue(manager.snapshot(everything).orElseThrow().running());
     assertEquals(1, Processes.writingInto(captureDir).size());
     a.ping(Ping.count(2).size(222));
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(allFiles).stream()
-        .filter(p -> p.contains("length 230")).count() == 4);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                Pcap.packets(allFiles).stream().filter(p -> p.contains("length 230")).count() == 4);
   }
 
   @Test
@@ -314,8 +388,12 @@ class RealCaptureTest {
 
     assertEquals(5, a.ping(Ping.count(5).size(1000)).received());
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> manager.snapshot(cut).orElseThrow().completed()
-        && manager.snapshot(whole).orElseThrow().completed());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                manager.snapshot(cut).orElseThrow().completed()
+                    && manager.snapshot(whole).orElseThrow().completed());
     // pcap: 24-byte file header, then per packet a 16-byte record header and the bytes kept
     long cutBytes = Files.size(CaptureFiles.of(captureDir, cut).ring().get(0));
     long wholeBytes = Files.size(CaptureFiles.of(captureDir, whole).ring().get(0));

@@ -28,13 +28,13 @@ class RotationTest {
 
   /** tcpdump's -C counts 1,000,000 bytes and rotates after the packet that crosses it. */
   private static final long MEGABYTE = 1_000_000;
+
   /** An ICMP payload size nothing else uses, to find the last packets. */
   private static final int LAST_SIZE = 777;
 
   private static NetnsPod pod;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void pod() {
@@ -64,23 +64,31 @@ class RotationTest {
 
       CaptureFiles files = CaptureFiles.of(tmp, key);
       // packets reach tcpdump in blocks, up to a second late
-      await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files.ring()).stream()
-          .anyMatch(p -> p.contains("length " + (LAST_SIZE + 8))));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  Pcap.packets(files.ring()).stream()
+                      .anyMatch(p -> p.contains("length " + (LAST_SIZE + 8))));
 
       List<Path> ring = files.ring();
-      List<String> expected = maxFiles == 1 ? List.of("capture-pod-r.pcap")
-          : List.of("capture-pod-r.pcap0", "capture-pod-r.pcap1", "capture-pod-r.pcap2");
+      List<String> expected =
+          maxFiles == 1
+              ? List.of("capture-pod-r.pcap")
+              : List.of("capture-pod-r.pcap0", "capture-pod-r.pcap1", "capture-pod-r.pcap2");
       assertEquals(expected, ring.stream().map(p -> p.getFileName().toString()).toList());
 
       Path newest = ring.stream().max(Comparator.comparing(RotationTest::modified)).orElseThrow();
-      assertTrue(Pcap.packets(newest).stream().anyMatch(p -> p.contains("length " + (LAST_SIZE + 8))),
+      assertTrue(
+          Pcap.packets(newest).stream().anyMatch(p -> p.contains("length " + (LAST_SIZE + 8))),
           "the newest file holds the last packets");
       for (Path file : ring) {
         long size = Files.size(file);
         System.out.printf("maxFiles %d: %s %d bytes%n", maxFiles, file.getFileName(), size);
         assertTrue(size <= 1.1 * MEGABYTE, file + " has " + size + " bytes");
         if (!file.equals(newest)) {
-          assertTrue(size >= MEGABYTE, file + " was rotated before reaching 1 MB: " + size + " bytes");
+          assertTrue(
+              size >= MEGABYTE, file + " was rotated before reaching 1 MB: " + size + " bytes");
         }
       }
       manager.remove(key);

@@ -16,14 +16,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Pins the tcpdump behaviour {@link TcpdumpCommand} relies on: glibc's getopt permutes arguments, so a
- * filter word that looks like an option is taken as one, unless the filter follows {@code --}.
+ * Pins the tcpdump behaviour {@link TcpdumpCommand} relies on: glibc's getopt permutes arguments,
+ * so a filter word that looks like an option is taken as one, unless the filter follows {@code --}.
  */
 @Tag("real-capture")
 class TcpdumpArgumentsTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeEach
   void requirements() {
@@ -33,8 +32,10 @@ class TcpdumpArgumentsTest {
   @Test
   void withoutDoubleDashAFilterWordIsTakenAsAnOption() {
     Path written = tmp.resolve("written-by-a-filter-word");
-    Command.Result result = Command.run(Duration.ofSeconds(1),
-        List.of("tcpdump", "-i", "lo", "-n", "host", "127.0.0.9", "-w" + written));
+    Command.Result result =
+        Command.run(
+            Duration.ofSeconds(1),
+            List.of("tcpdump", "-i", "lo", "-n", "host", "127.0.0.9", "-w" + written));
     assertEquals(-1, result.exitCode(), "it ran, capturing, until killed: " + result.output());
     assertTrue(Files.exists(written), "the filter word -w<path> made tcpdump write a file");
   }
@@ -42,10 +43,13 @@ class TcpdumpArgumentsTest {
   @Test
   void afterDoubleDashEveryWordIsFilterText() {
     Path written = tmp.resolve("written-by-a-filter-word");
-    Command.Result result = Command.run(Duration.ofSeconds(5),
-        List.of("tcpdump", "-i", "lo", "-n", "--", "host", "127.0.0.9", "-w" + written));
+    Command.Result result =
+        Command.run(
+            Duration.ofSeconds(5),
+            List.of("tcpdump", "-i", "lo", "-n", "--", "host", "127.0.0.9", "-w" + written));
     assertEquals(1, result.exitCode(), result.output());
-    assertTrue(result.output().contains("can't parse filter expression: syntax error"), result.output());
+    assertTrue(
+        result.output().contains("can't parse filter expression: syntax error"), result.output());
     assertFalse(Files.exists(written));
   }
 }

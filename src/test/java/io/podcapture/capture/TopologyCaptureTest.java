@@ -26,9 +26,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The Pod filter keeps each of a Pod's packets exactly once on nodes wired like the common CNIs (routed, bridged,
- * VXLAN to another node; see {@link NetnsNode}), IPv4 and IPv6, while the old {@code host <ip>} filter, run at
- * the same time on the same traffic, records duplicates where the node repeats a Pod's packets.
+ * The Pod filter keeps each of a Pod's packets exactly once on nodes wired like the common CNIs
+ * (routed, bridged, VXLAN to another node; see {@link NetnsNode}), IPv4 and IPv6, while the old
+ * {@code host <ip>} filter, run at the same time on the same traffic, records duplicates where the
+ * node repeats a Pod's packets.
  */
 @Tag("real-capture")
 class TopologyCaptureTest {
@@ -44,8 +45,7 @@ class TopologyCaptureTest {
   private static NetnsNode other;
   private static NetnsPodOnNode remote;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private CaptureManager manager;
   private Process oldFilter;
 
@@ -81,37 +81,55 @@ class TopologyCaptureTest {
     if (oldFilter != null) {
       oldFilter.destroyForcibly();
     }
-    Processes.writingInto(tmp).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(tmp)
+        .forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   /** What the two captures of one test recorded: ours, and the old filter's. */
-  private record Recorded(List<String> ours, List<String> old, String filter) {
-  }
+  private record Recorded(List<String> ours, List<String> old, String filter) {}
 
   /**
-   * Captures {@code pod} on {@code node} with the Pod filter and, at the same time, with the old {@code host}
-   * filter, while {@code traffic} runs; returns each capture's echo packets once both have all they will get.
+   * Captures {@code pod} on {@code node} with the Pod filter and, at the same time, with the old
+   * {@code host} filter, while {@code traffic} runs; returns each capture's echo packets once both
+   * have all they will get.
    */
-  private Recorded capture(NetnsNode node, NetnsPodOnNode pod, boolean ipv6, int expected, Runnable traffic)
+  private Recorded capture(
+      NetnsNode node, NetnsPodOnNode pod, boolean ipv6, int expected, Runnable traffic)
       throws Exception {
-    manager = new CaptureManager(CaptureConfig.of(tmp.resolve("capture")).withLauncher(node.launcher())
-        .withSysClassNet(node.sysClassNet()));
+    manager =
+        new CaptureManager(
+            CaptureConfig.of(tmp.resolve("capture"))
+                .withLauncher(node.launcher())
+                .withSysClassNet(node.sysClassNet()));
     CaptureKey key = new CaptureKey("default", "pod-a");
     CaptureSnapshot started = manager.ensure(new CaptureRequest(key, pod.ips(), 1, 10));
     Path oldFile = tmp.resolve("old.pcap");
     // the same tcpdump options as ours, only the filter differs
-    List<String> argv = TcpdumpCommand.of(CaptureConfig.of(tmp).withLauncher(node.launcher())).argv(oldFile, 1, 10,
-        TcpdumpCommand.hostFilter(List.of(IpLiteral.parse(pod.ipv4()), IpLiteral.parse(pod.ipv6()))));
-    oldFilter = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectInput(new File("/dev/null")).start();
+    List<String> argv =
+        TcpdumpCommand.of(CaptureConfig.of(tmp).withLauncher(node.launcher()))
+            .argv(
+                oldFile,
+                1,
+                10,
+                TcpdumpCommand.hostFilter(
+                    List.of(IpLiteral.parse(pod.ipv4()), IpLiteral.parse(pod.ipv6()))));
+    oldFilter =
+        new ProcessBuilder(argv)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectInput(new File("/dev/null"))
+            .start();
     await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(oldFile));
 
     traffic.run();
 
     List<Path> ours = CaptureFiles.of(tmp.resolve("capture"), key).ring();
-    // libpcap hands packets over up to a second late; a duplicate would come with its original. Both tcpdumps get
+    // libpcap hands packets over up to a second late; a duplicate would come with its original.
+    // Both tcpdumps get
     // that second before they are stopped, so neither loses a packet to the stop.
-    await().atMost(Duration.ofSeconds(5)).until(() -> echoes(Pcap.packets(ours), ipv6).size() >= expected);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> echoes(Pcap.packets(ours), ipv6).size() >= expected);
     Thread.sleep(1500);
     List<String> ourPackets = echoes(Pcap.packets(ours), ipv6);
     oldFilter.destroy();
@@ -133,8 +151,13 @@ class TopologyCaptureTest {
   }
 
   private static void assertRecorded(Recorded recorded, int ours, int old) {
-    String detail = "filter " + recorded.filter() + "\nours:\n" + String.join("\n", recorded.ours()) + "\nold:\n"
-        + String.join("\n", recorded.old());
+    String detail =
+        "filter "
+            + recorded.filter()
+            + "\nours:\n"
+            + String.join("\n", recorded.ours())
+            + "\nold:\n"
+            + String.join("\n", recorded.old());
     assertEquals(ours, recorded.ours().size(), detail);
     assertEquals(old, recorded.old().size(), detail);
   }
@@ -143,9 +166,16 @@ class TopologyCaptureTest {
   @CsvSource({"false", "true"})
   void routedPodToPodInBothDirectionsIsRecordedOnceWhereTheHostFilterRecordsItTwice(boolean ipv6)
       throws Exception {
-    Recorded recorded = capture(routed, routedA, ipv6, 4 * PINGS, () -> pings(
-        routedA.ping(ipv6 ? routedB.ipv6() : routedB.ipv4(), PINGS),
-        routedB.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS)));
+    Recorded recorded =
+        capture(
+            routed,
+            routedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    routedA.ping(ipv6 ? routedB.ipv6() : routedB.ipv4(), PINGS),
+                    routedB.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS)));
 
     // 2 echo packets per ping, each way; the host filter also records them on B's veth
     assertRecorded(recorded, 4 * PINGS, 8 * PINGS);
@@ -155,28 +185,53 @@ class TopologyCaptureTest {
   @CsvSource({"false", "true"})
   void routedNodeToPodIsRecordedOnce(boolean ipv6) throws Exception {
     String node = ipv6 ? routed.nodeIpv6() : routed.nodeIpv4();
-    Recorded recorded = capture(routed, routedA, ipv6, 4 * PINGS, () -> pings(
-        routed.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS), routedA.ping(node, PINGS)));
+    Recorded recorded =
+        capture(
+            routed,
+            routedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    routed.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS),
+                    routedA.ping(node, PINGS)));
 
     assertRecorded(recorded, 4 * PINGS, 4 * PINGS);
   }
 
   @ParameterizedTest(name = "IPv6 {0}")
   @CsvSource({"false", "true"})
-  void bridgedPodToPodIsRecordedOnceWhereTheHostFilterRecordsItTwice(boolean ipv6) throws Exception {
-    Recorded recorded = capture(bridged, bridgedA, ipv6, 4 * PINGS, () -> pings(
-        bridgedA.ping(ipv6 ? bridgedB.ipv6() : bridgedB.ipv4(), PINGS),
-        bridgedB.ping(ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS)));
+  void bridgedPodToPodIsRecordedOnceWhereTheHostFilterRecordsItTwice(boolean ipv6)
+      throws Exception {
+    Recorded recorded =
+        capture(
+            bridged,
+            bridgedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    bridgedA.ping(ipv6 ? bridgedB.ipv6() : bridgedB.ipv4(), PINGS),
+                    bridgedB.ping(ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS)));
 
     assertRecorded(recorded, 4 * PINGS, 8 * PINGS);
   }
 
   @ParameterizedTest(name = "IPv6 {0}")
   @CsvSource({"false", "true"})
-  void bridgedNodeToPodIsRecordedOnceWhereTheHostFilterAlsoRecordsTheBridge(boolean ipv6) throws Exception {
+  void bridgedNodeToPodIsRecordedOnceWhereTheHostFilterAlsoRecordsTheBridge(boolean ipv6)
+      throws Exception {
     String node = ipv6 ? bridged.nodeIpv6() : bridged.nodeIpv4();
-    Recorded recorded = capture(bridged, bridgedA, ipv6, 4 * PINGS, () -> pings(
-        bridged.ping(ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS), bridgedA.ping(node, PINGS)));
+    Recorded recorded =
+        capture(
+            bridged,
+            bridgedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    bridged.ping(ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS),
+                    bridgedA.ping(node, PINGS)));
 
     assertRecorded(recorded, 4 * PINGS, 8 * PINGS);
     assertTrue(recorded.filter().contains(" and not ifindex "), recorded.filter());
@@ -184,22 +239,37 @@ class TopologyCaptureTest {
 
   @ParameterizedTest(name = "IPv6 {0}")
   @CsvSource({"false", "true"})
-  void bridgedPodToGatewayIsRecordedOnceWhereTheHostFilterAlsoRecordsTheBridge(boolean ipv6) throws Exception {
+  void bridgedPodToGatewayIsRecordedOnceWhereTheHostFilterAlsoRecordsTheBridge(boolean ipv6)
+      throws Exception {
     String gateway = ipv6 ? bridged.bridgeGateway6() : bridged.bridgeGateway4();
-    Recorded recorded = capture(bridged, bridgedA, ipv6, 4 * PINGS, () -> pings(
-        bridgedA.ping(gateway, PINGS),
-        bridged.ping(gateway, ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS)));
+    Recorded recorded =
+        capture(
+            bridged,
+            bridgedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    bridgedA.ping(gateway, PINGS),
+                    bridged.ping(gateway, ipv6 ? bridgedA.ipv6() : bridgedA.ipv4(), PINGS)));
 
     assertRecorded(recorded, 4 * PINGS, 8 * PINGS);
   }
 
   @ParameterizedTest(name = "IPv6 {0}")
   @CsvSource({"false", "true"})
-  void podToAPodOnAnotherNodeThroughVxlanIsRecordedOnceWhereTheHostFilterAlsoRecordsTheTunnel(boolean ipv6)
-      throws Exception {
-    Recorded recorded = capture(routed, routedA, ipv6, 4 * PINGS, () -> pings(
-        routedA.ping(ipv6 ? remote.ipv6() : remote.ipv4(), PINGS),
-        remote.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS)));
+  void podToAPodOnAnotherNodeThroughVxlanIsRecordedOnceWhereTheHostFilterAlsoRecordsTheTunnel(
+      boolean ipv6) throws Exception {
+    Recorded recorded =
+        capture(
+            routed,
+            routedA,
+            ipv6,
+            4 * PINGS,
+            () ->
+                pings(
+                    routedA.ping(ipv6 ? remote.ipv6() : remote.ipv4(), PINGS),
+                    remote.ping(ipv6 ? routedA.ipv6() : routedA.ipv4(), PINGS)));
 
     assertRecorded(recorded, 4 * PINGS, 8 * PINGS);
   }
@@ -209,8 +279,11 @@ class TopologyCaptureTest {
     for (NetnsNode node : List.of(routed, bridged)) {
       NetnsPodOnNode pod = node == routed ? routedA : bridgedA;
       String gateway = node == routed ? NetnsNode.ROUTED_GATEWAY4 : node.bridgeGateway4();
-      manager = new CaptureManager(CaptureConfig.of(tmp.resolve("capture")).withLauncher(node.launcher())
-          .withSysClassNet(node.sysClassNet()));
+      manager =
+          new CaptureManager(
+              CaptureConfig.of(tmp.resolve("capture"))
+                  .withLauncher(node.launcher())
+                  .withSysClassNet(node.sysClassNet()));
       CaptureKey key = new CaptureKey("default", "arp");
       manager.ensure(new CaptureRequest(key, pod.ips(), 1, 10));
       pod.exec("ip", "neigh", "flush", "all");
@@ -221,19 +294,30 @@ class TopologyCaptureTest {
       List<Path> files = CaptureFiles.of(tmp.resolve("capture"), key).ring();
       String request = "ARP, Request who-has " + gateway + " tell " + pod.ipv4();
       String reply = "ARP, Reply " + gateway + " is-at ";
-      await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(reply)));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(reply)));
       Thread.sleep(1500);
       List<String> packets = Pcap.packets(files);
-      assertEquals(1, packets.stream().filter(p -> p.contains(request)).count(), node + ":\n" + String.join("\n", packets));
-      assertEquals(1, packets.stream().filter(p -> p.contains(reply)).count(), node + ":\n" + String.join("\n", packets));
+      assertEquals(
+          1,
+          packets.stream().filter(p -> p.contains(request)).count(),
+          node + ":\n" + String.join("\n", packets));
+      assertEquals(
+          1,
+          packets.stream().filter(p -> p.contains(reply)).count(),
+          node + ":\n" + String.join("\n", packets));
       manager.close();
     }
   }
 
   @Test
   void aSolicitationForThePodFromTheNodesLinkLocalAddressIsKeptOnce() throws Exception {
-    manager = new CaptureManager(CaptureConfig.of(tmp.resolve("capture")).withLauncher(routed.launcher())
-        .withSysClassNet(routed.sysClassNet()));
+    manager =
+        new CaptureManager(
+            CaptureConfig.of(tmp.resolve("capture"))
+                .withLauncher(routed.launcher())
+                .withSysClassNet(routed.sysClassNet()));
     CaptureKey key = new CaptureKey("default", "nd");
     manager.ensure(new CaptureRequest(key, routedA.ips(), 1, 10));
     routed.exec("ip", "-6", "neigh", "flush", "all");
@@ -242,21 +326,29 @@ class TopologyCaptureTest {
 
     List<Path> files = CaptureFiles.of(tmp.resolve("capture"), key).ring();
     String solicitation = "neighbor solicitation, who has " + routedA.ipv6();
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files).stream()
-        .anyMatch(p -> p.contains(solicitation)));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(solicitation)));
     Thread.sleep(1500);
     List<String> packets = Pcap.packets(files);
     List<String> solicitations = packets.stream().filter(p -> p.contains(solicitation)).toList();
     assertEquals(1, solicitations.size(), String.join("\n", packets));
-    assertTrue(solicitations.get(0).contains("fe80::"), "from a link-local address: " + solicitations.get(0));
-    assertTrue(packets.stream().anyMatch(p -> p.contains("neighbor advertisement, tgt is " + routedA.ipv6())),
+    assertTrue(
+        solicitations.get(0).contains("fe80::"),
+        "from a link-local address: " + solicitations.get(0));
+    assertTrue(
+        packets.stream()
+            .anyMatch(p -> p.contains("neighbor advertisement, tgt is " + routedA.ipv6())),
         String.join("\n", packets));
   }
 
   @Test
   void thePodsOwnSolicitationForItsGatewayIsKeptOnce() throws Exception {
-    manager = new CaptureManager(CaptureConfig.of(tmp.resolve("capture")).withLauncher(routed.launcher())
-        .withSysClassNet(routed.sysClassNet()));
+    manager =
+        new CaptureManager(
+            CaptureConfig.of(tmp.resolve("capture"))
+                .withLauncher(routed.launcher())
+                .withSysClassNet(routed.sysClassNet()));
     CaptureKey key = new CaptureKey("default", "nd-pod");
     manager.ensure(new CaptureRequest(key, routedA.ips(), 1, 10));
     routedA.exec("ip", "-6", "neigh", "flush", "all");
@@ -264,20 +356,32 @@ class TopologyCaptureTest {
     pings(routedA.ping(routed.nodeIpv6(), PINGS));
 
     List<Path> files = CaptureFiles.of(tmp.resolve("capture"), key).ring();
-    String solicitation = routedA.ipv6() + " > ff02::1:ff00:1: ICMP6, neighbor solicitation, who has fe80::1";
-    String advertisement = "> " + routedA.ipv6() + ": ICMP6, neighbor advertisement, tgt is fe80::1";
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files).stream()
-        .anyMatch(p -> p.contains(advertisement)));
+    String solicitation =
+        routedA.ipv6() + " > ff02::1:ff00:1: ICMP6, neighbor solicitation, who has fe80::1";
+    String advertisement =
+        "> " + routedA.ipv6() + ": ICMP6, neighbor advertisement, tgt is fe80::1";
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(advertisement)));
     Thread.sleep(1500);
     List<String> packets = Pcap.packets(files);
-    assertEquals(1, packets.stream().filter(p -> p.contains(solicitation)).count(), String.join("\n", packets));
-    assertEquals(1, packets.stream().filter(p -> p.contains(advertisement)).count(), String.join("\n", packets));
+    assertEquals(
+        1,
+        packets.stream().filter(p -> p.contains(solicitation)).count(),
+        String.join("\n", packets));
+    assertEquals(
+        1,
+        packets.stream().filter(p -> p.contains(advertisement)).count(),
+        String.join("\n", packets));
   }
 
   @Test
   void aBroadcastArpForThePodOnABridgeIsRecordedOncePerBridgePort() throws Exception {
-    manager = new CaptureManager(CaptureConfig.of(tmp.resolve("capture")).withLauncher(bridged.launcher())
-        .withSysClassNet(bridged.sysClassNet()));
+    manager =
+        new CaptureManager(
+            CaptureConfig.of(tmp.resolve("capture"))
+                .withLauncher(bridged.launcher())
+                .withSysClassNet(bridged.sysClassNet()));
     CaptureKey key = new CaptureKey("default", "arp-broadcast");
     manager.ensure(new CaptureRequest(key, bridgedA.ips(), 1, 10));
     bridged.exec("ip", "neigh", "flush", "all");
@@ -286,10 +390,14 @@ class TopologyCaptureTest {
 
     List<Path> files = CaptureFiles.of(tmp.resolve("capture"), key).ring();
     String request = "ARP, Request who-has " + bridgedA.ipv4() + " tell ";
-    await().atMost(Duration.ofSeconds(5)).until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(request)));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Pcap.packets(files).stream().anyMatch(p -> p.contains(request)));
     Thread.sleep(1500);
     List<String> packets = Pcap.packets(files);
-    // the bridge floods it out of both ports, A's and B's: a documented limit of a filter by address
-    assertEquals(2, packets.stream().filter(p -> p.contains(request)).count(), String.join("\n", packets));
+    // the bridge floods it out of both ports, A's and B's: a documented limit of a filter by
+    // address
+    assertEquals(
+        2, packets.stream().filter(p -> p.contains(request)).count(), String.join("\n", packets));
   }
 }

@@ -27,18 +27,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A user's filter is checked, then compiled by tcpdump itself, before any capture starts; whatever it holds, it
- * never reaches tcpdump as an option or through a shell. The tcpdump here is a wrapper that logs each argv it is
- * run with and then runs the real tcpdump for a filter check ({@code -d}) or the fake one for a capture, so a
- * test sees exactly what was run.
+ * A user's filter is checked, then compiled by tcpdump itself, before any capture starts; whatever
+ * it holds, it never reaches tcpdump as an option or through a shell. The tcpdump here is a wrapper
+ * that logs each argv it is run with and then runs the real tcpdump for a filter check ({@code -d})
+ * or the fake one for a capture, so a test sees exactly what was run.
  */
 @Tag("integration")
 class UserFilterTest {
 
   private static final CaptureKey KEY = new CaptureKey("shop", "web-443");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private Path captureDir;
   private Path log;
   private CaptureManager manager;
@@ -50,16 +49,23 @@ class UserFilterTest {
     log = tmp.resolve("argv.log");
     Path fake = FakeTcpdump.install(tmp);
     Path wrapper = tmp.resolve("logging-tcpdump");
-    Files.writeString(wrapper, "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + log + "'\nexec '" + fake + "' \"$@\"\n");
+    Files.writeString(
+        wrapper,
+        "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + log + "'\nexec '" + fake + "' \"$@\"\n");
     Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-    manager = new CaptureManager(CaptureConfig.of(captureDir).withTcpdump(wrapper.toString())
-        .withSysClassNet(tmp.resolve("no-sysfs")).withStopGrace(Duration.ofSeconds(2)));
+    manager =
+        new CaptureManager(
+            CaptureConfig.of(captureDir)
+                .withTcpdump(wrapper.toString())
+                .withSysClassNet(tmp.resolve("no-sysfs"))
+                .withStopGrace(Duration.ofSeconds(2)));
   }
 
   @AfterEach
   void tearDown() {
     manager.close();
-    Processes.writingInto(captureDir).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    Processes.writingInto(captureDir)
+        .forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
   }
 
   private static CaptureRequest request(String filter) {
@@ -93,7 +99,8 @@ class UserFilterTest {
         Arguments.of("tcp port 99999", "illegal port number 99999 > 65535"),
         Arguments.of("icmp or", "syntax error"),
         Arguments.of("ether proto \\nosuch", "unknown ether proto"),
-        // would reach outside the parentheses around it (and capture the whole node): not an expression alone
+        // would reach outside the parentheses around it (and capture the whole node): not an
+        // expression alone
         Arguments.of("icmp) or (ip", "syntax error"),
         Arguments.of("icmp)) or ((ip", "syntax error"),
         Arguments.of("ip) or not (ip", "syntax error"));
@@ -101,18 +108,21 @@ class UserFilterTest {
 
   @ParameterizedTest
   @MethodSource("hostileFilters")
-  void aFilterThatDoesNotCompileIsRefusedWithTcpdumpsWordsAndNothingStarts(String filter, String tcpdumpSays)
-      throws IOException {
-    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(request(filter)));
+  void aFilterThatDoesNotCompileIsRefusedWithTcpdumpsWordsAndNothingStarts(
+      String filter, String tcpdumpSays) throws IOException {
+    CaptureException e =
+        assertThrows(CaptureException.class, () -> manager.ensure(request(filter)));
 
     assertEquals(CaptureException.Reason.InvalidFilter, e.reason());
-    assertTrue(e.getMessage().startsWith("filter " + Quote.value(filter) + " does not compile: tcpdump: "),
+    assertTrue(
+        e.getMessage().startsWith("filter " + Quote.value(filter) + " does not compile: tcpdump: "),
         e.getMessage());
     assertTrue(e.getMessage().contains(tcpdumpSays), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
     assertTrue(e.getMessage().length() < 600, e.getMessage());
     assertEquals(List.of(), captureRuns(), "no capture was started");
-    assertTrue(runs().contains("-Z root -d -r - -- " + filter), "compiled on its own after --: " + runs());
+    assertTrue(
+        runs().contains("-Z root -d -r - -- " + filter), "compiled on its own after --: " + runs());
     assertTrue(manager.captures().isEmpty());
     assertFalse(Files.exists(captureDir), "nothing written");
   }
@@ -131,9 +141,10 @@ class UserFilterTest {
 
   @ParameterizedTest
   @MethodSource("refusedUnseen")
-  void aFilterTooLongOrWithCharactersTcpdumpMustNotGetIsRefusedBeforeAnythingRuns(String filter, String message)
-      throws IOException {
-    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(request(filter)));
+  void aFilterTooLongOrWithCharactersTcpdumpMustNotGetIsRefusedBeforeAnythingRuns(
+      String filter, String message) throws IOException {
+    CaptureException e =
+        assertThrows(CaptureException.class, () -> manager.ensure(request(filter)));
 
     assertEquals(CaptureException.Reason.InvalidFilter, e.reason());
     assertTrue(e.getMessage().contains(message), e.getMessage());
@@ -160,9 +171,11 @@ class UserFilterTest {
     CaptureSnapshot snapshot = manager.ensure(request(blank));
 
     assertTrue(snapshot.running());
-    assertEquals("(inbound and (src host 10.0.0.1 or src host fd00::1)) or (outbound and (dst host 10.0.0.1 or"
-        + " dst host fd00::1 or (icmp6 and icmp6[0] == 135 and icmp6[8:4] == 0xfd000000 and icmp6[12:4] =="
-        + " 0x00000000 and icmp6[16:4] == 0x00000000 and icmp6[20:4] == 0x00000001)))", snapshot.filter());
+    assertEquals(
+        "(inbound and (src host 10.0.0.1 or src host fd00::1)) or (outbound and (dst host 10.0.0.1 or"
+            + " dst host fd00::1 or (icmp6 and icmp6[0] == 135 and icmp6[8:4] == 0xfd000000 and icmp6[12:4] =="
+            + " 0x00000000 and icmp6[16:4] == 0x00000000 and icmp6[20:4] == 0x00000001)))",
+        snapshot.filter());
     assertEquals(1, runs().size(), "only the capture ran: " + runs());
   }
 
@@ -172,8 +185,11 @@ class UserFilterTest {
 
     assertTrue(snapshot.running());
     assertTrue(snapshot.filter().startsWith("((inbound and (src host 10.0.0.1"), snapshot.filter());
-    assertTrue(snapshot.filter().endsWith(")))) and (udp port 9999\n   or tcp port 443)"), snapshot.filter());
-    assertEquals(1, runs().stream().filter(argv -> argv.startsWith("-i any ")).count(), runs().toString());
+    assertTrue(
+        snapshot.filter().endsWith(")))) and (udp port 9999\n   or tcp port 443)"),
+        snapshot.filter());
+    assertEquals(
+        1, runs().stream().filter(argv -> argv.startsWith("-i any ")).count(), runs().toString());
   }
 
   @Test
@@ -181,7 +197,8 @@ class UserFilterTest {
     CaptureSnapshot running = manager.ensure(request("udp"));
     long pid = PidFile.read(CaptureFiles.of(captureDir, KEY).pidFile()).orElseThrow().pid();
 
-    CaptureException e = assertThrows(CaptureException.class, () -> manager.ensure(request("udp and and")));
+    CaptureException e =
+        assertThrows(CaptureException.class, () -> manager.ensure(request("udp and and")));
 
     assertEquals(CaptureException.Reason.InvalidFilter, e.reason());
     assertTrue(Processes.alive(pid));
@@ -204,12 +221,18 @@ class UserFilterTest {
 
   @Test
   void aTcpdumpThatCannotCompileAnythingIsATcpdumpFailureNotTheFilters() {
-    CaptureManager broken = new CaptureManager(CaptureConfig.of(captureDir).withTcpdump("/bin/false")
-        .withSysClassNet(tmp.resolve("no-sysfs")));
+    CaptureManager broken =
+        new CaptureManager(
+            CaptureConfig.of(captureDir)
+                .withTcpdump("/bin/false")
+                .withSysClassNet(tmp.resolve("no-sysfs")));
     try {
-      CaptureException e = assertThrows(CaptureException.class, () -> broken.ensure(request("udp")));
+      CaptureException e =
+          assertThrows(CaptureException.class, () -> broken.ensure(request("udp")));
       assertEquals(CaptureException.Reason.TcpdumpFailed, e.reason());
-      assertTrue(e.getMessage().startsWith("cannot check filters: /bin/false -d exited with code 1"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("cannot check filters: /bin/false -d exited with code 1"),
+          e.getMessage());
     } finally {
       broken.close();
     }

@@ -21,8 +21,24 @@ class AnnotationValueTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "   ", "65", "+3", "1e3", "0x10", "5 files", "٣",
-      "99999999999999999999", "-w /etc/passwd", "5\n6"})
+  @ValueSource(
+      strings = {
+        "abc",
+        "0",
+        "-1",
+        "1.5",
+        "",
+        "   ",
+        "65",
+        "+3",
+        "1e3",
+        "0x10",
+        "5 files",
+        "٣",
+        "99999999999999999999",
+        "-w /etc/passwd",
+        "5\n6"
+      })
   void anythingElseIsRefusedWithAMessageNamingWhatIsAccepted(String raw) {
     AnnotationValue value = AnnotationValue.parse(raw, 64);
     assertFalse(value.valid());

@@ -32,13 +32,14 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
- * The decisions of one pass, called directly: in-memory PodCapture, Pod, state, snapshot and budget, a fixed clock,
- * and the exact actions, state, status and Events each starting point leads to.
+ * The decisions of one pass, called directly: in-memory PodCapture, Pod, state, snapshot and
+ * budget, a fixed clock, and the exact actions, state, status and Events each starting point leads
+ * to.
  */
 class CaptureDecisionTest {
   private static final Instant NOW = Instant.parse("2026-01-01T10:00:00Z");
@@ -47,9 +48,11 @@ class CaptureDecisionTest {
   private static final NodeBudget.View ROOM = (key, files, size) -> NodeBudget.Verdict.FITS;
 
   private static AgentConfig config(String... env) {
-    // The product's status refresh (10 s), not the kit's 1 s: the plans' requeue times are asserted.
-    Map<String, String> overrides = new HashMap<>(Map.of("MAX_FILES", "64", "MAX_RESTARTS", "3",
-        "STATUS_REFRESH_SECONDS", "10"));
+    // The product's status refresh (10 s), not the kit's 1 s: the plans' requeue times are
+    // asserted.
+    Map<String, String> overrides =
+        new HashMap<>(
+            Map.of("MAX_FILES", "64", "MAX_RESTARTS", "3", "STATUS_REFRESH_SECONDS", "10"));
     for (int i = 0; i < env.length; i += 2) {
       overrides.put(env[i], env[i + 1]);
     }
@@ -61,7 +64,8 @@ class CaptureDecisionTest {
   /** The annotation's PodCapture of Pod web, as the mirror makes it. */
   private static PodCapture annotationCapture(int maxFiles) {
     PodCapture cr = direct("web", "web");
-    cr.getMetadata().setLabels(Map.of(Names.LABEL_MANAGED_BY, Names.MANAGED_BY, Names.LABEL_NODE, "node-a"));
+    cr.getMetadata()
+        .setLabels(Map.of(Names.LABEL_MANAGED_BY, Names.MANAGED_BY, Names.LABEL_NODE, "node-a"));
     cr.getMetadata().setFinalizers(List.of(Names.FINALIZER));
     cr.getSpec().setMaxFiles(maxFiles);
     return cr;
@@ -70,8 +74,15 @@ class CaptureDecisionTest {
   /** A PodCapture created directly, labelled with node-a by the elected agent, no finalizer yet. */
   private static PodCapture direct(String name, String pod) {
     PodCapture cr = new PodCapture();
-    cr.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName(name).withUid(name + "-uid")
-        .withGeneration(1L).withResourceVersion("10").addToLabels(Names.LABEL_NODE, "node-a").build());
+    cr.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace("default")
+            .withName(name)
+            .withUid(name + "-uid")
+            .withGeneration(1L)
+            .withResourceVersion("10")
+            .addToLabels(Names.LABEL_NODE, "node-a")
+            .build());
     cr.setSpec(new PodCaptureSpec(pod, null, null));
     return cr;
   }
@@ -98,8 +109,8 @@ class CaptureDecisionTest {
   }
 
   private static CaptureSnapshot running(CaptureRequest request) {
-    return new CaptureSnapshot(request, true, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), null,
-        null, 0);
+    return new CaptureSnapshot(
+        request, true, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), null, null, 0);
   }
 
   private static List<RingFile> files(CaptureKey key) {
@@ -108,13 +119,29 @@ class CaptureDecisionTest {
   }
 
   private static CaptureSnapshot exited(CaptureRequest request, int restarts) {
-    return new CaptureSnapshot(request, false, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), 1,
-        "tcpdump: pcap_loop: The interface went down", restarts);
+    return new CaptureSnapshot(
+        request,
+        false,
+        "host 10.1.0.5",
+        NOW.minusSeconds(30),
+        files(request.key()),
+        1,
+        "tcpdump: pcap_loop: The interface went down",
+        restarts);
   }
 
   private static CaptureSnapshot completed(CaptureRequest request) {
-    return new CaptureSnapshot(request, false, "host 10.1.0.5", NOW.minusSeconds(3), files(request.key()), 0, null,
-        0, null, true);
+    return new CaptureSnapshot(
+        request,
+        false,
+        "host 10.1.0.5",
+        NOW.minusSeconds(3),
+        files(request.key()),
+        0,
+        null,
+        0,
+        null,
+        true);
   }
 
   private static String reason(PodCaptureStatus status) {
@@ -126,7 +153,8 @@ class CaptureDecisionTest {
     return cr;
   }
 
-  // --- starting ---------------------------------------------------------------------------------------------
+  // --- starting
+  // ---------------------------------------------------------------------------------------------
 
   @Test
   void directPodCaptureGetsTheFinalizerBeforeItsTcpdumpStarts() {
@@ -138,8 +166,20 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web(null)));
 
-    assertEquals(List.of(new Action.AddFinalizer(), new Action.Start(new CaptureRequest(TLS, List.of("10.1.0.5"), 1,
-        1, "tcp port 443", 1000, Duration.ofSeconds(60), 96))), plan.actions());
+    assertEquals(
+        List.of(
+            new Action.AddFinalizer(),
+            new Action.Start(
+                new CaptureRequest(
+                    TLS,
+                    List.of("10.1.0.5"),
+                    1,
+                    1,
+                    "tcp port 443",
+                    1000,
+                    Duration.ofSeconds(60),
+                    96))),
+        plan.actions());
     assertNull(plan.status(), "the status is decided again with the started capture");
   }
 
@@ -153,7 +193,8 @@ class CaptureDecisionTest {
   @Test
   void runningCaptureReportsRunningAndComesBackAfterTheRefreshInterval() {
     CaptureRequest request = request(WEB, 5);
-    Plan plan = DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), running(request)));
 
     assertEquals(List.of(), plan.actions());
     assertEquals(new Running(request), plan.next());
@@ -181,26 +222,47 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web("5"), new Running(old), running(old)));
 
-    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10))), plan.actions());
+    assertEquals(
+        List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 5, 10))),
+        plan.actions());
   }
 
   @Test
   void theReadyConditionKeepsItsTransitionTimeWhileItStaysTrue() {
     CaptureRequest request = request(WEB, 5);
     PodCapture cr = annotationCapture(5);
-    PodCaptureStatus first = DECIDE.decide(in(cr, web("5"), new Running(request), running(request))).status();
+    PodCaptureStatus first =
+        DECIDE.decide(in(cr, web("5"), new Running(request), running(request))).status();
     withStatus(cr, first);
-    CaptureSnapshot grown = new CaptureSnapshot(request, true, "host 10.1.0.5", NOW.minusSeconds(30),
-        List.of(new RingFile("capture-web.pcap0", Path.of("/capture/default/capture-web.pcap0"), 8192, false)), null,
-        null, 0);
+    CaptureSnapshot grown =
+        new CaptureSnapshot(
+            request,
+            true,
+            "host 10.1.0.5",
+            NOW.minusSeconds(30),
+            List.of(
+                new RingFile(
+                    "capture-web.pcap0",
+                    Path.of("/capture/default/capture-web.pcap0"),
+                    8192,
+                    false)),
+            null,
+            null,
+            0);
 
-    PodCaptureStatus later = DECIDE.decide(new Inputs(cr, web("5"), new Running(request), grown, ROOM, false,
-        NOW.plusSeconds(90))).status();
+    PodCaptureStatus later =
+        DECIDE
+            .decide(
+                new Inputs(
+                    cr, web("5"), new Running(request), grown, ROOM, false, NOW.plusSeconds(90)))
+            .status();
 
     assertEquals(NOW.toString(), later.getConditions().get(0).getLastTransitionTime());
     assertEquals(8192L, later.getTotalBytes());
-    assertEquals(DesiredStatus.Change.SIZES, DesiredStatus.compare(first, later), "only sizes: written at most once "
-        + "per refresh interval");
+    assertEquals(
+        DesiredStatus.Change.SIZES,
+        DesiredStatus.compare(first, later),
+        "only sizes: written at most once " + "per refresh interval");
   }
 
   @Test
@@ -214,28 +276,48 @@ class CaptureDecisionTest {
     assertEquals(Names.REASON_WAITING_FOR_IP, reason(plan.status()));
   }
 
-  // --- refused input ----------------------------------------------------------------------------------------
+  // --- refused input
+  // ----------------------------------------------------------------------------------------
 
   @ParameterizedTest
-  @ValueSource(strings = {"abc", "0", "-1", "1.5", "", "65", "+3", "5 files", "99999999999", "-w /etc/passwd",
-      "../../etc", "\uff15", "5\n6", "5; rm -rf /"})
+  @ValueSource(
+      strings = {
+        "abc",
+        "0",
+        "-1",
+        "1.5",
+        "",
+        "65",
+        "+3",
+        "5 files",
+        "99999999999",
+        "-w /etc/passwd",
+        "../../etc",
+        "\uff15",
+        "5\n6",
+        "5; rm -rf /"
+      })
   void invalidAnnotationFailsWithoutStartingCapture(String value) {
     Plan plan = DECIDE.decide(in(annotationCapture(5), web(value)));
 
     assertEquals(List.of(), plan.actions());
     assertEquals("Failed", plan.status().getPhase());
     assertEquals(Names.REASON_INVALID_ANNOTATION, reason(plan.status()));
-    assertTrue(plan.status().getMessage().contains("\"" + value.replace("\n", "\\x0a") + "\""),
+    assertTrue(
+        plan.status().getMessage().contains("\"" + value.replace("\n", "\\x0a") + "\""),
         plan.status().getMessage());
     assertTrue(plan.status().getMessage().contains("from 1 to 64"), plan.status().getMessage());
     assertEquals(NOW.toString(), plan.status().getCompletionTime());
-    assertEquals(List.of(new Note(true, Names.REASON_INVALID_ANNOTATION, plan.status().getMessage())), plan.notes());
+    assertEquals(
+        List.of(new Note(true, Names.REASON_INVALID_ANNOTATION, plan.status().getMessage())),
+        plan.notes());
   }
 
   @Test
   void validAnnotationTurnedInvalidStopsTheRunningCapture() {
     CaptureRequest request = request(WEB, 2);
-    Plan plan = DECIDE.decide(in(annotationCapture(2), web("two"), new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(2), web("two"), new Running(request), running(request)));
 
     assertEquals(List.of(new Action.Remove(Names.REASON_INVALID_ANNOTATION)), plan.actions());
     assertNull(plan.next());
@@ -251,7 +333,8 @@ class CaptureDecisionTest {
 
     assertEquals(1, first.notes().size());
     assertEquals(List.of(), again.notes());
-    assertEquals(DesiredStatus.Change.NONE, DesiredStatus.compare(failed.getStatus(), again.status()));
+    assertEquals(
+        DesiredStatus.Change.NONE, DesiredStatus.compare(failed.getStatus(), again.status()));
   }
 
   @Test
@@ -277,9 +360,14 @@ class CaptureDecisionTest {
     assertEquals(List.of(), plan.actions());
     assertEquals("Failed", plan.status().getPhase());
     assertEquals(Names.REASON_HOST_NETWORK, reason(plan.status()));
-    assertTrue(plan.status().getMessage().contains("all traffic of node node-a"), plan.status().getMessage());
-    assertTrue(plan.status().getMessage().contains("ALLOW_HOST_NETWORK=true"), plan.status().getMessage());
-    assertEquals(List.of(new Note(true, Names.REASON_HOST_NETWORK, plan.status().getMessage())), plan.notes());
+    assertTrue(
+        plan.status().getMessage().contains("all traffic of node node-a"),
+        plan.status().getMessage());
+    assertTrue(
+        plan.status().getMessage().contains("ALLOW_HOST_NETWORK=true"), plan.status().getMessage());
+    assertEquals(
+        List.of(new Note(true, Names.REASON_HOST_NETWORK, plan.status().getMessage())),
+        plan.notes());
   }
 
   @Test
@@ -287,8 +375,9 @@ class CaptureDecisionTest {
     Pod pod = web(null);
     pod.getSpec().setHostNetwork(true);
 
-    Plan plan = new CaptureDecision(config("ALLOW_HOST_NETWORK", "true")).decide(in(withFinalizer(
-        direct("web", "web")), pod));
+    Plan plan =
+        new CaptureDecision(config("ALLOW_HOST_NETWORK", "true"))
+            .decide(in(withFinalizer(direct("web", "web")), pod));
 
     assertEquals(List.of(new Action.Start(request(WEB, 1))), plan.actions());
   }
@@ -301,7 +390,8 @@ class CaptureDecisionTest {
     Plan plan = DECIDE.decide(in(cr, web(null)));
 
     assertEquals(Names.REASON_INVALID_SPEC, reason(plan.status()));
-    assertEquals("spec.maxFiles 65 is more than this agent allows: expected 1 to 64 (MAX_FILES)",
+    assertEquals(
+        "spec.maxFiles 65 is more than this agent allows: expected 1 to 64 (MAX_FILES)",
         plan.status().getMessage());
   }
 
@@ -314,15 +404,19 @@ class CaptureDecisionTest {
 
     assertEquals(List.of(), plan.actions());
     assertEquals(Names.REASON_INVALID_SPEC, reason(plan.status()));
-    assertTrue(plan.status().getMessage().startsWith("spec.podName is required"), plan.status().getMessage());
+    assertTrue(
+        plan.status().getMessage().startsWith("spec.podName is required"),
+        plan.status().getMessage());
   }
 
   @Test
   void refusedFilterStaysFailedUntilTheSpecChanges() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setFilter("icmp and and");
-    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp and and", null, null, 0);
-    Failed failed = new Failed(request, Names.REASON_INVALID_FILTER, "tcpdump: syntax error", false);
+    CaptureRequest request =
+        new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp and and", null, null, 0);
+    Failed failed =
+        new Failed(request, Names.REASON_INVALID_FILTER, "tcpdump: syntax error", false);
 
     Plan plan = DECIDE.decide(in(cr, web(null), failed, null));
 
@@ -334,53 +428,74 @@ class CaptureDecisionTest {
 
     cr.getSpec().setFilter("icmp");
     Plan fixed = DECIDE.decide(in(cr, web(null), failed, null));
-    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp", null, null,
-        0))), fixed.actions());
+    assertEquals(
+        List.of(
+            new Action.Start(
+                new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, "icmp", null, null, 0))),
+        fixed.actions());
   }
 
-  // --- room on the node -------------------------------------------------------------------------------------
+  // --- room on the node
+  // -------------------------------------------------------------------------------------
 
   @Test
   void captureWithoutASlotWaitsAndIsRemembered() {
-    NodeBudget.View full = (key, files, size) -> new NodeBudget.Verdict(false, true, Names.REASON_WAITING_FOR_SLOT,
-        "waiting for a capture slot");
-    Plan plan = DECIDE.decide(new Inputs(annotationCapture(1), web("1"), null, null, full, false, NOW));
+    NodeBudget.View full =
+        (key, files, size) ->
+            new NodeBudget.Verdict(
+                false, true, Names.REASON_WAITING_FOR_SLOT, "waiting for a capture slot");
+    Plan plan =
+        DECIDE.decide(new Inputs(annotationCapture(1), web("1"), null, null, full, false, NOW));
 
     assertEquals(List.of(), plan.actions());
-    assertEquals(new Waiting(Names.REASON_WAITING_FOR_SLOT, "waiting for a capture slot"), plan.next());
+    assertEquals(
+        new Waiting(Names.REASON_WAITING_FOR_SLOT, "waiting for a capture slot"), plan.next());
     assertEquals("Pending", plan.status().getPhase());
   }
 
   @Test
   void ringThatCanNeverFitFails() {
-    NodeBudget.View small = (key, files, size) -> new NodeBudget.Verdict(false, false, Names.REASON_TOO_LARGE,
-        "too large");
-    Plan plan = DECIDE.decide(new Inputs(annotationCapture(6), web("6"), null, null, small, false, NOW));
+    NodeBudget.View small =
+        (key, files, size) ->
+            new NodeBudget.Verdict(false, false, Names.REASON_TOO_LARGE, "too large");
+    Plan plan =
+        DECIDE.decide(new Inputs(annotationCapture(6), web("6"), null, null, small, false, NOW));
 
     assertEquals(List.of(), plan.actions());
     assertEquals("Failed", plan.status().getPhase());
     assertEquals(Names.REASON_TOO_LARGE, reason(plan.status()));
   }
 
-  // --- tcpdump ends on its own ------------------------------------------------------------------------------
+  // --- tcpdump ends on its own
+  // ------------------------------------------------------------------------------
 
   @Test
   void crashedTcpdumpIsReportedThenRestartedAfterTheBackoff() {
     CaptureRequest request = request(WEB, 5);
-    Plan waiting = DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), exited(request, 0)));
+    Plan waiting =
+        DECIDE.decide(in(annotationCapture(5), web("5"), new Running(request), exited(request, 0)));
 
     assertEquals(List.of(), waiting.actions());
     BackingOff backoff = assertInstanceOf(BackingOff.class, waiting.next());
     assertEquals(NOW.plusSeconds(1), backoff.retryAt());
     assertEquals("Pending", waiting.status().getPhase());
     assertEquals(Names.REASON_TCPDUMP_EXITED, reason(waiting.status()));
-    assertEquals("tcpdump exited with code 1: tcpdump: pcap_loop: The interface went down; restart 1 of 3 in 1s",
+    assertEquals(
+        "tcpdump exited with code 1: tcpdump: pcap_loop: The interface went down; restart 1 of 3 in 1s",
         waiting.status().getMessage());
     assertEquals(Duration.ofSeconds(1), waiting.requeueAfter());
     assertEquals(1, waiting.notes().size());
 
-    Plan restart = DECIDE.decide(new Inputs(annotationCapture(5), web("5"), backoff, exited(request, 0), ROOM, false,
-        NOW.plusSeconds(1)));
+    Plan restart =
+        DECIDE.decide(
+            new Inputs(
+                annotationCapture(5),
+                web("5"),
+                backoff,
+                exited(request, 0),
+                ROOM,
+                false,
+                NOW.plusSeconds(1)));
     assertEquals(List.of(new Action.Start(request)), restart.actions());
   }
 
@@ -399,16 +514,26 @@ class CaptureDecisionTest {
 
     assertEquals(List.of(new Action.Park(5, 1)), plan.actions());
     assertEquals(Names.REASON_GAVE_UP, reason(plan.status()));
-    assertTrue(plan.status().getMessage().endsWith("gave up after 3 restarts (MAX_RESTARTS); remove and re-add the "
-        + "annotation to try again"), plan.status().getMessage());
+    assertTrue(
+        plan.status()
+            .getMessage()
+            .endsWith(
+                "gave up after 3 restarts (MAX_RESTARTS); remove and re-add the "
+                    + "annotation to try again"),
+        plan.status().getMessage());
     assertEquals(1, plan.status().getFileCount());
   }
 
   @Test
   void failedStartIsNotTriedAgainBeforeItsBackoff() {
     CaptureRequest request = request(WEB, 1);
-    BackingOff backoff = new BackingOff(request, 1, NOW.plusSeconds(2), true, "tcpdump could not start: x; retrying "
-        + "in 2s (attempt 1 of 4)");
+    BackingOff backoff =
+        new BackingOff(
+            request,
+            1,
+            NOW.plusSeconds(2),
+            true,
+            "tcpdump could not start: x; retrying " + "in 2s (attempt 1 of 4)");
 
     Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), web(null), backoff, null));
 
@@ -421,8 +546,18 @@ class CaptureDecisionTest {
   @Test
   void fullDiskHaltsTheCaptureAndKeepsItsFiles() {
     CaptureRequest request = request(WEB, 2);
-    CaptureSnapshot full = new CaptureSnapshot(request, true, "host 10.1.0.5", NOW, files(WEB), null, null, 0,
-        "no space left in capture folder /capture/default (0 bytes free)", false);
+    CaptureSnapshot full =
+        new CaptureSnapshot(
+            request,
+            true,
+            "host 10.1.0.5",
+            NOW,
+            files(WEB),
+            null,
+            null,
+            0,
+            "no space left in capture folder /capture/default (0 bytes free)",
+            false);
 
     Plan plan = DECIDE.decide(in(annotationCapture(2), web("2"), new Running(request), full));
 
@@ -431,13 +566,15 @@ class CaptureDecisionTest {
     assertEquals(1, plan.status().getFileCount());
   }
 
-  // --- completion and TTL -----------------------------------------------------------------------------------
+  // --- completion and TTL
+  // -----------------------------------------------------------------------------------
 
   @Test
   void captureThatEndsAsAskedIsCompletedKeepsItsFilesAndFreesItsSlot() {
     PodCapture cr = withFinalizer(direct("web", "web"));
     cr.getSpec().setDurationSeconds(3);
-    CaptureRequest request = new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, null, Duration.ofSeconds(3), 0);
+    CaptureRequest request =
+        new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, null, Duration.ofSeconds(3), 0);
 
     Plan plan = DECIDE.decide(in(cr, web(null), new Running(request), completed(request)));
 
@@ -445,10 +582,13 @@ class CaptureDecisionTest {
     assertEquals(new Completed(1L, NOW.toString()), plan.next());
     assertEquals("Completed", plan.status().getPhase());
     assertEquals(NOW.toString(), plan.status().getCompletionTime());
-    assertEquals(List.of("/capture/default/capture-web.pcap0"), plan.status().getFiles().stream()
-        .map(f -> f.getPath()).toList());
-    assertEquals(List.of(new Note(false, Names.REASON_COMPLETED, plan.status().getMessage())), plan.notes());
-    assertTrue(plan.status().getMessage().contains("durationSeconds 3"), plan.status().getMessage());
+    assertEquals(
+        List.of("/capture/default/capture-web.pcap0"),
+        plan.status().getFiles().stream().map(f -> f.getPath()).toList());
+    assertEquals(
+        List.of(new Note(false, Names.REASON_COMPLETED, plan.status().getMessage())), plan.notes());
+    assertTrue(
+        plan.status().getMessage().contains("durationSeconds 3"), plan.status().getMessage());
   }
 
   @Test
@@ -471,12 +611,16 @@ class CaptureDecisionTest {
     PodCaptureStatus done = DECIDE.decide(in(cr, web(null), null, completed(request))).status();
     withStatus(cr, done);
 
-    // A new agent: nothing in memory, nothing in the capture layer, only the status and the files on disk.
-    Plan plan = DECIDE.decide(new Inputs(cr, web(null), null, null, ROOM, false, NOW.plusSeconds(600)));
+    // A new agent: nothing in memory, nothing in the capture layer, only the status and the files
+    // on disk.
+    Plan plan =
+        DECIDE.decide(new Inputs(cr, web(null), null, null, ROOM, false, NOW.plusSeconds(600)));
 
-    assertEquals(List.of(new Action.Park(1, 1)), plan.actions(), "its files keep their disk budget");
+    assertEquals(
+        List.of(new Action.Park(1, 1)), plan.actions(), "its files keep their disk budget");
     assertEquals(new Completed(1L, NOW.toString()), plan.next());
-    assertEquals(DesiredStatus.Change.NONE, DesiredStatus.compare(done, plan.status()), "nothing to write");
+    assertEquals(
+        DesiredStatus.Change.NONE, DesiredStatus.compare(done, plan.status()), "nothing to write");
   }
 
   @Test
@@ -498,7 +642,10 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web(null), new Completed(1L, NOW.toString()), null));
 
-    assertEquals(List.of(new Action.Start(new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 20, null, 0))),
+    assertEquals(
+        List.of(
+            new Action.Start(
+                new CaptureRequest(WEB, List.of("10.1.0.5"), 1, 1, null, 20, null, 0))),
         plan.actions());
   }
 
@@ -512,7 +659,8 @@ class CaptureDecisionTest {
     assertEquals(List.of(), early.actions());
     assertEquals(Duration.ofSeconds(40), early.requeueAfter());
 
-    Plan due = DECIDE.decide(new Inputs(cr, web(null), done, null, ROOM, false, NOW.plusSeconds(40)));
+    Plan due =
+        DECIDE.decide(new Inputs(cr, web(null), done, null, ROOM, false, NOW.plusSeconds(40)));
     assertEquals(List.of(new Action.Delete()), due.actions());
     assertNull(due.status());
   }
@@ -541,7 +689,8 @@ class CaptureDecisionTest {
     assertEquals(List.of(new Action.Delete()), plan.actions());
   }
 
-  // --- the end of a capture ---------------------------------------------------------------------------------
+  // --- the end of a capture
+  // ---------------------------------------------------------------------------------
 
   @Test
   void podCaptureDeletedByTheUserStopsRemovesTheAnnotationAndReleasesTheFinalizer() {
@@ -551,8 +700,12 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web("5"), new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveAnnotation(),
-        new Action.RemoveFinalizer()), plan.actions());
+    assertEquals(
+        List.of(
+            new Action.Remove(Names.REASON_CR_DELETED),
+            new Action.RemoveAnnotation(),
+            new Action.RemoveFinalizer()),
+        plan.actions());
     assertNull(plan.status());
   }
 
@@ -563,7 +716,9 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(new Inputs(cr, web("5"), null, null, ROOM, true, NOW));
 
-    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()), plan.actions());
+    assertEquals(
+        List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()),
+        plan.actions());
   }
 
   @Test
@@ -573,13 +728,16 @@ class CaptureDecisionTest {
 
     Plan plan = DECIDE.decide(in(cr, web("5")));
 
-    assertEquals(List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()), plan.actions());
+    assertEquals(
+        List.of(new Action.Remove(Names.REASON_CR_DELETED), new Action.RemoveFinalizer()),
+        plan.actions());
   }
 
   @Test
   void removedAnnotationStopsTheCaptureAndLeavesTheDeleteToTheMirror() {
     CaptureRequest request = request(WEB, 5);
-    Plan plan = DECIDE.decide(in(annotationCapture(5), web(null), new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(5), web(null), new Running(request), running(request)));
 
     assertEquals(List.of(new Action.Remove(Names.STOP_ANNOTATION_REMOVED)), plan.actions());
     assertNull(plan.status());
@@ -588,16 +746,20 @@ class CaptureDecisionTest {
   @Test
   void directPodCaptureWhosePodLeftTheNodeIsHandedBack() {
     CaptureRequest request = request(WEB, 1);
-    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(
+            in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
+    assertEquals(
+        List.of(new Action.Remove(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
     assertNull(plan.next());
   }
 
   @Test
   void annotationPodCaptureWhosePodWentOnlyStops() {
     CaptureRequest request = request(WEB, 5);
-    Plan plan = DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
 
     assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE)), plan.actions());
   }
@@ -608,7 +770,9 @@ class CaptureDecisionTest {
     pod.getStatus().setPhase("Succeeded");
     CaptureRequest request = request(WEB, 1);
 
-    Plan plan = DECIDE.decide(in(withFinalizer(direct("web", "web")), pod, new Running(request), running(request)));
+    Plan plan =
+        DECIDE.decide(
+            in(withFinalizer(direct("web", "web")), pod, new Running(request), running(request)));
 
     assertEquals(List.of(new Action.Remove(Names.STOP_POD_TERMINATING)), plan.actions());
     assertEquals(Names.REASON_POD_TERMINATING, reason(plan.status()));

@@ -17,33 +17,46 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-/** A capturer that runs nothing: it keeps the captures the controller asked for and lets tests play exits. */
+/**
+ * A capturer that runs nothing: it keeps the captures the controller asked for and lets tests play
+ * exits.
+ */
 final class FakePacketCapturer implements PacketCapturer {
   private final Map<CaptureKey, CaptureSnapshot> held = new ConcurrentHashMap<>();
   private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
   final List<CaptureRequest> starts = new CopyOnWriteArrayList<>();
   final List<CaptureKey> removals = new CopyOnWriteArrayList<>();
   final List<Set<CaptureKey>> leftoverCalls = new CopyOnWriteArrayList<>();
+
   /** When set, ensure() throws this instead of starting. */
   volatile CaptureException failStarts;
+
   /** Size reported for each file. */
   volatile long fileSize = 1000;
+
   volatile boolean closed;
 
   @Override
   public synchronized CaptureSnapshot ensure(CaptureRequest request) throws CaptureException {
     CaptureSnapshot current = held.get(request.key());
-    if (current != null && (current.running() || current.completed()) && current.request().equals(request)) {
+    if (current != null
+        && (current.running() || current.completed())
+        && current.request().equals(request)) {
       return snapshot(request.key()).orElseThrow();
     }
     if (failStarts != null) {
       throw failStarts;
     }
-    int restarts = current == null ? 0
-        : current.restartCount() + (!current.running() && current.request().equals(request) ? 1 : 0);
+    int restarts =
+        current == null
+            ? 0
+            : current.restartCount()
+                + (!current.running() && current.request().equals(request) ? 1 : 0);
     starts.add(request);
-    held.put(request.key(), new CaptureSnapshot(request, true, filter(request), Instant.now(), List.of(), null, null,
-        restarts));
+    held.put(
+        request.key(),
+        new CaptureSnapshot(
+            request, true, filter(request), Instant.now(), List.of(), null, null, restarts));
     return snapshot(request.key()).orElseThrow();
   }
 
@@ -72,8 +85,18 @@ final class FakePacketCapturer implements PacketCapturer {
     Path dir = Path.of("/capture", key.namespace());
     String name = "capture-" + key.name() + ".pcap0";
     List<RingFile> files = List.of(new RingFile(name, dir.resolve(name), fileSize, false));
-    return Optional.of(new CaptureSnapshot(s.request(), s.running(), s.filter(), s.startTime(), files, s.exitCode(),
-        s.lastOutput(), s.restartCount(), null, s.completed()));
+    return Optional.of(
+        new CaptureSnapshot(
+            s.request(),
+            s.running(),
+            s.filter(),
+            s.startTime(),
+            files,
+            s.exitCode(),
+            s.lastOutput(),
+            s.restartCount(),
+            null,
+            s.completed()));
   }
 
   @Override
@@ -95,18 +118,41 @@ final class FakePacketCapturer implements PacketCapturer {
   void exit(CaptureKey key, int code, String output) {
     synchronized (this) {
       CaptureSnapshot s = held.get(key);
-      held.put(key, new CaptureSnapshot(s.request(), false, s.filter(), s.startTime(), List.of(), code, output,
-          s.restartCount()));
+      held.put(
+          key,
+          new CaptureSnapshot(
+              s.request(),
+              false,
+              s.filter(),
+              s.startTime(),
+              List.of(),
+              code,
+              output,
+              s.restartCount()));
     }
     listeners.forEach(l -> l.accept(key));
   }
 
-  /** Plays a tcpdump that ended as asked (its packet count or duration reached): files kept, not restarted. */
+  /**
+   * Plays a tcpdump that ended as asked (its packet count or duration reached): files kept, not
+   * restarted.
+   */
   void complete(CaptureKey key) {
     synchronized (this) {
       CaptureSnapshot s = held.get(key);
-      held.put(key, new CaptureSnapshot(s.request(), false, s.filter(), s.startTime(), List.of(), 0, null,
-          s.restartCount(), null, true));
+      held.put(
+          key,
+          new CaptureSnapshot(
+              s.request(),
+              false,
+              s.filter(),
+              s.startTime(),
+              List.of(),
+              0,
+              null,
+              s.restartCount(),
+              null,
+              true));
     }
     listeners.forEach(l -> l.accept(key));
   }

@@ -14,7 +14,6 @@ import io.podcapture.capture.CaptureRequest;
 import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NodeAwareCrudDispatcher;
-import io.podcapture.testing.Pods;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The agent's reconcile cases against fabric8's CRUD mock API server, with a fake capture layer. */
+/**
+ * The agent's reconcile cases against fabric8's CRUD mock API server, with a fake capture layer.
+ */
 @Tag("integration")
 class PodCaptureControllerMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -48,15 +49,22 @@ class PodCaptureControllerMockTest {
   }
 
   private PodCapture awaitPhase(String namespace, String name, String phase) {
-    await().atMost(WAIT).until(() -> {
-      PodCapture cr = agent.cr(namespace, name);
-      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
-    });
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              PodCapture cr = agent.cr(namespace, name);
+              return cr != null
+                  && cr.getStatus() != null
+                  && phase.equals(cr.getStatus().getPhase());
+            });
     return agent.cr(namespace, name);
   }
 
   private static Condition ready(PodCapture cr) {
-    return cr.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).findFirst()
+    return cr.getStatus().getConditions().stream()
+        .filter(c -> "Ready".equals(c.getType()))
+        .findFirst()
         .orElseThrow();
   }
 
@@ -65,7 +73,8 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5", "fd00::5"));
 
     PodCapture cr = awaitPhase("default", "web", "Running");
-    assertEquals(List.of(new CaptureRequest(WEB, List.of("10.1.0.5", "fd00::5"), 5, 1)), capturer.starts);
+    assertEquals(
+        List.of(new CaptureRequest(WEB, List.of("10.1.0.5", "fd00::5"), 5, 1)), capturer.starts);
     assertEquals("web", cr.getSpec().getPodName());
     assertEquals(5, cr.getSpec().getMaxFiles());
     assertEquals(1, cr.getSpec().getFileSizeMB());
@@ -73,7 +82,9 @@ class PodCaptureControllerMockTest {
     assertEquals("node-a", cr.getMetadata().getLabels().get(Names.LABEL_NODE));
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
     assertEquals("Pod", cr.getMetadata().getOwnerReferences().get(0).getKind());
-    assertEquals(agent.getPod("default", "web").getMetadata().getUid(), cr.getMetadata().getOwnerReferences().get(0).getUid());
+    assertEquals(
+        agent.getPod("default", "web").getMetadata().getUid(),
+        cr.getMetadata().getOwnerReferences().get(0).getUid());
     assertEquals("node-a", cr.getStatus().getNode());
     assertEquals("kube-system/agent-a", cr.getStatus().getAgentPod());
     assertEquals(List.of("10.1.0.5", "fd00::5"), cr.getStatus().getPodIPs());
@@ -96,7 +107,8 @@ class PodCaptureControllerMockTest {
 
     agent.start();
 
-    // Before any worker ran, the capture layer was told which captures' files to keep: the annotated Pods here.
+    // Before any worker ran, the capture layer was told which captures' files to keep: the
+    // annotated Pods here.
     assertEquals(Set.of(WEB), capturer.leftoverCalls.get(capturer.leftoverCalls.size() - 1));
     awaitPhase("default", "web", "Running");
     assertEquals(Set.of(WEB), capturer.captures());
@@ -137,10 +149,15 @@ class PodCaptureControllerMockTest {
     agent.deletePodCapture("default", "web");
 
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
-    await().atMost(WAIT).until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
+    await()
+        .atMost(WAIT)
+        .until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
     assertEquals(List.of(WEB), capturer.removals);
     // Nothing is recreated afterwards.
-    await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    await()
+        .during(Duration.ofMillis(1500))
+        .atMost(WAIT)
+        .until(() -> agent.cr("default", "web") == null);
     assertEquals(1, capturer.starts.size());
   }
 
@@ -156,8 +173,6 @@ class PodCaptureControllerMockTest {
     assertEquals(List.of(WEB), capturer.removals);
   }
 
-
-
   @Test
   void directPodCaptureRunsWithoutAnnotationAndItsDeleteStopsItAndLeavesThePodAlone() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
@@ -167,13 +182,19 @@ class PodCaptureControllerMockTest {
 
     PodCapture cr = awaitPhase("default", "tls-only", "Running");
     CaptureKey key = new CaptureKey("default", "tls-only");
-    assertEquals(List.of(new CaptureRequest(key, List.of("10.1.0.5"), 1, 1, "tcp port 443", null, null, 0)),
+    assertEquals(
+        List.of(new CaptureRequest(key, List.of("10.1.0.5"), 1, 1, "tcp port 443", null, null, 0)),
         capturer.starts);
     assertEquals("(host 10.1.0.5) and (tcp port 443)", cr.getStatus().getFilter());
-    assertEquals("node-a", cr.getMetadata().getLabels().get(Names.LABEL_NODE), "labelled by the elected agent");
+    assertEquals(
+        "node-a",
+        cr.getMetadata().getLabels().get(Names.LABEL_NODE),
+        "labelled by the elected agent");
     assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY), "not the annotation's");
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "PodCapture", "tls-only", Names.REASON_STARTED));
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.hasEvent("default", "PodCapture", "tls-only", Names.REASON_STARTED));
 
     agent.deletePodCapture("default", "tls-only");
 
@@ -210,7 +231,9 @@ class PodCaptureControllerMockTest {
     PodCapture cr = awaitPhase("default", "web", "Running");
     assertEquals("podcapture-agent", cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
-    await().atMost(WAIT).until(() -> capturer.starts.size() == 2 && capturer.starts.get(1).maxFiles() == 3);
+    await()
+        .atMost(WAIT)
+        .until(() -> capturer.starts.size() == 2 && capturer.starts.get(1).maxFiles() == 3);
 
     // Adopted, it now goes with the annotation.
     agent.removeAnnotation("default", "web");
@@ -228,7 +251,10 @@ class PodCaptureControllerMockTest {
     // Its Pod is gone: it stops and waits for the Pod to come back, and stays.
     PodCapture cr = awaitPhase("default", "web", "Pending");
     assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
-    assertNull(cr.getMetadata().getLabels() == null ? null : cr.getMetadata().getLabels().get(Names.LABEL_NODE));
+    assertNull(
+        cr.getMetadata().getLabels() == null
+            ? null
+            : cr.getMetadata().getLabels().get(Names.LABEL_NODE));
     assertEquals(List.of(WEB), capturer.removals);
 
     agent.create(running("default", "web", "node-a", null, "10.1.0.8"));
@@ -244,7 +270,9 @@ class PodCaptureControllerMockTest {
 
     agent.create(running("default", "web", "node-a", "5", "10.1.0.5"));
 
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_NAME_TAKEN));
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.hasEvent("default", "Pod", "web", Names.REASON_NAME_TAKEN));
     PodCapture cr = agent.cr("default", "web");
     assertEquals("db", cr.getSpec().getPodName());
     assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
@@ -279,7 +307,8 @@ class PodCaptureControllerMockTest {
 
     PodCapture cr = awaitPhase("default", "early", "Pending");
     assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
-    assertEquals("Pod later not found in namespace default; the capture starts when it appears",
+    assertEquals(
+        "Pod later not found in namespace default; the capture starts when it appears",
         cr.getStatus().getMessage());
 
     agent.create(running("default", "later", "node-a", null, "10.1.0.9"));
@@ -290,16 +319,27 @@ class PodCaptureControllerMockTest {
   /** A PodCapture as a user writes it: name, Pod, nothing else. */
   static PodCapture direct(String name, String pod) {
     PodCapture cr = new PodCapture();
-    cr.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default")
-        .build());
+    cr.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace("default")
+            .build());
     cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(pod, null, null));
     return cr;
   }
 
   @Test
   void sameNamedPodsInTwoNamespacesAreCapturedApart() {
-    agent.user.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
-        .withName("shop").endMetadata().build()).create();
+    agent
+        .user
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName("shop")
+                .endMetadata()
+                .build())
+        .create();
     agent.create(running("default", "web", "node-a", "2", "10.1.0.5"));
     agent.create(running("shop", "web", "node-a", "3", "10.1.0.6"));
 
@@ -322,14 +362,18 @@ class PodCaptureControllerMockTest {
     agent.create(running("default", "near", "node-a", "5", "10.1.0.5"));
 
     awaitPhase("default", "near", "Running");
-    await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> agent.cr("default", "far") == null);
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(WAIT)
+        .until(() -> agent.cr("default", "far") == null);
     assertEquals(1, capturer.starts.size());
     // The agent asked the API server for its own node's Pods only.
-    assertTrue(api.dispatcher().requests().stream().map(NodeAwareCrudDispatcher.Request::path)
-        .filter(p -> p.startsWith("/api/v1/pods"))
-        .allMatch(p -> p.contains("fieldSelector=spec.nodeName%3Dnode-a")));
+    assertTrue(
+        api.dispatcher().requests().stream()
+            .map(NodeAwareCrudDispatcher.Request::path)
+            .filter(p -> p.startsWith("/api/v1/pods"))
+            .allMatch(p -> p.contains("fieldSelector=spec.nodeName%3Dnode-a")));
   }
-
 
   @Test
   void statusIsWrittenOnlyWhenItChanges() throws Exception {
@@ -344,7 +388,9 @@ class PodCaptureControllerMockTest {
 
     // Files grow: sizes are refreshed, at most once per interval (1 s here).
     capturer.fileSize = 5000;
-    await().atMost(WAIT).until(() -> agent.cr("default", "web").getStatus().getTotalBytes() == 5000L);
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.cr("default", "web").getStatus().getTotalBytes() == 5000L);
     capturer.fileSize = 6000;
     Thread.sleep(200);
     capturer.fileSize = 7000;
@@ -356,8 +402,11 @@ class PodCaptureControllerMockTest {
 
   private long statusWrites() {
     return api.dispatcher().requests().stream()
-        .filter(r -> !r.method().equals("GET") && r.path().contains("/podcaptures/") && r.path().contains("/status"))
+        .filter(
+            r ->
+                !r.method().equals("GET")
+                    && r.path().contains("/podcaptures/")
+                    && r.path().contains("/status"))
         .count();
   }
-
 }

@@ -28,20 +28,22 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Records every request the agent makes while it goes through every reconcile path, and checks the result
- * against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole or the leader election's Role, and
- * each verb they grant is used by at least one request (least privilege, both ways).
+ * Records every request the agent makes while it goes through every reconcile path, and checks the
+ * result against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole or the leader
+ * election's Role, and each verb they grant is used by at least one request (least privilege, both
+ * ways).
  */
 @Tag("integration")
 class RbacCoverageMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static final Pattern PATH = Pattern.compile(
-      "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/(?<ns>[^/]+))?/(?<resource>[^/?]+)"
-          + "(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?$");
+  private static final Pattern PATH =
+      Pattern.compile(
+          "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/(?<ns>[^/]+))?/(?<resource>[^/?]+)"
+              + "(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?$");
 
   /**
-   * One permission as RBAC sees it: verb on group/resource[/subresource], in a namespace ("*" for a ClusterRole's
-   * grant, which holds in every namespace).
+   * One permission as RBAC sees it: verb on group/resource[/subresource], in a namespace ("*" for a
+   * ClusterRole's grant, which holds in every namespace).
    */
   record Permission(String verb, String group, String resource, String namespace)
       implements Comparable<Permission> {
@@ -50,7 +52,9 @@ class RbacCoverageMockTest {
     }
 
     boolean allows(Permission request) {
-      return verb.equals(request.verb) && group.equals(request.group) && resource.equals(request.resource)
+      return verb.equals(request.verb)
+          && group.equals(request.group)
+          && resource.equals(request.resource)
           && (namespace.equals("*") || namespace.equals(request.namespace));
     }
 
@@ -61,7 +65,11 @@ class RbacCoverageMockTest {
 
     @Override
     public String toString() {
-      return verb + " " + (group.isEmpty() ? "core" : group) + "/" + resource
+      return verb
+          + " "
+          + (group.isEmpty() ? "core" : group)
+          + "/"
+          + resource
           + (namespace.equals("*") ? "" : " in " + namespace);
     }
   }
@@ -75,21 +83,25 @@ class RbacCoverageMockTest {
     String resource = m.group("resource") + (m.group("sub") == null ? "" : "/" + m.group("sub"));
     boolean named = m.group("name") != null;
     String query = m.group("query") == null ? "" : m.group("query");
-    String verb = switch (request.method()) {
-      case "GET" -> named ? "get" : query.contains("watch=true") ? "watch" : "list";
-      case "POST" -> "create";
-      case "PUT" -> "update";
-      case "PATCH" -> "patch";
-      case "DELETE" -> named ? "delete" : "deletecollection";
-      default -> throw new AssertionError("unexpected method " + request.method());
-    };
+    String verb =
+        switch (request.method()) {
+          case "GET" -> named ? "get" : query.contains("watch=true") ? "watch" : "list";
+          case "POST" -> "create";
+          case "PUT" -> "update";
+          case "PATCH" -> "patch";
+          case "DELETE" -> named ? "delete" : "deletecollection";
+          default -> throw new AssertionError("unexpected method " + request.method());
+        };
     return new Permission(verb, group, resource, m.group("ns") == null ? "*" : m.group("ns"));
   }
 
-  /** The grants of deploy/rbac.yaml: its ClusterRole everywhere, its Role in the Role's namespace. */
+  /**
+   * The grants of deploy/rbac.yaml: its ClusterRole everywhere, its Role in the Role's namespace.
+   */
   static Set<Permission> granted() throws Exception {
     Set<Permission> granted = new TreeSet<>();
-    try (InputStream in = Files.newInputStream(MockApiServer.projectDir().resolve("deploy/rbac.yaml"))) {
+    try (InputStream in =
+        Files.newInputStream(MockApiServer.projectDir().resolve("deploy/rbac.yaml"))) {
       Object parsed = Serialization.unmarshal(in);
       List<?> docs = parsed instanceof List<?> list ? list : List.of(parsed);
       for (Object doc : docs) {
@@ -147,7 +159,10 @@ class RbacCoverageMockTest {
     assertEquals(Set.of(), unused, "grants no recorded request needs");
   }
 
-  /** Every path through the passes that talks to the API server (also replayed by the node-restriction test). */
+  /**
+   * Every path through the passes that talks to the API server (also replayed by the
+   * node-restriction test).
+   */
   static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
     // The agent takes the Lease (create, then patch to renew) at start.
     // Start: PodCapture created, status written, Event created.
@@ -162,13 +177,21 @@ class RbacCoverageMockTest {
     agent.annotate("default", "web", "3");
     awaitPhase(agent, "web", "Running");
     agent.annotate("default", "web", "bad");
-    await().atMost(WAIT).until(() -> agent.events("default").stream()
-        .anyMatch(e -> Names.REASON_INVALID_ANNOTATION.equals(e.getReason()) && e.getCount() == 2));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                agent.events("default").stream()
+                    .anyMatch(
+                        e ->
+                            Names.REASON_INVALID_ANNOTATION.equals(e.getReason())
+                                && e.getCount() == 2));
     agent.annotate("default", "web", "3");
     awaitPhase(agent, "web", "Running");
     capturer.exit(new CaptureKey("default", "web"), 1, "gone");
     await().atMost(WAIT).until(() -> capturer.starts.size() >= 3);
-    // PodCapture deleted by hand: annotation removed from the Pod (patch), finalizer released (patch).
+    // PodCapture deleted by hand: annotation removed from the Pod (patch), finalizer released
+    // (patch).
     agent.user.resources(PodCapture.class).inNamespace("default").withName("web").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     // Annotation removed: PodCapture deleted.
@@ -176,8 +199,10 @@ class RbacCoverageMockTest {
     awaitPhase(agent, "db", "Running");
     agent.annotate("default", "db", null);
     await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
-    // A direct PodCapture of a Pod not there yet: the elected agent looks for the Pod (get) and writes the status;
-    // once the Pod is there, labels it (patch); the node agent adds its finalizer (patch) and starts it. It
+    // A direct PodCapture of a Pod not there yet: the elected agent looks for the Pod (get) and
+    // writes the status;
+    // once the Pod is there, labels it (patch); the node agent adds its finalizer (patch) and
+    // starts it. It
     // completes, and its TTL deletes it (delete).
     PodCapture direct = PodCaptureControllerMockTest.direct("later", "late");
     direct.getSpec().setPacketCount(10);
@@ -188,57 +213,106 @@ class RbacCoverageMockTest {
     awaitPhase(agent, "later", "Running");
     capturer.complete(new CaptureKey("default", "later"));
     await().atMost(WAIT).until(() -> agent.cr("default", "later") == null);
-    // A direct PodCapture whose Pod goes: the node agent checks the Pod (get) and hands it back (patch).
+    // A direct PodCapture whose Pod goes: the node agent checks the Pod (get) and hands it back
+    // (patch).
     agent.create(running("default", "moving", "node-a", null, "10.1.0.8"));
-    agent.user.resources(PodCapture.class).inNamespace("default")
-        .resource(PodCaptureControllerMockTest.direct("moving", "moving")).create();
+    agent
+        .user
+        .resources(PodCapture.class)
+        .inNamespace("default")
+        .resource(PodCaptureControllerMockTest.direct("moving", "moving"))
+        .create();
     awaitPhase(agent, "moving", "Running");
     agent.user.pods().inNamespace("default").withName("moving").delete();
     awaitPhase(agent, "moving", "Pending");
-    // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the agent reads it
+    // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the
+    // agent reads it
     // (get) and refuses the annotation.
     agent.create(running("default", "remote", "node-b", null, "10.2.0.5"));
-    agent.user.resources(PodCapture.class).inNamespace("default")
-        .resource(PodCaptureControllerMockTest.direct("api", "remote")).create();
-    await().atMost(WAIT).until(() -> "node-b".equals(agent.cr("default", "api").getMetadata().getLabels()
-        .get(Names.LABEL_NODE)));
+    agent
+        .user
+        .resources(PodCapture.class)
+        .inNamespace("default")
+        .resource(PodCaptureControllerMockTest.direct("api", "remote"))
+        .create();
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                "node-b"
+                    .equals(
+                        agent
+                            .cr("default", "api")
+                            .getMetadata()
+                            .getLabels()
+                            .get(Names.LABEL_NODE)));
     agent.create(running("default", "api", "node-a", "1", "10.1.0.9"));
-    await().atMost(WAIT).until(() -> agent.hasEvent("default", "Pod", "api", Names.REASON_NAME_TAKEN));
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.hasEvent("default", "Pod", "api", Names.REASON_NAME_TAKEN));
     agent.user.resources(PodCapture.class).inNamespace("default").withName("moving").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "moving") == null);
     assertTrue(capturer.captures().isEmpty());
   }
 
   private static void awaitPhase(AgentHarness agent, String name, String phase) {
-    await().atMost(WAIT).until(() -> {
-      PodCapture cr = agent.cr("default", name);
-      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
-    });
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              PodCapture cr = agent.cr("default", name);
+              return cr != null
+                  && cr.getStatus() != null
+                  && phase.equals(cr.getStatus().getPhase());
+            });
   }
 
   @Test
   void requestPathsMapToRbacPermissions() {
-    assertEquals(new Permission("watch", "", "pods"), permission(new Request("GET",
-        "/api/v1/pods?fieldSelector=spec.nodeName%3Dn&watch=true", "", "")));
-    assertEquals(new Permission("list", "", "pods"), permission(new Request("GET", "/api/v1/pods?limit=1", "", "")));
-    assertEquals(new Permission("patch", "", "pods", "default"), permission(new Request("PATCH",
-        "/api/v1/namespaces/default/pods/web", "", "")));
-    assertEquals(new Permission("update", "tcpdump.antrea.io", "podcaptures/status", "default"),
-        permission(new Request("PUT", "/apis/tcpdump.antrea.io/v1alpha1/namespaces/default/podcaptures/web/status",
-            "", "")));
-    assertEquals(new Permission("create", "", "events", "default"), permission(new Request("POST",
-        "/api/v1/namespaces/default/events", "", "")));
+    assertEquals(
+        new Permission("watch", "", "pods"),
+        permission(
+            new Request("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dn&watch=true", "", "")));
+    assertEquals(
+        new Permission("list", "", "pods"),
+        permission(new Request("GET", "/api/v1/pods?limit=1", "", "")));
+    assertEquals(
+        new Permission("patch", "", "pods", "default"),
+        permission(new Request("PATCH", "/api/v1/namespaces/default/pods/web", "", "")));
+    assertEquals(
+        new Permission("update", "tcpdump.antrea.io", "podcaptures/status", "default"),
+        permission(
+            new Request(
+                "PUT",
+                "/apis/tcpdump.antrea.io/v1alpha1/namespaces/default/podcaptures/web/status",
+                "",
+                "")));
+    assertEquals(
+        new Permission("create", "", "events", "default"),
+        permission(new Request("POST", "/api/v1/namespaces/default/events", "", "")));
   }
 
   @Test
   void aRoleAllowsOnlyInItsNamespaceAndAClusterRoleEverywhere() {
-    Permission lease = permission(new Request("PATCH",
-        "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podcapture-agent-leader", "", ""));
-    Permission elsewhere = permission(new Request("PATCH",
-        "/apis/coordination.k8s.io/v1/namespaces/default/leases/podcapture-agent-leader", "", ""));
+    Permission lease =
+        permission(
+            new Request(
+                "PATCH",
+                "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/podcapture-agent-leader",
+                "",
+                ""));
+    Permission elsewhere =
+        permission(
+            new Request(
+                "PATCH",
+                "/apis/coordination.k8s.io/v1/namespaces/default/leases/podcapture-agent-leader",
+                "",
+                ""));
 
-    assertTrue(new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(lease));
-    assertFalse(new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(elsewhere));
+    assertTrue(
+        new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(lease));
+    assertFalse(
+        new Permission("patch", "coordination.k8s.io", "leases", "kube-system").allows(elsewhere));
     assertTrue(new Permission("patch", "coordination.k8s.io", "leases").allows(elsewhere));
   }
 }

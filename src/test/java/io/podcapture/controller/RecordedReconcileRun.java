@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every request made while the agent goes through {@link RbacCoverageMockTest}'s reconcile scenarios, the
- * user's and the agent's, in the order the mock API server received them, with bodies. Other checks of the
- * agent's requests (the node-restriction policy) read them from here, so they follow the scenarios as those
- * change instead of keeping a copy.
+ * Every request made while the agent goes through {@link RbacCoverageMockTest}'s reconcile
+ * scenarios, the user's and the agent's, in the order the mock API server received them, with
+ * bodies. Other checks of the agent's requests (the node-restriction policy) read them from here,
+ * so they follow the scenarios as those change instead of keeping a copy.
  *
  * @param requests every request, in order (the CRD's registration and the user's writes included)
  * @param nodeByUserAgent the node of each agent that made requests, by its User-Agent
@@ -26,8 +26,8 @@ public record RecordedReconcileRun(List<Request> requests, Map<String, String> n
         node = agent.config.nodeName();
         RbacCoverageMockTest.exerciseEveryPath(agent, capturer);
       }
-      return new RecordedReconcileRun(api.dispatcher().requests(), Map.of(AgentHarness.AGENT_USER_AGENT, node));
+      return new RecordedReconcileRun(
+          api.dispatcher().requests(), Map.of(AgentHarness.AGENT_USER_AGENT, node));
     }
   }
-
 }

@@ -17,17 +17,42 @@ class SlimPodStoreTest {
 
   private static Pod fullPod() {
     return new PodBuilder()
-        .withNewMetadata().withName("web").withNamespace("shop").withUid("uid-1").withResourceVersion("42")
-        .withDeletionTimestamp("2025-06-01T10:00:00Z").withLabels(Map.of("app", "web"))
+        .withNewMetadata()
+        .withName("web")
+        .withNamespace("shop")
+        .withUid("uid-1")
+        .withResourceVersion("42")
+        .withDeletionTimestamp("2025-06-01T10:00:00Z")
+        .withLabels(Map.of("app", "web"))
         .withAnnotations(Map.of("tcpdump.antrea.io", "5"))
-        .addNewManagedField().withManager("kubelet").withOperation("Update").endManagedField()
+        .addNewManagedField()
+        .withManager("kubelet")
+        .withOperation("Update")
+        .endManagedField()
         .endMetadata()
-        .withNewSpec().withNodeName("node-a").withHostNetwork(true).addNewContainer().withName("app").withImage("web:1").endContainer()
+        .withNewSpec()
+        .withNodeName("node-a")
+        .withHostNetwork(true)
+        .addNewContainer()
+        .withName("app")
+        .withImage("web:1")
+        .endContainer()
         .endSpec()
-        .withNewStatus().withPhase("Running").withPodIP("10.0.0.5").addNewPodIP().withIp("10.0.0.5").endPodIP()
-        .addNewPodIP().withIp("fd00::5").endPodIP()
-        .addNewContainerStatus().withName("app").withReady(true).endContainerStatus()
-        .endStatus().build();
+        .withNewStatus()
+        .withPhase("Running")
+        .withPodIP("10.0.0.5")
+        .addNewPodIP()
+        .withIp("10.0.0.5")
+        .endPodIP()
+        .addNewPodIP()
+        .withIp("fd00::5")
+        .endPodIP()
+        .addNewContainerStatus()
+        .withName("app")
+        .withReady(true)
+        .endContainerStatus()
+        .endStatus()
+        .build();
   }
 
   @Test
@@ -42,10 +67,15 @@ class SlimPodStoreTest {
     assertEquals(Map.of("tcpdump.antrea.io", "5"), slim.getMetadata().getAnnotations());
     assertEquals(Map.of("app", "web"), slim.getMetadata().getLabels());
     assertEquals("node-a", slim.getSpec().getNodeName());
-    assertEquals(Boolean.TRUE, slim.getSpec().getHostNetwork(), "a hostNetwork Pod is refused: the agent reads it");
+    assertEquals(
+        Boolean.TRUE,
+        slim.getSpec().getHostNetwork(),
+        "a hostNetwork Pod is refused: the agent reads it");
     assertEquals("Running", slim.getStatus().getPhase());
     assertEquals("10.0.0.5", slim.getStatus().getPodIP());
-    assertEquals(List.of("10.0.0.5", "fd00::5"), slim.getStatus().getPodIPs().stream().map(ip -> ip.getIp()).toList());
+    assertEquals(
+        List.of("10.0.0.5", "fd00::5"),
+        slim.getStatus().getPodIPs().stream().map(ip -> ip.getIp()).toList());
     assertEquals("Pod", slim.getKind());
     assertEquals("v1", slim.getApiVersion());
   }
@@ -54,7 +84,9 @@ class SlimPodStoreTest {
   void dropsContainersStatusesAndManagedFields() {
     Pod slim = SlimPodStore.slim(fullPod());
 
-    assertTrue(slim.getMetadata().getManagedFields() == null || slim.getMetadata().getManagedFields().isEmpty());
+    assertTrue(
+        slim.getMetadata().getManagedFields() == null
+            || slim.getMetadata().getManagedFields().isEmpty());
     assertTrue(slim.getSpec().getContainers().isEmpty());
     assertTrue(slim.getStatus().getContainerStatuses().isEmpty());
     String json = Serialization.asJson(slim);
@@ -76,7 +108,8 @@ class SlimPodStoreTest {
 
   @Test
   void podWithoutSpecOrStatusIsKept() {
-    Pod bare = new PodBuilder().withNewMetadata().withName("x").withNamespace("y").endMetadata().build();
+    Pod bare =
+        new PodBuilder().withNewMetadata().withName("x").withNamespace("y").endMetadata().build();
 
     Pod slim = SlimPodStore.slim(bare);
 

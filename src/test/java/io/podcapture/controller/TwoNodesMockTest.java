@@ -1,7 +1,7 @@
 package io.podcapture.controller;
 
-import static io.podcapture.testing.Pods.running;
 import static io.podcapture.controller.PodCaptureControllerMockTest.direct;
+import static io.podcapture.testing.Pods.running;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +21,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Two agents on two nodes against one API server: who answers for which PodCapture, and who hears of it. */
+/**
+ * Two agents on two nodes against one API server: who answers for which PodCapture, and who hears
+ * of it.
+ */
 @Tag("integration")
 class TwoNodesMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -49,10 +52,16 @@ class TwoNodesMockTest {
   }
 
   private PodCapture awaitPhase(String name, String phase) {
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-      PodCapture cr = a.cr("default", name);
-      return cr != null && cr.getStatus() != null && phase.equals(cr.getStatus().getPhase());
-    });
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              PodCapture cr = a.cr("default", name);
+              return cr != null
+                  && cr.getStatus() != null
+                  && phase.equals(cr.getStatus().getPhase());
+            });
     return a.cr("default", name);
   }
 
@@ -64,7 +73,8 @@ class TwoNodesMockTest {
     PodCapture cr = awaitPhase("ghost", "Pending");
     long tookMillis = (System.nanoTime() - created) / 1_000_000;
     System.out.printf("missing Pod reported after %d ms%n", tookMillis);
-    assertEquals("Pod nobody not found in namespace default; the capture starts when it appears",
+    assertEquals(
+        "Pod nobody not found in namespace default; the capture starts when it appears",
         cr.getStatus().getMessage());
     assertEquals(Names.REASON_POD_NOT_FOUND, cr.getStatus().getConditions().get(0).getReason());
     assertTrue(a.controller.leading() != b.controller.leading(), "exactly one agent is elected");
@@ -76,10 +86,14 @@ class TwoNodesMockTest {
     a.createPodCapture(direct("lonely", "lonely"));
 
     awaitPhase("lonely", "Pending");
-    await().atMost(WAIT).until(() -> a.cr("default", "lonely").getStatus().getMessage().contains("node-c"));
+    await()
+        .atMost(WAIT)
+        .until(() -> a.cr("default", "lonely").getStatus().getMessage().contains("node-c"));
     PodCapture cr = a.cr("default", "lonely");
     assertEquals(Names.REASON_WAITING_FOR_AGENT, cr.getStatus().getConditions().get(0).getReason());
-    assertTrue(cr.getStatus().getMessage().contains("no agent runs on node node-c"), cr.getStatus().getMessage());
+    assertTrue(
+        cr.getStatus().getMessage().contains("no agent runs on node node-c"),
+        cr.getStatus().getMessage());
     assertEquals("node-c", cr.getMetadata().getLabels().get(Names.LABEL_NODE));
   }
 
@@ -94,40 +108,73 @@ class TwoNodesMockTest {
     assertEquals("node-a", awaitPhase("cap-a", "Running").getStatus().getNode());
     assertEquals("node-b", awaitPhase("cap-b", "Running").getStatus().getNode());
     assertEquals("node-b", awaitPhase("db-b", "Running").getStatus().getNode());
-    assertEquals(List.of(new CaptureKey("default", "cap-a")), onA.starts.stream().map(CaptureRequest::key).toList());
-    assertEquals(List.of(new CaptureKey("default", "cap-b"), new CaptureKey("default", "db-b")),
-        onB.starts.stream().map(CaptureRequest::key).sorted(java.util.Comparator.comparing(CaptureKey::name))
+    assertEquals(
+        List.of(new CaptureKey("default", "cap-a")),
+        onA.starts.stream().map(CaptureRequest::key).toList());
+    assertEquals(
+        List.of(new CaptureKey("default", "cap-b"), new CaptureKey("default", "db-b")),
+        onB.starts.stream()
+            .map(CaptureRequest::key)
+            .sorted(java.util.Comparator.comparing(CaptureKey::name))
             .toList());
 
     Map<String, Long> heardByA = a.controller.captureEventsByNode();
     Map<String, Long> heardByB = b.controller.captureEventsByNode();
-    System.out.println("PodCapture events heard, by node label: agent on node-a " + heardByA + ", on node-b "
-        + heardByB);
+    System.out.println(
+        "PodCapture events heard, by node label: agent on node-a "
+            + heardByA
+            + ", on node-b "
+            + heardByB);
     assertTrue(heardByA.getOrDefault("node-a", 0L) > 0, heardByA.toString());
     assertTrue(heardByB.getOrDefault("node-b", 0L) > 0, heardByB.toString());
-    assertEquals(Map.of("node-a", heardByA.get("node-a")), heardByA, "node-a's agent heard only of node-a's");
-    assertEquals(Map.of("node-b", heardByB.get("node-b")), heardByB, "node-b's agent heard only of node-b's");
+    assertEquals(
+        Map.of("node-a", heardByA.get("node-a")),
+        heardByA,
+        "node-a's agent heard only of node-a's");
+    assertEquals(
+        Map.of("node-b", heardByB.get("node-b")),
+        heardByB,
+        "node-b's agent heard only of node-b's");
     // And the API server was asked by each node agent for its own node's PodCaptures only.
-    List<String> watches = api.dispatcher().requests().stream().map(Request::path)
-        .filter(p -> p.startsWith("/apis/tcpdump.antrea.io/v1alpha1/podcaptures?")).toList();
-    assertTrue(watches.stream().allMatch(p -> p.contains("labelSelector=tcpdump.antrea.io%2Fnode%3Dnode-a")
-        || p.contains("labelSelector=tcpdump.antrea.io%2Fnode%3Dnode-b")
-        || p.contains("labelSelector=%21tcpdump.antrea.io%2Fnode")), watches.toString());
+    List<String> watches =
+        api.dispatcher().requests().stream()
+            .map(Request::path)
+            .filter(p -> p.startsWith("/apis/tcpdump.antrea.io/v1alpha1/podcaptures?"))
+            .toList();
+    assertTrue(
+        watches.stream()
+            .allMatch(
+                p ->
+                    p.contains("labelSelector=tcpdump.antrea.io%2Fnode%3Dnode-a")
+                        || p.contains("labelSelector=tcpdump.antrea.io%2Fnode%3Dnode-b")
+                        || p.contains("labelSelector=%21tcpdump.antrea.io%2Fnode")),
+        watches.toString());
 
     // web-a is re-created on node-b: its capture follows it there.
     a.deletePod("default", "web-a");
-    await().atMost(WAIT).until(() -> a.cr("default", "cap-a").getMetadata().getLabels().get(Names.LABEL_NODE)
-        == null || !onA.captures().contains(new CaptureKey("default", "cap-a")));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                a.cr("default", "cap-a").getMetadata().getLabels().get(Names.LABEL_NODE) == null
+                    || !onA.captures().contains(new CaptureKey("default", "cap-a")));
     a.create(running("default", "web-a", "node-b", null, "10.2.0.7"));
 
-    await().atMost(WAIT).until(() -> {
-      PodCapture cr = a.cr("default", "cap-a");
-      return "node-b".equals(cr.getMetadata().getLabels().get(Names.LABEL_NODE)) && cr.getStatus() != null
-          && "Running".equals(cr.getStatus().getPhase()) && "node-b".equals(cr.getStatus().getNode());
-    });
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              PodCapture cr = a.cr("default", "cap-a");
+              return "node-b".equals(cr.getMetadata().getLabels().get(Names.LABEL_NODE))
+                  && cr.getStatus() != null
+                  && "Running".equals(cr.getStatus().getPhase())
+                  && "node-b".equals(cr.getStatus().getNode());
+            });
     assertEquals(List.of("10.2.0.7"), a.cr("default", "cap-a").getStatus().getPodIPs());
     assertFalse(onA.captures().contains(new CaptureKey("default", "cap-a")), "stopped on node-a");
     assertTrue(onB.running(new CaptureKey("default", "cap-a")));
-    assertFalse(b.controller.captureEventsByNode().containsKey("node-a"), "node-b's agent never heard of node-a's");
+    assertFalse(
+        b.controller.captureEventsByNode().containsKey("node-a"),
+        "node-b's agent never heard of node-a's");
   }
 }

@@ -68,14 +68,16 @@ class WorkQueueTest {
   @Test
   void takeReturnsNullAfterClose() throws Exception {
     WorkQueue<String> q = new WorkQueue<>(Duration.ofMillis(10), Duration.ofSeconds(1));
-    Thread closer = new Thread(() -> {
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      q.close();
-    });
+    Thread closer =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(100);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              q.close();
+            });
     closer.start();
     assertNull(q.take());
     closer.join();

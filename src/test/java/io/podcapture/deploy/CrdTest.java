@@ -22,36 +22,55 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
-/** The checked-in CRD is the one the build generates from the API classes, and it says what the design says. */
+/**
+ * The checked-in CRD is the one the build generates from the API classes, and it says what the
+ * design says.
+ */
 class CrdTest {
   static final String CHECKED_IN_CRD = "crds/podcaptures.tcpdump.antrea.io.yaml";
-  static final String GENERATED_CRD = "target/classes/META-INF/fabric8/podcaptures.tcpdump.antrea.io-v1.yml";
+  static final String GENERATED_CRD =
+      "target/classes/META-INF/fabric8/podcaptures.tcpdump.antrea.io-v1.yml";
 
-  /** ObjectMeta fields a printer column may point at; the CRD's schema does not spell out metadata. */
-  private static final Set<String> METADATA_FIELDS = Set.of("name", "namespace", "creationTimestamp", "generation",
-      "labels", "annotations", "uid");
+  /**
+   * ObjectMeta fields a printer column may point at; the CRD's schema does not spell out metadata.
+   */
+  private static final Set<String> METADATA_FIELDS =
+      Set.of(
+          "name", "namespace", "creationTimestamp", "generation", "labels", "annotations", "uid");
 
   @Test
   void checkedInCrdEqualsTheGeneratedOne() {
-    assertTrue(Files.isRegularFile(ProjectFiles.path(GENERATED_CRD)),
+    assertTrue(
+        Files.isRegularFile(ProjectFiles.path(GENERATED_CRD)),
         GENERATED_CRD + " is missing: it is generated when src/main compiles (mvn compile)");
 
     Object checkedIn = parse(CHECKED_IN_CRD);
     Object generated = parse(GENERATED_CRD);
 
     String difference = firstDifference(generated, checkedIn, "");
-    assertEquals(null, difference, CHECKED_IN_CRD + " differs from what the build generates from the API classes"
-        + " (at " + difference + "). Refresh it with:\n  cp " + GENERATED_CRD + " " + CHECKED_IN_CRD);
+    assertEquals(
+        null,
+        difference,
+        CHECKED_IN_CRD
+            + " differs from what the build generates from the API classes"
+            + " (at "
+            + difference
+            + "). Refresh it with:\n  cp "
+            + GENERATED_CRD
+            + " "
+            + CHECKED_IN_CRD);
   }
 
   @Test
   @SuppressWarnings("unchecked")
   void aStaleCrdIsReportedWithWhereItDiffers() {
     Map<String, Object> stale = (Map<String, Object>) parse(CHECKED_IN_CRD);
-    Map<String, Object> names = (Map<String, Object>) ((Map<String, Object>) stale.get("spec")).get("names");
+    Map<String, Object> names =
+        (Map<String, Object>) ((Map<String, Object>) stale.get("spec")).get("names");
     names.put("shortNames", List.of("pc"));
 
-    assertEquals(".spec.names.shortNames[0]: generated podcap, checked in pc",
+    assertEquals(
+        ".spec.names.shortNames[0]: generated podcap, checked in pc",
         firstDifference(parse(CHECKED_IN_CRD), stale, ""));
     assertEquals(null, firstDifference(parse(CHECKED_IN_CRD), parse(CHECKED_IN_CRD), ""));
   }
@@ -77,11 +96,13 @@ class CrdTest {
 
   @Test
   void printerColumnsShowPodNodePhaseFilesAndBytes() {
-    Set<String> names = version().getAdditionalPrinterColumns().stream()
-        .map(CustomResourceColumnDefinition::getName)
-        .collect(Collectors.toSet());
+    Set<String> names =
+        version().getAdditionalPrinterColumns().stream()
+            .map(CustomResourceColumnDefinition::getName)
+            .collect(Collectors.toSet());
 
-    assertTrue(names.containsAll(Set.of("Pod", "Node", "Phase", "Files", "Bytes")), "columns: " + names);
+    assertTrue(
+        names.containsAll(Set.of("Pod", "Node", "Phase", "Files", "Bytes")), "columns: " + names);
   }
 
   @Test
@@ -108,7 +129,14 @@ class CrdTest {
       if (property == null) {
         wrong.add(column.getName() + ": " + path + " is not in the schema");
       } else if (!compatible(column.getType(), String.valueOf(property.get("type")))) {
-        wrong.add(column.getName() + ": column type " + column.getType() + " but " + path + " is " + property.get("type"));
+        wrong.add(
+            column.getName()
+                + ": column type "
+                + column.getType()
+                + " but "
+                + path
+                + " is "
+                + property.get("type"));
       }
     }
     assertEquals(List.of(), wrong);
@@ -130,7 +158,8 @@ class CrdTest {
     assertEquals(List.of(), problems);
   }
 
-  // ---- helpers ---------------------------------------------------------------------------------------------
+  // ---- helpers
+  // ---------------------------------------------------------------------------------------------
 
   private static CustomResourceDefinition crd() {
     return ManifestsTest.typed(CHECKED_IN_CRD, CustomResourceDefinition.class);
@@ -145,7 +174,8 @@ class CrdTest {
     Map<String, Object> crd = (Map<String, Object>) parse(CHECKED_IN_CRD);
     Map<String, Object> spec = (Map<String, Object>) crd.get("spec");
     Map<String, Object> version = (Map<String, Object>) ((List<?>) spec.get("versions")).get(0);
-    return (Map<String, Object>) ((Map<String, Object>) version.get("schema")).get("openAPIV3Schema");
+    return (Map<String, Object>)
+        ((Map<String, Object>) version.get("schema")).get("openAPIV3Schema");
   }
 
   @SuppressWarnings("unchecked")
@@ -155,15 +185,17 @@ class CrdTest {
   }
 
   private static boolean compatible(String columnType, String schemaType) {
-    return columnType.equals(schemaType) || (columnType.equals("date") && schemaType.equals("string"));
+    return columnType.equals(schemaType)
+        || (columnType.equals("date") && schemaType.equals("string"));
   }
 
   /**
-   * The parts of OpenAPI v3 validation this CRD uses: type, properties (the schema keeps no unknown field),
-   * required, items, minimum, maximum and pattern.
+   * The parts of OpenAPI v3 validation this CRD uses: type, properties (the schema keeps no unknown
+   * field), required, items, minimum, maximum and pattern.
    */
   @SuppressWarnings("unchecked")
-  private static void validate(Map<String, Object> schema, Object value, String path, List<String> problems) {
+  private static void validate(
+      Map<String, Object> schema, Object value, String path, List<String> problems) {
     if (value == null) {
       return;
     }
@@ -174,11 +206,17 @@ class CrdTest {
           problems.add(path + ": an object expected, got " + value);
           return;
         }
-        Map<String, Object> properties = (Map<String, Object>) schema.getOrDefault("properties", Map.of());
+        Map<String, Object> properties =
+            (Map<String, Object>) schema.getOrDefault("properties", Map.of());
         for (Map.Entry<?, ?> entry : object.entrySet()) {
-          Map<String, Object> property = (Map<String, Object>) properties.get(String.valueOf(entry.getKey()));
+          Map<String, Object> property =
+              (Map<String, Object>) properties.get(String.valueOf(entry.getKey()));
           if (property == null) {
-            problems.add(path + "." + entry.getKey() + ": not in the schema (the API server would prune it)");
+            problems.add(
+                path
+                    + "."
+                    + entry.getKey()
+                    + ": not in the schema (the API server would prune it)");
           } else {
             validate(property, entry.getValue(), path + "." + entry.getKey(), problems);
           }
@@ -195,18 +233,25 @@ class CrdTest {
           return;
         }
         for (int i = 0; i < list.size(); i++) {
-          validate((Map<String, Object>) schema.get("items"), list.get(i), path + "[" + i + "]", problems);
+          validate(
+              (Map<String, Object>) schema.get("items"),
+              list.get(i),
+              path + "[" + i + "]",
+              problems);
         }
       }
       case "string" -> {
         if (!(value instanceof String text)) {
           problems.add(path + ": a string expected, got " + value);
-        } else if (schema.containsKey("pattern") && !Pattern.compile((String) schema.get("pattern")).matcher(text).find()) {
+        } else if (schema.containsKey("pattern")
+            && !Pattern.compile((String) schema.get("pattern")).matcher(text).find()) {
           problems.add(path + ": " + text + " does not match " + schema.get("pattern"));
         }
       }
       case "integer" -> {
-        if (!(value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger)) {
+        if (!(value instanceof Integer
+            || value instanceof Long
+            || value instanceof java.math.BigInteger)) {
           problems.add(path + ": an integer expected, got " + value);
           return;
         }
@@ -223,14 +268,17 @@ class CrdTest {
   }
 
   private static Object parse(String file) {
-    Load load = new Load(LoadSettings.builder().setAllowDuplicateKeys(false).setLabel(file).build());
+    Load load =
+        new Load(LoadSettings.builder().setAllowDuplicateKeys(false).setLabel(file).build());
     Iterator<Object> documents = load.loadAllFromString(ProjectFiles.read(file)).iterator();
     Object first = documents.next();
     assertTrue(!documents.hasNext(), file + " should hold one document");
     return first;
   }
 
-  /** The path of the first place where two parsed YAML trees differ, or null when they are equal. */
+  /**
+   * The path of the first place where two parsed YAML trees differ, or null when they are equal.
+   */
   static String firstDifference(Object expected, Object actual, String path) {
     if (expected instanceof Map<?, ?> e && actual instanceof Map<?, ?> a) {
       Set<String> keys = new TreeSet<>();
@@ -246,15 +294,23 @@ class CrdTest {
     }
     if (expected instanceof List<?> e && actual instanceof List<?> a) {
       for (int i = 0; i < Math.max(e.size(), a.size()); i++) {
-        String difference = firstDifference(i < e.size() ? e.get(i) : null, i < a.size() ? a.get(i) : null,
-            path + "[" + i + "]");
+        String difference =
+            firstDifference(
+                i < e.size() ? e.get(i) : null,
+                i < a.size() ? a.get(i) : null,
+                path + "[" + i + "]");
         if (difference != null) {
           return difference;
         }
       }
       return null;
     }
-    return Objects.equals(expected, actual) ? null
-        : (path.isEmpty() ? "the top" : path) + ": generated " + expected + ", checked in " + actual;
+    return Objects.equals(expected, actual)
+        ? null
+        : (path.isEmpty() ? "the top" : path)
+            + ": generated "
+            + expected
+            + ", checked in "
+            + actual;
   }
 }

@@ -10,14 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A Dockerfile read as Docker parses it: continuation lines joined, comment lines dropped, one instruction per
- * keyword and arguments. Shared by {@link DockerfileTest}, which reads it, and the image test, which builds and
- * runs what it describes.
+ * A Dockerfile read as Docker parses it: continuation lines joined, comment lines dropped, one
+ * instruction per keyword and arguments. Shared by {@link DockerfileTest}, which reads it, and the
+ * image test, which builds and runs what it describes.
  */
 public final class Dockerfile {
-  /** One instruction: its keyword in capitals and its arguments with runs of white space made one space. */
-  public record Instruction(String keyword, String arguments) {
-  }
+  /**
+   * One instruction: its keyword in capitals and its arguments with runs of white space made one
+   * space.
+   */
+  public record Instruction(String keyword, String arguments) {}
 
   private final List<Instruction> instructions;
 
@@ -42,11 +44,16 @@ public final class Dockerfile {
         continue;
       }
       boolean continued = stripped.endsWith("\\");
-      current.append(continued ? stripped.substring(0, stripped.length() - 1).strip() : stripped).append(' ');
+      current
+          .append(continued ? stripped.substring(0, stripped.length() - 1).strip() : stripped)
+          .append(' ');
       if (!continued) {
         String joined = current.toString().strip().replaceAll("\\s+", " ");
         int space = joined.indexOf(' ');
-        instructions.add(new Instruction(joined.substring(0, space).toUpperCase(java.util.Locale.ROOT), joined.substring(space + 1)));
+        instructions.add(
+            new Instruction(
+                joined.substring(0, space).toUpperCase(java.util.Locale.ROOT),
+                joined.substring(space + 1)));
         current.setLength(0);
       }
     }
@@ -88,10 +95,11 @@ public final class Dockerfile {
     }
     String arguments = entrypoints.get(0).arguments();
     if (!arguments.startsWith("[")) {
-      throw new IllegalStateException("ENTRYPOINT is in shell form, not exec form (a JSON array): " + arguments);
+      throw new IllegalStateException(
+          "ENTRYPOINT is in shell form, not exec form (a JSON array): " + arguments);
     }
     try {
-      return new ObjectMapper().readValue(arguments, new TypeReference<List<String>>() { });
+      return new ObjectMapper().readValue(arguments, new TypeReference<List<String>>() {});
     } catch (IOException e) {
       throw new IllegalStateException("ENTRYPOINT is not a JSON array of strings: " + arguments, e);
     }

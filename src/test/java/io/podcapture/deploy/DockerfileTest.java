@@ -17,37 +17,55 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The Dockerfile and .dockerignore, read as Docker reads them (no engine here to build with). */
 class DockerfileTest {
-  /** The JVM flags, in the order the Dockerfile's comment explains them, as bench/run.sh measured them. */
-  private static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-      "-XX:MaxRAM=192m", "-Xmx32m", "-Xmn4m", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError");
+  /**
+   * The JVM flags, in the order the Dockerfile's comment explains them, as bench/run.sh measured
+   * them.
+   */
+  private static final List<String> JVM_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xss512k",
+          "-XX:MaxRAM=192m",
+          "-Xmx32m",
+          "-Xmn4m",
+          "-XX:MaxMetaspaceSize=64m",
+          "-XX:+ExitOnOutOfMemoryError");
+
   private static final String JAR = "/app/podcapture-agent.jar";
 
   @Test
   void buildsTheJarWithMavenAndRunsItOnDebianSlim() {
-    List<String> stages = of("FROM").stream().map(Instruction::arguments).collect(Collectors.toList());
+    List<String> stages =
+        of("FROM").stream().map(Instruction::arguments).collect(Collectors.toList());
 
     assertEquals(List.of("maven:3.9-eclipse-temurin-17 AS build", "debian:bookworm-slim"), stages);
   }
 
   @Test
   void buildStageFetchesDependenciesBeforeTheSourcesAreCopied() {
-    List<String> build = buildStage().stream()
-        .map(i -> i.keyword() + " " + i.arguments())
-        .filter(line -> line.startsWith("COPY") || line.startsWith("RUN"))
-        .collect(Collectors.toList());
+    List<String> build =
+        buildStage().stream()
+            .map(i -> i.keyword() + " " + i.arguments())
+            .filter(line -> line.startsWith("COPY") || line.startsWith("RUN"))
+            .collect(Collectors.toList());
 
-    assertEquals(List.of(
-        "COPY pom.xml .",
-        "RUN mvn -B -q dependency:go-offline",
-        "COPY src ./src",
-        "RUN mvn -B -q package -DskipTests"), build, "pom first, so the dependency layer is cached");
+    assertEquals(
+        List.of(
+            "COPY pom.xml .",
+            "RUN mvn -B -q dependency:go-offline",
+            "COPY src ./src",
+            "RUN mvn -B -q package -DskipTests"),
+        build,
+        "pom first, so the dependency layer is cached");
   }
 
   @Test
   void runtimeGetsTheJreTcpdumpAndTarWithoutRecommendsOrAptLists() {
-    List<Instruction> installs = runtimeStage().stream()
-        .filter(i -> i.keyword().equals("RUN") && i.arguments().contains("apt-get install"))
-        .collect(Collectors.toList());
+    List<Instruction> installs =
+        runtimeStage().stream()
+            .filter(i -> i.keyword().equals("RUN") && i.arguments().contains("apt-get install"))
+            .collect(Collectors.toList());
     assertEquals(1, installs.size(), "one apt layer");
     String run = installs.get(0).arguments();
 
@@ -61,31 +79,42 @@ class DockerfileTest {
 
   @Test
   void jarIsCopiedFromTheBuildStageToWhereTheEntrypointRunsIt() {
-    List<String> copies = runtimeStage().stream()
-        .filter(i -> i.keyword().equals("COPY"))
-        .map(Instruction::arguments)
-        .collect(Collectors.toList());
+    List<String> copies =
+        runtimeStage().stream()
+            .filter(i -> i.keyword().equals("COPY"))
+            .map(Instruction::arguments)
+            .collect(Collectors.toList());
 
     assertEquals(List.of("--from=build /src/target/podcapture-agent.jar " + JAR), copies);
     List<String> entrypoint = entrypoint();
-    assertEquals(List.of("-jar", JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
+    assertEquals(
+        List.of("-jar", JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
   }
 
   @Test
   void theJarsCopyIsOneLineWhereTheImageTestCanHandInAJarBuiltOutside() {
-    // deploy/image-test.sh reads this line (with sed) to lay the jar Maven built out as the build stage would.
-    List<String> lines = ProjectFiles.read("Dockerfile").lines()
-        .filter(line -> line.matches("COPY --from=build /src/target/[^ /]+\\.jar \\S+")).toList();
+    // deploy/image-test.sh reads this line (with sed) to lay the jar Maven built out as the build
+    // stage would.
+    List<String> lines =
+        ProjectFiles.read("Dockerfile")
+            .lines()
+            .filter(line -> line.matches("COPY --from=build /src/target/[^ /]+\\.jar \\S+"))
+            .toList();
 
     assertEquals(1, lines.size(), "one plain 'COPY --from=build /src/target/<jar> <dest>' line");
-    assertTrue(lines.get(0).contains("/src/target/podcapture-agent.jar "), "the name mvn -B package gives the jar");
+    assertTrue(
+        lines.get(0).contains("/src/target/podcapture-agent.jar "),
+        "the name mvn -B package gives the jar");
   }
 
   @Test
   void entrypointIsExecFormSoTheJvmIsPid1() {
     List<String> entrypoint = entrypoint();
 
-    assertEquals("java", entrypoint.get(0), "no shell in front of the JVM: it must get SIGTERM and reap tcpdump");
+    assertEquals(
+        "java",
+        entrypoint.get(0),
+        "no shell in front of the JVM: it must get SIGTERM and reap tcpdump");
     assertEquals(List.of(), of("CMD"), "no CMD to append to the JVM's arguments");
     assertEquals(List.of(), of("USER"), "root, as deploy/daemonset.yaml explains");
   }
@@ -99,40 +128,59 @@ class DockerfileTest {
 
   @Test
   void jvmFitsInTheAgentsMemoryLimit() {
-    BigDecimal limit = Quantity.getAmountInBytes(
-        ManifestsTest.agent().getResources().getLimits().get("memory"));
+    BigDecimal limit =
+        Quantity.getAmountInBytes(ManifestsTest.agent().getResources().getLimits().get("memory"));
     BigDecimal maxRam = bytes(flag("-XX:MaxRAM="));
     BigDecimal heapAndMetaspace = bytes(flag("-Xmx")).add(bytes(flag("-XX:MaxMetaspaceSize=")));
 
-    assertTrue(maxRam.compareTo(limit) <= 0, "MaxRAM " + maxRam + " above the container limit " + limit);
-    assertTrue(heapAndMetaspace.compareTo(limit) < 0, "heap + metaspace leave nothing for tcpdump under " + limit);
+    assertTrue(
+        maxRam.compareTo(limit) <= 0, "MaxRAM " + maxRam + " above the container limit " + limit);
+    assertTrue(
+        heapAndMetaspace.compareTo(limit) < 0,
+        "heap + metaspace leave nothing for tcpdump under " + limit);
   }
 
   @Test
   void imageCarriesOciLabels() {
-    String labels = of("LABEL").stream().map(Instruction::arguments).collect(Collectors.joining(" "));
+    String labels =
+        of("LABEL").stream().map(Instruction::arguments).collect(Collectors.joining(" "));
 
-    for (String label : List.of("org.opencontainers.image.title", "org.opencontainers.image.description",
-        "org.opencontainers.image.version")) {
+    for (String label :
+        List.of(
+            "org.opencontainers.image.title",
+            "org.opencontainers.image.description",
+            "org.opencontainers.image.version")) {
       assertTrue(labels.contains(label + "="), label);
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"target/podcapture-agent.jar", "target/classes/io/podcapture/Main.class", ".git/HEAD",
-      "deploy/daemonset.yaml", "podcapture-agent.iml", ".idea/workspace.xml"})
+  @ValueSource(
+      strings = {
+        "target/podcapture-agent.jar",
+        "target/classes/io/podcapture/Main.class",
+        ".git/HEAD",
+        "deploy/daemonset.yaml",
+        "podcapture-agent.iml",
+        ".idea/workspace.xml"
+      })
   void buildContextLeavesOut(String path) {
     assertTrue(dockerIgnores(path), path + " should not be sent to the Docker daemon");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"pom.xml", "src/main/java/io/podcapture/api/v1alpha1/PodCapture.java",
-      "src/test/java/io/podcapture/deploy/DockerfileTest.java"})
+  @ValueSource(
+      strings = {
+        "pom.xml",
+        "src/main/java/io/podcapture/api/v1alpha1/PodCapture.java",
+        "src/test/java/io/podcapture/deploy/DockerfileTest.java"
+      })
   void buildContextKeeps(String path) {
     assertFalse(dockerIgnores(path), path + " is needed by the build stage");
   }
 
-  // ---- reading the Dockerfile ------------------------------------------------------------------------------
+  // ---- reading the Dockerfile
+  // ------------------------------------------------------------------------------
 
   private static Dockerfile dockerfile() {
     return Dockerfile.parse(ProjectFiles.read("Dockerfile"));
@@ -170,18 +218,20 @@ class DockerfileTest {
   private static BigDecimal bytes(String size) {
     Matcher m = Pattern.compile("(\\d+)([kKmMgG]?)").matcher(size);
     assertTrue(m.matches(), size);
-    long unit = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
-      case "k" -> 1024L;
-      case "m" -> 1024L * 1024;
-      case "g" -> 1024L * 1024 * 1024;
-      default -> 1L;
-    };
+    long unit =
+        switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+          case "k" -> 1024L;
+          case "m" -> 1024L * 1024;
+          case "g" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
     return BigDecimal.valueOf(Long.parseLong(m.group(1)) * unit);
   }
 
   /**
-   * Docker's .dockerignore rule: the last pattern that matches the path or one of its parent folders wins, and
-   * a pattern starting with ! keeps what earlier ones left out. Patterns are globs per path segment.
+   * Docker's .dockerignore rule: the last pattern that matches the path or one of its parent
+   * folders wins, and a pattern starting with ! keeps what earlier ones left out. Patterns are
+   * globs per path segment.
    */
   static boolean dockerIgnores(String path) {
     boolean ignored = false;

@@ -26,19 +26,19 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * The kind quick start: kind-config.yaml, and deploy/kind-up.sh and kind-down.sh run for real against stand-in
- * docker, kind, kubectl and helm commands that only log how they were called (no engine or cluster here).
- * shellcheck is run on the scripts by CI, not here.
+ * The kind quick start: kind-config.yaml, and deploy/kind-up.sh and kind-down.sh run for real
+ * against stand-in docker, kind, kubectl and helm commands that only log how they were called (no
+ * engine or cluster here). shellcheck is run on the scripts by CI, not here.
  */
 @Tag("integration")
 class KindQuickStartTest {
   private static final String KIND_UP = "deploy/kind-up.sh";
   private static final String KIND_DOWN = "deploy/kind-down.sh";
 
-  @TempDir
-  Path temp;
+  @TempDir Path temp;
 
-  // ---- kind-config.yaml ------------------------------------------------------------------------------------
+  // ---- kind-config.yaml
+  // ------------------------------------------------------------------------------------
 
   @Test
   void kindClusterHasOneControlPlaneAndTwoWorkersAndNoDefaultCni() {
@@ -47,53 +47,67 @@ class KindQuickStartTest {
     assertEquals("kind.x-k8s.io/v1alpha4", config.get("apiVersion"));
     assertEquals("Cluster", config.get("kind"));
     assertEquals(Set.of("apiVersion", "kind", "name", "networking", "nodes"), config.keySet());
-    List<String> roles = ((List<?>) config.get("nodes")).stream()
-        .map(node -> String.valueOf(((Map<?, ?>) node).get("role")))
-        .collect(Collectors.toList());
+    List<String> roles =
+        ((List<?>) config.get("nodes"))
+            .stream()
+                .map(node -> String.valueOf(((Map<?, ?>) node).get("role")))
+                .collect(Collectors.toList());
     assertEquals(List.of("control-plane", "worker", "worker"), roles);
     Map<?, ?> networking = (Map<?, ?>) config.get("networking");
     assertEquals(Set.of("disableDefaultCNI", "podSubnet"), networking.keySet());
-    assertEquals(Boolean.TRUE, networking.get("disableDefaultCNI"), "Antrea is the CNI, not kindnet");
-    assertEquals("10.10.0.0/16", networking.get("podSubnet"), "the Pod subnet of Antrea's kind instructions");
+    assertEquals(
+        Boolean.TRUE, networking.get("disableDefaultCNI"), "Antrea is the CNI, not kindnet");
+    assertEquals(
+        "10.10.0.0/16",
+        networking.get("podSubnet"),
+        "the Pod subnet of Antrea's kind instructions");
   }
 
   @Test
   void samplePodIpsAreInTheKindPodSubnet() throws IOException {
     String subnet = (String) ((Map<?, ?>) kindConfig().get("networking")).get("podSubnet");
-    PodCapture capture = (PodCapture) ((io.fabric8.kubernetes.api.model.KubernetesList) StrictManifests.typed(
-        ManifestsTest.only(ManifestsTest.SAMPLE_OUTPUT))).getItems().get(0);
+    PodCapture capture =
+        (PodCapture)
+            ((io.fabric8.kubernetes.api.model.KubernetesList)
+                    StrictManifests.typed(ManifestsTest.only(ManifestsTest.SAMPLE_OUTPUT)))
+                .getItems()
+                .get(0);
 
     for (String ip : capture.getStatus().getPodIPs()) {
       assertTrue(inSubnet(ip, subnet), ip + " is not in " + subnet);
     }
-    assertTrue(capture.getStatus().getNode().startsWith(kindConfig().get("name") + "-"),
+    assertTrue(
+        capture.getStatus().getNode().startsWith(kindConfig().get("name") + "-"),
         "kind names its nodes <cluster>-worker...: " + capture.getStatus().getNode());
   }
 
-  // ---- kind-up.sh ------------------------------------------------------------------------------------------
+  // ---- kind-up.sh
+  // ------------------------------------------------------------------------------------------
 
   @Test
   void kindUpCreatesTheClusterInstallsAntreaThenTheAgent() throws Exception {
     Run run = run(KIND_UP, Map.of());
 
     assertEquals(0, run.exitCode, run.output);
-    assertEquals(List.of(
-        "docker info",
-        "kind get clusters",
-        "kind create cluster --name podcapture --config kind-config.yaml",
-        "helm repo add antrea https://charts.antrea.io --force-update",
-        "helm upgrade --install antrea antrea/antrea --namespace kube-system --kube-context kind-podcapture",
-        "kubectl --context kind-podcapture -n kube-system rollout status deployment/antrea-controller --timeout=300s",
-        "kubectl --context kind-podcapture -n kube-system rollout status daemonset/antrea-agent --timeout=300s",
-        "kubectl --context kind-podcapture wait --for=condition=Ready nodes --all --timeout=300s",
-        "docker build -t " + image() + " .",
-        "kind load docker-image " + image() + " --name podcapture",
-        "kubectl --context kind-podcapture apply -f crds/",
-        "kubectl --context kind-podcapture wait --for=condition=Established crd/" + PodCapture.CRD_NAME
-            + " --timeout=300s",
-        "kubectl --context kind-podcapture -n kube-system get daemonset/podcapture-agent",
-        "kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml",
-        "kubectl --context kind-podcapture -n kube-system rollout status daemonset/podcapture-agent --timeout=300s"),
+    assertEquals(
+        List.of(
+            "docker info",
+            "kind get clusters",
+            "kind create cluster --name podcapture --config kind-config.yaml",
+            "helm repo add antrea https://charts.antrea.io --force-update",
+            "helm upgrade --install antrea antrea/antrea --namespace kube-system --kube-context kind-podcapture",
+            "kubectl --context kind-podcapture -n kube-system rollout status deployment/antrea-controller --timeout=300s",
+            "kubectl --context kind-podcapture -n kube-system rollout status daemonset/antrea-agent --timeout=300s",
+            "kubectl --context kind-podcapture wait --for=condition=Ready nodes --all --timeout=300s",
+            "docker build -t " + image() + " .",
+            "kind load docker-image " + image() + " --name podcapture",
+            "kubectl --context kind-podcapture apply -f crds/",
+            "kubectl --context kind-podcapture wait --for=condition=Established crd/"
+                + PodCapture.CRD_NAME
+                + " --timeout=300s",
+            "kubectl --context kind-podcapture -n kube-system get daemonset/podcapture-agent",
+            "kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml",
+            "kubectl --context kind-podcapture -n kube-system rollout status daemonset/podcapture-agent --timeout=300s"),
         run.calls());
   }
 
@@ -110,16 +124,33 @@ class KindQuickStartTest {
 
   @Test
   void kindUpAgainReusesTheClusterAndRestartsTheAgentOnTheNewImage() throws Exception {
-    Run run = run(KIND_UP, Map.of("STUB_CLUSTERS", "podcapture", "STUB_DAEMONSET_EXISTS", "yes",
-        "ANTREA_CHART_VERSION", "2.2.0"));
+    Run run =
+        run(
+            KIND_UP,
+            Map.of(
+                "STUB_CLUSTERS",
+                "podcapture",
+                "STUB_DAEMONSET_EXISTS",
+                "yes",
+                "ANTREA_CHART_VERSION",
+                "2.2.0"));
 
     assertEquals(0, run.exitCode, run.output);
-    assertFalse(run.calls().stream().anyMatch(c -> c.startsWith("kind create")), "no second cluster");
-    assertTrue(run.calls().contains("helm upgrade --install antrea antrea/antrea --namespace kube-system"
-        + " --kube-context kind-podcapture --version 2.2.0"), run.calls().toString());
+    assertFalse(
+        run.calls().stream().anyMatch(c -> c.startsWith("kind create")), "no second cluster");
+    assertTrue(
+        run.calls()
+            .contains(
+                "helm upgrade --install antrea antrea/antrea --namespace kube-system"
+                    + " --kube-context kind-podcapture --version 2.2.0"),
+        run.calls().toString());
     List<String> calls = run.calls();
-    int apply = calls.indexOf("kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml");
-    int restart = calls.indexOf("kubectl --context kind-podcapture -n kube-system rollout restart daemonset/podcapture-agent");
+    int apply =
+        calls.indexOf(
+            "kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml");
+    int restart =
+        calls.indexOf(
+            "kubectl --context kind-podcapture -n kube-system rollout restart daemonset/podcapture-agent");
     assertTrue(apply >= 0 && restart > apply, "same tag, new image: restart after apply: " + calls);
   }
 
@@ -130,7 +161,10 @@ class KindQuickStartTest {
     assertEquals(0, run.exitCode, run.output);
     assertTrue(run.calls().contains("kind create cluster --name other --config kind-config.yaml"));
     assertTrue(run.calls().contains("kind load docker-image " + image() + " --name other"));
-    assertTrue(run.calls().stream().filter(c -> c.startsWith("kubectl")).allMatch(c -> c.contains("--context kind-other")),
+    assertTrue(
+        run.calls().stream()
+            .filter(c -> c.startsWith("kubectl"))
+            .allMatch(c -> c.contains("--context kind-other")),
         "kubectl only ever talks to the kind cluster: " + run.calls());
   }
 
@@ -158,17 +192,20 @@ class KindQuickStartTest {
     Run run = run(KIND_UP, Map.of("STUB_FAIL", "docker build"));
 
     assertFalse(run.exitCode == 0, run.output);
-    assertTrue(run.calls().get(run.calls().size() - 1).startsWith("docker build"), run.calls().toString());
+    assertTrue(
+        run.calls().get(run.calls().size() - 1).startsWith("docker build"), run.calls().toString());
   }
 
-  // ---- kind-down.sh ----------------------------------------------------------------------------------------
+  // ---- kind-down.sh
+  // ----------------------------------------------------------------------------------------
 
   @Test
   void kindDownDeletesTheCluster() throws Exception {
     Run run = run(KIND_DOWN, Map.of("STUB_CLUSTERS", "podcapture"));
 
     assertEquals(0, run.exitCode, run.output);
-    assertEquals(List.of("kind get clusters", "kind delete cluster --name podcapture"), run.calls());
+    assertEquals(
+        List.of("kind get clusters", "kind delete cluster --name podcapture"), run.calls());
   }
 
   @Test
@@ -188,10 +225,14 @@ class KindQuickStartTest {
     assertTrue(Files.isExecutable(ProjectFiles.path(script)), script + " is executable");
     assertTrue(text.startsWith("#!/usr/bin/env bash\n"), "bash shebang");
     assertTrue(text.contains("\nset -euo pipefail\n"), "set -euo pipefail");
-    assertEquals(kindConfig().get("name"), defaultClusterName(text), "default cluster name is kind-config.yaml's");
+    assertEquals(
+        kindConfig().get("name"),
+        defaultClusterName(text),
+        "default cluster name is kind-config.yaml's");
   }
 
-  // ---- running the scripts against stand-ins ---------------------------------------------------------------
+  // ---- running the scripts against stand-ins
+  // ---------------------------------------------------------------
 
   /** What a script run printed and which stand-in commands it called, in which directory. */
   private record Run(int exitCode, String output, List<String[]> log) {
@@ -205,9 +246,9 @@ class KindQuickStartTest {
   }
 
   /**
-   * Runs a script from a directory outside the repository, with a PATH of stand-ins for docker, kind, kubectl
-   * and helm plus the few system tools the scripts use. A stand-in logs "directory|command args" and succeeds;
-   * STUB_* variables make it answer otherwise.
+   * Runs a script from a directory outside the repository, with a PATH of stand-ins for docker,
+   * kind, kubectl and helm plus the few system tools the scripts use. A stand-in logs
+   * "directory|command args" and succeeds; STUB_* variables make it answer otherwise.
    */
   private Run run(String script, Map<String, String> environment) throws Exception {
     Path bin = Files.createDirectories(temp.resolve("bin"));
@@ -225,9 +266,10 @@ class KindQuickStartTest {
     }
     Path elsewhere = Files.createDirectories(temp.resolve("elsewhere"));
 
-    ProcessBuilder builder = new ProcessBuilder(bash, ProjectFiles.path(script).toString())
-        .directory(elsewhere.toFile())
-        .redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(bash, ProjectFiles.path(script).toString())
+            .directory(elsewhere.toFile())
+            .redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.clear();
     env.put("PATH", bin.toString());
@@ -246,9 +288,15 @@ class KindQuickStartTest {
   }
 
   private static String standIn(String bash, String tool, Path log) {
-    return "#!" + bash + "\n"
-        + "call=\"" + tool + " $*\"\n"
-        + "printf '%s|%s\\n' \"$PWD\" \"$call\" >> '" + log + "'\n"
+    return "#!"
+        + bash
+        + "\n"
+        + "call=\""
+        + tool
+        + " $*\"\n"
+        + "printf '%s|%s\\n' \"$PWD\" \"$call\" >> '"
+        + log
+        + "'\n"
         + "if [[ -n \"${STUB_FAIL:-}\" && \"$call\" == \"$STUB_FAIL\"* ]]; then exit 3; fi\n"
         + "case \"$call\" in\n"
         + "  'docker info') [[ -z \"${STUB_DOCKER_DOWN:-}\" ]] ;;\n"
@@ -273,7 +321,8 @@ class KindQuickStartTest {
     throw new AssertionError(tool + " not found in /usr/bin, /bin or /usr/local/bin");
   }
 
-  // ---- helpers ---------------------------------------------------------------------------------------------
+  // ---- helpers
+  // ---------------------------------------------------------------------------------------------
 
   private static String image() {
     return ManifestsTest.agent().getImage();
@@ -282,12 +331,14 @@ class KindQuickStartTest {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> kindConfig() {
     Load load = new Load(LoadSettings.builder().setAllowDuplicateKeys(false).build());
-    return new HashMap<>((Map<String, Object>) load.loadFromString(ProjectFiles.read("kind-config.yaml")));
+    return new HashMap<>(
+        (Map<String, Object>) load.loadFromString(ProjectFiles.read("kind-config.yaml")));
   }
 
   private static String defaultClusterName(String script) {
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("\nCLUSTER_NAME=\"\\$\\{CLUSTER_NAME:-([^}]*)}\"\n").matcher(script);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\nCLUSTER_NAME=\"\\$\\{CLUSTER_NAME:-([^}]*)}\"\n")
+            .matcher(script);
     assertTrue(m.find(), "CLUSTER_NAME=\"${CLUSTER_NAME:-...}\" line");
     return m.group(1);
   }

@@ -53,8 +53,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The manifests in deploy/, examples/ and crds/: each parses strictly into its typed model, and the agent's
- * DaemonSet, RBAC and the examples say what the design decided.
+ * The manifests in deploy/, examples/ and crds/: each parses strictly into its typed model, and the
+ * agent's DaemonSet, RBAC and the examples say what the design decided.
  */
 class ManifestsTest {
   static final String DAEMONSET = "deploy/daemonset.yaml";
@@ -72,22 +72,25 @@ class ManifestsTest {
   private static final List<String> FOLDERS = List.of("deploy", "examples", "crds");
 
   /**
-   * Kinds fabric8 7.5.2 has no model for: they would parse as GenericKubernetesResource, where every field is
-   * "unknown". Each has a test of its own that checks its structure instead.
+   * Kinds fabric8 7.5.2 has no model for: they would parse as GenericKubernetesResource, where
+   * every field is "unknown". Each has a test of its own that checks its structure instead.
    */
-  private static final Set<String> UNTYPED_KINDS = Set.of(
-      "monitoring.coreos.com/v1 PodMonitor",
-      "kustomize.config.k8s.io/v1beta1 Kustomization");
+  private static final Set<String> UNTYPED_KINDS =
+      Set.of(
+          "monitoring.coreos.com/v1 PodMonitor", "kustomize.config.k8s.io/v1beta1 Kustomization");
 
   /**
-   * What the agent may do, by "apiGroup resource" (core group as "core"). The one place to adjust when the
-   * agent's requests change; the comments in deploy/rbac.yaml say which request needs which grant.
+   * What the agent may do, by "apiGroup resource" (core group as "core"). The one place to adjust
+   * when the agent's requests change; the comments in deploy/rbac.yaml say which request needs
+   * which grant.
    */
-  private static final Map<String, Set<String>> AGENT_GRANTS = Map.of(
-      "core pods", Set.of("get", "list", "watch", "patch"),
-      "tcpdump.antrea.io podcaptures", Set.of("get", "list", "watch", "create", "update", "patch", "delete"),
-      "tcpdump.antrea.io podcaptures/status", Set.of("update"),
-      "core events", Set.of("create", "patch"));
+  private static final Map<String, Set<String>> AGENT_GRANTS =
+      Map.of(
+          "core pods", Set.of("get", "list", "watch", "patch"),
+          "tcpdump.antrea.io podcaptures",
+              Set.of("get", "list", "watch", "create", "update", "patch", "delete"),
+          "tcpdump.antrea.io podcaptures/status", Set.of("update"),
+          "core events", Set.of("create", "patch"));
 
   static Stream<StrictManifests.Document> allDocuments() {
     return FOLDERS.stream()
@@ -99,7 +102,8 @@ class ManifestsTest {
     return allDocuments().filter(d -> !UNTYPED_KINDS.contains(d.apiVersion() + " " + d.kind()));
   }
 
-  // ---- every manifest --------------------------------------------------------------------------------------
+  // ---- every manifest
+  // --------------------------------------------------------------------------------------
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("typedDocuments")
@@ -109,57 +113,98 @@ class ManifestsTest {
 
   @Test
   void everyManifestFileIsFoundAndChecked() {
-    Set<String> files = allDocuments().map(StrictManifests.Document::source).collect(Collectors.toSet());
+    Set<String> files =
+        allDocuments().map(StrictManifests.Document::source).collect(Collectors.toSet());
 
-    assertTrue(files.containsAll(Set.of(DAEMONSET, RBAC, USER_ROLES, TEST_POD, KUSTOMIZATION, ANNOTATED_POD,
-        SAMPLE_OUTPUT, POD_MONITOR, FILTERED_CAPTURE, PACKET_COUNT_CAPTURE, TTL_CAPTURE, CrdTest.CHECKED_IN_CRD)),
+    assertTrue(
+        files.containsAll(
+            Set.of(
+                DAEMONSET,
+                RBAC,
+                USER_ROLES,
+                TEST_POD,
+                KUSTOMIZATION,
+                ANNOTATED_POD,
+                SAMPLE_OUTPUT,
+                POD_MONITOR,
+                FILTERED_CAPTURE,
+                PACKET_COUNT_CAPTURE,
+                TTL_CAPTURE,
+                CrdTest.CHECKED_IN_CRD)),
         "found " + files);
   }
 
   @Test
   void namespacedObjectsNameTheirNamespaceAndClusterWideOnesDoNot() {
     List<String> wrong = new ArrayList<>();
-    typedDocuments().forEach(document -> {
-      for (HasMetadata object : objects(StrictManifests.typed(document))) {
-        String namespace = object.getMetadata().getNamespace();
-        if (object instanceof Namespaced && (namespace == null || namespace.isBlank())) {
-          wrong.add(document + ": " + object.getKind() + " without a namespace lands in the current one");
-        } else if (!(object instanceof Namespaced) && namespace != null) {
-          wrong.add(document + ": " + object.getKind() + " is cluster-wide but names namespace " + namespace);
-        }
-      }
-    });
+    typedDocuments()
+        .forEach(
+            document -> {
+              for (HasMetadata object : objects(StrictManifests.typed(document))) {
+                String namespace = object.getMetadata().getNamespace();
+                if (object instanceof Namespaced && (namespace == null || namespace.isBlank())) {
+                  wrong.add(
+                      document
+                          + ": "
+                          + object.getKind()
+                          + " without a namespace lands in the current one");
+                } else if (!(object instanceof Namespaced) && namespace != null) {
+                  wrong.add(
+                      document
+                          + ": "
+                          + object.getKind()
+                          + " is cluster-wide but names namespace "
+                          + namespace);
+                }
+              }
+            });
     assertEquals(List.of(), wrong);
   }
 
-  // ---- the agent's DaemonSet -------------------------------------------------------------------------------
+  // ---- the agent's DaemonSet
+  // -------------------------------------------------------------------------------
 
   @Test
   void daemonSetIsTheAgentInKubeSystemSelectingItsOwnPods() {
     DaemonSet ds = daemonSet();
-    Map<String, String> labels = Map.of("app", "podcapture-agent", "app.kubernetes.io/name", "podcapture-agent");
+    Map<String, String> labels =
+        Map.of("app", "podcapture-agent", "app.kubernetes.io/name", "podcapture-agent");
 
     assertEquals("podcapture-agent", ds.getMetadata().getName());
     assertEquals("kube-system", ds.getMetadata().getNamespace());
     assertEquals(labels, ds.getMetadata().getLabels());
     assertEquals(labels, ds.getSpec().getSelector().getMatchLabels());
-    assertTrue(ds.getSpec().getTemplate().getMetadata().getLabels().entrySet().containsAll(labels.entrySet()),
+    assertTrue(
+        ds.getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getLabels()
+            .entrySet()
+            .containsAll(labels.entrySet()),
         "the Pod template must carry the selector's labels");
     assertEquals("RollingUpdate", ds.getSpec().getUpdateStrategy().getType());
-    assertEquals(1, ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal());
+    assertEquals(
+        1, ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal());
   }
 
   @Test
   void agentRunsOnEveryNodeInTheNodesNetwork() {
     PodSpec pod = daemonSet().getSpec().getTemplate().getSpec();
 
-    assertEquals(Boolean.TRUE, pod.getHostNetwork(), "tcpdump -i any must see the node's Pod interfaces");
-    assertEquals("ClusterFirstWithHostNet", pod.getDnsPolicy(), "with hostNetwork, to still resolve Services");
+    assertEquals(
+        Boolean.TRUE, pod.getHostNetwork(), "tcpdump -i any must see the node's Pod interfaces");
+    assertEquals(
+        "ClusterFirstWithHostNet",
+        pod.getDnsPolicy(),
+        "with hostNetwork, to still resolve Services");
     assertEquals("system-node-critical", pod.getPriorityClassName());
-    assertEquals(Set.of("NoSchedule", "NoExecute"), pod.getTolerations().stream()
-        .filter(t -> "Exists".equals(t.getOperator()) && t.getKey() == null)
-        .map(Toleration::getEffect)
-        .collect(Collectors.toSet()), "tolerates every taint of both effects");
+    assertEquals(
+        Set.of("NoSchedule", "NoExecute"),
+        pod.getTolerations().stream()
+            .filter(t -> "Exists".equals(t.getOperator()) && t.getKey() == null)
+            .map(Toleration::getEffect)
+            .collect(Collectors.toSet()),
+        "tolerates every taint of both effects");
   }
 
   @Test
@@ -185,21 +230,26 @@ class ManifestsTest {
 
   @Test
   void agentSettingsAreTheDecidedDefaults() {
-    Map<String, String> values = env(agent()).values().stream()
-        .filter(e -> e.getValueFrom() == null)
-        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue, (a, b) -> a, TreeMap::new));
+    Map<String, String> values =
+        env(agent()).values().stream()
+            .filter(e -> e.getValueFrom() == null)
+            .collect(
+                Collectors.toMap(EnvVar::getName, EnvVar::getValue, (a, b) -> a, TreeMap::new));
 
-    assertEquals(new TreeMap<>(Map.of(
-        "CAPTURE_DIR", "/capture",
-        "MAX_FILES", "64",
-        "MAX_CAPTURES", "16",
-        "DISK_BUDGET_MB", "1024",
-        "DENY_NAMESPACES", "kube-system",
-        "STATUS_REFRESH_SECONDS", "10",
-        "STOP_GRACE_SECONDS", "5",
-        "HTTP_PORT", "9397",
-        "LOG_LEVEL", "info",
-        "ALLOW_HOST_NETWORK", "false")), values);
+    assertEquals(
+        new TreeMap<>(
+            Map.of(
+                "CAPTURE_DIR", "/capture",
+                "MAX_FILES", "64",
+                "MAX_CAPTURES", "16",
+                "DISK_BUDGET_MB", "1024",
+                "DENY_NAMESPACES", "kube-system",
+                "STATUS_REFRESH_SECONDS", "10",
+                "STOP_GRACE_SECONDS", "5",
+                "HTTP_PORT", "9397",
+                "LOG_LEVEL", "info",
+                "ALLOW_HOST_NETWORK", "false")),
+        values);
   }
 
   @Test
@@ -212,10 +262,12 @@ class ManifestsTest {
     assertNotEquals(Boolean.TRUE, captureMount.getReadOnly());
     assertEquals(new Quantity("2Gi"), capture.getEmptyDir().getSizeLimit());
 
-    BigDecimal budget = BigDecimal.valueOf(Long.parseLong(env(agent).get("DISK_BUDGET_MB").getValue()))
-        .multiply(BigDecimal.valueOf(1024L * 1024));
+    BigDecimal budget =
+        BigDecimal.valueOf(Long.parseLong(env(agent).get("DISK_BUDGET_MB").getValue()))
+            .multiply(BigDecimal.valueOf(1024L * 1024));
     BigDecimal sizeLimit = Quantity.getAmountInBytes(capture.getEmptyDir().getSizeLimit());
-    assertTrue(budget.multiply(BigDecimal.valueOf(2)).compareTo(sizeLimit) <= 0,
+    assertTrue(
+        budget.multiply(BigDecimal.valueOf(2)).compareTo(sizeLimit) <= 0,
         "the kubelet evicts the Pod past sizeLimit: keep it at least twice DISK_BUDGET_MB (tcpdump overshoots -C,"
             + " and one generation of files may be kept)");
   }
@@ -227,7 +279,8 @@ class ManifestsTest {
 
     assertEquals("Memory", tmp.getEmptyDir().getMedium());
     BigDecimal sizeLimit = Quantity.getAmountInBytes(tmp.getEmptyDir().getSizeLimit());
-    assertTrue(sizeLimit.compareTo(Quantity.getAmountInBytes(new Quantity("32Mi"))) <= 0,
+    assertTrue(
+        sizeLimit.compareTo(Quantity.getAmountInBytes(new Quantity("32Mi"))) <= 0,
         "a memory-backed tmp counts against the memory limit: keep it small");
   }
 
@@ -236,7 +289,9 @@ class ManifestsTest {
     Capabilities capabilities = agent().getSecurityContext().getCapabilities();
 
     assertEquals(List.of("ALL"), capabilities.getDrop());
-    assertEquals(Set.of("NET_RAW", "SETGID"), new TreeSet<>(capabilities.getAdd()),
+    assertEquals(
+        Set.of("NET_RAW", "SETGID"),
+        new TreeSet<>(capabilities.getAdd()),
         "NET_RAW for the packet socket; SETGID for -Z root; no SETUID, no NET_ADMIN (see CapabilitiesTest)");
     assertEquals(2, capabilities.getAdd().size(), "no capability listed twice");
   }
@@ -249,10 +304,12 @@ class ManifestsTest {
     assertEquals(Boolean.FALSE, security.getAllowPrivilegeEscalation());
     assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
     assertEquals("RuntimeDefault", security.getSeccompProfile().getType());
-    // Root on purpose (tcpdump -Z root; no ambient capabilities for non-root): said, not left to the image.
+    // Root on purpose (tcpdump -Z root; no ambient capabilities for non-root): said, not left to
+    // the image.
     assertEquals(0L, security.getRunAsUser());
     assertEquals(Boolean.FALSE, security.getRunAsNonRoot());
-    assertNull(daemonSet().getSpec().getTemplate().getSpec().getSecurityContext(),
+    assertNull(
+        daemonSet().getSpec().getTemplate().getSpec().getSecurityContext(),
         "all of it on the container, in one place");
   }
 
@@ -271,7 +328,9 @@ class ManifestsTest {
     Container agent = agent();
     assertEquals(1, agent.getPorts().size());
     assertEquals("http", agent.getPorts().get(0).getName());
-    assertEquals(Integer.valueOf(env(agent).get("HTTP_PORT").getValue()), agent.getPorts().get(0).getContainerPort(),
+    assertEquals(
+        Integer.valueOf(env(agent).get("HTTP_PORT").getValue()),
+        agent.getPorts().get(0).getContainerPort(),
         "HTTP_PORT must be the port the probes and Prometheus use");
 
     assertHttpProbe(agent.getLivenessProbe(), "/healthz");
@@ -281,34 +340,45 @@ class ManifestsTest {
     }
     Map<String, String> scrape = daemonSet().getSpec().getTemplate().getMetadata().getAnnotations();
     assertEquals("true", scrape.get("prometheus.io/scrape"));
-    assertEquals(String.valueOf(agent.getPorts().get(0).getContainerPort()), scrape.get("prometheus.io/port"));
+    assertEquals(
+        String.valueOf(agent.getPorts().get(0).getContainerPort()),
+        scrape.get("prometheus.io/port"));
     assertEquals("/metrics", scrape.get("prometheus.io/path"));
   }
 
   @Test
   void shutdownLeavesTheAgentTimeToStopItsCaptures() {
-    long podGrace = daemonSet().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
+    long podGrace =
+        daemonSet().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
     long stopGrace = Long.parseLong(env(agent()).get("STOP_GRACE_SECONDS").getValue());
 
     assertEquals(30, podGrace);
-    assertTrue(stopGrace * 2 < podGrace, "SIGTERM, STOP_GRACE_SECONDS, SIGKILL and cleanup must fit in the Pod's grace");
+    assertTrue(
+        stopGrace * 2 < podGrace,
+        "SIGTERM, STOP_GRACE_SECONDS, SIGKILL and cleanup must fit in the Pod's grace");
   }
 
   @Test
   void imageIsTheLocallyBuiltOne() {
     assertEquals("podcapture-agent:dev", agent().getImage());
-    assertEquals("IfNotPresent", agent().getImagePullPolicy(), "kind load puts the image on the nodes; never pull it");
+    assertEquals(
+        "IfNotPresent",
+        agent().getImagePullPolicy(),
+        "kind load puts the image on the nodes; never pull it");
   }
 
   @Test
   void agentRunsAsTheServiceAccountTheRbacBinds() {
     ServiceAccount account = rbac(ServiceAccount.class).get(0);
 
-    assertEquals(account.getMetadata().getName(), daemonSet().getSpec().getTemplate().getSpec().getServiceAccountName());
+    assertEquals(
+        account.getMetadata().getName(),
+        daemonSet().getSpec().getTemplate().getSpec().getServiceAccountName());
     assertEquals(account.getMetadata().getNamespace(), daemonSet().getMetadata().getNamespace());
   }
 
-  // ---- RBAC ------------------------------------------------------------------------------------------------
+  // ---- RBAC
+  // ------------------------------------------------------------------------------------------------
 
   @Test
   void clusterRoleGrantsExactlyWhatTheAgentNeeds() {
@@ -316,7 +386,9 @@ class ManifestsTest {
     for (PolicyRule rule : clusterRole().getRules()) {
       for (String group : rule.getApiGroups()) {
         for (String resource : rule.getResources()) {
-          granted.computeIfAbsent((group.isEmpty() ? "core" : group) + " " + resource, k -> new TreeSet<>())
+          granted
+              .computeIfAbsent(
+                  (group.isEmpty() ? "core" : group) + " " + resource, k -> new TreeSet<>())
               .addAll(rule.getVerbs());
         }
       }
@@ -334,9 +406,15 @@ class ManifestsTest {
           .flatMap(List::stream)
           .forEach(value -> assertFalse(value.contains("*"), "wildcard in " + rule));
       assertFalse(rule.getResources().contains("secrets"), "secrets in " + rule);
-      assertFalse(rule.getResources().stream().anyMatch(r -> r.startsWith("pods/") ), "pods subresource in " + rule);
-      assertTrue(rule.getResourceNames().isEmpty() && rule.getNonResourceURLs().isEmpty(), rule.toString());
-      assertFalse(rule.getVerbs().stream().anyMatch(Set.of("escalate", "bind", "impersonate")::contains), rule.toString());
+      assertFalse(
+          rule.getResources().stream().anyMatch(r -> r.startsWith("pods/")),
+          "pods subresource in " + rule);
+      assertTrue(
+          rule.getResourceNames().isEmpty() && rule.getNonResourceURLs().isEmpty(),
+          rule.toString());
+      assertFalse(
+          rule.getVerbs().stream().anyMatch(Set.of("escalate", "bind", "impersonate")::contains),
+          rule.toString());
     }
   }
 
@@ -367,11 +445,14 @@ class ManifestsTest {
 
   @Test
   void rbacFileHoldsOneAccountOneRoleAndOneBinding() {
-    List<String> kinds = StrictManifests.load(RBAC, ProjectFiles.read(RBAC)).stream()
-        .map(StrictManifests.Document::kind)
-        .collect(Collectors.toList());
+    List<String> kinds =
+        StrictManifests.load(RBAC, ProjectFiles.read(RBAC)).stream()
+            .map(StrictManifests.Document::kind)
+            .collect(Collectors.toList());
 
-    assertEquals(List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"), kinds);
+    assertEquals(
+        List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"),
+        kinds);
   }
 
   @Test
@@ -386,20 +467,25 @@ class ManifestsTest {
     assertEquals(List.of("coordination.k8s.io"), rule.getApiGroups());
     assertEquals(List.of("leases"), rule.getResources());
     assertEquals(Set.of("get", "create", "patch"), Set.copyOf(rule.getVerbs()));
-    assertEquals(List.of("Role", role.getMetadata().getName()), List.of(binding.getRoleRef().getKind(),
-        binding.getRoleRef().getName()));
+    assertEquals(
+        List.of("Role", role.getMetadata().getName()),
+        List.of(binding.getRoleRef().getKind(), binding.getRoleRef().getName()));
     assertEquals(role.getMetadata().getNamespace(), binding.getMetadata().getNamespace());
-    assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream().map(Subject::getName)
-        .toList());
+    assertEquals(
+        List.of(account.getMetadata().getName()),
+        binding.getSubjects().stream().map(Subject::getName).toList());
   }
 
   @Test
   void userRolesLetPeopleCaptureOrWatchAndAreNotAggregated() {
     Map<String, Set<String>> verbs = new TreeMap<>();
-    for (StrictManifests.Document document : StrictManifests.load(USER_ROLES, ProjectFiles.read(USER_ROLES))) {
+    for (StrictManifests.Document document :
+        StrictManifests.load(USER_ROLES, ProjectFiles.read(USER_ROLES))) {
       ClusterRole role = (ClusterRole) StrictManifests.typed(document);
       assertNull(role.getAggregationRule(), role.getMetadata().getName() + " is not aggregated");
-      assertFalse(role.getMetadata().getLabels().keySet().stream().anyMatch(l -> l.contains("aggregate-to")),
+      assertFalse(
+          role.getMetadata().getLabels().keySet().stream()
+              .anyMatch(l -> l.contains("aggregate-to")),
           role.getMetadata().getName() + " is not aggregated into admin/edit/view");
       assertEquals(1, role.getRules().size());
       PolicyRule rule = role.getRules().get(0);
@@ -407,11 +493,17 @@ class ManifestsTest {
       assertEquals(List.of("podcaptures"), rule.getResources());
       verbs.put(role.getMetadata().getName(), new TreeSet<>(rule.getVerbs()));
     }
-    assertEquals(Map.of("podcapture-editor", Set.of("create", "delete", "get", "list", "watch"),
-        "podcapture-viewer", Set.of("get", "list", "watch")), verbs);
+    assertEquals(
+        Map.of(
+            "podcapture-editor",
+            Set.of("create", "delete", "get", "list", "watch"),
+            "podcapture-viewer",
+            Set.of("get", "list", "watch")),
+        verbs);
   }
 
-  // ---- test Pod and examples -------------------------------------------------------------------------------
+  // ---- test Pod and examples
+  // -------------------------------------------------------------------------------
 
   @Test
   void testPodPingsWithNetRawAlone() {
@@ -455,37 +547,70 @@ class ManifestsTest {
     assertEquals(meta.getName(), capture.getSpec().getPodName());
     assertEquals(1, meta.getOwnerReferences().size());
     OwnerReference owner = meta.getOwnerReferences().get(0);
-    assertEquals(List.of("v1", "Pod", pod.getMetadata().getName()),
+    assertEquals(
+        List.of("v1", "Pod", pod.getMetadata().getName()),
         List.of(owner.getApiVersion(), owner.getKind(), owner.getName()));
     assertEquals(List.of("tcpdump.antrea.io/cleanup"), meta.getFinalizers());
-    assertEquals(Map.of("app.kubernetes.io/managed-by", "podcapture-agent", "tcpdump.antrea.io/node", status.getNode()),
+    assertEquals(
+        Map.of(
+            "app.kubernetes.io/managed-by",
+            "podcapture-agent",
+            "tcpdump.antrea.io/node",
+            status.getNode()),
         meta.getLabels());
 
     // The spec mirrors the annotation.
-    assertEquals(Integer.valueOf(pod.getMetadata().getAnnotations().get("tcpdump.antrea.io")),
+    assertEquals(
+        Integer.valueOf(pod.getMetadata().getAnnotations().get("tcpdump.antrea.io")),
         capture.getSpec().getMaxFiles());
     assertEquals(1, capture.getSpec().getFileSizeMB());
 
     // A running capture, as found by kubectl cp.
     assertEquals("Running", status.getPhase());
     DaemonSet ds = daemonSet();
-    assertTrue(status.getAgentPod().matches(ds.getMetadata().getNamespace() + "/" + ds.getMetadata().getName()
-        + "-[a-z0-9]{5}"), "agentPod is namespace/name of an agent Pod: " + status.getAgentPod());
-    assertTrue(status.getFilter().contains("(inbound and (" + status.getPodIPs().stream().map(ip -> "src host " + ip)
-        .collect(Collectors.joining(" or ")) + "))"), status.getFilter());
+    assertTrue(
+        status
+            .getAgentPod()
+            .matches(
+                ds.getMetadata().getNamespace()
+                    + "/"
+                    + ds.getMetadata().getName()
+                    + "-[a-z0-9]{5}"),
+        "agentPod is namespace/name of an agent Pod: " + status.getAgentPod());
+    assertTrue(
+        status
+            .getFilter()
+            .contains(
+                "(inbound and ("
+                    + status.getPodIPs().stream()
+                        .map(ip -> "src host " + ip)
+                        .collect(Collectors.joining(" or "))
+                    + "))"),
+        status.getFilter());
     String captureDir = env(agent()).get("CAPTURE_DIR").getValue();
     for (CaptureFile file : status.getFiles()) {
-      assertTrue(file.getName().matches("capture-" + meta.getName() + "\\.pcap[0-" + (capture.getSpec().getMaxFiles() - 1)
-          + "]"), file.getName());
+      assertTrue(
+          file.getName()
+              .matches(
+                  "capture-"
+                      + meta.getName()
+                      + "\\.pcap[0-"
+                      + (capture.getSpec().getMaxFiles() - 1)
+                      + "]"),
+          file.getName());
       assertEquals(captureDir + "/" + meta.getNamespace() + "/" + file.getName(), file.getPath());
     }
     assertEquals(status.getFiles().size(), status.getFileCount());
-    assertEquals(status.getFiles().stream().mapToLong(CaptureFile::getSizeBytes).sum(), status.getTotalBytes());
+    assertEquals(
+        status.getFiles().stream().mapToLong(CaptureFile::getSizeBytes).sum(),
+        status.getTotalBytes());
     assertEquals(meta.getGeneration(), status.getObservedGeneration());
     assertEquals(0, status.getRestartCount());
     assertEquals(1, status.getConditions().size());
     Condition ready = status.getConditions().get(0);
-    assertEquals(List.of("Ready", "True", "CaptureRunning"), List.of(ready.getType(), ready.getStatus(), ready.getReason()));
+    assertEquals(
+        List.of("Ready", "True", "CaptureRunning"),
+        List.of(ready.getType(), ready.getStatus(), ready.getReason()));
   }
 
   @Test
@@ -499,7 +624,9 @@ class ManifestsTest {
       assertEquals(testPod.getMetadata().getName(), capture.getSpec().getPodName());
       assertEquals(testPod.getMetadata().getNamespace(), capture.getMetadata().getNamespace());
       Map<String, String> labels = capture.getMetadata().getLabels();
-      assertTrue(labels == null || labels.isEmpty(), "a user's PodCapture carries none of the agent's labels");
+      assertTrue(
+          labels == null || labels.isEmpty(),
+          "a user's PodCapture carries none of the agent's labels");
       assertNull(capture.getStatus());
     }
     assertEquals("icmp", filtered.getSpec().getFilter());
@@ -507,7 +634,8 @@ class ManifestsTest {
     assertEquals(100, counted.getSpec().getPacketCount());
     assertEquals(128, counted.getSpec().getSnapLength());
     assertEquals(600, ttl.getSpec().getTtlSecondsAfterFinished());
-    assertNotNull(ttl.getSpec().getDurationSeconds(), "a TTL counts from the end, so the capture must end");
+    assertNotNull(
+        ttl.getSpec().getDurationSeconds(), "a TTL counts from the end, so the capture must end");
   }
 
   @Test
@@ -517,37 +645,68 @@ class ManifestsTest {
 
   /**
    * fabric8 7.5.2 has no model for the Prometheus Operator's PodMonitor (it parses as a
-   * GenericKubernetesResource, where every field counts as unknown). So: its metadata and label selector go
-   * through fabric8's typed ObjectMeta and LabelSelector, strictly like everything else, and the rest is held
-   * to the keys of monitoring.coreos.com/v1 PodMonitor that this project may use (extend from that CRD).
+   * GenericKubernetesResource, where every field counts as unknown). So: its metadata and label
+   * selector go through fabric8's typed ObjectMeta and LabelSelector, strictly like everything
+   * else, and the rest is held to the keys of monitoring.coreos.com/v1 PodMonitor that this project
+   * may use (extend from that CRD).
    */
   @Test
   void podMonitorScrapesTheAgentsHttpPort() {
     Map<String, Object> raw = only(POD_MONITOR).raw();
     assertKeys(raw, "", Set.of("apiVersion", "kind", "metadata", "spec"));
-    assertEquals(List.of(), StrictManifests.problems("metadata", raw.get("metadata"), ObjectMeta.class));
+    assertEquals(
+        List.of(), StrictManifests.problems("metadata", raw.get("metadata"), ObjectMeta.class));
     Map<String, Object> spec = map(raw.get("spec"));
-    assertKeys(spec, "spec", Set.of("selector", "namespaceSelector", "podMetricsEndpoints", "jobLabel",
-        "podTargetLabels", "sampleLimit"));
-    assertEquals(List.of(), StrictManifests.problems("spec.selector", spec.get("selector"), LabelSelector.class));
+    assertKeys(
+        spec,
+        "spec",
+        Set.of(
+            "selector",
+            "namespaceSelector",
+            "podMetricsEndpoints",
+            "jobLabel",
+            "podTargetLabels",
+            "sampleLimit"));
+    assertEquals(
+        List.of(),
+        StrictManifests.problems("spec.selector", spec.get("selector"), LabelSelector.class));
     Map<String, Object> namespaces = map(spec.get("namespaceSelector"));
     assertKeys(namespaces, "spec.namespaceSelector", Set.of("any", "matchNames"));
     List<?> endpoints = (List<?>) spec.get("podMetricsEndpoints");
     assertEquals(1, endpoints.size());
     Map<String, Object> endpoint = map(endpoints.get(0));
-    assertKeys(endpoint, "spec.podMetricsEndpoints[0]", Set.of("port", "path", "interval", "scrapeTimeout", "scheme",
-        "honorLabels", "relabelings", "metricRelabelings"));
+    assertKeys(
+        endpoint,
+        "spec.podMetricsEndpoints[0]",
+        Set.of(
+            "port",
+            "path",
+            "interval",
+            "scrapeTimeout",
+            "scheme",
+            "honorLabels",
+            "relabelings",
+            "metricRelabelings"));
 
     DaemonSet ds = daemonSet();
     LabelSelector selector = StrictManifests.typed(spec.get("selector"), LabelSelector.class);
-    assertTrue(ds.getSpec().getTemplate().getMetadata().getLabels().entrySet()
-        .containsAll(selector.getMatchLabels().entrySet()), "selects the agent's Pods");
+    assertTrue(
+        ds.getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getLabels()
+            .entrySet()
+            .containsAll(selector.getMatchLabels().entrySet()),
+        "selects the agent's Pods");
     assertEquals(List.of(ds.getMetadata().getNamespace()), namespaces.get("matchNames"));
     assertEquals(agent().getPorts().get(0).getName(), endpoint.get("port"));
     assertEquals("/metrics", endpoint.get("path"));
   }
 
-  /** kustomize has no fabric8 model either: its few keys are checked by hand, and its files must exist. */
+  /**
+   * kustomize has no fabric8 model either: its few keys are checked by hand, and its files must
+   * exist.
+   */
   @Test
   void kustomizationInstallsTheAgentAndNothingElse() {
     Map<String, Object> raw = only(KUSTOMIZATION).raw();
@@ -556,11 +715,14 @@ class ManifestsTest {
     List<?> resources = (List<?>) raw.get("resources");
     assertEquals(List.of("rbac.yaml", "user-roles.yaml", "daemonset.yaml"), resources);
     for (Object resource : resources) {
-      assertTrue(Files.isRegularFile(ProjectFiles.path("deploy").resolve(resource.toString())), resource + " exists");
+      assertTrue(
+          Files.isRegularFile(ProjectFiles.path("deploy").resolve(resource.toString())),
+          resource + " exists");
     }
   }
 
-  // ---- helpers ---------------------------------------------------------------------------------------------
+  // ---- helpers
+  // ---------------------------------------------------------------------------------------------
 
   static DaemonSet daemonSet() {
     return typed(DAEMONSET, DaemonSet.class);
@@ -578,11 +740,12 @@ class ManifestsTest {
   }
 
   static <T> List<T> rbac(Class<T> type) {
-    List<T> found = StrictManifests.load(RBAC, ProjectFiles.read(RBAC)).stream()
-        .map(StrictManifests::typed)
-        .filter(type::isInstance)
-        .map(type::cast)
-        .collect(Collectors.toList());
+    List<T> found =
+        StrictManifests.load(RBAC, ProjectFiles.read(RBAC)).stream()
+            .map(StrictManifests::typed)
+            .filter(type::isInstance)
+            .map(type::cast)
+            .collect(Collectors.toList());
     assertEquals(1, found.size(), "one " + type.getSimpleName() + " in " + RBAC);
     return found;
   }
@@ -639,7 +802,8 @@ class ManifestsTest {
   private static void assertKeys(Map<String, Object> map, String where, Set<String> allowed) {
     Set<String> unknown = new TreeSet<>(map.keySet());
     unknown.removeAll(allowed);
-    assertEquals(Set.of(), unknown, "unknown keys in " + (where.isEmpty() ? "the document" : where));
+    assertEquals(
+        Set.of(), unknown, "unknown keys in " + (where.isEmpty() ? "the document" : where));
   }
 
   @SuppressWarnings("unchecked")

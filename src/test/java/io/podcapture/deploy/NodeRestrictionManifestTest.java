@@ -10,9 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/node-restriction.yaml parses strictly into fabric8's admissionregistration.k8s.io/v1 model: a policy
- * and its binding for each of Pods, PodCaptures and Events, with no field the API server would drop.
- * (NodeRestrictionPolicyTest evaluates what the policies say.)
+ * deploy/node-restriction.yaml parses strictly into fabric8's admissionregistration.k8s.io/v1
+ * model: a policy and its binding for each of Pods, PodCaptures and Events, with no field the API
+ * server would drop. (NodeRestrictionPolicyTest evaluates what the policies say.)
  */
 class NodeRestrictionManifestTest {
   static final String NODE_RESTRICTION = "deploy/node-restriction.yaml";
@@ -21,7 +21,8 @@ class NodeRestrictionManifestTest {
   void parsesStrictlyIntoThreePoliciesAndTheirBindings() {
     List<String> problems = new ArrayList<>();
     List<String> kinds = new ArrayList<>();
-    for (StrictManifests.Document d : StrictManifests.load(NODE_RESTRICTION, ProjectFiles.read(NODE_RESTRICTION))) {
+    for (StrictManifests.Document d :
+        StrictManifests.load(NODE_RESTRICTION, ProjectFiles.read(NODE_RESTRICTION))) {
       problems.addAll(StrictManifests.problems(d));
       KubernetesResource typed = StrictManifests.typed(d);
       if (typed instanceof ValidatingAdmissionPolicy p) {
@@ -33,9 +34,14 @@ class NodeRestrictionManifestTest {
       }
     }
     assertEquals(List.of(), problems);
-    assertEquals(List.of(
-        "policy podcapture-agent-pods", "binding podcapture-agent-pods -> podcapture-agent-pods",
-        "policy podcapture-agent-podcaptures", "binding podcapture-agent-podcaptures -> podcapture-agent-podcaptures",
-        "policy podcapture-agent-events", "binding podcapture-agent-events -> podcapture-agent-events"), kinds);
+    assertEquals(
+        List.of(
+            "policy podcapture-agent-pods",
+                "binding podcapture-agent-pods -> podcapture-agent-pods",
+            "policy podcapture-agent-podcaptures",
+                "binding podcapture-agent-podcaptures -> podcapture-agent-podcaptures",
+            "policy podcapture-agent-events",
+                "binding podcapture-agent-events -> podcapture-agent-events"),
+        kinds);
   }
 }

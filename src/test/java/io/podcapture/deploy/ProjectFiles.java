@@ -9,12 +9,13 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** Finds the project's own files: surefire sets PODCAPTURE_PROJECT_DIR, else the working directory. */
+/**
+ * Finds the project's own files: surefire sets PODCAPTURE_PROJECT_DIR, else the working directory.
+ */
 final class ProjectFiles {
   static final String PROJECT_DIR = "PODCAPTURE_PROJECT_DIR";
 
-  private ProjectFiles() {
-  }
+  private ProjectFiles() {}
 
   static Path root() {
     String dir = System.getProperty(PROJECT_DIR, System.getenv(PROJECT_DIR));
@@ -38,7 +39,10 @@ final class ProjectFiles {
   static List<Path> yamlFiles(String folder) {
     try (Stream<Path> files = Files.list(path(folder))) {
       return files
-          .filter(f -> f.getFileName().toString().endsWith(".yaml") || f.getFileName().toString().endsWith(".yml"))
+          .filter(
+              f ->
+                  f.getFileName().toString().endsWith(".yaml")
+                      || f.getFileName().toString().endsWith(".yml"))
           .sorted()
           .collect(Collectors.toList());
     } catch (IOException e) {

@@ -24,25 +24,27 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * Reads manifests as strictly as the API server would: every document is parsed into fabric8's typed model
- * (PodCapture into the project's own class) and any field the model does not know is a problem.
+ * Reads manifests as strictly as the API server would: every document is parsed into fabric8's
+ * typed model (PodCapture into the project's own class) and any field the model does not know is a
+ * problem.
  *
  * <p>Why the extra work: fabric8's model classes never fail on an unknown field. They have a
  * {@code @JsonAnySetter} that tucks it into an {@code additionalProperties} map, so
- * FAIL_ON_UNKNOWN_PROPERTIES has no effect on them; a typo such as {@code readOnlyRootFileSystem} parses fine
- * and then is silently dropped by the API server. So after parsing, {@link #unknownFields} walks the object
- * graph and reports every non-empty {@code additionalProperties} map. The project's PodCapture classes have no
- * such map, so for them Jackson's FAIL_ON_UNKNOWN_PROPERTIES does the job during parsing.
+ * FAIL_ON_UNKNOWN_PROPERTIES has no effect on them; a typo such as {@code readOnlyRootFileSystem}
+ * parses fine and then is silently dropped by the API server. So after parsing, {@link
+ * #unknownFields} walks the object graph and reports every non-empty {@code additionalProperties}
+ * map. The project's PodCapture classes have no such map, so for them Jackson's
+ * FAIL_ON_UNKNOWN_PROPERTIES does the job during parsing.
  *
- * <p>Scalars are strict too, like the API server's JSON decoding: an unquoted annotation or env value
- * ({@code tcpdump.antrea.io: 5}) and a quoted number ({@code containerPort: "9397"}) are problems, where plain
- * Jackson and fabric8 would quietly convert them. Duplicate keys are problems as well.
+ * <p>Scalars are strict too, like the API server's JSON decoding: an unquoted annotation or env
+ * value ({@code tcpdump.antrea.io: 5}) and a quoted number ({@code containerPort: "9397"}) are
+ * problems, where plain Jackson and fabric8 would quietly convert them. Duplicate keys are problems
+ * as well.
  */
 final class StrictManifests {
   private static final KubernetesSerialization SERIALIZATION = strictSerialization();
 
-  private StrictManifests() {
-  }
+  private StrictManifests() {}
 
   /** One YAML document of a file. */
   record Document(String source, int index, Map<String, Object> raw) {
@@ -77,7 +79,8 @@ final class StrictManifests {
 
   static List<Document> load(String source, String yaml) {
     // Duplicate keys are an error for the API server's YAML decoding too.
-    Load load = new Load(LoadSettings.builder().setAllowDuplicateKeys(false).setLabel(source).build());
+    Load load =
+        new Load(LoadSettings.builder().setAllowDuplicateKeys(false).setLabel(source).build());
     List<Document> documents = new ArrayList<>();
     int index = 0;
     for (Object doc : load.loadAllFromString(yaml)) {
@@ -95,8 +98,9 @@ final class StrictManifests {
   }
 
   /**
-   * What the API server would reject or silently drop in this document: a kind fabric8 has no model for, a
-   * field the model does not know, or a scalar of the wrong type. Empty when the document is clean.
+   * What the API server would reject or silently drop in this document: a kind fabric8 has no model
+   * for, a field the model does not know, or a scalar of the wrong type. Empty when the document is
+   * clean.
    */
   static List<String> problems(Document document) {
     KubernetesResource typed;
@@ -104,7 +108,8 @@ final class StrictManifests {
       typed = typed(document);
     } catch (IllegalArgumentException e) {
       // Jackson's message names the field, and its reference chain says where the field is.
-      return List.of(document + ": " + String.join(" ", e.getMessage().lines().map(String::strip).toList()));
+      return List.of(
+          document + ": " + String.join(" ", e.getMessage().lines().map(String::strip).toList()));
     }
     List<String> problems = new ArrayList<>();
     for (String path : unknownFields(typed)) {
@@ -114,22 +119,24 @@ final class StrictManifests {
   }
 
   /**
-   * Like {@link #problems(Document)} for a part of an object fabric8 has no model for as a whole, such as the
-   * metadata of a PodMonitor, parsed into the given fabric8 class.
+   * Like {@link #problems(Document)} for a part of an object fabric8 has no model for as a whole,
+   * such as the metadata of a PodMonitor, parsed into the given fabric8 class.
    */
   static List<String> problems(String where, Object raw, Class<?> type) {
     Object typed;
     try {
       typed = typed(raw, type);
     } catch (IllegalArgumentException e) {
-      return List.of(where + ": " + String.join(" ", e.getMessage().lines().map(String::strip).toList()));
+      return List.of(
+          where + ": " + String.join(" ", e.getMessage().lines().map(String::strip).toList()));
     }
     return unknownFields(typed).stream().map(p -> where + ": " + p).toList();
   }
 
   /**
-   * The fields that landed in an additionalProperties map ("unknown field spec.hostNetwrok"), and the objects
-   * fabric8 could only parse generically because it has no model for their apiVersion and kind.
+   * The fields that landed in an additionalProperties map ("unknown field spec.hostNetwrok"), and
+   * the objects fabric8 could only parse generically because it has no model for their apiVersion
+   * and kind.
    */
   static List<String> unknownFields(Object typed) {
     List<String> found = new ArrayList<>();
@@ -142,9 +149,15 @@ final class StrictManifests {
       return;
     }
     if (node instanceof GenericKubernetesResource generic) {
-      // The fallback for an apiVersion/kind fabric8 does not model: all its fields are "additional".
-      found.add((path.isEmpty() ? "" : path + ": ") + "no typed model for " + generic.getApiVersion() + " "
-          + generic.getKind() + " (a typo in apiVersion or kind?)");
+      // The fallback for an apiVersion/kind fabric8 does not model: all its fields are
+      // "additional".
+      found.add(
+          (path.isEmpty() ? "" : path + ": ")
+              + "no typed model for "
+              + generic.getApiVersion()
+              + " "
+              + generic.getKind()
+              + " (a typo in apiVersion or kind?)");
       return;
     }
     if (node instanceof Collection<?> items) {
@@ -163,13 +176,16 @@ final class StrictManifests {
     if (!isModel(node.getClass())) {
       return; // String, Number, Boolean, enums, Jackson's JsonNode (e.g. a CRD schema default)
     }
-    for (Class<?> type = node.getClass(); type != null && type != Object.class; type = type.getSuperclass()) {
+    for (Class<?> type = node.getClass();
+        type != null && type != Object.class;
+        type = type.getSuperclass()) {
       for (Field field : type.getDeclaredFields()) {
         if (Modifier.isStatic(field.getModifiers()) || field.isSynthetic()) {
           continue;
         }
         Object value = read(field, node);
-        // Note: JSONSchemaProps has a field of this name that is the OpenAPI keyword, not a Map: walked normally.
+        // Note: JSONSchemaProps has a field of this name that is the OpenAPI keyword, not a Map:
+        // walked normally.
         if (field.getName().equals("additionalProperties") && value instanceof Map<?, ?> unknown) {
           for (Object key : unknown.keySet()) {
             found.add("unknown field " + join(path, String.valueOf(key)));
@@ -183,7 +199,8 @@ final class StrictManifests {
 
   private static boolean isModel(Class<?> type) {
     String name = type.getName();
-    return name.startsWith("io.fabric8.kubernetes.api.model.") || name.startsWith("io.podcapture.")
+    return name.startsWith("io.fabric8.kubernetes.api.model.")
+        || name.startsWith("io.podcapture.")
         || io.fabric8.kubernetes.client.CustomResource.class.isAssignableFrom(type);
   }
 
@@ -206,26 +223,33 @@ final class StrictManifests {
   }
 
   private static KubernetesSerialization strictSerialization() {
-    ObjectMapper mapper = JsonMapper.builder()
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-        .build();
+    ObjectMapper mapper =
+        JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
     // No number or boolean where the API wants a string (annotations, labels, env values) ...
-    mapper.coercionConfigFor(LogicalType.Textual)
+    mapper
+        .coercionConfigFor(LogicalType.Textual)
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
     // ... and no string where it wants a number or boolean.
-    for (LogicalType type : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+    for (LogicalType type :
+        new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
       mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
     }
-    // fabric8 configures (in place) this mapper with its modules, one of which (GoCompatibilityModule) reads
-    // "9397" as the Integer 9397. Modules registered later take precedence: put Jackson's own readers back,
+    // fabric8 configures (in place) this mapper with its modules, one of which
+    // (GoCompatibilityModule) reads
+    // "9397" as the Integer 9397. Modules registered later take precedence: put Jackson's own
+    // readers back,
     // which honour the coercion settings above.
     KubernetesSerialization serialization = new KubernetesSerialization(mapper, true);
     SimpleModule strictNumbers = new SimpleModule("strict-numbers");
-    strictNumbers.addDeserializer(Integer.class, new NumberDeserializers.IntegerDeserializer(Integer.class, null));
-    strictNumbers.addDeserializer(Long.class, new NumberDeserializers.LongDeserializer(Long.class, null));
+    strictNumbers.addDeserializer(
+        Integer.class, new NumberDeserializers.IntegerDeserializer(Integer.class, null));
+    strictNumbers.addDeserializer(
+        Long.class, new NumberDeserializers.LongDeserializer(Long.class, null));
     mapper.registerModule(strictNumbers);
     serialization.registerKubernetesResource(PodCapture.class);
     return serialization;

@@ -12,13 +12,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Proves that {@link StrictManifests} catches the mistakes it is there for, by breaking the project's real
- * manifests one typo at a time: each broken copy must be reported, at the right place.
+ * Proves that {@link StrictManifests} catches the mistakes it is there for, by breaking the
+ * project's real manifests one typo at a time: each broken copy must be reported, at the right
+ * place.
  */
 class StrictManifestsTest {
 
   @ParameterizedTest(name = "{0}: ''{1}'' -> ''{2}''")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # file                                   | correct text                 | typo                         | reported
       deploy/daemonset.yaml                    | readOnlyRootFilesystem:      | readOnlyRootFileSystem:      | spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem
       deploy/daemonset.yaml                    | hostNetwork:                 | hostNetwrok:                 | spec.template.spec.hostNetwrok
@@ -37,15 +41,21 @@ class StrictManifestsTest {
       examples/podcapture-sample-output.yaml   | observedGeneration: 1\\n      restartCount | observedGen: 1\\n      restartCount | Unrecognized field "observedGen"
       crds/podcaptures.tcpdump.antrea.io.yaml  | shortNames:                  | shortName:                   | spec.names.shortName
       """)
-  void aMisspelledFieldIsReportedWhereItIs(String file, String correct, String typo, String reported) {
-    List<String> problems = problemsAfterReplacing(file, correct.replace("\\n", "\n"), typo.replace("\\n", "\n"));
+  void aMisspelledFieldIsReportedWhereItIs(
+      String file, String correct, String typo, String reported) {
+    List<String> problems =
+        problemsAfterReplacing(file, correct.replace("\\n", "\n"), typo.replace("\\n", "\n"));
 
-    assertTrue(problems.stream().anyMatch(p -> p.contains(reported)),
+    assertTrue(
+        problems.stream().anyMatch(p -> p.contains(reported)),
         "expected a problem mentioning '" + reported + "', got " + problems);
   }
 
   @ParameterizedTest(name = "{0}: ''{1}'' -> ''{2}''")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       # file                        | correct text               | wrong type                 | reported
       examples/annotated-pod.yaml   | tcpdump.antrea.io: "5"     | tcpdump.antrea.io: 5       | Cannot coerce Integer value (5) to `java.lang.String`
       deploy/daemonset.yaml         | prometheus.io/scrape: "true" | prometheus.io/scrape: true | Cannot coerce Boolean value (true) to `java.lang.String`
@@ -57,26 +67,37 @@ class StrictManifestsTest {
   void aScalarOfTheWrongTypeIsReported(String file, String correct, String wrong, String reported) {
     List<String> problems = problemsAfterReplacing(file, correct, wrong);
 
-    assertTrue(problems.stream().anyMatch(p -> p.contains(reported)),
+    assertTrue(
+        problems.stream().anyMatch(p -> p.contains(reported)),
         "expected a problem mentioning '" + reported + "', got " + problems);
   }
 
   @Test
   void aDuplicateKeyIsRejected() {
-    String yaml = replaceOnce(ProjectFiles.read("deploy/daemonset.yaml"),
-        "hostNetwork: true\n", "hostNetwork: true\n      hostNetwork: false\n");
+    String yaml =
+        replaceOnce(
+            ProjectFiles.read("deploy/daemonset.yaml"),
+            "hostNetwork: true\n",
+            "hostNetwork: true\n      hostNetwork: false\n");
 
-    Exception e = assertThrows(RuntimeException.class, () -> StrictManifests.load("daemonset.yaml", yaml));
+    Exception e =
+        assertThrows(RuntimeException.class, () -> StrictManifests.load("daemonset.yaml", yaml));
     assertTrue(e.getMessage().contains("found duplicate key hostNetwork"), e.getMessage());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"deploy/daemonset.yaml", "deploy/rbac.yaml", "examples/podcapture-sample-output.yaml",
-      "crds/podcaptures.tcpdump.antrea.io.yaml"})
+  @ValueSource(
+      strings = {
+        "deploy/daemonset.yaml",
+        "deploy/rbac.yaml",
+        "examples/podcapture-sample-output.yaml",
+        "crds/podcaptures.tcpdump.antrea.io.yaml"
+      })
   void theUnbrokenFilesHaveNoProblem(String file) {
-    List<String> problems = StrictManifests.load(file, ProjectFiles.read(file)).stream()
-        .flatMap(d -> StrictManifests.problems(d).stream())
-        .collect(Collectors.toList());
+    List<String> problems =
+        StrictManifests.load(file, ProjectFiles.read(file)).stream()
+            .flatMap(d -> StrictManifests.problems(d).stream())
+            .collect(Collectors.toList());
 
     assertEquals(List.of(), problems);
   }
@@ -88,7 +109,10 @@ class StrictManifestsTest {
         .collect(Collectors.toList());
   }
 
-  /** Replaces the first occurrence, failing if there is none (so a test cannot pass by breaking nothing). */
+  /**
+   * Replaces the first occurrence, failing if there is none (so a test cannot pass by breaking
+   * nothing).
+   */
   private static String replaceOnce(String text, String target, String replacement) {
     int at = text.indexOf(target);
     assertTrue(at >= 0, "the manifest no longer contains '" + target + "': update this test");

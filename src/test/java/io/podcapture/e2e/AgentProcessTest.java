@@ -24,11 +24,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The agent as the container runs it: a JVM process configured by environment, stopped by SIGTERM. */
+/**
+ * The agent as the container runs it: a JVM process configured by environment, stopped by SIGTERM.
+ */
 @Tag("real-capture")
 class AgentProcessTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private NetnsPod web;
   private MockApiServer api;
   private Process agent;
@@ -53,28 +54,45 @@ class AgentProcessTest {
     api = new MockApiServer();
     Path captureDir = tmp.resolve("capture");
     try (KubernetesClient user = api.client()) {
-      user.pods().inNamespace("default").resource(Pods.running("default", "web", "node-a", "2", web.ipv4()))
+      user.pods()
+          .inNamespace("default")
+          .resource(Pods.running("default", "web", "node-a", "2", web.ipv4()))
           .create();
-      agent = AgentJvm.start(api.writeKubeconfig(tmp.resolve("kubeconfig")), captureDir, tmp.resolve("agent.log"),
-          Map.of()).process();
+      agent =
+          AgentJvm.start(
+                  api.writeKubeconfig(tmp.resolve("kubeconfig")),
+                  captureDir,
+                  tmp.resolve("agent.log"),
+                  Map.of())
+              .process();
 
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        PodCapture cr = user.resources(PodCapture.class).inNamespace("default").withName("web").get();
-        return cr != null && cr.getStatus() != null && "Running".equals(cr.getStatus().getPhase());
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                PodCapture cr =
+                    user.resources(PodCapture.class).inNamespace("default").withName("web").get();
+                return cr != null
+                    && cr.getStatus() != null
+                    && "Running".equals(cr.getStatus().getPhase());
+              });
       List<Long> tcpdumps = Processes.writingInto(captureDir.resolve("default"));
       assertEquals(1, tcpdumps.size());
 
       long sent = System.nanoTime();
       agent.destroy(); // SIGTERM, as the kubelet sends
-      assertTrue(agent.waitFor(20, TimeUnit.SECONDS), "exits well within the 30 s termination grace period");
+      assertTrue(
+          agent.waitFor(20, TimeUnit.SECONDS),
+          "exits well within the 30 s termination grace period");
       long tookMillis = Duration.ofNanos(System.nanoTime() - sent).toMillis();
-      System.out.println("agent exited " + tookMillis + " ms after SIGTERM with code " + agent.exitValue());
+      System.out.println(
+          "agent exited " + tookMillis + " ms after SIGTERM with code " + agent.exitValue());
       assertTrue(tookMillis < 10_000, "took " + tookMillis + " ms");
 
       assertFalse(Processes.alive(tcpdumps.get(0)), "tcpdump stopped with the agent");
       assertTrue(Files.exists(captureDir.resolve("default/capture-web.pcap0")), "files are kept");
-      assertTrue(user.resources(PodCapture.class).inNamespace("default").withName("web").get() != null,
+      assertTrue(
+          user.resources(PodCapture.class).inNamespace("default").withName("web").get() != null,
           "the PodCapture is kept, so the capture resumes when the agent is back");
       String log = Files.readString(tmp.resolve("agent.log"));
       assertTrue(log.contains("PodCapture(default/web)"), log);

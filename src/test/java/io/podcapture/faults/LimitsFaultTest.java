@@ -15,14 +15,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The node's limits with real tcpdump: files per capture (MAX_FILES), concurrent captures (MAX_CAPTURES) and the
- * disk budget (DISK_BUDGET_MB). A capture over a limit is never started: it is Pending while it can fit later and
- * starts by itself when room frees, or Failed when it can never fit; the message gives the numbers.
+ * The node's limits with real tcpdump: files per capture (MAX_FILES), concurrent captures
+ * (MAX_CAPTURES) and the disk budget (DISK_BUDGET_MB). A capture over a limit is never started: it
+ * is Pending while it can fit later and starts by itself when room frees, or Failed when it can
+ * never fit; the message gives the numbers.
  */
 class LimitsFaultTest extends LocalAgentFaultTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
-
-
 
   private List<Long> tcpdumpsOf(String pod) {
     return Processes.writingInto(captureDir).stream()
@@ -37,8 +36,10 @@ class LimitsFaultTest extends LocalAgentFaultTest {
 
     PodCapture cr = cluster.awaitPhase("default", "web", "Failed", WAIT);
     assertEquals(Names.REASON_INVALID_ANNOTATION, User.ready(cr).getReason());
-    assertEquals("annotation tcpdump.antrea.io=\"9\" is out of range; expected a whole number of files from 1 to 8, "
-        + "e.g. tcpdump.antrea.io=\"5\"", cr.getStatus().getMessage());
+    assertEquals(
+        "annotation tcpdump.antrea.io=\"9\" is out of range; expected a whole number of files from 1 to 8, "
+            + "e.g. tcpdump.antrea.io=\"5\"",
+        cr.getStatus().getMessage());
     assertTrue(Processes.writingInto(captureDir).isEmpty());
     assertEquals(List.of(), Pcap.files(captureDir));
 
@@ -58,18 +59,29 @@ class LimitsFaultTest extends LocalAgentFaultTest {
 
     PodCapture waiting = cluster.awaitPhase("default", "c", "Pending", WAIT);
     assertEquals(Names.REASON_WAITING_FOR_SLOT, User.ready(waiting).getReason());
-    assertEquals("waiting for a capture slot: 2 of 2 captures run on node node-a (MAX_CAPTURES); starts when one "
-        + "ends", waiting.getStatus().getMessage());
-    await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> tcpdumpsOf("c").isEmpty()
-        && Processes.writingInto(captureDir).size() == 2);
+    assertEquals(
+        "waiting for a capture slot: 2 of 2 captures run on node node-a (MAX_CAPTURES); starts when one "
+            + "ends",
+        waiting.getStatus().getMessage());
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(WAIT)
+        .until(() -> tcpdumpsOf("c").isEmpty() && Processes.writingInto(captureDir).size() == 2);
 
     long freed = System.nanoTime();
     cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
-    System.out.printf("slot freed: waiting capture running after %d ms%n", (System.nanoTime() - freed) / 1_000_000);
-    await().atMost(WAIT).until(() -> tcpdumpsOf("c").size() == 1 && tcpdumpsOf("a").isEmpty()
-        && Processes.writingInto(captureDir).size() == 2);
+    System.out.printf(
+        "slot freed: waiting capture running after %d ms%n",
+        (System.nanoTime() - freed) / 1_000_000);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                tcpdumpsOf("c").size() == 1
+                    && tcpdumpsOf("a").isEmpty()
+                    && Processes.writingInto(captureDir).size() == 2);
   }
 
   @Test
@@ -79,8 +91,10 @@ class LimitsFaultTest extends LocalAgentFaultTest {
 
     PodCapture cr = cluster.awaitPhase("default", "web", "Failed", WAIT);
     assertEquals(Names.REASON_TOO_LARGE, User.ready(cr).getReason());
-    assertEquals("a ring of 6 x 1 MB needs up to 12 MB with one kept earlier ring, more than the node's disk budget "
-        + "of 10 MB (DISK_BUDGET_MB); use fewer files", cr.getStatus().getMessage());
+    assertEquals(
+        "a ring of 6 x 1 MB needs up to 12 MB with one kept earlier ring, more than the node's disk budget "
+            + "of 10 MB (DISK_BUDGET_MB); use fewer files",
+        cr.getStatus().getMessage());
     assertTrue(Processes.writingInto(captureDir).isEmpty());
   }
 
@@ -94,8 +108,10 @@ class LimitsFaultTest extends LocalAgentFaultTest {
 
     PodCapture waiting = cluster.awaitPhase("default", "b", "Pending", WAIT);
     assertEquals(Names.REASON_WAITING_FOR_DISK, User.ready(waiting).getReason());
-    assertEquals("waiting for disk budget: this ring needs up to 6 MB, other captures on node node-a hold 6 of 10 MB "
-        + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
+    assertEquals(
+        "waiting for disk budget: this ring needs up to 6 MB, other captures on node node-a hold 6 of 10 MB "
+            + "(DISK_BUDGET_MB); starts when enough is released",
+        waiting.getStatus().getMessage());
     assertTrue(tcpdumpsOf("b").isEmpty());
 
     cluster.removeAnnotation("default", "a");
@@ -116,8 +132,13 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     await().atMost(WAIT).until(() -> cluster.cr("default", "b") == null);
     cluster.removeAnnotation("default", "a");
 
-    await().atMost(WAIT).until(() -> cluster.crs().isEmpty() && Processes.writingInto(captureDir).isEmpty()
-        && Pcap.files(captureDir).isEmpty());
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                cluster.crs().isEmpty()
+                    && Processes.writingInto(captureDir).isEmpty()
+                    && Pcap.files(captureDir).isEmpty());
   }
 
   @Test
@@ -126,7 +147,8 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     cluster.createPod("default", "a", "2", List.of("198.51.100.39"));
     cluster.awaitPhase("default", "a", "Running", WAIT);
     await().atMost(WAIT).until(() -> tcpdumpsOf("a").size() == 1);
-    // a's tcpdump dies and, with no restarts allowed, a is Failed for good: its files stay, its tcpdump does not.
+    // a's tcpdump dies and, with no restarts allowed, a is Failed for good: its files stay, its
+    // tcpdump does not.
     Processes.kill9(tcpdumpsOf("a").get(0));
     PodCapture failed = cluster.awaitPhase("default", "a", "Failed", WAIT);
     assertEquals(Names.REASON_GAVE_UP, User.ready(failed).getReason());
@@ -141,12 +163,16 @@ class LimitsFaultTest extends LocalAgentFaultTest {
     // But a's files are on disk, so a still holds its disk budget: c (4 MB) must wait for it.
     cluster.createPod("default", "c", "2", List.of("198.51.100.41"));
     PodCapture waiting = cluster.awaitPhase("default", "c", "Pending", WAIT);
-    assertEquals("waiting for disk budget: this ring needs up to 4 MB, other captures on node node-a hold 4 of 6 MB "
-        + "(DISK_BUDGET_MB); starts when enough is released", waiting.getStatus().getMessage());
+    assertEquals(
+        "waiting for disk budget: this ring needs up to 4 MB, other captures on node node-a hold 4 of 6 MB "
+            + "(DISK_BUDGET_MB); starts when enough is released",
+        waiting.getStatus().getMessage());
 
     cluster.removeAnnotation("default", "a");
 
     cluster.awaitPhase("default", "c", "Running", WAIT);
-    await().atMost(WAIT).until(() -> cluster.cr("default", "a") == null && tcpdumpsOf("c").size() == 1);
+    await()
+        .atMost(WAIT)
+        .until(() -> cluster.cr("default", "a") == null && tcpdumpsOf("c").size() == 1);
   }
 }

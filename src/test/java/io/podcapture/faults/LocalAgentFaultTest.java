@@ -13,14 +13,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fixture the fault tests share: an outage-capable API server, a user's view of it, and an in-process agent
- * with real tcpdump writing into a temporary capture folder. Everything is stopped after each test, and any
- * tcpdump still writing into the folder is killed.
+ * The fixture the fault tests share: an outage-capable API server, a user's view of it, and an
+ * in-process agent with real tcpdump writing into a temporary capture folder. Everything is stopped
+ * after each test, and any tcpdump still writing into the folder is killed.
  */
 @Tag("real-capture")
 abstract class LocalAgentFaultTest {
-  @TempDir
-  Path captureDir;
+  @TempDir Path captureDir;
   MockApiServer api;
   User cluster;
   AgentHarness agent;

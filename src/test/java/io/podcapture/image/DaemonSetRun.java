@@ -22,15 +22,24 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The {@code podman run} options that make a container as the kubelet would from {@code deploy/daemonset.yaml}:
- * host network, the security context, the resource limits, the environment and the volumes, all read from the
- * manifest. A field this class does not know how to apply is an error, so the manifest cannot grow a setting
- * the image test silently ignores.
+ * The {@code podman run} options that make a container as the kubelet would from {@code
+ * deploy/daemonset.yaml}: host network, the security context, the resource limits, the environment
+ * and the volumes, all read from the manifest. A field this class does not know how to apply is an
+ * error, so the manifest cannot grow a setting the image test silently ignores.
  */
 final class DaemonSetRun {
-  /** The security context fields applied below; anything else set in the manifest fails the test. */
-  private static final Set<String> KNOWN_SECURITY_FIELDS = Set.of("runAsUser", "runAsNonRoot", "privileged",
-      "allowPrivilegeEscalation", "readOnlyRootFilesystem", "capabilities", "seccompProfile");
+  /**
+   * The security context fields applied below; anything else set in the manifest fails the test.
+   */
+  private static final Set<String> KNOWN_SECURITY_FIELDS =
+      Set.of(
+          "runAsUser",
+          "runAsNonRoot",
+          "privileged",
+          "allowPrivilegeEscalation",
+          "readOnlyRootFilesystem",
+          "capabilities",
+          "seccompProfile");
 
   private final PodSpec pod;
   private final Container agent;
@@ -54,9 +63,11 @@ final class DaemonSetRun {
     DaemonSet daemonSet = Serialization.unmarshal(yaml, DaemonSet.class);
     PodSpec pod = daemonSet.getSpec().getTemplate().getSpec();
     if (pod.getContainers().size() != 1) {
-      throw new IllegalStateException("expected one container in the DaemonSet, found " + pod.getContainers().size());
+      throw new IllegalStateException(
+          "expected one container in the DaemonSet, found " + pod.getContainers().size());
     }
-    return new DaemonSetRun(pod, pod.getContainers().get(0), daemonSet.getMetadata().getNamespace());
+    return new DaemonSetRun(
+        pod, pod.getContainers().get(0), daemonSet.getMetadata().getNamespace());
   }
 
   Container agent() {
@@ -65,14 +76,18 @@ final class DaemonSetRun {
 
   /** The memory limit in bytes. */
   long memoryLimitBytes() {
-    return Quantity.getAmountInBytes(agent.getResources().getLimits().get("memory")).longValueExact();
+    return Quantity.getAmountInBytes(agent.getResources().getLimits().get("memory"))
+        .longValueExact();
   }
 
   int terminationGraceSeconds() {
     return pod.getTerminationGracePeriodSeconds().intValue();
   }
 
-  /** The environment as the kubelet would set it, with the Downward API fields given for this node and Pod. */
+  /**
+   * The environment as the kubelet would set it, with the Downward API fields given for this node
+   * and Pod.
+   */
   Map<String, String> environment(String nodeName, String podName) {
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvVar var : agent.getEnv()) {
@@ -81,29 +96,39 @@ final class DaemonSetRun {
         continue;
       }
       if (var.getValueFrom().getFieldRef() == null) {
-        throw new IllegalStateException("env " + var.getName() + ": only fieldRef is supported by the image test");
+        throw new IllegalStateException(
+            "env " + var.getName() + ": only fieldRef is supported by the image test");
       }
       String field = var.getValueFrom().getFieldRef().getFieldPath();
-      env.put(var.getName(), switch (field) {
-        case "spec.nodeName" -> nodeName;
-        case "metadata.name" -> podName;
-        case "metadata.namespace" -> namespace;
-        default -> throw new IllegalStateException("env " + var.getName() + ": fieldRef " + field
-            + " is not supported by the image test");
-      });
+      env.put(
+          var.getName(),
+          switch (field) {
+            case "spec.nodeName" -> nodeName;
+            case "metadata.name" -> podName;
+            case "metadata.namespace" -> namespace;
+            default ->
+                throw new IllegalStateException(
+                    "env "
+                        + var.getName()
+                        + ": fieldRef "
+                        + field
+                        + " is not supported by the image test");
+          });
     }
     return env;
   }
 
   /**
-   * The options for {@code podman run}: {@code volumeDirs} gives the host folder for each disk-backed volume by
-   * name (the kubelet's emptyDir), {@code env} the environment (see {@link #environment}).
+   * The options for {@code podman run}: {@code volumeDirs} gives the host folder for each
+   * disk-backed volume by name (the kubelet's emptyDir), {@code env} the environment (see {@link
+   * #environment}).
    */
   List<String> options(Map<String, Path> volumeDirs, Map<String, String> env) {
     List<String> options = new ArrayList<>();
     if (!Boolean.TRUE.equals(pod.getHostNetwork())) {
-      throw new IllegalStateException("the image test runs the agent on the host network, as the DaemonSet does;"
-          + " the DaemonSet no longer says hostNetwork: true");
+      throw new IllegalStateException(
+          "the image test runs the agent on the host network, as the DaemonSet does;"
+              + " the DaemonSet no longer says hostNetwork: true");
     }
     options.add("--network=host");
     options.addAll(security(agent.getSecurityContext()));
@@ -116,10 +141,12 @@ final class DaemonSetRun {
   }
 
   private static List<String> security(SecurityContext sc) {
-    Set<String> set = new TreeSet<>(Serialization.jsonMapper().convertValue(sc, Map.class).keySet());
+    Set<String> set =
+        new TreeSet<>(Serialization.jsonMapper().convertValue(sc, Map.class).keySet());
     set.removeAll(KNOWN_SECURITY_FIELDS);
     if (!set.isEmpty()) {
-      throw new IllegalStateException("securityContext fields the image test does not apply: " + set);
+      throw new IllegalStateException(
+          "securityContext fields the image test does not apply: " + set);
     }
     List<String> options = new ArrayList<>();
     if (sc.getRunAsUser() != null) {
@@ -132,16 +159,20 @@ final class DaemonSetRun {
       options.add("--security-opt=no-new-privileges");
     }
     if (Boolean.TRUE.equals(sc.getReadOnlyRootFilesystem())) {
-      // Without --read-only-tmpfs=false podman adds writable /tmp, /var/tmp and /run, which the kubelet does not.
+      // Without --read-only-tmpfs=false podman adds writable /tmp, /var/tmp and /run, which the
+      // kubelet does not.
       options.addAll(List.of("--read-only", "--read-only-tmpfs=false"));
     }
     if (sc.getCapabilities() != null) {
       sc.getCapabilities().getDrop().forEach(cap -> options.add("--cap-drop=" + cap));
       sc.getCapabilities().getAdd().forEach(cap -> options.add("--cap-add=" + cap));
     }
-    if (sc.getSeccompProfile() != null && !"RuntimeDefault".equals(sc.getSeccompProfile().getType())) {
-      throw new IllegalStateException("seccompProfile " + sc.getSeccompProfile().getType()
-          + ": only RuntimeDefault (podman's default profile) is supported by the image test");
+    if (sc.getSeccompProfile() != null
+        && !"RuntimeDefault".equals(sc.getSeccompProfile().getType())) {
+      throw new IllegalStateException(
+          "seccompProfile "
+              + sc.getSeccompProfile().getType()
+              + ": only RuntimeDefault (podman's default profile) is supported by the image test");
     }
     return options;
   }
@@ -161,22 +192,38 @@ final class DaemonSetRun {
   private List<String> volumes(Map<String, Path> volumeDirs) {
     List<String> options = new ArrayList<>();
     for (VolumeMount mount : agent.getVolumeMounts()) {
-      Volume volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst()
-          .orElseThrow(() -> new IllegalStateException("volumeMount " + mount.getName() + " has no volume"));
+      Volume volume =
+          pod.getVolumes().stream()
+              .filter(v -> v.getName().equals(mount.getName()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "volumeMount " + mount.getName() + " has no volume"));
       if (volume.getEmptyDir() == null) {
-        throw new IllegalStateException("volume " + volume.getName() + ": only emptyDir is supported by the image test");
+        throw new IllegalStateException(
+            "volume " + volume.getName() + ": only emptyDir is supported by the image test");
       }
       String readOnly = Boolean.TRUE.equals(mount.getReadOnly()) ? ",ro" : ",rw";
       if ("Memory".equals(volume.getEmptyDir().getMedium())) {
         Quantity size = volume.getEmptyDir().getSizeLimit();
-        options.add("--tmpfs=" + mount.getMountPath() + ":mode=1777" + readOnly
-            + (size == null ? "" : ",size=" + Quantity.getAmountInBytes(size).toBigInteger()));
+        options.add(
+            "--tmpfs="
+                + mount.getMountPath()
+                + ":mode=1777"
+                + readOnly
+                + (size == null ? "" : ",size=" + Quantity.getAmountInBytes(size).toBigInteger()));
       } else {
         Path dir = volumeDirs.get(volume.getName());
         if (dir == null) {
           throw new IllegalStateException("no host folder given for volume " + volume.getName());
         }
-        options.add("--volume=" + dir.toAbsolutePath() + ":" + mount.getMountPath() + readOnly.replace(",", ":"));
+        options.add(
+            "--volume="
+                + dir.toAbsolutePath()
+                + ":"
+                + mount.getMountPath()
+                + readOnly.replace(",", ":"));
       }
     }
     return options;

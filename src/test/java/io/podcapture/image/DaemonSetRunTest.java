@@ -32,10 +32,22 @@ class DaemonSetRunTest {
     List<String> options = options(manifest());
 
     // The options the issue measured by hand, now read from the manifest.
-    for (String option : List.of("--network=host", "--user=0", "--cap-drop=ALL", "--cap-add=NET_RAW",
-        "--cap-add=SETGID", "--security-opt=no-new-privileges", "--read-only", "--read-only-tmpfs=false",
-        "--memory=201326592b", "--memory-swap=201326592b", "--cpus=1", "--stop-timeout=30",
-        "--volume=" + CAPTURE + ":/capture:rw", "--tmpfs=/tmp:mode=1777,rw,size=16777216")) {
+    for (String option :
+        List.of(
+            "--network=host",
+            "--user=0",
+            "--cap-drop=ALL",
+            "--cap-add=NET_RAW",
+            "--cap-add=SETGID",
+            "--security-opt=no-new-privileges",
+            "--read-only",
+            "--read-only-tmpfs=false",
+            "--memory=201326592b",
+            "--memory-swap=201326592b",
+            "--cpus=1",
+            "--stop-timeout=30",
+            "--volume=" + CAPTURE + ":/capture:rw",
+            "--tmpfs=/tmp:mode=1777,rw,size=16777216")) {
       assertTrue(options.contains(option), option + " in " + options);
     }
     assertTrue(options.stream().noneMatch(o -> o.equals("--privileged")), options.toString());
@@ -55,10 +67,15 @@ class DaemonSetRunTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"procMount: Default", "runAsGroup: 1000", "seLinuxOptions: {level: \"s0\"}"})
-  void aSecuritySettingTheImageTestCannotApplyFailsInsteadOfBeingIgnored(String setting) throws IOException {
-    String yaml = manifest().replace("            runAsUser: 0\n", "            runAsUser: 0\n            " + setting
-        + "\n");
+  @ValueSource(
+      strings = {"procMount: Default", "runAsGroup: 1000", "seLinuxOptions: {level: \"s0\"}"})
+  void aSecuritySettingTheImageTestCannotApplyFailsInsteadOfBeingIgnored(String setting)
+      throws IOException {
+    String yaml =
+        manifest()
+            .replace(
+                "            runAsUser: 0\n",
+                "            runAsUser: 0\n            " + setting + "\n");
 
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> options(yaml));
     assertTrue(e.getMessage().contains(setting.substring(0, setting.indexOf(':'))), e.getMessage());
@@ -66,8 +83,11 @@ class DaemonSetRunTest {
 
   @Test
   void aVolumeOtherThanEmptyDirFails() throws IOException {
-    String yaml = manifest().replace("          emptyDir:\n            sizeLimit: 2Gi",
-        "          hostPath:\n            path: /var/capture");
+    String yaml =
+        manifest()
+            .replace(
+                "          emptyDir:\n            sizeLimit: 2Gi",
+                "          hostPath:\n            path: /var/capture");
 
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> options(yaml));
     assertTrue(e.getMessage().contains("capture"), e.getMessage());

@@ -3,9 +3,9 @@ package io.podcapture.image;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.deploy.Dockerfile;
+import io.podcapture.testing.Command;
 import io.podcapture.testing.Kubeconfig;
 import io.podcapture.testing.MockApiServer;
-import io.podcapture.testing.Command;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
 import io.podcapture.testing.Pods;
@@ -32,18 +32,25 @@ import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
- * The image test's checks, run by {@code deploy/image-test.sh} once it has built the image: what the image holds,
- * and the agent in a container made as the kubelet makes it from {@code deploy/daemonset.yaml} (read by
- * {@link DaemonSetRun}), capturing a network-namespace Pod's real traffic for the project's test API server on
- * the host, and stopping cleanly on {@code podman stop}, during start-up and while capturing.
+ * The image test's checks, run by {@code deploy/image-test.sh} once it has built the image: what
+ * the image holds, and the agent in a container made as the kubelet makes it from {@code
+ * deploy/daemonset.yaml} (read by {@link DaemonSetRun}), capturing a network-namespace Pod's real
+ * traffic for the project's test API server on the host, and stopping cleanly on {@code podman
+ * stop}, during start-up and while capturing.
  *
- * <pre>java -cp ... io.podcapture.image.ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX</pre>
+ * <pre>java -cp ... io.podcapture.image.ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX
+ * </pre>
  */
 public final class ImageCheck {
   private static final String NODE = "image-test-node";
   private static final String AGENT_POD = "podcapture-agent-image-test";
-  /** The annotation and phase of the contract (docs/api.md): the same for every controller behind them. */
+
+  /**
+   * The annotation and phase of the contract (docs/api.md): the same for every controller behind
+   * them.
+   */
   private static final String KUBECONFIG_IN_CONTAINER = "/var/run/podcapture/kubeconfig";
+
   private static final int PINGS = 20;
   private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
 
@@ -63,7 +70,8 @@ public final class ImageCheck {
   }
 
   public static void main(String[] args) throws Exception {
-    // The mock API server logs every request at INFO through java.util.logging: the checks' lines are the story.
+    // The mock API server logs every request at INFO through java.util.logging: the checks' lines
+    // are the story.
     QUIET.setLevel(Level.WARNING);
     if (args.length != 4) {
       System.err.println("usage: ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX");
@@ -87,42 +95,68 @@ public final class ImageCheck {
     System.exit(exit);
   }
 
-  // ---- the image -------------------------------------------------------------------------------------------
+  // ---- the image
+  // -------------------------------------------------------------------------------------------
 
-  /** tcpdump, tar (for kubectl cp) and a JRE; no JDK, compiler or build tool; the Dockerfile's ENTRYPOINT. */
+  /**
+   * tcpdump, tar (for kubectl cp) and a JRE; no JDK, compiler or build tool; the Dockerfile's
+   * ENTRYPOINT.
+   */
   private void contents() {
     List<String> entrypoint = Podman.imageConfigList(image, "Entrypoint");
-    check(entrypoint.equals(dockerfile.entrypoint()), "the image's ENTRYPOINT is the Dockerfile's: " + entrypoint);
+    check(
+        entrypoint.equals(dockerfile.entrypoint()),
+        "the image's ENTRYPOINT is the Dockerfile's: " + entrypoint);
 
-    // Each tool's path, or "-" where the image has none; no network, no volumes, nothing else needed.
+    // Each tool's path, or "-" where the image has none; no network, no volumes, nothing else
+    // needed.
     List<String> present = List.of("tcpdump", "tar", "java");
     List<String> absent = List.of("javac", "jar", "mvn", "gradle", "gcc", "cc", "make", "git");
-    String script = "for t in \"$@\"; do p=$(command -v \"$t\") || p=-; echo \"$t $p\"; done; java -version 2>&1";
-    List<String> run = new ArrayList<>(List.of("run", "--rm", "--network=none", "--entrypoint=/bin/sh", image,
-        "-c", script, "sh"));
+    String script =
+        "for t in \"$@\"; do p=$(command -v \"$t\") || p=-; echo \"$t $p\"; done; java -version 2>&1";
+    List<String> run =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--rm",
+                "--network=none",
+                "--entrypoint=/bin/sh",
+                image,
+                "-c",
+                script,
+                "sh"));
     run.addAll(present);
     run.addAll(absent);
     String output = Podman.run(run);
     Map<String, String> paths = new HashMap<>();
-    output.lines().map(l -> l.split(" ", 2)).filter(p -> p.length == 2 && (present.contains(p[0])
-        || absent.contains(p[0]))).forEach(p -> paths.put(p[0], p[1]));
+    output
+        .lines()
+        .map(l -> l.split(" ", 2))
+        .filter(p -> p.length == 2 && (present.contains(p[0]) || absent.contains(p[0])))
+        .forEach(p -> paths.put(p[0], p[1]));
     for (String tool : present) {
-      check(!"-".equals(paths.getOrDefault(tool, "-")), "the image has " + tool + " (" + paths.get(tool) + ")");
+      check(
+          !"-".equals(paths.getOrDefault(tool, "-")),
+          "the image has " + tool + " (" + paths.get(tool) + ")");
     }
     for (String tool : absent) {
       check("-".equals(paths.getOrDefault(tool, "?")), "the image has no " + tool);
     }
-    check(output.contains("version \"17."), "the JRE is Java 17: " + output.lines().filter(l -> l.contains(
-        "version")).findFirst().orElse(output));
+    check(
+        output.contains("version \"17."),
+        "the JRE is Java 17: "
+            + output.lines().filter(l -> l.contains("version")).findFirst().orElse(output));
     long size = Long.parseLong(Podman.run("image", "inspect", "--format", "{{.Size}}", image));
     say("image size: " + size / 1_000_000 + " MB (" + image + ")");
   }
 
-  // ---- a real capture ----------------------------------------------------------------------------------------
+  // ---- a real capture
+  // ----------------------------------------------------------------------------------------
 
   private void captureAndStop() throws Exception {
     Path captureDir = Files.createDirectories(work.resolve("capture"));
-    try (MockApiServer api = new MockApiServer(); NetnsPod web = NetnsPod.create();
+    try (MockApiServer api = new MockApiServer();
+        NetnsPod web = NetnsPod.create();
         KubernetesClient user = api.client()) {
       String ns = "default";
       String podName = "web";
@@ -130,12 +164,27 @@ public final class ImageCheck {
 
       long started = System.nanoTime();
       Container agent = start("capture", "http://localhost:" + api.port(), captureDir);
-      waitFor(Duration.ofSeconds(60), () -> "Running".equals(phase(user, ns, podName)), agent,
+      waitFor(
+          Duration.ofSeconds(60),
+          () -> "Running".equals(phase(user, ns, podName)),
+          agent,
           "PodCapture " + ns + "/" + podName + " Running");
-      say("PodCapture " + ns + "/" + podName + " Running " + millisSince(started) + " ms after podman run");
-      check(agent.http("/healthz") == 200 && agent.http("/readyz") == 200, "/healthz and /readyz answer 200 on "
-          + "port " + agent.httpPort);
-      check(agent.jvmArgv().subList(0, dockerfile.entrypoint().size()).equals(dockerfile.entrypoint()),
+      say(
+          "PodCapture "
+              + ns
+              + "/"
+              + podName
+              + " Running "
+              + millisSince(started)
+              + " ms after podman run");
+      check(
+          agent.http("/healthz") == 200 && agent.http("/readyz") == 200,
+          "/healthz and /readyz answer 200 on " + "port " + agent.httpPort);
+      check(
+          agent
+              .jvmArgv()
+              .subList(0, dockerfile.entrypoint().size())
+              .equals(dockerfile.entrypoint()),
           "the JVM runs with the Dockerfile's flags: " + agent.jvmArgv());
       List<Long> tcpdumps = agent.tcpdumps();
       check(tcpdumps.size() == 1, "one tcpdump in the container: " + tcpdumps);
@@ -143,29 +192,57 @@ public final class ImageCheck {
       NetnsPod.PingResult ping = web.ping(NetnsPod.Ping.count(PINGS));
       check(ping.received() == PINGS, "the Pod's " + PINGS + " pings answered", ping.output());
       Path dir = captureDir.resolve(ns);
-      waitFor(Duration.ofSeconds(15), () -> echoes(dir, podName, web.ipv4()) >= 2 * PINGS, agent,
+      waitFor(
+          Duration.ofSeconds(15),
+          () -> echoes(dir, podName, web.ipv4()) >= 2 * PINGS,
+          agent,
           "the pings in the pcap files");
-      check(echoes(dir, podName, web.ipv4()) == 2 * PINGS, "the pcap files hold each echo request and reply "
-          + "once: " + echoes(dir, podName, web.ipv4()) + " of " + 2 * PINGS + " in " + files(dir, podName));
+      check(
+          echoes(dir, podName, web.ipv4()) == 2 * PINGS,
+          "the pcap files hold each echo request and reply "
+              + "once: "
+              + echoes(dir, podName, web.ipv4())
+              + " of "
+              + 2 * PINGS
+              + " in "
+              + files(dir, podName));
 
       User.annotate(user, ns, podName, null);
-      waitFor(Duration.ofSeconds(30), () -> files(dir, podName).isEmpty() && phase(user, ns, podName) == null
-          && agent.tcpdumps().isEmpty(), agent, "files, PodCapture and tcpdump gone after the annotation is removed");
+      waitFor(
+          Duration.ofSeconds(30),
+          () ->
+              files(dir, podName).isEmpty()
+                  && phase(user, ns, podName) == null
+                  && agent.tcpdumps().isEmpty(),
+          agent,
+          "files, PodCapture and tcpdump gone after the annotation is removed");
       say("annotation removed: PodCapture, pcap files and tcpdump gone");
 
       // Capturing again, then podman stop: SIGTERM, then SIGKILL after the grace period.
       User.annotate(user, ns, podName, "2");
-      waitFor(Duration.ofSeconds(30), () -> "Running".equals(phase(user, ns, podName))
-          && agent.tcpdumps().size() == 1, agent, "capturing again");
+      waitFor(
+          Duration.ofSeconds(30),
+          () -> "Running".equals(phase(user, ns, podName)) && agent.tcpdumps().size() == 1,
+          agent,
+          "capturing again");
       web.ping(NetnsPod.Ping.count(5));
       List<Long> capturing = agent.tcpdumps();
-      // The highest the container's memory cgroup has been since podman run, start-up and both captures included.
+      // The highest the container's memory cgroup has been since podman run, start-up and both
+      // captures included.
       long peak = agent.memoryPeakBytes();
       long limit = daemonSet.memoryLimitBytes();
-      check(peak > 0 && peak < limit, "memory peak " + mib(peak) + " under the " + mib(limit) + " limit "
-          + "(the container's cgroup, page cache included)");
+      check(
+          peak > 0 && peak < limit,
+          "memory peak "
+              + mib(peak)
+              + " under the "
+              + mib(limit)
+              + " limit "
+              + "(the container's cgroup, page cache included)");
       agent.stop("while capturing", "stopping");
-      check(capturing.stream().noneMatch(Processes::alive), "tcpdump ended with the agent: " + capturing);
+      check(
+          capturing.stream().noneMatch(Processes::alive),
+          "tcpdump ended with the agent: " + capturing);
       check(!files(dir, podName).isEmpty(), "the pcap files are kept for the next agent");
       for (Path file : files(dir, podName)) {
         Command.Result read = Command.run("tcpdump", "-r", file.toString(), "-n");
@@ -179,51 +256,76 @@ public final class ImageCheck {
     return cr == null ? null : cr.getStatus() == null ? "" : cr.getStatus().getPhase();
   }
 
-  /** The capture's files: {@code capture-<pod>.pcap<k>}, exactly (not {@code capture-<pod>-2...}). */
+  /**
+   * The capture's files: {@code capture-<pod>.pcap<k>}, exactly (not {@code capture-<pod>-2...}).
+   */
   private static List<Path> files(Path dir, String podName) {
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
     try (Stream<Path> list = Files.list(dir)) {
-      return list.filter(f -> f.getFileName().toString().matches("capture-" + podName + "\\.pcap\\d*")).sorted()
+      return list.filter(
+              f -> f.getFileName().toString().matches("capture-" + podName + "\\.pcap\\d*"))
+          .sorted()
           .toList();
     } catch (IOException e) {
       return List.of();
     }
   }
 
-  /** ICMP echo requests from and replies to {@code ip} in the capture's files, read back with tcpdump -r. */
+  /**
+   * ICMP echo requests from and replies to {@code ip} in the capture's files, read back with
+   * tcpdump -r.
+   */
   private static long echoes(Path dir, String podName, String ip) {
     return Pcap.packets(files(dir, podName)).stream()
-        .filter(l -> (l.contains("IP " + ip + " > ") && l.contains("ICMP echo request"))
-            || l.contains(" > " + ip + ": ICMP echo reply"))
+        .filter(
+            l ->
+                (l.contains("IP " + ip + " > ") && l.contains("ICMP echo request"))
+                    || l.contains(" > " + ip + ": ICMP echo reply"))
         .count();
   }
 
-  // ---- stopping during start-up --------------------------------------------------------------------------
+  // ---- stopping during start-up
+  // --------------------------------------------------------------------------
 
-  /** An API server that refuses connections keeps the agent in start-up (the client retries for about 20 s). */
+  /**
+   * An API server that refuses connections keeps the agent in start-up (the client retries for
+   * about 20 s).
+   */
   private void stopDuringStartUp() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    Container agent = start("startup", "http://localhost:" + closedPort,
-        Files.createDirectories(work.resolve("capture-startup")));
-    waitFor(Duration.ofSeconds(30), () -> agent.logs().contains("monitoring on port"), agent, "start-up begun");
+    Container agent =
+        start(
+            "startup",
+            "http://localhost:" + closedPort,
+            Files.createDirectories(work.resolve("capture-startup")));
+    waitFor(
+        Duration.ofSeconds(30),
+        () -> agent.logs().contains("monitoring on port"),
+        agent,
+        "start-up begun");
     check(agent.http("/readyz") == 503, "/readyz answers 503 while starting");
     agent.stop("during start-up", "SIGTERM during start-up");
   }
 
-  // ---- the container ---------------------------------------------------------------------------------------
+  // ---- the container
+  // ---------------------------------------------------------------------------------------
 
-  /** Starts the agent's container for {@code apiServer}, with its capture volume in {@code captureDir}. */
+  /**
+   * Starts the agent's container for {@code apiServer}, with its capture volume in {@code
+   * captureDir}.
+   */
   private Container start(String scenario, String apiServer, Path captureDir) throws IOException {
     Path kubeconfig = Kubeconfig.write(work.resolve("kubeconfig-" + scenario), apiServer);
     Map<String, String> env = daemonSet.environment(NODE, AGENT_POD);
     int httpPort = Integer.parseInt(env.get("HTTP_PORT"));
     if (listening(httpPort)) {
-      // Host network: the DaemonSet's port is a port of this machine, and something else holds it here.
+      // Host network: the DaemonSet's port is a port of this machine, and something else holds it
+      // here.
       int free;
       try (ServerSocket socket = new ServerSocket(0)) {
         free = socket.getLocalPort();
@@ -232,7 +334,8 @@ public final class ImageCheck {
       env.put("HTTP_PORT", Integer.toString(free));
       httpPort = free;
     }
-    // In a cluster the client finds the API server from the service account; here a kubeconfig says where.
+    // In a cluster the client finds the API server from the service account; here a kubeconfig says
+    // where.
     env.put("KUBECONFIG", KUBECONFIG_IN_CONTAINER);
     String name = prefix + scenario;
     List<String> run = new ArrayList<>(List.of("run", "--detach", "--name=" + name));
@@ -272,11 +375,17 @@ public final class ImageCheck {
     /** The tcpdump processes among the JVM's children (host pids). */
     List<Long> tcpdumps() {
       List<Long> out = new ArrayList<>();
-      ProcessHandle.of(hostPid()).ifPresent(jvm -> jvm.children().forEach(child -> {
-        if ("tcpdump".equals(Processes.comm(child.pid())) && Processes.alive(child.pid())) {
-          out.add(child.pid());
-        }
-      }));
+      ProcessHandle.of(hostPid())
+          .ifPresent(
+              jvm ->
+                  jvm.children()
+                      .forEach(
+                          child -> {
+                            if ("tcpdump".equals(Processes.comm(child.pid()))
+                                && Processes.alive(child.pid())) {
+                              out.add(child.pid());
+                            }
+                          }));
       return out;
     }
 
@@ -285,12 +394,16 @@ public final class ImageCheck {
       for (String line : Processes.read(hostPid(), "cgroup").lines().toList()) {
         String[] parts = line.split(":", 3);
         if (parts[1].equals("memory")) {
-          return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup/memory", parts[2],
-              "memory.max_usage_in_bytes")).strip());
+          return Long.parseLong(
+              Files.readString(
+                      Path.of("/sys/fs/cgroup/memory", parts[2], "memory.max_usage_in_bytes"))
+                  .strip());
         }
-        if (parts[0].equals("0") && parts[1].isEmpty()
+        if (parts[0].equals("0")
+            && parts[1].isEmpty()
             && Files.exists(Path.of("/sys/fs/cgroup", parts[2], "memory.peak"))) {
-          return Long.parseLong(Files.readString(Path.of("/sys/fs/cgroup", parts[2], "memory.peak")).strip());
+          return Long.parseLong(
+              Files.readString(Path.of("/sys/fs/cgroup", parts[2], "memory.peak")).strip());
         }
       }
       throw new IllegalStateException("no memory cgroup for container " + name);
@@ -299,8 +412,13 @@ public final class ImageCheck {
     int http(String path) {
       try {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return client
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding())
+            .statusCode();
       } catch (IOException e) {
         return -1;
       } catch (InterruptedException e) {
@@ -310,19 +428,25 @@ public final class ImageCheck {
     }
 
     /**
-     * podman stop: SIGTERM, SIGKILL after the grace period. The agent must end by itself, with exit code 0, having
-     * logged {@code expected} on its way out.
+     * podman stop: SIGTERM, SIGKILL after the grace period. The agent must end by itself, with exit
+     * code 0, having logged {@code expected} on its way out.
      */
     void stop(String when, String expected) {
       long sent = System.nanoTime();
       Podman.run("stop", name);
       long took = millisSince(sent);
       String exit = Podman.inspect(name, "{{.State.ExitCode}} {{.State.OOMKilled}}");
-      check(exit.equals("0 false"), "podman stop " + when + ": the agent exits 0",
+      check(
+          exit.equals("0 false"),
+          "podman stop " + when + ": the agent exits 0",
           "exit code and OOM killed: " + exit + "; its log:\n" + logs());
-      check(took < TimeUnit.SECONDS.toMillis(daemonSet.terminationGraceSeconds()), "stopped within the grace period");
+      check(
+          took < TimeUnit.SECONDS.toMillis(daemonSet.terminationGraceSeconds()),
+          "stopped within the grace period");
       String log = logs();
-      check(log.contains(expected) && log.contains("agent stopped"), "the agent's shutdown path ran to its end",
+      check(
+          log.contains(expected) && log.contains("agent stopped"),
+          "the agent's shutdown path ran to its end",
           log);
       say("podman stop " + when + ": exit code 0 after " + took + " ms");
       Podman.run("rm", name);
@@ -336,15 +460,22 @@ public final class ImageCheck {
     }
   }
 
-  // ---- helpers ---------------------------------------------------------------------------------------------
+  // ---- helpers
+  // ---------------------------------------------------------------------------------------------
 
-  private static void waitFor(Duration timeout, BooleanSupplier condition, Container agent, String what)
+  private static void waitFor(
+      Duration timeout, BooleanSupplier condition, Container agent, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline || !agent.running()) {
-        throw new AssertionError("not reached in " + timeout.toSeconds() + " s: " + what + "; the agent's log:\n"
-            + agent.logs());
+        throw new AssertionError(
+            "not reached in "
+                + timeout.toSeconds()
+                + " s: "
+                + what
+                + "; the agent's log:\n"
+                + agent.logs());
       }
       Thread.sleep(200);
     }

@@ -16,10 +16,12 @@ import java.util.List;
 final class Podman {
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
-  private Podman() {
-  }
+  private Podman() {}
 
-  /** Runs {@code podman <args>} and returns its output; a non-zero exit is an exception with the output. */
+  /**
+   * Runs {@code podman <args>} and returns its output; a non-zero exit is an exception with the
+   * output.
+   */
   static String run(String... args) {
     return run(List.of(args));
   }
@@ -40,7 +42,7 @@ final class Podman {
   static List<String> imageConfigList(String image, String field) {
     String json = run("image", "inspect", "--format", "{{json .Config." + field + "}}", image);
     try {
-      return new ObjectMapper().readValue(json, new TypeReference<List<String>>() { });
+      return new ObjectMapper().readValue(json, new TypeReference<List<String>>() {});
     } catch (IOException e) {
       throw new UncheckedIOException("image " + field + " is not a list of strings: " + json, e);
     }

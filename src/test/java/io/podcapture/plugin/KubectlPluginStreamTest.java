@@ -35,28 +35,62 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kubectl podcapture stream}: which filter and agent Pod it uses, the capture it creates and deletes, the
- * program it runs in the agent Pod, and that nothing is left running after Ctrl-C or once the reader has gone.
+ * {@code kubectl podcapture stream}: which filter and agent Pod it uses, the capture it creates and
+ * deletes, the program it runs in the agent Pod, and that nothing is left running after Ctrl-C or
+ * once the reader has gone.
  *
- * <p>The stand-in kubectl runs {@code kubectl exec}'s command on this machine in a session of its own (see
- * {@link StandInKubectl}), with a PATH of its own ("the agent Pod's"): a fake tcpdump that records its argv and
- * writes or stays silent as told, or, in the real-capture tests, the real tcpdump against a {@link NetnsPod}.
+ * <p>The stand-in kubectl runs {@code kubectl exec}'s command on this machine in a session of its
+ * own (see {@link StandInKubectl}), with a PATH of its own ("the agent Pod's"): a fake tcpdump that
+ * records its argv and writes or stays silent as told, or, in the real-capture tests, the real
+ * tcpdump against a {@link NetnsPod}.
  */
 @Tag("real-capture")
 class KubectlPluginStreamTest {
-  static final String STREAM_JSONPATH = "jsonpath={.spec.podName}{\"\\n\"}{.status.phase}{\"\\n\"}"
-      + "{.status.agentPod}{\"\\n\"}{.status.node}{\"\\n--podcapture-filter--\\n\"}{.status.filter}"
-      + "{\"\\n--podcapture-message--\\n\"}{.status.message}";
+  static final String STREAM_JSONPATH =
+      "jsonpath={.spec.podName}{\"\\n\"}{.status.phase}{\"\\n\"}"
+          + "{.status.agentPod}{\"\\n\"}{.status.node}{\"\\n--podcapture-filter--\\n\"}{.status.filter}"
+          + "{\"\\n--podcapture-message--\\n\"}{.status.message}";
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
-  private static final List<String> EXEC = List.of("exec", "-i", "-n", "kube-system", "podcapture-agent-x7k2p",
-      "-c", "agent", "--");
-  private static final String FILTER = "(inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)";
-  /** A pcap file header: little-endian, version 2.4, snap length 262144, link type LINUX_SLL2 (276). */
-  private static final byte[] PCAP_HEADER = {(byte) 0xd4, (byte) 0xc3, (byte) 0xb2, (byte) 0xa1, 2, 0, 4, 0,
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0x14, 1, 0, 0};
+  private static final List<String> EXEC =
+      List.of("exec", "-i", "-n", "kube-system", "podcapture-agent-x7k2p", "-c", "agent", "--");
+  private static final String FILTER =
+      "(inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)";
 
-  /** The fake tcpdump: records argv and pid, writes tcpdump.out, then exits as told or stays silent. */
-  private static final String FAKE_TCPDUMP = """
+  /**
+   * A pcap file header: little-endian, version 2.4, snap length 262144, link type LINUX_SLL2 (276).
+   */
+  private static final byte[] PCAP_HEADER = {
+    (byte) 0xd4,
+    (byte) 0xc3,
+    (byte) 0xb2,
+    (byte) 0xa1,
+    2,
+    0,
+    4,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    4,
+    0,
+    0x14,
+    1,
+    0,
+    0
+  };
+
+  /**
+   * The fake tcpdump: records argv and pid, writes tcpdump.out, then exits as told or stays silent.
+   */
+  private static final String FAKE_TCPDUMP =
+      """
       #!/usr/bin/env bash
       printf '%s\\0' "$#" "$@" >>"$STUB_DIR/tcpdump.calls"
       echo $$ >>"$STUB_DIR/tcpdump.pids"
@@ -67,8 +101,7 @@ class KubectlPluginStreamTest {
       exit "$code"
       """;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private StandInKubectl kubectl;
   private Path stubDir;
   private final List<Process> started = new ArrayList<>();
@@ -110,18 +143,44 @@ class KubectlPluginStreamTest {
     assertEquals(List.of(statusCall("web", "default")), calls.subList(0, 1));
     assertEquals(2, calls.size(), calls.toString());
     assertExecOf(FILTER, calls.get(1));
-    assertEquals(List.of(List.of("-i", "any", "-n", "-U", "--immediate-mode", "-Z", "root", "-B", "4096", "-w", "-",
-        "--", FILTER)), kubectl.calls("tcpdump.calls"));
-    assertTrue(r.stderr().contains("Streaming Pod web from agent Pod " + AGENT + " on node node-1, filter: " + FILTER),
+    assertEquals(
+        List.of(
+            List.of(
+                "-i",
+                "any",
+                "-n",
+                "-U",
+                "--immediate-mode",
+                "-Z",
+                "root",
+                "-B",
+                "4096",
+                "-w",
+                "-",
+                "--",
+                FILTER)),
+        kubectl.calls("tcpdump.calls"));
+    assertTrue(
+        r.stderr()
+            .contains(
+                "Streaming Pod web from agent Pod " + AGENT + " on node node-1, filter: " + FILTER),
         r.stderr());
   }
 
-  /** The filter travels as one argument to tcpdump: no shell reads it, in the plugin or in the Pod. */
+  /**
+   * The filter travels as one argument to tcpdump: no shell reads it, in the plugin or in the Pod.
+   */
   @Test
   void aFilterWithShellSyntaxReachesTcpdumpAsOneUntouchedArgument() throws Exception {
     Path marker = tmp.resolve("marker");
-    String filter = "host 10.0.0.1 and not port $(touch " + marker + ") ; touch " + marker + " `touch " + marker
-        + "` \"'\n-w /etc/passwd";
+    String filter =
+        "host 10.0.0.1 and not port $(touch "
+            + marker
+            + ") ; touch "
+            + marker
+            + " `touch "
+            + marker
+            + "` \"'\n-w /etc/passwd";
     answerStatus("web", null, "web", "Running", AGENT, "node-1", filter, "");
 
     Result r = kubectl.run("stream", "web");
@@ -137,8 +196,25 @@ class KubectlPluginStreamTest {
     kubectl.on(statusCall("web", "prod")).prints("");
     kubectl.on(createCall("prod")).prints("podcapture.tcpdump.antrea.io/web-stream-abcde\n");
     answerStatus("web-stream-abcde", "prod", "web", "", "", "", "", "").once();
-    answerStatus("web-stream-abcde", "prod", "web", "Pending", "", "", "", "waiting for the Pod to get an IP").once();
-    answerStatus("web-stream-abcde", "prod", "web", "Running", AGENT, "node-2", FILTER, "tcpdump is running");
+    answerStatus(
+            "web-stream-abcde",
+            "prod",
+            "web",
+            "Pending",
+            "",
+            "",
+            "",
+            "waiting for the Pod to get an IP")
+        .once();
+    answerStatus(
+        "web-stream-abcde",
+        "prod",
+        "web",
+        "Running",
+        AGENT,
+        "node-2",
+        FILTER,
+        "tcpdump is running");
     List<String> delete = deleteCall("web-stream-abcde", "prod");
     kubectl.on(delete).prints("");
 
@@ -146,21 +222,39 @@ class KubectlPluginStreamTest {
 
     assertEquals(0, r.exit(), r.stderr());
     List<List<String>> calls = kubectl.calls();
-    assertEquals(List.of(statusCall("web", "prod"), createCall("prod"), statusCall("web-stream-abcde", "prod"),
-        statusCall("web-stream-abcde", "prod"), statusCall("web-stream-abcde", "prod"), delete),
+    assertEquals(
+        List.of(
+            statusCall("web", "prod"),
+            createCall("prod"),
+            statusCall("web-stream-abcde", "prod"),
+            statusCall("web-stream-abcde", "prod"),
+            statusCall("web-stream-abcde", "prod"),
+            delete),
         calls.subList(0, 6));
     assertExecOf(FILTER, calls.get(6));
     assertEquals(7, calls.size(), calls.toString());
-    assertEquals(new ObjectMapper().readTree("""
+    assertEquals(
+        new ObjectMapper()
+            .readTree(
+                """
         {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-stream-"},
          "spec":{"podName":"web","maxFiles":1,"fileSizeMB":1,"snapLength":96,"durationSeconds":30,
                  "ttlSecondsAfterFinished":60}}
-        """), new ObjectMapper().readTree(kubectl.manifests().get(0)));
+        """),
+        new ObjectMapper().readTree(kubectl.manifests().get(0)));
   }
 
   @Test
   void streamOfAFinishedCaptureStreamsItsPodThroughANewCapture() throws Exception {
-    answerStatus("web-x7k2p", null, "web", "Completed", AGENT, "node-1", "(" + FILTER + ") and (udp)", "done");
+    answerStatus(
+        "web-x7k2p",
+        null,
+        "web",
+        "Completed",
+        AGENT,
+        "node-1",
+        "(" + FILTER + ") and (udp)",
+        "done");
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-stream-abcde\n");
     answerStatus("web-stream-abcde", null, "web", "Running", AGENT, "node-1", FILTER, "");
     kubectl.on(deleteCall("web-stream-abcde", null)).prints("");
@@ -168,20 +262,33 @@ class KubectlPluginStreamTest {
     Result r = kubectl.run("stream", "web-x7k2p");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertTrue(r.stderr().contains("note: capture web-x7k2p is Completed; streaming its Pod web through a new "
-        + "capture (without its --filter)"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "note: capture web-x7k2p is Completed; streaming its Pod web through a new "
+                    + "capture (without its --filter)"),
+        r.stderr());
     assertEquals(FILTER, last(kubectl.calls("tcpdump.calls").get(0)));
   }
 
   @Test
   void streamWaitsForAPendingCaptureToRun() throws Exception {
     answerStatus("web-tls", null, "web", "Pending", "", "", "", "").once();
-    answerStatus("web-tls", null, "web", "Running", AGENT, "node-1", "(" + FILTER + ") and (tcp port 443)", "");
+    answerStatus(
+        "web-tls",
+        null,
+        "web",
+        "Running",
+        AGENT,
+        "node-1",
+        "(" + FILTER + ") and (tcp port 443)",
+        "");
 
     Result r = kubectl.run("stream", "web-tls");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("(" + FILTER + ") and (tcp port 443)", last(kubectl.calls("tcpdump.calls").get(0)));
+    assertEquals(
+        "(" + FILTER + ") and (tcp port 443)", last(kubectl.calls("tcpdump.calls").get(0)));
   }
 
   @Test
@@ -204,50 +311,83 @@ class KubectlPluginStreamTest {
     kubectl.env.put("PODCAPTURE_START_TIMEOUT", "1");
     kubectl.on(statusCall("web", null)).prints("");
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-stream-abcde\n");
-    answerStatus("web-stream-abcde", null, "web", "Pending", "", "", "", "node node-9 runs no podcapture agent");
+    answerStatus(
+        "web-stream-abcde",
+        null,
+        "web",
+        "Pending",
+        "",
+        "",
+        "",
+        "node node-9 runs no podcapture agent");
     kubectl.on(deleteCall("web-stream-abcde", null)).prints("");
 
     Result r = kubectl.run("stream", "web");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().startsWith("error: capture web-stream-abcde is still Pending after 1s (node node-9 runs no "
-        + "podcapture agent): is the agent running on the Pod's node?"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .startsWith(
+                "error: capture web-stream-abcde is still Pending after 1s (node node-9 runs no "
+                    + "podcapture agent): is the agent running on the Pod's node?"),
+        r.stderr());
     assertEquals(deleteCall("web-stream-abcde", null), last(kubectl.calls()));
   }
 
   @Test
   void streamSaysWhichPermissionItNeedsWhenItCannotCreateACapture() throws Exception {
     kubectl.on(statusCall("web", null)).prints("");
-    kubectl.on(createCall(null)).exitsWith(1, "Error from server (Forbidden): podcaptures is forbidden\n");
+    kubectl
+        .on(createCall(null))
+        .exitsWith(1, "Error from server (Forbidden): podcaptures is forbidden\n");
 
     Result r = kubectl.run("stream", "web");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().endsWith("error: cannot create a PodCapture for Pod web (see kubectl's error above); "
-        + "stream needs create, get and delete on podcaptures\n"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .endsWith(
+                "error: cannot create a PodCapture for Pod web (see kubectl's error above); "
+                    + "stream needs create, get and delete on podcaptures\n"),
+        r.stderr());
   }
 
   @Test
   void streamPassesOnTcpdumpsFailure() throws Exception {
     tcpdumpExits(1);
-    Files.writeString(stubDir.resolve("tcpdump.err"), "tcpdump: any: You don't have permission to capture\n");
+    Files.writeString(
+        stubDir.resolve("tcpdump.err"), "tcpdump: any: You don't have permission to capture\n");
     answerStatus("web", null, "web", "Running", AGENT, "node-1", FILTER, "");
 
     Result r = kubectl.run("stream", "web");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("tcpdump: any: You don't have permission to capture"), r.stderr());
-    assertTrue(r.stderr().endsWith("error: the stream from agent Pod " + AGENT + " ended with exit code 1: see "
-        + "tcpdump's or kubectl's message above (kubectl exec needs create on pods/exec in namespace kube-system)\n"),
+    assertTrue(
+        r.stderr().contains("tcpdump: any: You don't have permission to capture"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .endsWith(
+                "error: the stream from agent Pod "
+                    + AGENT
+                    + " ended with exit code 1: see "
+                    + "tcpdump's or kubectl's message above (kubectl exec needs create on pods/exec in namespace kube-system)\n"),
         r.stderr());
   }
 
-  /** pcap on a terminal garbles it: stream says what to do instead, before asking kubectl anything. */
+  /**
+   * pcap on a terminal garbles it: stream says what to do instead, before asking kubectl anything.
+   */
   @Test
   void streamRefusesToWritePcapToATerminal() throws Exception {
-    Requirements.commands("script"); // util-linux: runs the plugin with a terminal as its standard output
-    ProcessBuilder pb = new ProcessBuilder(hostExecutable("script").orElseThrow().toString(), "-qec",
-        "bash " + StandInKubectl.SCRIPT + " stream web", "/dev/null").redirectErrorStream(true);
+    Requirements.commands(
+        "script"); // util-linux: runs the plugin with a terminal as its standard output
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                hostExecutable("script").orElseThrow().toString(),
+                "-qec",
+                "bash " + StandInKubectl.SCRIPT + " stream web",
+                "/dev/null")
+            .redirectErrorStream(true);
     pb.environment().putAll(kubectl.builder(List.of()).environment());
     pb.environment().put("SHELL", hostExecutable("bash").orElseThrow().toString());
     Process p = pb.start();
@@ -255,16 +395,23 @@ class KubectlPluginStreamTest {
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
 
     assertEquals(1, p.exitValue(), out);
-    assertTrue(out.contains("error: stream writes pcap: pipe it into a reader (| wireshark -k -i -, | tcpdump -nr -) "
-        + "or into a file (> capture.pcap)"), out);
+    assertTrue(
+        out.contains(
+            "error: stream writes pcap: pipe it into a reader (| wireshark -k -i -, | tcpdump -nr -) "
+                + "or into a file (> capture.pcap)"),
+        out);
     assertEquals(List.of(), kubectl.calls());
   }
 
   /** The canned status answers here match what a real kubectl prints for the plugin's jsonpath. */
   @Test
   void cannedStatusAnswersMatchWhatRealKubectlPrints() throws Exception {
-    Requirements.commands("kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
-    Path full = Files.writeString(tmp.resolve("full.yaml"), """
+    Requirements.commands(
+        "kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
+    Path full =
+        Files.writeString(
+            tmp.resolve("full.yaml"),
+            """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
         metadata: {name: web-tls, namespace: default}
@@ -276,17 +423,24 @@ class KubectlPluginStreamTest {
           filter: "((inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)) and (tcp port 443)"
           message: tcpdump is running
         """);
-    Path empty = Files.writeString(tmp.resolve("empty.yaml"), """
+    Path empty =
+        Files.writeString(
+            tmp.resolve("empty.yaml"),
+            """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
         metadata: {name: web-stream-abcde, namespace: default}
         spec: {podName: web}
         """);
 
-    assertEquals("web\nRunning\n" + AGENT + "\nnode-1\n--podcapture-filter--\n((inbound and src host 10.244.1.7) or "
-        + "(outbound and dst host 10.244.1.7)) and (tcp port 443)\n--podcapture-message--\ntcpdump is running",
+    assertEquals(
+        "web\nRunning\n"
+            + AGENT
+            + "\nnode-1\n--podcapture-filter--\n((inbound and src host 10.244.1.7) or "
+            + "(outbound and dst host 10.244.1.7)) and (tcp port 443)\n--podcapture-message--\ntcpdump is running",
         KubectlPluginTest.render(full, STREAM_JSONPATH));
-    assertEquals("web\n\n\n\n--podcapture-filter--\n\n--podcapture-message--\n",
+    assertEquals(
+        "web\n\n\n\n--podcapture-filter--\n\n--podcapture-message--\n",
         KubectlPluginTest.render(empty, STREAM_JSONPATH));
   }
 
@@ -297,8 +451,10 @@ class KubectlPluginStreamTest {
     tcpdumpStaysSilent();
     answerStatus("web", "default", "web", "Running", AGENT, "node-1", FILTER, "");
     Path out = tmp.resolve("stream.pcap");
-    Process plugin = startStream(ProcessBuilder.Redirect.to(out.toFile()), "stream", "web", "-n", "default");
-    await(Duration.ofSeconds(15), () -> size(out) == PCAP_HEADER.length, "the stream's first bytes");
+    Process plugin =
+        startStream(ProcessBuilder.Redirect.to(out.toFile()), "stream", "web", "-n", "default");
+    await(
+        Duration.ofSeconds(15), () -> size(out) == PCAP_HEADER.length, "the stream's first bytes");
     List<Long> remote = remoteProcesses();
 
     ctrlC(plugin);
@@ -314,8 +470,11 @@ class KubectlPluginStreamTest {
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-stream-abcde\n");
     answerStatus("web-stream-abcde", null, "web", "Pending", "", "", "", "");
     kubectl.on(deleteCall("web-stream-abcde", null)).prints("");
-    Process plugin = startStream(ProcessBuilder.Redirect.to(tmp.resolve("out").toFile()), "stream", "web");
-    await(Duration.ofSeconds(15), () -> callsSoFar().contains(statusCall("web-stream-abcde", null)),
+    Process plugin =
+        startStream(ProcessBuilder.Redirect.to(tmp.resolve("out").toFile()), "stream", "web");
+    await(
+        Duration.ofSeconds(15),
+        () -> callsSoFar().contains(statusCall("web-stream-abcde", null)),
         "the plugin waiting for the agent");
 
     ctrlC(plugin);
@@ -332,7 +491,8 @@ class KubectlPluginStreamTest {
     answerStatus("web", null, "web", "Running", AGENT, "node-1", FILTER, "");
     Path out = tmp.resolve("stream.pcap");
     Process plugin = startStream(ProcessBuilder.Redirect.to(out.toFile()), "stream", "web");
-    await(Duration.ofSeconds(15), () -> size(out) == PCAP_HEADER.length, "the stream's first bytes");
+    await(
+        Duration.ofSeconds(15), () -> size(out) == PCAP_HEADER.length, "the stream's first bytes");
     List<Long> remote = remoteProcesses();
 
     plugin.destroy(); // SIGTERM to the plugin alone, not to its group
@@ -343,8 +503,9 @@ class KubectlPluginStreamTest {
   }
 
   /**
-   * The reader goes away while the Pod is silent: nothing is written, so nothing would fail on a write. The
-   * plugin notices the pipe has no reader and ends the stream, and the watchdog ends tcpdump.
+   * The reader goes away while the Pod is silent: nothing is written, so nothing would fail on a
+   * write. The plugin notices the pipe has no reader and ends the stream, and the watchdog ends
+   * tcpdump.
    */
   @Test
   void readerClosingWhileThePodIsSilentLeavesNothingRunning() throws Exception {
@@ -357,31 +518,37 @@ class KubectlPluginStreamTest {
 
     stream.close();
 
-    assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after its reader closed");
+    assertTrue(
+        plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after its reader closed");
     assertEquals(0, plugin.exitValue(), stderr());
     assertTrue(stderr().endsWith("Stream ended: the reader closed it.\n"), stderr());
     assertNothingLeft(plugin.pid(), remote);
   }
 
   /**
-   * The connection may die without closing (a node or network gone): the watchdog in the agent Pod then sees
-   * no end of input, only the heartbeats stopping, and ends tcpdump after its limit. Here the program
-   * stream sends is run directly, with a limit of 2 s, on an input the test keeps open.
+   * The connection may die without closing (a node or network gone): the watchdog in the agent Pod
+   * then sees no end of input, only the heartbeats stopping, and ends tcpdump after its limit. Here
+   * the program stream sends is run directly, with a limit of 2 s, on an input the test keeps open.
    */
   @Test
   void watchdogEndsTcpdumpWhenHeartbeatsStopThoughTheInputStaysOpen() throws Exception {
     tcpdumpStaysSilent();
     List<String> remoteArgv = remoteArgvOfAStream();
     remoteArgv.set(remoteArgv.indexOf("--") + 1, "2");
-    ProcessBuilder pb = new ProcessBuilder(remoteArgv).redirectOutput(tmp.resolve("watchdog.out").toFile())
-        .redirectError(tmp.resolve("watchdog.err").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(remoteArgv)
+            .redirectOutput(tmp.resolve("watchdog.out").toFile())
+            .redirectError(tmp.resolve("watchdog.err").toFile());
     pb.environment().put("PATH", kubectl.env.get("REMOTE_PATH"));
     pb.environment().put("STUB_DIR", stubDir.toString());
     Files.delete(stubDir.resolve("tcpdump.pids"));
     Process watchdog = pb.start();
     started.add(watchdog);
     OutputStream heartbeats = watchdog.getOutputStream();
-    await(Duration.ofSeconds(10), () -> Files.exists(stubDir.resolve("tcpdump.pids")), "tcpdump to start");
+    await(
+        Duration.ofSeconds(10),
+        () -> Files.exists(stubDir.resolve("tcpdump.pids")),
+        "tcpdump to start");
     long tcpdump = tcpdumpPids().get(0);
 
     for (int i = 0; i < 8; i++) { // 4 s of heartbeats, twice the limit: tcpdump keeps running
@@ -403,28 +570,35 @@ class KubectlPluginStreamTest {
   void watchdogEndsTcpdumpAtTheEndOfItsInput() throws Exception {
     tcpdumpStaysSilent();
     List<String> remoteArgv = remoteArgvOfAStream();
-    ProcessBuilder pb = new ProcessBuilder(remoteArgv).redirectOutput(tmp.resolve("watchdog.out").toFile())
-        .redirectError(tmp.resolve("watchdog.err").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(remoteArgv)
+            .redirectOutput(tmp.resolve("watchdog.out").toFile())
+            .redirectError(tmp.resolve("watchdog.err").toFile());
     pb.environment().put("PATH", kubectl.env.get("REMOTE_PATH"));
     pb.environment().put("STUB_DIR", stubDir.toString());
     Files.delete(stubDir.resolve("tcpdump.pids"));
     Process watchdog = pb.start();
     started.add(watchdog);
-    await(Duration.ofSeconds(10), () -> Files.exists(stubDir.resolve("tcpdump.pids")), "tcpdump to start");
+    await(
+        Duration.ofSeconds(10),
+        () -> Files.exists(stubDir.resolve("tcpdump.pids")),
+        "tcpdump to start");
     long tcpdump = tcpdumpPids().get(0);
 
     watchdog.getOutputStream().close();
 
-    assertTrue(watchdog.waitFor(3, TimeUnit.SECONDS), "watchdog still running at the end of its input");
+    assertTrue(
+        watchdog.waitFor(3, TimeUnit.SECONDS), "watchdog still running at the end of its input");
     await(Duration.ofSeconds(3), () -> !Processes.alive(tcpdump), "tcpdump to end");
   }
 
   // ---------------------------------------------------------------- real tcpdump
 
   /**
-   * The whole way with the real tcpdump: the plugin, the stand-in's exec, the watchdog and tcpdump on
-   * {@code -i any} with the Pod filter, against a network-namespace Pod pinging its host side. The stream read
-   * back with {@code tcpdump -r} holds exactly the Pod's 5 echo requests and 5 replies.
+   * The whole way with the real tcpdump: the plugin, the stand-in's exec, the watchdog and tcpdump
+   * on {@code -i any} with the Pod filter, against a network-namespace Pod pinging its host side.
+   * The stream read back with {@code tcpdump -r} holds exactly the Pod's 5 echo requests and 5
+   * replies.
    */
   @Test
   void realTcpdumpStreamsAValidPcapWithThePodsPackets() throws Exception {
@@ -436,32 +610,51 @@ class KubectlPluginStreamTest {
       Process plugin = startStream(ProcessBuilder.Redirect.PIPE, "stream", "web");
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       Thread reader = copyInBackground(plugin.getInputStream(), bytes);
-      await(Duration.ofSeconds(20), () -> stderr().contains("listening on any"), "tcpdump to listen");
+      await(
+          Duration.ofSeconds(20), () -> stderr().contains("listening on any"), "tcpdump to listen");
 
       assertEquals(5, pod.ping(NetnsPod.Ping.count(5).interval(Duration.ofMillis(100))).received());
       Path pcap = tmp.resolve("stream.pcap");
-      await(Duration.ofSeconds(10), () -> echoes(snapshot(bytes, pcap)).size() >= 10, "the pings in the stream");
+      await(
+          Duration.ofSeconds(10),
+          () -> echoes(snapshot(bytes, pcap)).size() >= 10,
+          "the pings in the stream");
       List<Long> remote = Processes.withArgument(filter);
-      assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
+      assertEquals(
+          1,
+          remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(),
+          "tcpdumps: " + remote);
       ctrlC(plugin);
       assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after Ctrl-C");
       reader.join(5000);
 
       List<String> echoes = echoes(snapshot(bytes, pcap));
       assertEquals(10, echoes.size(), String.join("\n", Pcap.packets(pcap)));
-      assertEquals(5, echoes.stream().filter(l -> l.contains(pod.ipv4() + " > " + pod.hostIpv4())
-          && l.contains("echo request")).count(), String.join("\n", echoes));
-      assertEquals(5, echoes.stream().filter(l -> l.contains(pod.hostIpv4() + " > " + pod.ipv4())
-          && l.contains("echo reply")).count(), String.join("\n", echoes));
+      assertEquals(
+          5,
+          echoes.stream()
+              .filter(
+                  l ->
+                      l.contains(pod.ipv4() + " > " + pod.hostIpv4()) && l.contains("echo request"))
+              .count(),
+          String.join("\n", echoes));
+      assertEquals(
+          5,
+          echoes.stream()
+              .filter(
+                  l -> l.contains(pod.hostIpv4() + " > " + pod.ipv4()) && l.contains("echo reply"))
+              .count(),
+          String.join("\n", echoes));
       assertNothingLeft(plugin.pid(), remote);
       assertEquals(List.of(), Processes.withArgument(filter));
     }
   }
 
   /**
-   * A silent Pod and a reader that leaves: the real tcpdump, which would notice only at a next packet, ends.
-   * The filter is that of a capture with {@code --filter 'tcp port 9'}: nothing in this test sends such a
-   * packet, while the Pod filter alone matches the neighbour discovery and ARP a namespace does now and then.
+   * A silent Pod and a reader that leaves: the real tcpdump, which would notice only at a next
+   * packet, ends. The filter is that of a capture with {@code --filter 'tcp port 9'}: nothing in
+   * this test sends such a packet, while the Pod filter alone matches the neighbour discovery and
+   * ARP a namespace does now and then.
    */
   @Test
   void realTcpdumpOfASilentPodEndsWhenTheReaderCloses() throws Exception {
@@ -471,13 +664,18 @@ class KubectlPluginStreamTest {
       String filter = "(" + podFilter(pod) + ") and (tcp port 9)";
       answerStatus("web", null, "web", "Running", AGENT, "node-1", filter, "");
       Process plugin = startStream(ProcessBuilder.Redirect.PIPE, "stream", "web");
-      await(Duration.ofSeconds(20), () -> stderr().contains("listening on any"), "tcpdump to listen");
+      await(
+          Duration.ofSeconds(20), () -> stderr().contains("listening on any"), "tcpdump to listen");
       List<Long> remote = Processes.withArgument(filter);
-      assertEquals(1, remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(), "tcpdumps: " + remote);
+      assertEquals(
+          1,
+          remote.stream().filter(pid -> command(pid).startsWith("tcpdump")).count(),
+          "tcpdumps: " + remote);
 
       plugin.getInputStream().close();
 
-      assertTrue(plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after its reader closed");
+      assertTrue(
+          plugin.waitFor(10, TimeUnit.SECONDS), "plugin still running after its reader closed");
       assertEquals(0, plugin.exitValue(), stderr());
       assertNothingLeft(plugin.pid(), remote);
       assertEquals(List.of(), Processes.withArgument(filter));
@@ -488,8 +686,16 @@ class KubectlPluginStreamTest {
 
   /** The Pod filter as DESIGN.md describes it: each packet once, on the Pod's side of the node. */
   private static String podFilter(NetnsPod pod) {
-    return "(inbound and src host " + pod.ipv4() + ") or (outbound and dst host " + pod.ipv4() + ") or (inbound and "
-        + "src host " + pod.ipv6() + ") or (outbound and dst host " + pod.ipv6() + ")";
+    return "(inbound and src host "
+        + pod.ipv4()
+        + ") or (outbound and dst host "
+        + pod.ipv4()
+        + ") or (inbound and "
+        + "src host "
+        + pod.ipv6()
+        + ") or (outbound and dst host "
+        + pod.ipv6()
+        + ")";
   }
 
   private void useRealTcpdump() {
@@ -501,8 +707,25 @@ class KubectlPluginStreamTest {
     List<String> remote = call.subList(EXEC.size(), call.size());
     assertEquals(List.of("perl", "-e"), remote.subList(0, 2));
     assertTrue(remote.get(2).contains("exec { $ARGV[0] } @ARGV"), remote.get(2));
-    assertEquals(List.of("--", "10", "tcpdump", "-i", "any", "-n", "-U", "--immediate-mode", "-Z", "root", "-B",
-        "4096", "-w", "-", "--", filter), remote.subList(3, remote.size()));
+    assertEquals(
+        List.of(
+            "--",
+            "10",
+            "tcpdump",
+            "-i",
+            "any",
+            "-n",
+            "-U",
+            "--immediate-mode",
+            "-Z",
+            "root",
+            "-B",
+            "4096",
+            "-w",
+            "-",
+            "--",
+            filter),
+        remote.subList(3, remote.size()));
   }
 
   /** The command stream runs in the agent Pod, as the stand-in kubectl received it. */
@@ -516,13 +739,20 @@ class KubectlPluginStreamTest {
   }
 
   private Process startStream(ProcessBuilder.Redirect stdout, String... args) throws IOException {
-    Process p = kubectl.builder(List.of(setsid()), args).redirectOutput(stdout)
-        .redirectError(tmp.resolve("err").toFile()).start();
+    Process p =
+        kubectl
+            .builder(List.of(setsid()), args)
+            .redirectOutput(stdout)
+            .redirectError(tmp.resolve("err").toFile())
+            .start();
     started.add(p);
     return p;
   }
 
-  /** setsid makes the plugin the leader of a process group of its own, as a shell does for a command. */
+  /**
+   * setsid makes the plugin the leader of a process group of its own, as a shell does for a
+   * command.
+   */
   private static String setsid() {
     return hostExecutable("setsid").orElseThrow().toString();
   }
@@ -530,23 +760,32 @@ class KubectlPluginStreamTest {
   /** Ctrl-C: SIGINT to the plugin's whole process group, as a terminal sends it. */
   private static void ctrlC(Process plugin) throws Exception {
     // bash's kill: procps' may not be installed
-    Process kill = new ProcessBuilder(hostExecutable("bash").orElseThrow().toString(), "-c", "kill -s INT -- -$0",
-        Long.toString(plugin.pid())).inheritIO().start();
+    Process kill =
+        new ProcessBuilder(
+                hostExecutable("bash").orElseThrow().toString(),
+                "-c",
+                "kill -s INT -- -$0",
+                Long.toString(plugin.pid()))
+            .inheritIO()
+            .start();
     assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
     assertEquals(0, kill.exitValue());
   }
 
   /**
-   * Nothing left: no process in the plugin's process group (kubectl, the heartbeat, sleeps), and none of the
-   * given "agent Pod" processes (the watchdog, tcpdump).
+   * Nothing left: no process in the plugin's process group (kubectl, the heartbeat, sleeps), and
+   * none of the given "agent Pod" processes (the watchdog, tcpdump).
    */
   private void assertNothingLeft(long pgid, List<Long> remote) throws IOException {
     List<Long> all = new ArrayList<>(remote);
     all.addAll(tcpdumpPids());
     all.addAll(kubectl.remotePids());
-    // within 5 s: half the watchdog's limit, so it is the end of input that ended tcpdump, not the heartbeats
+    // within 5 s: half the watchdog's limit, so it is the end of input that ended tcpdump, not the
+    // heartbeats
     // stopping; and more than the 2 s of the heartbeat's last sleep
-    await(Duration.ofSeconds(5), () -> Processes.inGroup(pgid).isEmpty() && all.stream().noneMatch(Processes::alive),
+    await(
+        Duration.ofSeconds(5),
+        () -> Processes.inGroup(pgid).isEmpty() && all.stream().noneMatch(Processes::alive),
         "no process left");
   }
 
@@ -554,7 +793,8 @@ class KubectlPluginStreamTest {
     List<Long> pids = new ArrayList<>(kubectl.remotePids());
     pids.addAll(tcpdumpPids());
     assertFalse(pids.isEmpty());
-    assertTrue(pids.stream().allMatch(Processes::alive), "agent Pod processes not running: " + pids);
+    assertTrue(
+        pids.stream().allMatch(Processes::alive), "agent Pod processes not running: " + pids);
     return pids;
   }
 
@@ -571,19 +811,22 @@ class KubectlPluginStreamTest {
   }
 
   private static Thread copyInBackground(InputStream in, ByteArrayOutputStream to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[65536];
-      try {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          synchronized (to) {
-            to.write(buf, 0, n);
-          }
-        }
-      } catch (IOException e) {
-        // closed
-      }
-    }, "stream-reader");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[65536];
+              try {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                  synchronized (to) {
+                    to.write(buf, 0, n);
+                  }
+                }
+              } catch (IOException e) {
+                // closed
+              }
+            },
+            "stream-reader");
     t.setDaemon(true);
     t.start();
     return t;
@@ -623,10 +866,30 @@ class KubectlPluginStreamTest {
     return all;
   }
 
-  private StandInKubectl.Answer answerStatus(String name, String namespace, String pod, String phase, String agent,
-      String node, String filter, String message) throws IOException {
-    return kubectl.on(statusCall(name, namespace)).prints(pod + "\n" + phase + "\n" + agent + "\n" + node
-        + "\n--podcapture-filter--\n" + filter + "\n--podcapture-message--\n" + message);
+  private StandInKubectl.Answer answerStatus(
+      String name,
+      String namespace,
+      String pod,
+      String phase,
+      String agent,
+      String node,
+      String filter,
+      String message)
+      throws IOException {
+    return kubectl
+        .on(statusCall(name, namespace))
+        .prints(
+            pod
+                + "\n"
+                + phase
+                + "\n"
+                + agent
+                + "\n"
+                + node
+                + "\n--podcapture-filter--\n"
+                + filter
+                + "\n--podcapture-message--\n"
+                + message);
   }
 
   static List<String> statusCall(String name, String namespace) {

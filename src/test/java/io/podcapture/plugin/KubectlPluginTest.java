@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.podcapture.plugin.StandInKubectl.Answer;
 import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.Requirements;
 import java.io.IOException;
@@ -32,32 +31,40 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The plugin's commands but {@code stream} (see {@link KubectlPluginStreamTest}) against the stand-in kubectl
- * of {@link StandInKubectl}: the exact kubectl calls, manifests, output and exit codes.
+ * The plugin's commands but {@code stream} (see {@link KubectlPluginStreamTest}) against the
+ * stand-in kubectl of {@link StandInKubectl}: the exact kubectl calls, manifests, output and exit
+ * codes.
  */
 @Tag("integration")
 class KubectlPluginTest {
-  /** What the plugin asks kubectl for; {@link #status} renders an answer the way kubectl's jsonpath does. */
-  static final String STATUS_JSONPATH = "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"
-      + "{.status.node}{\"\\n\"}{.status.agentPod}{\"\\n\"}{range .status.files[*]}{.path}{\"\\n\"}{end}"
-      + "{\"message:\\n\"}{.status.message}";
+  /**
+   * What the plugin asks kubectl for; {@link #status} renders an answer the way kubectl's jsonpath
+   * does.
+   */
+  static final String STATUS_JSONPATH =
+      "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"
+          + "{.status.node}{\"\\n\"}{.status.agentPod}{\"\\n\"}{range .status.files[*]}{.path}{\"\\n\"}{end}"
+          + "{\"message:\\n\"}{.status.message}";
+
   /** One row per PodCapture; {@link #row} renders one the way kubectl's jsonpath does. */
-  static final String ROW = "{.metadata.namespace}{\"|\"}{.metadata.name}{\"|\"}{.spec.podName}{\"|\"}"
-      + "{.metadata.labels.app\\.kubernetes\\.io/managed-by}{\"|\"}{.status.phase}{\"|\"}{.status.node}{\"|\"}"
-      + "{.status.fileCount}{\"|\"}{.status.totalBytes}{\"|\"}{.metadata.creationTimestamp}{\"\\n\"}";
+  static final String ROW =
+      "{.metadata.namespace}{\"|\"}{.metadata.name}{\"|\"}{.spec.podName}{\"|\"}"
+          + "{.metadata.labels.app\\.kubernetes\\.io/managed-by}{\"|\"}{.status.phase}{\"|\"}{.status.node}{\"|\"}"
+          + "{.status.fileCount}{\"|\"}{.status.totalBytes}{\"|\"}{.metadata.creationTimestamp}{\"\\n\"}";
+
   static final String ROWS_JSONPATH = "jsonpath={range .items[*]}" + ROW + "{end}";
   static final String PODS_JSONPATH =
       "jsonpath={range .items[*]}{.metadata.namespace}{\"|\"}{.metadata.name}{\"\\n\"}{end}";
-  static final String WAIT_JSONPATH = "jsonpath={.status.phase}{\"\\n\"}{.status.node}{\"\\n\"}"
-      + "{.status.fileCount}{\"\\n\"}{.status.totalBytes}{\"\\n\"}{.status.message}";
+  static final String WAIT_JSONPATH =
+      "jsonpath={.status.phase}{\"\\n\"}{.status.node}{\"\\n\"}"
+          + "{.status.fileCount}{\"\\n\"}{.status.totalBytes}{\"\\n\"}{.status.message}";
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
   private static final String RING0 = "/capture/default/capture-web.pcap0";
   private static final String RING1 = "/capture/default/capture-web.pcap1";
   private static final String OLD0 = "/capture/default/previous/capture-web.pcap0";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private StandInKubectl kubectl;
   private Path work;
   private Path stubDir;
@@ -72,18 +79,25 @@ class KubectlPluginTest {
   // ---------------------------------------------------------------- help and usage errors
 
   @ParameterizedTest
-  @ValueSource(strings = {"help", "-h", "--help", "start -h", "download web --help", "stream --help"})
+  @ValueSource(
+      strings = {"help", "-h", "--help", "start -h", "download web --help", "stream --help"})
   void helpPrintsUsageAndCallsNoKubectl(String args) throws Exception {
     Result r = run(args.split(" "));
 
     assertEquals(0, r.exit(), r.stderr());
-    for (String usage : List.of("Usage:", "kubectl podcapture start POD [N] [-n NS]",
-        "kubectl podcapture start POD OPTION... [-n NS]", "kubectl podcapture start -l SELECTOR [N | OPTION...]",
-        "kubectl podcapture stop NAME|POD [-n NS]", "kubectl podcapture stop -l SELECTOR [-n NS]",
-        "kubectl podcapture list [-n NS | -A] [-l SELECTOR]",
-        "kubectl podcapture download NAME|POD [-n NS] [-o DIR] [--merge]",
-        "kubectl podcapture download -l SELECTOR [-n NS] [-o DIR] [--merge]",
-        "kubectl podcapture stream NAME|POD [-n NS]", "kubectl podcapture help")) {
+    for (String usage :
+        List.of(
+            "Usage:",
+            "kubectl podcapture start POD [N] [-n NS]",
+            "kubectl podcapture start POD OPTION... [-n NS]",
+            "kubectl podcapture start -l SELECTOR [N | OPTION...]",
+            "kubectl podcapture stop NAME|POD [-n NS]",
+            "kubectl podcapture stop -l SELECTOR [-n NS]",
+            "kubectl podcapture list [-n NS | -A] [-l SELECTOR]",
+            "kubectl podcapture download NAME|POD [-n NS] [-o DIR] [--merge]",
+            "kubectl podcapture download -l SELECTOR [-n NS] [-o DIR] [--merge]",
+            "kubectl podcapture stream NAME|POD [-n NS]",
+            "kubectl podcapture help")) {
       assertTrue(r.stdout().contains(usage), "usage lacks \"" + usage + "\":\n" + r.stdout());
     }
     assertEquals(List.of(), kubectlCalls());
@@ -91,16 +105,35 @@ class KubectlPluginTest {
 
   /** Every option is explained, and used in at least one example. */
   @ParameterizedTest
-  @ValueSource(strings = {"--filter", "--duration", "--count", "--files", "--file-size", "--snaplen", "--ttl",
-      "--name", "--wait", "-n", "-A", "-l", "-o", "--merge"})
+  @ValueSource(
+      strings = {
+        "--filter",
+        "--duration",
+        "--count",
+        "--files",
+        "--file-size",
+        "--snaplen",
+        "--ttl",
+        "--name",
+        "--wait",
+        "-n",
+        "-A",
+        "-l",
+        "-o",
+        "--merge"
+      })
   void helpExplainsEveryOptionAndShowsItInAnExample(String option) throws Exception {
     String help = run("help").stdout();
     String options = help.substring(help.indexOf("Capture options"), help.indexOf("Examples:"));
     String examples = help.substring(help.indexOf("Examples:"));
 
-    assertTrue(options.lines().anyMatch(l -> l.trim().startsWith(option + " ") || l.trim().startsWith(option + ",")),
+    assertTrue(
+        options
+            .lines()
+            .anyMatch(l -> l.trim().startsWith(option + " ") || l.trim().startsWith(option + ",")),
         option + " is not explained:\n" + options);
-    assertTrue(examples.lines().anyMatch(l -> l.contains(" " + option + " ") || l.endsWith(" " + option)),
+    assertTrue(
+        examples.lines().anyMatch(l -> l.contains(" " + option + " ") || l.endsWith(" " + option)),
         option + " is in no example:\n" + examples);
   }
 
@@ -118,8 +151,12 @@ class KubectlPluginTest {
         Arguments.of(List.of("frobnicate", "web"), "unknown subcommand \"frobnicate\""),
         Arguments.of(List.of("start"), "start needs a POD"),
         Arguments.of(List.of("start", ""), "start needs a POD"),
-        Arguments.of(List.of("start", "web", "0"), "N must be a whole number of files, 1 or more (got \"0\")"),
-        Arguments.of(List.of("start", "web", "abc"), "N must be a whole number of files, 1 or more (got \"abc\")"),
+        Arguments.of(
+            List.of("start", "web", "0"),
+            "N must be a whole number of files, 1 or more (got \"0\")"),
+        Arguments.of(
+            List.of("start", "web", "abc"),
+            "N must be a whole number of files, 1 or more (got \"abc\")"),
         Arguments.of(List.of("start", "web", "1.5"), "N must be a whole number"),
         Arguments.of(List.of("start", "web", "05"), "N must be a whole number"),
         Arguments.of(List.of("start", "web", ""), "N must be a whole number"),
@@ -143,48 +180,74 @@ class KubectlPluginTest {
         Arguments.of(List.of("start", "web", "-o", "out"), "start does not take -o"),
         Arguments.of(List.of("start", "web", "--merge"), "start does not take --merge"),
         // the capture options
-        Arguments.of(List.of("start", "web", "3", "--filter", "udp"),
+        Arguments.of(
+            List.of("start", "web", "3", "--filter", "udp"),
             "N is the annotation's number of files; with options, give it as --files 3"),
-        Arguments.of(List.of("start", "-l", "app=web", "3", "--count", "9"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "3", "--count", "9"),
             "N is the annotation's number of files; with options, give it as --files 3"),
         Arguments.of(List.of("start", "web", "--filter"), "--filter needs a filter expression"),
         Arguments.of(List.of("start", "web", "--filter", ""), "--filter needs a filter expression"),
-        Arguments.of(List.of("start", "web", "--filter", "x".repeat(1025)),
+        Arguments.of(
+            List.of("start", "web", "--filter", "x".repeat(1025)),
             "--filter is 1025 characters long; the agent accepts at most 1024"),
-        Arguments.of(List.of("start", "web", "--filter", "udp\u0001"), "--filter must not contain control characters"),
-        Arguments.of(List.of("start", "web", "--duration", "abc"),
+        Arguments.of(
+            List.of("start", "web", "--filter", "udp\u0001"),
+            "--filter must not contain control characters"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "abc"),
             "--duration must be a duration like 30s, 5m, 1h or 1h30m (got \"abc\")"),
-        Arguments.of(List.of("start", "web", "--duration", "1d"), "--duration must be a duration like"),
-        Arguments.of(List.of("start", "web", "--duration", "5m1h"), "--duration must be a duration like"),
-        Arguments.of(List.of("start", "web", "--duration", "-5"), "--duration must be a duration like"),
-        Arguments.of(List.of("start", "web", "--duration", "0"), "--duration must be from 1s to 2147483647s"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "1d"), "--duration must be a duration like"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "5m1h"), "--duration must be a duration like"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "-5"), "--duration must be a duration like"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "0"),
+            "--duration must be from 1s to 2147483647s"),
         Arguments.of(List.of("start", "web", "--duration", "0s"), "--duration must be from 1s"),
-        Arguments.of(List.of("start", "web", "--duration", "999999999h"), "--duration must be from 1s"),
+        Arguments.of(
+            List.of("start", "web", "--duration", "999999999h"), "--duration must be from 1s"),
         Arguments.of(List.of("start", "web", "--ttl", "soon"), "--ttl must be a duration like"),
-        Arguments.of(List.of("start", "web", "--count", "0"), "--count must be a whole number from 1 to 2147483647"),
-        Arguments.of(List.of("start", "web", "--count", "2147483648"), "--count must be a whole number"),
+        Arguments.of(
+            List.of("start", "web", "--count", "0"),
+            "--count must be a whole number from 1 to 2147483647"),
+        Arguments.of(
+            List.of("start", "web", "--count", "2147483648"), "--count must be a whole number"),
         Arguments.of(List.of("start", "web", "--count", "1e3"), "--count must be a whole number"),
-        Arguments.of(List.of("start", "web", "--files", "0"), "--files must be a whole number from 1"),
-        Arguments.of(List.of("start", "web", "--files", "07"), "--files must be a whole number from 1"),
-        Arguments.of(List.of("start", "web", "--file-size", "1.5"), "--file-size must be a whole number from 1"),
-        Arguments.of(List.of("start", "web", "--snaplen", "262145"),
+        Arguments.of(
+            List.of("start", "web", "--files", "0"), "--files must be a whole number from 1"),
+        Arguments.of(
+            List.of("start", "web", "--files", "07"), "--files must be a whole number from 1"),
+        Arguments.of(
+            List.of("start", "web", "--file-size", "1.5"),
+            "--file-size must be a whole number from 1"),
+        Arguments.of(
+            List.of("start", "web", "--snaplen", "262145"),
             "--snaplen must be a whole number from 0 to 262144 (got \"262145\")"),
-        Arguments.of(List.of("start", "web", "--snaplen", "-1"), "--snaplen must be a whole number"),
+        Arguments.of(
+            List.of("start", "web", "--snaplen", "-1"), "--snaplen must be a whole number"),
         Arguments.of(List.of("start", "web", "--name", "Web_1"), "invalid name \"Web_1\""),
         Arguments.of(List.of("start", "web", "--name", "-x"), "invalid name \"-x\""),
-        Arguments.of(List.of("start", "web", "--wait"),
+        Arguments.of(
+            List.of("start", "web", "--wait"),
             "--wait needs --duration or --count: without them a capture runs until it is stopped"),
-        Arguments.of(List.of("start", "web", "--wait=yes", "--count", "1"), "--wait takes no value"),
-        Arguments.of(List.of("start", "-l", "app=web", "--name", "x", "--count", "1"),
+        Arguments.of(
+            List.of("start", "web", "--wait=yes", "--count", "1"), "--wait takes no value"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "--name", "x", "--count", "1"),
             "--name names one capture; with -l each capture is named after its Pod"),
         Arguments.of(List.of("start", "-l", ""), "-l needs a label selector"),
         Arguments.of(List.of("start", "web", "-l", "app=web"), "give either a POD or -l, not both"),
-        Arguments.of(List.of("start", "-l", "app=web", "0"), "N must be a whole number of files, 1 or more"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "0"), "N must be a whole number of files, 1 or more"),
         Arguments.of(List.of("start", "--selector="), "--selector needs a label selector"),
         Arguments.of(List.of("stop"), "stop needs a NAME or POD"),
         Arguments.of(List.of("stop", "web", "3"), "too many arguments for stop: 3"),
         Arguments.of(List.of("stop", "web", "-A"), "stop does not take -A"),
-        Arguments.of(List.of("stop", "web", "-l", "app=web"), "give either a NAME or POD or -l, not both"),
+        Arguments.of(
+            List.of("stop", "web", "-l", "app=web"), "give either a NAME or POD or -l, not both"),
         Arguments.of(List.of("stop", "web", "--filter", "udp"), "stop does not take --filter"),
         Arguments.of(List.of("list", "web"), "too many arguments for list: web"),
         Arguments.of(List.of("list", "-A", "-n", "prod"), "use either -n or -A, not both"),
@@ -194,10 +257,13 @@ class KubectlPluginTest {
         Arguments.of(List.of("download", "web", "extra"), "too many arguments for download: extra"),
         Arguments.of(List.of("download", "web", "-o"), "-o needs a directory"),
         Arguments.of(List.of("download", "web", "-o", ""), "-o needs a directory"),
-        Arguments.of(List.of("download", "web", "-o", "out:x"), "the directory must not contain ':'"),
+        Arguments.of(
+            List.of("download", "web", "-o", "out:x"), "the directory must not contain ':'"),
         Arguments.of(List.of("download", "web", "-A"), "download does not take -A"),
         Arguments.of(List.of("download", "web", "--count", "3"), "download does not take --count"),
-        Arguments.of(List.of("download", "web", "-l", "app=web"), "give either a NAME or POD or -l, not both"),
+        Arguments.of(
+            List.of("download", "web", "-l", "app=web"),
+            "give either a NAME or POD or -l, not both"),
         Arguments.of(List.of("stream"), "stream needs a NAME or POD"),
         Arguments.of(List.of("stream", "web", "db"), "too many arguments for stream: db"),
         Arguments.of(List.of("stream", "-l", "app=web"), "stream does not take -l"),
@@ -219,7 +285,10 @@ class KubectlPluginTest {
   // ---------------------------------------------------------------- start: the annotation
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       start web -n default             | annotate pod web -n default tcpdump.antrea.io=5 --overwrite
       start web                        | annotate pod web tcpdump.antrea.io=5 --overwrite
       start web 12 -n prod             | annotate pod web -n prod tcpdump.antrea.io=12 --overwrite
@@ -249,7 +318,8 @@ class KubectlPluginTest {
     Result r = run("start", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("Error from server (NotFound): pods \"web\" not found"), r.stderr());
+    assertTrue(
+        r.stderr().contains("Error from server (NotFound): pods \"web\" not found"), r.stderr());
     assertFalse(r.stdout().contains("requested"), r.stdout());
     assertEquals(List.of(annotate), kubectlCalls());
   }
@@ -257,15 +327,20 @@ class KubectlPluginTest {
   @Test
   void startWithSelectorAnnotatesEveryMatchingPod() throws Exception {
     answerPods("prod", "app=web", "web-1", "web-2", "web-3");
-    List<String> annotate = words("annotate pod web-1 web-2 web-3 -n prod tcpdump.antrea.io=8 --overwrite");
+    List<String> annotate =
+        words("annotate pod web-1 web-2 web-3 -n prod tcpdump.antrea.io=8 --overwrite");
     kubectl.on(annotate).prints("pod/web-1 annotated\npod/web-2 annotated\npod/web-3 annotated\n");
 
     Result r = run("start", "-l", "app=web", "8", "-n", "prod");
 
     assertEquals(0, r.exit(), r.stderr());
     assertEquals(List.of(podsCall("prod", "app=web"), annotate), kubectlCalls());
-    assertTrue(r.stdout().contains("Capture of 3 Pod(s) requested (8 files of 1 MB each). "
-        + "Follow them with: kubectl podcapture list -l app=web -n prod"), r.stdout());
+    assertTrue(
+        r.stdout()
+            .contains(
+                "Capture of 3 Pod(s) requested (8 files of 1 MB each). "
+                    + "Follow them with: kubectl podcapture list -l app=web -n prod"),
+        r.stdout());
   }
 
   @Test
@@ -283,7 +358,10 @@ class KubectlPluginTest {
 
   /** Each start form, and the exact PodCapture it creates. */
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       start web --filter 'tcp port 443'        | {"generateName":"web-"}    | {"podName":"web","filter":"tcp port 443"}
       start web --filter=udp -n prod           | {"generateName":"web-"}    | {"podName":"web","filter":"udp"}
       start web --duration 30s                 | {"generateName":"web-"}    | {"podName":"web","durationSeconds":30}
@@ -303,7 +381,8 @@ class KubectlPluginTest {
       start db-0.db --count 5 -n team-a        | {"generateName":"db-0.db-"}| {"podName":"db-0.db","packetCount":5}
       start web --files 3 --file-size 2 --filter 'port 53' --duration 2m --count 9 --snaplen 96 --ttl 10m | {"generateName":"web-"} | {"podName":"web","maxFiles":3,"fileSizeMB":2,"filter":"port 53","durationSeconds":120,"packetCount":9,"snapLength":96,"ttlSecondsAfterFinished":600}
       """)
-  void startWithOptionsCreatesExactlyThisPodCapture(String args, String metadata, String spec) throws Exception {
+  void startWithOptionsCreatesExactlyThisPodCapture(String args, String metadata, String spec)
+      throws Exception {
     List<String> argv = shellWords(args);
     String namespace = argv.contains("prod") ? "prod" : argv.contains("team-a") ? "team-a" : null;
     kubectl.on(createCall(namespace)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
@@ -313,8 +392,13 @@ class KubectlPluginTest {
     assertEquals(0, r.exit(), r.stderr());
     assertEquals("web-x7k2p\n", r.stdout());
     assertEquals(List.of(createCall(namespace)), kubectlCalls());
-    assertJson("{\"apiVersion\":\"tcpdump.antrea.io/v1alpha1\",\"kind\":\"PodCapture\",\"metadata\":" + metadata
-        + ",\"spec\":" + spec + "}", onlyManifest());
+    assertJson(
+        "{\"apiVersion\":\"tcpdump.antrea.io/v1alpha1\",\"kind\":\"PodCapture\",\"metadata\":"
+            + metadata
+            + ",\"spec\":"
+            + spec
+            + "}",
+        onlyManifest());
     assertTrue(r.stderr().contains("Follow with: kubectl podcapture list"), r.stderr());
   }
 
@@ -339,92 +423,132 @@ class KubectlPluginTest {
 
     assertEquals(0, r.exit(), r.stderr());
     // 57 characters would end in '.', which may not come before the '-'
-    assertEquals("a".repeat(56) + "-", JSON.readTree(onlyManifest()).at("/metadata/generateName").asText());
+    assertEquals(
+        "a".repeat(56) + "-", JSON.readTree(onlyManifest()).at("/metadata/generateName").asText());
   }
 
   @Test
   void startWithSelectorAndOptionsCreatesOnePodCapturePerMatchingPod() throws Exception {
     answerPods("prod", "app=web", "web-1", "web-2");
-    kubectl.on(createCall("prod"))
-        .prints("podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
+    kubectl
+        .on(createCall("prod"))
+        .prints(
+            "podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
 
     Result r = run("start", "-l", "app=web", "--duration", "30s", "--filter", "tcp", "-n", "prod");
 
     assertEquals(0, r.exit(), r.stderr());
     assertEquals("web-1-abcde\nweb-2-fghij\n", r.stdout());
     assertEquals(List.of(podsCall("prod", "app=web"), createCall("prod")), kubectlCalls());
-    assertJson("""
+    assertJson(
+        """
         {"apiVersion":"v1","kind":"List","items":[
           {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-1-"},
            "spec":{"podName":"web-1","filter":"tcp","durationSeconds":30}},
           {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-2-"},
            "spec":{"podName":"web-2","filter":"tcp","durationSeconds":30}}]}
-        """, onlyManifest());
+        """,
+        onlyManifest());
   }
 
   @Test
   void startReportsWhatKubectlCreateRefused() throws Exception {
-    kubectl.on(createCall(null)).exitsWith(1,
-        "Error from server (AlreadyExists): podcaptures.tcpdump.antrea.io \"web-tls\" already exists\n");
+    kubectl
+        .on(createCall(null))
+        .exitsWith(
+            1,
+            "Error from server (AlreadyExists): podcaptures.tcpdump.antrea.io \"web-tls\" already exists\n");
 
     Result r = run("start", "web", "--name", "web-tls", "--count", "5");
 
     assertEquals(1, r.exit());
     assertEquals("", r.stdout());
     assertTrue(r.stderr().contains("(AlreadyExists)"), r.stderr());
-    assertTrue(r.stderr().contains("error: kubectl create failed (its error is above); 0 PodCapture(s) created"),
+    assertTrue(
+        r.stderr()
+            .contains("error: kubectl create failed (its error is above); 0 PodCapture(s) created"),
         r.stderr());
   }
 
   @Test
   void startWaitEndsOnCompletedAndPrintsTheOutcome() throws Exception {
     kubectl.on(createCall("default")).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
-    kubectl.on(waitCall("web-x7k2p", "default")).prints("Pending\n\n\n\nwaiting for the agent").once();
-    kubectl.on(waitCall("web-x7k2p", "default")).prints("Running\nnode-1\n1\n24\ntcpdump is running").once();
-    kubectl.on(waitCall("web-x7k2p", "default")).prints("Running\nnode-1\n1\n4096\ntcpdump is running").once();
-    kubectl.on(waitCall("web-x7k2p", "default")).prints("Completed\nnode-1\n1\n8192\nstopped after 30 s");
+    kubectl
+        .on(waitCall("web-x7k2p", "default"))
+        .prints("Pending\n\n\n\nwaiting for the agent")
+        .once();
+    kubectl
+        .on(waitCall("web-x7k2p", "default"))
+        .prints("Running\nnode-1\n1\n24\ntcpdump is running")
+        .once();
+    kubectl
+        .on(waitCall("web-x7k2p", "default"))
+        .prints("Running\nnode-1\n1\n4096\ntcpdump is running")
+        .once();
+    kubectl
+        .on(waitCall("web-x7k2p", "default"))
+        .prints("Completed\nnode-1\n1\n8192\nstopped after 30 s");
 
     Result r = run("start", "web", "--duration", "30s", "--wait", "-n", "default");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("web-x7k2p\nweb-x7k2p: Completed on node node-1, 1 file(s), 8192 bytes (stopped after 30 s)\n",
+    assertEquals(
+        "web-x7k2p\nweb-x7k2p: Completed on node node-1, 1 file(s), 8192 bytes (stopped after 30 s)\n",
         r.stdout());
-    assertEquals(List.of(createCall("default"), waitCall("web-x7k2p", "default"), waitCall("web-x7k2p", "default"),
-        waitCall("web-x7k2p", "default"), waitCall("web-x7k2p", "default")), kubectlCalls());
-    assertTrue(r.stderr().contains("Download with: kubectl podcapture download web-x7k2p -n default"), r.stderr());
+    assertEquals(
+        List.of(
+            createCall("default"),
+            waitCall("web-x7k2p", "default"),
+            waitCall("web-x7k2p", "default"),
+            waitCall("web-x7k2p", "default"),
+            waitCall("web-x7k2p", "default")),
+        kubectlCalls());
+    assertTrue(
+        r.stderr().contains("Download with: kubectl podcapture download web-x7k2p -n default"),
+        r.stderr());
   }
 
   @Test
   void startWaitEndsOnFailedWithExitCodeOneAndTheAgentsMessage() throws Exception {
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
     kubectl.on(waitCall("web-x7k2p", null)).prints("Pending\n\n\n\n").once();
-    kubectl.on(waitCall("web-x7k2p", null))
+    kubectl
+        .on(waitCall("web-x7k2p", null))
         .prints("Failed\nnode-1\n0\n0\ninvalid filter: tcpdump: syntax error in filter expression");
 
     Result r = run("start", "web", "--count", "10", "--filter", "icmp and and", "--wait");
 
     assertEquals(1, r.exit());
-    assertEquals("web-x7k2p\nweb-x7k2p: Failed: invalid filter: tcpdump: syntax error in filter expression\n",
+    assertEquals(
+        "web-x7k2p\nweb-x7k2p: Failed: invalid filter: tcpdump: syntax error in filter expression\n",
         r.stdout());
-    assertEquals("error: web-x7k2p Failed: fix what the message says and start again "
-        + "(kubectl describe podcapture web-x7k2p shows the events)\n", r.stderr());
+    assertEquals(
+        "error: web-x7k2p Failed: fix what the message says and start again "
+            + "(kubectl describe podcapture web-x7k2p shows the events)\n",
+        r.stderr());
     assertEquals(3, kubectlCalls().size());
   }
 
   @Test
   void startWaitWithSelectorWaitsForEveryCaptureAndFailsIfOneFailed() throws Exception {
     answerPods(null, "app=web", "web-1", "web-2");
-    kubectl.on(createCall(null))
-        .prints("podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
+    kubectl
+        .on(createCall(null))
+        .prints(
+            "podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
     kubectl.on(waitCall("web-1-abcde", null)).prints("Running\nnode-1\n1\n24\n").once();
     kubectl.on(waitCall("web-1-abcde", null)).prints("Completed\nnode-1\n1\n2048\n");
-    kubectl.on(waitCall("web-2-fghij", null)).prints("Failed\nnode-2\n0\n0\nPod web-2 uses the host network");
+    kubectl
+        .on(waitCall("web-2-fghij", null))
+        .prints("Failed\nnode-2\n0\n0\nPod web-2 uses the host network");
 
     Result r = run("start", "-l", "app=web", "--count", "10", "--wait");
 
     assertEquals(1, r.exit());
-    assertEquals("web-1-abcde\nweb-2-fghij\nweb-2-fghij: Failed: Pod web-2 uses the host network\n"
-        + "web-1-abcde: Completed on node node-1, 1 file(s), 2048 bytes\n", r.stdout());
+    assertEquals(
+        "web-1-abcde\nweb-2-fghij\nweb-2-fghij: Failed: Pod web-2 uses the host network\n"
+            + "web-1-abcde: Completed on node node-1, 1 file(s), 2048 bytes\n",
+        r.stdout());
     assertTrue(r.stderr().contains("error: web-2-fghij Failed"), r.stderr());
   }
 
@@ -437,22 +561,28 @@ class KubectlPluginTest {
     Result r = run("start", "web", "--count", "10", "--ttl", "0", "--wait");
 
     assertEquals(1, r.exit());
-    assertEquals("error: PodCapture web-x7k2p was deleted before it finished (by someone, or by its --ttl); "
-        + "nothing to wait for\n", r.stderr());
+    assertEquals(
+        "error: PodCapture web-x7k2p was deleted before it finished (by someone, or by its --ttl); "
+            + "nothing to wait for\n",
+        r.stderr());
   }
 
   // ---------------------------------------------------------------- stop
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       stop web -n default        | default | annotate pod web -n default tcpdump.antrea.io-
       stop web                   |         | annotate pod web tcpdump.antrea.io-
       stop -n prod web           | prod    | annotate pod web -n prod tcpdump.antrea.io-
       stop web --namespace=prod  | prod    | annotate pod web -n prod tcpdump.antrea.io-
       """)
-  void stopOfTheAnnotationsCaptureRemovesTheAnnotation(String args, String namespace, String expected)
-      throws Exception {
-    answerCaptures(namespace, row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Running"));
+  void stopOfTheAnnotationsCaptureRemovesTheAnnotation(
+      String args, String namespace, String expected) throws Exception {
+    answerCaptures(
+        namespace, row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Running"));
     kubectl.on(words(expected)).prints("pod/web annotated\n");
 
     Result r = run(words(args).toArray(String[]::new));
@@ -464,7 +594,8 @@ class KubectlPluginTest {
 
   @Test
   void stopOfACaptureByNameDeletesThatPodCaptureOnly() throws Exception {
-    answerCaptures("default", row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Completed"));
+    answerCaptures(
+        "default", row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Completed"));
     List<String> delete = words("delete podcapture web-x7k2p -n default");
     kubectl.on(delete).prints("podcapture.tcpdump.antrea.io \"web-x7k2p\" deleted\n");
 
@@ -474,11 +605,16 @@ class KubectlPluginTest {
     assertEquals(List.of(capturesCall("default"), delete), kubectlCalls());
   }
 
-  /** A PodCapture named after its Pod but created directly is deleted, not mistaken for the annotation's. */
+  /**
+   * A PodCapture named after its Pod but created directly is deleted, not mistaken for the
+   * annotation's.
+   */
   @Test
   void stopOfADirectCaptureNamedAfterItsPodDeletesIt() throws Exception {
     answerCaptures(null, row("web", "web", false, "Running"));
-    kubectl.on(words("delete podcapture web")).prints("podcapture.tcpdump.antrea.io \"web\" deleted\n");
+    kubectl
+        .on(words("delete podcapture web"))
+        .prints("podcapture.tcpdump.antrea.io \"web\" deleted\n");
 
     Result r = run("stop", "web");
 
@@ -488,7 +624,10 @@ class KubectlPluginTest {
 
   @Test
   void stopOfAPodWithoutACaptureOfThatNameStopsEveryCaptureOfThePod() throws Exception {
-    answerCaptures("default", row("db-abcde", "db", false, "Running"), row("web-x7k2p", "web", false, "Running"),
+    answerCaptures(
+        "default",
+        row("db-abcde", "db", false, "Running"),
+        row("web-x7k2p", "web", false, "Running"),
         row("tls", "web", false, "Completed"));
     List<String> delete = words("delete podcapture web-x7k2p tls -n default");
     kubectl.on(delete).prints("deleted\n");
@@ -502,8 +641,12 @@ class KubectlPluginTest {
   @Test
   void stopWithSelectorStopsEveryCaptureOfTheMatchingPods() throws Exception {
     answerPods("prod", "app=web", "web-1", "web-2");
-    answerCaptures("prod", row("web-1", "web-1", true, "Running"), row("web-1-abcde", "web-1", false, "Running"),
-        row("web-2-fghij", "web-2", false, "Completed"), row("db-1", "db-1", true, "Running"));
+    answerCaptures(
+        "prod",
+        row("web-1", "web-1", true, "Running"),
+        row("web-1-abcde", "web-1", false, "Running"),
+        row("web-2-fghij", "web-2", false, "Completed"),
+        row("db-1", "db-1", true, "Running"));
     List<String> annotate = words("annotate pod web-1 -n prod tcpdump.antrea.io-");
     List<String> delete = words("delete podcapture web-1-abcde web-2-fghij -n prod");
     kubectl.on(annotate).prints("pod/web-1 annotated\n");
@@ -512,7 +655,9 @@ class KubectlPluginTest {
     Result r = run("stop", "-l", "app=web", "-n", "prod");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(podsCall("prod", "app=web"), capturesCall("prod"), annotate, delete), kubectlCalls());
+    assertEquals(
+        List.of(podsCall("prod", "app=web"), capturesCall("prod"), annotate, delete),
+        kubectlCalls());
   }
 
   @Test
@@ -523,7 +668,8 @@ class KubectlPluginTest {
     Result r = run("stop", "-l", "app=web");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("No captures of the 1 Pod(s) matching \"app=web\" in the current namespace.\n", r.stderr());
+    assertEquals(
+        "No captures of the 1 Pod(s) matching \"app=web\" in the current namespace.\n", r.stderr());
     assertEquals(List.of(podsCall(null, "app=web"), capturesCall(null)), kubectlCalls());
   }
 
@@ -534,8 +680,10 @@ class KubectlPluginTest {
     Result r = run("stop", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertEquals("error: no capture named web and no capture of a Pod web in namespace default: "
-        + "see kubectl podcapture list -n default\n", r.stderr());
+    assertEquals(
+        "error: no capture named web and no capture of a Pod web in namespace default: "
+            + "see kubectl podcapture list -n default\n",
+        r.stderr());
   }
 
   // ---------------------------------------------------------------- list
@@ -543,22 +691,41 @@ class KubectlPluginTest {
   @Test
   void listShowsEveryCaptureFinishedOrNotWithItsAge() throws Exception {
     Instant now = Instant.now();
-    answerCaptures("default",
+    answerCaptures(
+        "default",
         row("web", "web", true, "Running", "node-1", "2", "2097600", now.minusSeconds(720)),
-        row("web-x7k2p", "web", false, "Completed", "node-1", "1", "8192", now.minus(5, ChronoUnit.HOURS)),
-        row("db-abcde", "db", false, "Failed", "node-2", "", "", now.minus(3, ChronoUnit.DAYS).minusSeconds(7300)),
+        row(
+            "web-x7k2p",
+            "web",
+            false,
+            "Completed",
+            "node-1",
+            "1",
+            "8192",
+            now.minus(5, ChronoUnit.HOURS)),
+        row(
+            "db-abcde",
+            "db",
+            false,
+            "Failed",
+            "node-2",
+            "",
+            "",
+            now.minus(3, ChronoUnit.DAYS).minusSeconds(7300)),
         row("new", "api", false, "", "", "", "", now.minus(400, ChronoUnit.DAYS)));
 
     Result r = run("list", "-n", "default");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("""
+    assertEquals(
+        """
         NAME        POD   PHASE       NODE     FILES   BYTES     AGE
         web         web   Running     node-1   2       2097600   12m
         web-x7k2p   web   Completed   node-1   1       8192      5h
         db-abcde    db    Failed      node-2   0       0         3d2h
         new         api   <none>      <none>   0       0         400d
-        """, r.stdout());
+        """,
+        r.stdout());
     assertEquals(List.of(capturesCall("default")), kubectlCalls());
   }
 
@@ -566,56 +733,94 @@ class KubectlPluginTest {
   @CsvSource({"list -A", "list --all-namespaces"})
   void listOfAllNamespacesShowsTheNamespace(String args) throws Exception {
     Instant now = Instant.now();
-    kubectl.on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH)).prints(
-        rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
-            + rowIn("default", "db-abcde", "db", false, "Completed", "node-2", "1", "48",
-            now.minus(5, ChronoUnit.HOURS)));
+    kubectl
+        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH))
+        .prints(
+            rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
+                + rowIn(
+                    "default",
+                    "db-abcde",
+                    "db",
+                    false,
+                    "Completed",
+                    "node-2",
+                    "1",
+                    "48",
+                    now.minus(5, ChronoUnit.HOURS)));
 
     Result r = run(words(args).toArray(String[]::new));
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("""
+    assertEquals(
+        """
         NAMESPACE   NAME       POD   PHASE       NODE     FILES   BYTES   AGE
         shop        web        web   Running     node-1   1       24      10m
         default     db-abcde   db    Completed   node-2   1       48      5h
-        """, r.stdout());
+        """,
+        r.stdout());
   }
 
   @Test
   void listWithSelectorShowsTheCapturesOfTheMatchingPodsOnly() throws Exception {
     Instant now = Instant.now();
     answerPods("prod", "app=web", "web-1", "web-2");
-    answerCaptures("prod", row("web-1", "web-1", true, "Running", "node-1", "1", "24", now.minusSeconds(900)),
+    answerCaptures(
+        "prod",
+        row("web-1", "web-1", true, "Running", "node-1", "1", "24", now.minusSeconds(900)),
         row("db-1", "db-1", true, "Running", "node-1", "1", "24", now.minusSeconds(30)),
-        row("web-2-fghij", "web-2", false, "Completed", "node-2", "1", "96", now.minusSeconds(7200)));
+        row(
+            "web-2-fghij",
+            "web-2",
+            false,
+            "Completed",
+            "node-2",
+            "1",
+            "96",
+            now.minusSeconds(7200)));
 
     Result r = run("list", "-l", "app=web", "-n", "prod");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("""
+    assertEquals(
+        """
         NAME          POD     PHASE       NODE     FILES   BYTES   AGE
         web-1         web-1   Running     node-1   1       24      15m
         web-2-fghij   web-2   Completed   node-2   1       96      120m
-        """, r.stdout());
+        """,
+        r.stdout());
     assertEquals(List.of(podsCall("prod", "app=web"), capturesCall("prod")), kubectlCalls());
   }
 
   @Test
   void listWithSelectorInAllNamespacesMatchesPodsByNamespaceAndName() throws Exception {
     Instant now = Instant.now();
-    kubectl.on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", PODS_JSONPATH))
+    kubectl
+        .on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", PODS_JSONPATH))
         .prints("shop|web\n");
-    kubectl.on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH)).prints(
-        rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
-            + rowIn("default", "web", "web", true, "Running", "node-2", "1", "48", now.minusSeconds(600)));
+    kubectl
+        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH))
+        .prints(
+            rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
+                + rowIn(
+                    "default",
+                    "web",
+                    "web",
+                    true,
+                    "Running",
+                    "node-2",
+                    "1",
+                    "48",
+                    now.minusSeconds(600)));
 
     Result r = run("list", "-A", "-l", "app=web");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals("""
+    assertEquals(
+        """
         NAMESPACE   NAME   POD   PHASE     NODE     FILES   BYTES   AGE
         shop        web    web   Running   node-1   1       24      10m
-        """, r.stdout());
+        """,
+        r.stdout());
   }
 
   @Test
@@ -631,7 +836,9 @@ class KubectlPluginTest {
 
   @Test
   void listPassesKubectlErrorsThrough() throws Exception {
-    kubectl.on(capturesCall("prod")).exitsWith(1, "error: the server doesn't have a resource type \"podcaptures\"\n");
+    kubectl
+        .on(capturesCall("prod"))
+        .exitsWith(1, "error: the server doesn't have a resource type \"podcaptures\"\n");
 
     Result r = run("list", "-n", "prod");
 
@@ -640,12 +847,36 @@ class KubectlPluginTest {
     assertTrue(r.stderr().contains("error: cannot list PodCaptures in namespace prod"), r.stderr());
   }
 
-  /** Ages as kubectl shows them; the plugin may run a second or two after the time stamp was made. */
+  /**
+   * Ages as kubectl shows them; the plugin may run a second or two after the time stamp was made.
+   */
   @ParameterizedTest
-  @CsvSource({"5, 5s 6s 7s", "119, 119s 2m 2m1s", "200, 3m20s 3m21s 3m22s", "600, 10m", "10799, 179m 3h",
-      "10800, 3h", "12000, 3h20m", "28800, 8h", "172800, 2d", "183600, 2d3h", "691200, 8d", "8640000, 100d"})
+  @CsvSource({
+    "5, 5s 6s 7s",
+    "119, 119s 2m 2m1s",
+    "200, 3m20s 3m21s 3m22s",
+    "600, 10m",
+    "10799, 179m 3h",
+    "10800, 3h",
+    "12000, 3h20m",
+    "28800, 8h",
+    "172800, 2d",
+    "183600, 2d3h",
+    "691200, 8d",
+    "8640000, 100d"
+  })
   void listShowsAgesLikeKubectl(long seconds, String expected) throws Exception {
-    answerCaptures(null, row("web", "web", true, "Running", "node-1", "1", "24", Instant.now().minusSeconds(seconds)));
+    answerCaptures(
+        null,
+        row(
+            "web",
+            "web",
+            true,
+            "Running",
+            "node-1",
+            "1",
+            "24",
+            Instant.now().minusSeconds(seconds)));
 
     Result r = run("list");
 
@@ -658,7 +889,8 @@ class KubectlPluginTest {
   @Test
   void downloadCopiesEveryFileAndMergesTheRingWithMergecap() throws Exception {
     kubectl.installMergecap();
-    answerStatus("default", status("Running", "node-1", AGENT, "tcpdump is running", RING0, RING1, OLD0));
+    answerStatus(
+        "default", status("Running", "node-1", AGENT, "tcpdump is running", RING0, RING1, OLD0));
     answerAgentPodExists();
     answerCp(RING0, "out/capture-web.pcap0", "ring0;");
     answerCp(RING1, "out/capture-web.pcap1", "ring1;");
@@ -667,21 +899,30 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(
-        statusCall("default"),
-        agentPodCall(),
-        cpCall(RING0, "out/capture-web.pcap0"),
-        cpCall(RING1, "out/capture-web.pcap1"),
-        cpCall(OLD0, "out/previous/capture-web.pcap0")), kubectlCalls());
-    assertEquals(List.of(List.of("-w", "out/capture-web.pcap", "out/capture-web.pcap0", "out/capture-web.pcap1")),
+    assertEquals(
+        List.of(
+            statusCall("default"),
+            agentPodCall(),
+            cpCall(RING0, "out/capture-web.pcap0"),
+            cpCall(RING1, "out/capture-web.pcap1"),
+            cpCall(OLD0, "out/previous/capture-web.pcap0")),
+        kubectlCalls());
+    assertEquals(
+        List.of(
+            List.of(
+                "-w", "out/capture-web.pcap", "out/capture-web.pcap0", "out/capture-web.pcap1")),
         calls("mergecap.calls"));
     assertEquals("ring0;", read("out/capture-web.pcap0"));
     assertEquals("ring1;", read("out/capture-web.pcap1"));
     assertEquals("old0;", read("out/previous/capture-web.pcap0"));
     assertEquals("ring0;ring1;", read("out/capture-web.pcap"));
-    assertEquals(List.of("capture-web.pcap", "capture-web.pcap0", "capture-web.pcap1", "previous"), list("out"));
+    assertEquals(
+        List.of("capture-web.pcap", "capture-web.pcap0", "capture-web.pcap1", "previous"),
+        list("out"));
     assertEquals(List.of("capture-web.pcap0"), list("out/previous"));
-    assertTrue(r.stdout().contains("Merged 2 ring file(s), in time order, into out/capture-web.pcap."), r.stdout());
+    assertTrue(
+        r.stdout().contains("Merged 2 ring file(s), in time order, into out/capture-web.pcap."),
+        r.stdout());
     assertEquals("", r.stderr());
   }
 
@@ -695,12 +936,23 @@ class KubectlPluginTest {
     Result r = run("download", "-n", "default", "web", "-o", "out");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(statusCall("default"), agentPodCall(), cpCall(RING0, "out/capture-web.pcap0"),
-        cpCall(RING1, "out/capture-web.pcap1")), kubectlCalls());
+    assertEquals(
+        List.of(
+            statusCall("default"),
+            agentPodCall(),
+            cpCall(RING0, "out/capture-web.pcap0"),
+            cpCall(RING1, "out/capture-web.pcap1")),
+        kubectlCalls());
     assertEquals(List.of("capture-web.pcap0", "capture-web.pcap1"), list("out"));
-    assertTrue(r.stdout().contains("Downloaded 2 ring file(s) to out. mergecap (Wireshark) is not installed"), r.stdout());
-    assertTrue(r.stdout().contains(
-        "  mergecap -w out/capture-web.pcap out/capture-web.pcap0 out/capture-web.pcap1\n"), r.stdout());
+    assertTrue(
+        r.stdout()
+            .contains("Downloaded 2 ring file(s) to out. mergecap (Wireshark) is not installed"),
+        r.stdout());
+    assertTrue(
+        r.stdout()
+            .contains(
+                "  mergecap -w out/capture-web.pcap out/capture-web.pcap0 out/capture-web.pcap1\n"),
+        r.stdout());
   }
 
   @Test
@@ -712,17 +964,28 @@ class KubectlPluginTest {
     Result r = run("download", "web");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(statusCall(null), agentPodCall(), cpCall(RING0, "./capture-web.pcap0")), kubectlCalls());
+    assertEquals(
+        List.of(statusCall(null), agentPodCall(), cpCall(RING0, "./capture-web.pcap0")),
+        kubectlCalls());
     assertEquals("ring0;", read("capture-web.pcap0"));
   }
 
   @Test
   void downloadKeepsTheRingApartFromPreviousFilesInANamespaceCalledPrevious() throws Exception {
-    answerStatus("previous", statusIn("previous", "Running", "node-1", AGENT, "",
-        "/capture/previous/capture-web.pcap0", "/capture/previous/previous/capture-web.pcap0"));
+    answerStatus(
+        "previous",
+        statusIn(
+            "previous",
+            "Running",
+            "node-1",
+            AGENT,
+            "",
+            "/capture/previous/capture-web.pcap0",
+            "/capture/previous/previous/capture-web.pcap0"));
     answerAgentPodExists();
     answerCp("/capture/previous/capture-web.pcap0", "out/capture-web.pcap0", "ring0;");
-    answerCp("/capture/previous/previous/capture-web.pcap0", "out/previous/capture-web.pcap0", "old0;");
+    answerCp(
+        "/capture/previous/previous/capture-web.pcap0", "out/previous/capture-web.pcap0", "old0;");
 
     Result r = run("download", "web", "-n", "previous", "-o", "out");
 
@@ -747,9 +1010,11 @@ class KubectlPluginTest {
 
   @Test
   void downloadOfASingleFileRingNeedsNoMerge() throws Exception {
-    // With N=1 tcpdump writes capture-web.pcap itself: merging into that name would clobber the input.
+    // With N=1 tcpdump writes capture-web.pcap itself: merging into that name would clobber the
+    // input.
     kubectl.installMergecap();
-    answerStatus("default", status("Running", "node-1", AGENT, "", "/capture/default/capture-web.pcap"));
+    answerStatus(
+        "default", status("Running", "node-1", AGENT, "", "/capture/default/capture-web.pcap"));
     answerAgentPodExists();
     answerCp("/capture/default/capture-web.pcap", "out/capture-web.pcap", "only;");
 
@@ -770,24 +1035,36 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertTrue(r.stderr().contains("warning: capture web in namespace default is Failed "
-        + "(tcpdump exited with code 1); downloading the files it has."), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "warning: capture web in namespace default is Failed "
+                    + "(tcpdump exited with code 1); downloading the files it has."),
+        r.stderr());
     assertEquals("old0;", read("out/previous/capture-web.pcap0"));
     assertEquals(List.of("previous"), list("out"));
-    assertFalse(r.stdout().contains("mergecap"), "nothing to merge without ring files:\n" + r.stdout());
+    assertFalse(
+        r.stdout().contains("mergecap"), "nothing to merge without ring files:\n" + r.stdout());
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       default | no capture named web and no capture of a Pod web in namespace default: start one with kubectl podcapture start web -n default
               | no capture named web and no capture of a Pod web in the current namespace: start one with kubectl podcapture start web
       """)
   void downloadWithoutACaptureSaysHowToStartOne(String namespace, String error) throws Exception {
-    answerStatus(namespace, ""); // kubectl get --ignore-not-found prints nothing for a missing object
+    answerStatus(
+        namespace, ""); // kubectl get --ignore-not-found prints nothing for a missing object
     answerCaptures(namespace, row("db-abcde", "db", false, "Running"));
 
-    Result r = run(namespace == null ? new String[] {"download", "web"}
-        : new String[] {"download", "web", "-n", namespace});
+    Result r =
+        run(
+            namespace == null
+                ? new String[] {"download", "web"}
+                : new String[] {"download", "web", "-n", namespace});
 
     assertEquals(1, r.exit());
     assertEquals("error: " + error + "\n", r.stderr());
@@ -796,24 +1073,31 @@ class KubectlPluginTest {
 
   @Test
   void downloadPassesKubectlErrorsThrough() throws Exception {
-    kubectl.on(statusCall("default")).exitsWith(1, "error: the server doesn't have a resource type \"podcapture\"\n");
+    kubectl
+        .on(statusCall("default"))
+        .exitsWith(1, "error: the server doesn't have a resource type \"podcapture\"\n");
 
     Result r = run("download", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("the server doesn't have a resource type \"podcapture\""), r.stderr());
+    assertTrue(
+        r.stderr().contains("the server doesn't have a resource type \"podcapture\""), r.stderr());
     assertFalse(r.stderr().contains("no capture named"), r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       Failed  | annotation tcpdump.antrea.io="abc" is not a number; use 1..64 | has no files to download (phase: Failed, message: annotation tcpdump.antrea.io="abc" is not a number; use 1..64)
       Pending | waiting for the Pod to get an IP                              | has no files to download (phase: Pending, message: waiting for the Pod to get an IP)
               |                                                               | has no files to download (phase: none yet)
       Running | tcpdump is running                                            | is Running but has no files yet; try again in a moment
       """)
-  void downloadWithoutFilesShowsPhaseAndMessage(String phase, String message, String error) throws Exception {
+  void downloadWithoutFilesShowsPhaseAndMessage(String phase, String message, String error)
+      throws Exception {
     answerStatus("default", status(phase, "node-1", AGENT, message));
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
@@ -826,13 +1110,16 @@ class KubectlPluginTest {
 
   @Test
   void downloadWithoutNamespaceFlagNamesTheCapturesNamespaceOnceFound() throws Exception {
-    answerStatus(null, statusIn("team-a", "Pending", "node-1", AGENT, "waiting for the Pod to get an IP"));
+    answerStatus(
+        null, statusIn("team-a", "Pending", "node-1", AGENT, "waiting for the Pod to get an IP"));
 
     Result r = run("download", "web");
 
     assertEquals(1, r.exit());
-    assertEquals("error: capture web in namespace team-a has no files to download "
-        + "(phase: Pending, message: waiting for the Pod to get an IP)\n", r.stderr());
+    assertEquals(
+        "error: capture web in namespace team-a has no files to download "
+            + "(phase: Pending, message: waiting for the Pod to get an IP)\n",
+        r.stderr());
   }
 
   @Test
@@ -842,7 +1129,9 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("(phase: Failed, message: first line\nmessage:\nlast line)\n"), r.stderr());
+    assertTrue(
+        r.stderr().contains("(phase: Failed, message: first line\nmessage:\nlast line)\n"),
+        r.stderr());
   }
 
   @Test
@@ -852,21 +1141,32 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertEquals("error: capture web in namespace default lists files but status.agentPod is empty: "
-        + "the agent on node node-1 has not said which Pod holds them\n", r.stderr());
+    assertEquals(
+        "error: capture web in namespace default lists files but status.agentPod is empty: "
+            + "the agent on node node-1 has not said which Pod holds them\n",
+        r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"podcapture-agent-x7k2p", "kube-system/Agent", "kube-system/a/b", "/podcapture-agent",
-      "kube-system/", "-n/x"})
+  @ValueSource(
+      strings = {
+        "podcapture-agent-x7k2p",
+        "kube-system/Agent",
+        "kube-system/a/b",
+        "/podcapture-agent",
+        "kube-system/",
+        "-n/x"
+      })
   void downloadRejectsAnAgentPodThatIsNotNamespaceSlashName(String agentPod) throws Exception {
     answerStatus("default", status("Running", "node-1", agentPod, "", RING0));
 
     Result r = run("download", "web", "-n", "default");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("status.agentPod \"" + agentPod + "\" is not namespace/name"), r.stderr());
+    assertTrue(
+        r.stderr().contains("status.agentPod \"" + agentPod + "\" is not namespace/name"),
+        r.stderr());
     assertEquals(List.of(statusCall("default")), kubectlCalls());
   }
 
@@ -878,9 +1178,11 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(1, r.exit());
-    assertEquals("error: agent Pod kube-system/podcapture-agent-x7k2p (status.agentPod of the capture web in "
-        + "namespace default) no longer exists; the agent on node node-1 may have restarted: wait for it to update "
-        + "the status and try again\n", r.stderr());
+    assertEquals(
+        "error: agent Pod kube-system/podcapture-agent-x7k2p (status.agentPod of the capture web in "
+            + "namespace default) no longer exists; the agent on node node-1 may have restarted: wait for it to update "
+            + "the status and try again\n",
+        r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
     assertFalse(Files.exists(work.resolve("out")));
   }
@@ -888,14 +1190,18 @@ class KubectlPluginTest {
   @Test
   void downloadFailsWhenTheAgentPodCannotBeRead() throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
-    kubectl.on(agentPodCall())
-        .exitsWith(1, "Error from server (Forbidden): pods \"podcapture-agent-x7k2p\" is forbidden\n");
+    kubectl
+        .on(agentPodCall())
+        .exitsWith(
+            1, "Error from server (Forbidden): pods \"podcapture-agent-x7k2p\" is forbidden\n");
 
     Result r = run("download", "web", "-n", "default");
 
     assertEquals(1, r.exit());
     assertTrue(r.stderr().contains("Error from server (Forbidden)"), r.stderr());
-    assertTrue(r.stderr().contains("error: cannot read agent Pod kube-system/podcapture-agent-x7k2p"), r.stderr());
+    assertTrue(
+        r.stderr().contains("error: cannot read agent Pod kube-system/podcapture-agent-x7k2p"),
+        r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
   }
 
@@ -905,16 +1211,28 @@ class KubectlPluginTest {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0, RING1, OLD0));
     answerAgentPodExists();
     answerCp(RING0, "out/capture-web.pcap0", "ring0;");
-    kubectl.on(cpCall(RING1, "out/capture-web.pcap1")).exitsWith(1, "error: unable to upgrade connection\n");
+    kubectl
+        .on(cpCall(RING1, "out/capture-web.pcap1"))
+        .exitsWith(1, "error: unable to upgrade connection\n");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(1, r.exit());
     assertTrue(r.stderr().contains("error: unable to upgrade connection\n"), r.stderr());
-    assertTrue(r.stderr().contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING1
-        + " out/capture-web.pcap1 failed\n"), r.stderr());
-    assertEquals(List.of(statusCall("default"), agentPodCall(), cpCall(RING0, "out/capture-web.pcap0"),
-        cpCall(RING1, "out/capture-web.pcap1")), kubectlCalls());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "error: kubectl cp kube-system/podcapture-agent-x7k2p:"
+                    + RING1
+                    + " out/capture-web.pcap1 failed\n"),
+        r.stderr());
+    assertEquals(
+        List.of(
+            statusCall("default"),
+            agentPodCall(),
+            cpCall(RING0, "out/capture-web.pcap0"),
+            cpCall(RING1, "out/capture-web.pcap1")),
+        kubectlCalls());
     assertEquals(List.of(), calls("mergecap.calls"));
     assertEquals(List.of("capture-web.pcap0"), list("out"));
   }
@@ -923,14 +1241,21 @@ class KubectlPluginTest {
   void downloadFailsWhenKubectlCpSucceedsWithoutWritingTheFile() throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0));
     answerAgentPodExists();
-    kubectl.on(cpCall(RING0, "out/capture-web.pcap0"))
-        .exitsWith(0, "tar: capture/default/capture-web.pcap0: Cannot stat: No such file or directory\n");
+    kubectl
+        .on(cpCall(RING0, "out/capture-web.pcap0"))
+        .exitsWith(
+            0, "tar: capture/default/capture-web.pcap0: Cannot stat: No such file or directory\n");
 
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("error: kubectl cp kube-system/podcapture-agent-x7k2p:" + RING0
-        + " out/capture-web.pcap0 wrote no file\n"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "error: kubectl cp kube-system/podcapture-agent-x7k2p:"
+                    + RING0
+                    + " out/capture-web.pcap0 wrote no file\n"),
+        r.stderr());
   }
 
   @Test
@@ -949,8 +1274,14 @@ class KubectlPluginTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"capture-web.pcap0", "/capture/default/..", "/capture/default/", "/capture/default/a b",
-      "/capture/default/-x;y"})
+  @ValueSource(
+      strings = {
+        "capture-web.pcap0",
+        "/capture/default/..",
+        "/capture/default/",
+        "/capture/default/a b",
+        "/capture/default/-x;y"
+      })
   void downloadRejectsUnsafeFilePathsBeforeCopyingAnything(String path) throws Exception {
     answerStatus("default", status("Running", "node-1", AGENT, "", RING0, path));
     answerAgentPodExists();
@@ -958,7 +1289,8 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().contains("unexpected file path in status.files: \"" + path + "\""), r.stderr());
+    assertTrue(
+        r.stderr().contains("unexpected file path in status.files: \"" + path + "\""), r.stderr());
     assertEquals(List.of(statusCall("default"), agentPodCall()), kubectlCalls());
     assertFalse(Files.exists(work.resolve("out")));
   }
@@ -976,8 +1308,12 @@ class KubectlPluginTest {
 
     assertEquals(1, r.exit());
     assertTrue(r.stderr().contains("cut short in the middle of a packet"), r.stderr());
-    assertTrue(r.stderr().contains("error: mergecap failed; the ring files are in out "
-        + "(out/capture-web.pcap0 out/capture-web.pcap1)\n"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "error: mergecap failed; the ring files are in out "
+                    + "(out/capture-web.pcap0 out/capture-web.pcap1)\n"),
+        r.stderr());
     assertEquals("ring0;", read("out/capture-web.pcap0"));
     assertEquals("ring1;", read("out/capture-web.pcap1"));
   }
@@ -991,14 +1327,24 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertTrue(r.stdout().startsWith(
-        "web: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-7\n"), r.stdout());
+    assertTrue(
+        r.stdout()
+            .startsWith(
+                "web: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-7\n"),
+        r.stdout());
   }
 
   @Test
   void downloadOfACompletedCaptureCopiesItsFilesWithoutAWarning() throws Exception {
-    answerStatus("web-x7k2p", "default",
-        status("Completed", "node-1", AGENT, "stopped after 30 s", "/capture/default/capture-web-x7k2p.pcap"));
+    answerStatus(
+        "web-x7k2p",
+        "default",
+        status(
+            "Completed",
+            "node-1",
+            AGENT,
+            "stopped after 30 s",
+            "/capture/default/capture-web-x7k2p.pcap"));
     answerAgentPodExists();
     answerCp("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap", "all;");
 
@@ -1013,8 +1359,13 @@ class KubectlPluginTest {
   @Test
   void downloadOfAPodFindsItsOnlyCapture() throws Exception {
     answerStatus("web", "default", "");
-    answerCaptures("default", row("web-x7k2p", "web", false, "Completed"), row("db-abcde", "db", false, "Running"));
-    answerStatus("web-x7k2p", "default",
+    answerCaptures(
+        "default",
+        row("web-x7k2p", "web", false, "Completed"),
+        row("db-abcde", "db", false, "Running"));
+    answerStatus(
+        "web-x7k2p",
+        "default",
         status("Completed", "node-1", AGENT, "", "/capture/default/capture-web-x7k2p.pcap"));
     answerAgentPodExists();
     answerCp("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap", "all;");
@@ -1022,8 +1373,13 @@ class KubectlPluginTest {
     Result r = run("download", "web", "-n", "default", "-o", "out");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(statusCall("web", "default"), capturesCall("default"), statusCall("web-x7k2p", "default"),
-        agentPodCall(), cpCall("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap")),
+    assertEquals(
+        List.of(
+            statusCall("web", "default"),
+            capturesCall("default"),
+            statusCall("web-x7k2p", "default"),
+            agentPodCall(),
+            cpCall("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap")),
         kubectlCalls());
     assertEquals(List.of("capture-web-x7k2p.pcap"), list("out"));
   }
@@ -1032,19 +1388,54 @@ class KubectlPluginTest {
   void downloadWithSelectorPutsEachCaptureInItsOwnFolderAndMergesThemAll() throws Exception {
     kubectl.installMergecap();
     answerPods("prod", "app=web", "web-1", "web-2");
-    answerCaptures("prod", row("web-1", "web-1", true, "Running"), row("web-2-fghij", "web-2", false, "Completed"),
+    answerCaptures(
+        "prod",
+        row("web-1", "web-1", true, "Running"),
+        row("web-2-fghij", "web-2", false, "Completed"),
         row("db-1", "db-1", true, "Running"));
-    answerStatus("web-1", "prod", statusIn("prod", "Running", "node-1", AGENT, "",
-        "/capture/prod/capture-web-1.pcap0", "/capture/prod/capture-web-1.pcap1"));
-    answerStatus("web-2-fghij", "prod", statusIn("prod", "Completed", "node-2", "kube-system/podcapture-agent-b",
-        "", "/capture/prod/capture-web-2-fghij.pcap"));
+    answerStatus(
+        "web-1",
+        "prod",
+        statusIn(
+            "prod",
+            "Running",
+            "node-1",
+            AGENT,
+            "",
+            "/capture/prod/capture-web-1.pcap0",
+            "/capture/prod/capture-web-1.pcap1"));
+    answerStatus(
+        "web-2-fghij",
+        "prod",
+        statusIn(
+            "prod",
+            "Completed",
+            "node-2",
+            "kube-system/podcapture-agent-b",
+            "",
+            "/capture/prod/capture-web-2-fghij.pcap"));
     answerAgentPodExists();
-    kubectl.on(List.of("get", "pod", "-n", "kube-system", "podcapture-agent-b", "--ignore-not-found", "-o", "name"))
+    kubectl
+        .on(
+            List.of(
+                "get",
+                "pod",
+                "-n",
+                "kube-system",
+                "podcapture-agent-b",
+                "--ignore-not-found",
+                "-o",
+                "name"))
         .prints("pod/podcapture-agent-b\n");
     answerCp("/capture/prod/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap0", "a0;");
     answerCp("/capture/prod/capture-web-1.pcap1", "out/web-1/capture-web-1.pcap1", "a1;");
-    kubectl.on(List.of("cp", "kube-system/podcapture-agent-b:/capture/prod/capture-web-2-fghij.pcap",
-        "out/web-2-fghij/capture-web-2-fghij.pcap")).writesDestination("b;");
+    kubectl
+        .on(
+            List.of(
+                "cp",
+                "kube-system/podcapture-agent-b:/capture/prod/capture-web-2-fghij.pcap",
+                "out/web-2-fghij/capture-web-2-fghij.pcap"))
+        .writesDestination("b;");
 
     Result r = run("download", "-l", "app=web", "-n", "prod", "-o", "out", "--merge");
 
@@ -1053,24 +1444,46 @@ class KubectlPluginTest {
     assertEquals("a0;a1;", kubectl.read("out/web-1/capture-web-1.pcap"));
     assertEquals("b;", kubectl.read("out/web-2-fghij/capture-web-2-fghij.pcap"));
     assertEquals("a0;a1;b;", kubectl.read("out/merged.pcap"));
-    assertEquals(List.of(
-        List.of("-w", "out/web-1/capture-web-1.pcap", "out/web-1/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap1"),
-        List.of("-w", "out/merged.pcap", "out/web-1/capture-web-1.pcap0", "out/web-1/capture-web-1.pcap1",
-            "out/web-2-fghij/capture-web-2-fghij.pcap")), kubectl.calls("mergecap.calls"));
-    assertTrue(r.stdout().contains("web-1: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-1"),
+    assertEquals(
+        List.of(
+            List.of(
+                "-w",
+                "out/web-1/capture-web-1.pcap",
+                "out/web-1/capture-web-1.pcap0",
+                "out/web-1/capture-web-1.pcap1"),
+            List.of(
+                "-w",
+                "out/merged.pcap",
+                "out/web-1/capture-web-1.pcap0",
+                "out/web-1/capture-web-1.pcap1",
+                "out/web-2-fghij/capture-web-2-fghij.pcap")),
+        kubectl.calls("mergecap.calls"));
+    assertTrue(
+        r.stdout()
+            .contains(
+                "web-1: files from agent Pod kube-system/podcapture-agent-x7k2p on node node-1"),
         r.stdout());
-    assertTrue(r.stdout().contains("web-2-fghij: files from agent Pod kube-system/podcapture-agent-b on node node-2"),
+    assertTrue(
+        r.stdout()
+            .contains(
+                "web-2-fghij: files from agent Pod kube-system/podcapture-agent-b on node node-2"),
         r.stdout());
-    assertTrue(r.stdout().endsWith("Merged 3 file(s) of all captures, in time order, into out/merged.pcap.\n"),
+    assertTrue(
+        r.stdout()
+            .endsWith("Merged 3 file(s) of all captures, in time order, into out/merged.pcap.\n"),
         r.stdout());
   }
 
   @Test
   void downloadWithSelectorGoesOnPastACaptureWithoutFilesAndFailsAtTheEnd() throws Exception {
     answerPods(null, "app=web", "web-1", "web-2");
-    answerCaptures(null, row("web-1", "web-1", true, "Pending"), row("web-2", "web-2", true, "Running"));
+    answerCaptures(
+        null, row("web-1", "web-1", true, "Pending"), row("web-2", "web-2", true, "Running"));
     answerStatus("web-1", null, status("Pending", "", "", "waiting for the Pod to get an IP"));
-    answerStatus("web-2", null, status("Running", "node-1", AGENT, "", "/capture/default/capture-web-2.pcap"));
+    answerStatus(
+        "web-2",
+        null,
+        status("Running", "node-1", AGENT, "", "/capture/default/capture-web-2.pcap"));
     answerAgentPodExists();
     answerCp("/capture/default/capture-web-2.pcap", "./web-2/capture-web-2.pcap", "b;");
 
@@ -1078,8 +1491,12 @@ class KubectlPluginTest {
 
     assertEquals(1, r.exit());
     assertEquals("b;", kubectl.read("web-2/capture-web-2.pcap"));
-    assertTrue(r.stderr().contains("error: capture web-1 in namespace default has no files to download "
-        + "(phase: Pending, message: waiting for the Pod to get an IP)\n"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "error: capture web-1 in namespace default has no files to download "
+                    + "(phase: Pending, message: waiting for the Pod to get an IP)\n"),
+        r.stderr());
     assertTrue(r.stderr().endsWith("error: not downloaded: web-1 (see above)\n"), r.stderr());
   }
 
@@ -1091,8 +1508,10 @@ class KubectlPluginTest {
     Result r = run("download", "-l", "app=web");
 
     assertEquals(1, r.exit());
-    assertEquals("error: no captures of the 1 Pod(s) matching \"app=web\" in the current namespace: start them "
-        + "with kubectl podcapture start -l app=web\n", r.stderr());
+    assertEquals(
+        "error: no captures of the 1 Pod(s) matching \"app=web\" in the current namespace: start them "
+            + "with kubectl podcapture start -l app=web\n",
+        r.stderr());
   }
 
   @Test
@@ -1100,24 +1519,39 @@ class KubectlPluginTest {
     Result r = run("download", "-l", "app=web", "--merge");
 
     assertEquals(1, r.exit());
-    assertTrue(r.stderr().startsWith("error: --merge needs mergecap (Wireshark; on Debian and Ubuntu: "
-        + "apt-get install wireshark-common); or leave out --merge"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .startsWith(
+                "error: --merge needs mergecap (Wireshark; on Debian and Ubuntu: "
+                    + "apt-get install wireshark-common); or leave out --merge"),
+        r.stderr());
     assertEquals(List.of(), kubectlCalls());
   }
 
   // ---------------------------------------------------------------- the examples
 
-  /** Every example command line in docs/plugin.md and in the help, without its placeholders' synopses. */
+  /**
+   * Every example command line in docs/plugin.md and in the help, without its placeholders'
+   * synopses.
+   */
   static Stream<String> examples() throws IOException {
     Path docs = StandInKubectl.SCRIPT.getParent().resolveSibling("docs").resolve("plugin.md");
-    String help = new String(new ProcessBuilder("bash", StandInKubectl.SCRIPT.toString(), "help").start()
-        .getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("kubectl podcapture ([a-z][^`|>#)\n]*)")
-        .matcher(Files.readString(docs) + "\n" + help.substring(help.indexOf("Examples:")));
+    String help =
+        new String(
+            new ProcessBuilder("bash", StandInKubectl.SCRIPT.toString(), "help")
+                .start()
+                .getInputStream()
+                .readAllBytes(),
+            StandardCharsets.UTF_8);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("kubectl podcapture ([a-z][^`|>#)\n]*)")
+            .matcher(Files.readString(docs) + "\n" + help.substring(help.indexOf("Examples:")));
     List<String> examples = new ArrayList<>();
     while (m.find()) {
-      String example = m.group(1).trim().split("\\s{2,}")[0]; // the help explains each after some blanks
-      if (!example.matches(".*\\b(NAME|POD|SELECTOR|OPTION|NS|DIR|N)\\b.*") && !examples.contains(example)) {
+      String example =
+          m.group(1).trim().split("\\s{2,}")[0]; // the help explains each after some blanks
+      if (!example.matches(".*\\b(NAME|POD|SELECTOR|OPTION|NS|DIR|N)\\b.*")
+          && !examples.contains(example)) {
         examples.add(example);
       }
     }
@@ -1125,7 +1559,10 @@ class KubectlPluginTest {
     return examples.stream();
   }
 
-  /** The examples are command lines the plugin takes: none is a usage error (kubectl then has no answer). */
+  /**
+   * The examples are command lines the plugin takes: none is a usage error (kubectl then has no
+   * answer).
+   */
   @ParameterizedTest
   @MethodSource("examples")
   void everyExampleInTheDocsAndTheHelpIsAValidCommandLine(String example) throws Exception {
@@ -1138,7 +1575,8 @@ class KubectlPluginTest {
 
   @Test
   void scriptIsExecutableBash() throws IOException {
-    assertTrue(Files.isExecutable(StandInKubectl.SCRIPT), StandInKubectl.SCRIPT + " is not executable");
+    assertTrue(
+        Files.isExecutable(StandInKubectl.SCRIPT), StandInKubectl.SCRIPT + " is not executable");
     List<String> lines = Files.readAllLines(StandInKubectl.SCRIPT);
     assertEquals("#!/usr/bin/env bash", lines.get(0));
     assertTrue(lines.contains("set -euo pipefail"));
@@ -1146,26 +1584,32 @@ class KubectlPluginTest {
 
   @Test
   void scriptPassesShellcheck() throws Exception {
-    Requirements.commands("shellcheck"); // skips with a reason, fails under CI=true (.ci/run installs it)
+    Requirements.commands(
+        "shellcheck"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Optional<Path> shellcheck = hostExecutable("shellcheck");
-    Process p = new ProcessBuilder(shellcheck.get().toString(), StandInKubectl.SCRIPT.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(shellcheck.get().toString(), StandInKubectl.SCRIPT.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
   }
 
   /**
-   * The canned answers above are only as good as {@link #status}, {@link #row} and the wait answers: check that
-   * they match what a real kubectl prints for the plugin's jsonpaths, on a full and an empty status.
-   * {@code annotate --local} runs the same jsonpath printer as {@code get} without a cluster (on one object: the
-   * rows template is checked without its {@code range}).
+   * The canned answers above are only as good as {@link #status}, {@link #row} and the wait
+   * answers: check that they match what a real kubectl prints for the plugin's jsonpaths, on a full
+   * and an empty status. {@code annotate --local} runs the same jsonpath printer as {@code get}
+   * without a cluster (on one object: the rows template is checked without its {@code range}).
    */
   @Test
   void cannedAnswersMatchWhatRealKubectlPrints() throws Exception {
-    Requirements.commands("kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
+    Requirements.commands(
+        "kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Path full = tmp.resolve("full.yaml");
-    Files.writeString(full, """
+    Files.writeString(
+        full,
+        """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
         metadata:
@@ -1186,19 +1630,25 @@ class KubectlPluginTest {
           - {name: capture-web.pcap0, path: /capture/default/previous/capture-web.pcap0, sizeBytes: 20}
         """);
     Path empty = tmp.resolve("empty.yaml");
-    Files.writeString(empty, """
+    Files.writeString(
+        empty,
+        """
         apiVersion: tcpdump.antrea.io/v1alpha1
         kind: PodCapture
         metadata: {name: web-x7k2p, namespace: default, creationTimestamp: "2026-11-30T02:00:00Z"}
         spec: {podName: web}
         """);
 
-    assertEquals(status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0), render(full, STATUS_JSONPATH));
+    assertEquals(
+        status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0),
+        render(full, STATUS_JSONPATH));
     assertEquals(status("", "", "", ""), render(empty, STATUS_JSONPATH));
     Instant created = Instant.parse("2026-11-30T02:00:00Z");
-    assertEquals(row("web", "web", true, "Running", "node-1", "2", "1048820", created),
+    assertEquals(
+        row("web", "web", true, "Running", "node-1", "2", "1048820", created),
         render(full, "jsonpath=" + ROW));
-    assertEquals(row("web-x7k2p", "web", false, "", "", "", "", created), render(empty, "jsonpath=" + ROW));
+    assertEquals(
+        row("web-x7k2p", "web", false, "", "", "", "", created), render(empty, "jsonpath=" + ROW));
     assertEquals("Running\nnode-1\n2\n1048820\ntwo\nlines", render(full, WAIT_JSONPATH));
     assertEquals("\n\n\n\n", render(empty, WAIT_JSONPATH));
   }
@@ -1206,8 +1656,16 @@ class KubectlPluginTest {
   static String render(Path yaml, String jsonpath) throws Exception {
     Path kubeconfig = Files.writeString(yaml.resolveSibling("kubeconfig"), "");
     Path err = yaml.resolveSibling("kubectl.err");
-    ProcessBuilder pb = new ProcessBuilder(hostExecutable("kubectl").orElseThrow().toString(), "annotate", "--local",
-        "-f", yaml.toString(), "example.com/x=y", "-o", jsonpath);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            hostExecutable("kubectl").orElseThrow().toString(),
+            "annotate",
+            "--local",
+            "-f",
+            yaml.toString(),
+            "example.com/x=y",
+            "-o",
+            jsonpath);
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.redirectError(err.toFile());
     Process p = pb.start();
@@ -1249,7 +1707,10 @@ class KubectlPluginTest {
     assertEquals(JSON.readTree(expected), JSON.readTree(actual), actual);
   }
 
-  /** Splits on blanks, keeping '...' together (the CSV tables above use it for arguments with blanks). */
+  /**
+   * Splits on blanks, keeping '...' together (the CSV tables above use it for arguments with
+   * blanks).
+   */
   private static List<String> shellWords(String s) {
     List<String> words = new ArrayList<>();
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("'([^']*)'|(\\S+)").matcher(s);
@@ -1314,29 +1775,69 @@ class KubectlPluginTest {
 
   /** One line of the rows template, in namespace default (answerCaptures puts in its own). */
   static String row(String name, String pod, boolean annotation, String phase) {
-    return row(name, pod, annotation, phase, "node-1", "1", "24", Instant.parse("2026-11-30T02:00:00Z"));
+    return row(
+        name, pod, annotation, phase, "node-1", "1", "24", Instant.parse("2026-11-30T02:00:00Z"));
   }
 
-  static String row(String name, String pod, boolean annotation, String phase, String node, String files,
-      String bytes, Instant created) {
+  static String row(
+      String name,
+      String pod,
+      boolean annotation,
+      String phase,
+      String node,
+      String files,
+      String bytes,
+      Instant created) {
     return rowIn("default", name, pod, annotation, phase, node, files, bytes, created);
   }
 
-  static String rowIn(String namespace, String name, String pod, boolean annotation, String phase, String node,
-      String files, String bytes, Instant created) {
-    return String.join("|", namespace, name, pod, annotation ? "podcapture-agent" : "", phase, node, files, bytes,
-        created.truncatedTo(ChronoUnit.SECONDS).toString()) + "\n";
+  static String rowIn(
+      String namespace,
+      String name,
+      String pod,
+      boolean annotation,
+      String phase,
+      String node,
+      String files,
+      String bytes,
+      Instant created) {
+    return String.join(
+            "|",
+            namespace,
+            name,
+            pod,
+            annotation ? "podcapture-agent" : "",
+            phase,
+            node,
+            files,
+            bytes,
+            created.truncatedTo(ChronoUnit.SECONDS).toString())
+        + "\n";
   }
 
-  /** kubectl's jsonpath output for the plugin's status template: see {@link #cannedAnswersMatchWhatRealKubectlPrints}. */
-  private static String status(String phase, String node, String agentPod, String message, String... paths) {
+  /**
+   * kubectl's jsonpath output for the plugin's status template: see {@link
+   * #cannedAnswersMatchWhatRealKubectlPrints}.
+   */
+  private static String status(
+      String phase, String node, String agentPod, String message, String... paths) {
     return statusIn("default", phase, node, agentPod, message, paths);
   }
 
-  private static String statusIn(String namespace, String phase, String node, String agentPod, String message,
+  private static String statusIn(
+      String namespace,
+      String phase,
+      String node,
+      String agentPod,
+      String message,
       String... paths) {
     StringBuilder s = new StringBuilder(namespace).append('\n');
-    s.append(phase == null ? "" : phase).append('\n').append(node).append('\n').append(agentPod).append('\n');
+    s.append(phase == null ? "" : phase)
+        .append('\n')
+        .append(node)
+        .append('\n')
+        .append(agentPod)
+        .append('\n');
     for (String path : paths) {
       s.append(path).append('\n');
     }
@@ -1357,7 +1858,15 @@ class KubectlPluginTest {
   }
 
   private static List<String> agentPodCall() {
-    return List.of("get", "pod", "-n", "kube-system", "podcapture-agent-x7k2p", "--ignore-not-found", "-o", "name");
+    return List.of(
+        "get",
+        "pod",
+        "-n",
+        "kube-system",
+        "podcapture-agent-x7k2p",
+        "--ignore-not-found",
+        "-o",
+        "name");
   }
 
   private static List<String> cpCall(String remotePath, String local) {

@@ -17,27 +17,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Runs the real {@code plugin/kubectl-podcapture} with bash and a stand-in {@code kubectl} (and sometimes a
- * stand-in {@code mergecap}) first on PATH. The stand-in records every argv (and the manifest of every
- * {@code create -f -}) and answers from rules the test writes. For {@code kubectl exec} it runs the command
- * locally, as the agent Pod would: in a session of its own (signals to the plugin's process group do not
- * reach it), its standard input fed from the stand-in's and its output copied to the stand-in's, so that the
- * command sees the end of its input, and its next write fails, once the stand-in is gone, as with kubectl.
+ * Runs the real {@code plugin/kubectl-podcapture} with bash and a stand-in {@code kubectl} (and
+ * sometimes a stand-in {@code mergecap}) first on PATH. The stand-in records every argv (and the
+ * manifest of every {@code create -f -}) and answers from rules the test writes. For {@code kubectl
+ * exec} it runs the command locally, as the agent Pod would: in a session of its own (signals to
+ * the plugin's process group do not reach it), its standard input fed from the stand-in's and its
+ * output copied to the stand-in's, so that the command sees the end of its input, and its next
+ * write fails, once the stand-in is gone, as with kubectl.
  *
  * <p>PATH holds nothing else but links to {@link #TOOLS}, which also pins what the plugin needs.
  */
 final class StandInKubectl {
-  static final Path SCRIPT = Path.of(
-      Optional.ofNullable(System.getenv("PODCAPTURE_PROJECT_DIR")).orElse(""), "plugin", "kubectl-podcapture")
-      .toAbsolutePath();
+  static final Path SCRIPT =
+      Path.of(
+              Optional.ofNullable(System.getenv("PODCAPTURE_PROJECT_DIR")).orElse(""),
+              "plugin",
+              "kubectl-podcapture")
+          .toAbsolutePath();
+
   /**
-   * What the plugin may use besides kubectl and mergecap (bash, mkdir, rm; sleep for --wait and stream; date
-   * for list's ages; perl, if there, for stream to see that its reader has gone), and cat, which only the
-   * stand-ins use (as they use perl).
+   * What the plugin may use besides kubectl and mergecap (bash, mkdir, rm; sleep for --wait and
+   * stream; date for list's ages; perl, if there, for stream to see that its reader has gone), and
+   * cat, which only the stand-ins use (as they use perl).
    */
   static final List<String> TOOLS = List.of("bash", "cat", "date", "mkdir", "perl", "rm", "sleep");
 
-  private static final String KUBECTL_STUB = """
+  private static final String KUBECTL_STUB =
+      """
       #!/usr/bin/env bash
       # Stand-in kubectl: records its argv (count, then each argument, NUL-terminated), and for -f - its
       # standard input; answers from the first rule whose argv (NUL-separated) equals its own, or whose
@@ -81,8 +87,11 @@ final class StandInKubectl {
       exit 97
       """;
 
-  /** kubectl exec, locally: see the class comment. Records the remote command's pid in remote.pids. */
-  private static final String EXEC_PL = """
+  /**
+   * kubectl exec, locally: see the class comment. Records the remote command's pid in remote.pids.
+   */
+  private static final String EXEC_PL =
+      """
       use strict;
       use POSIX ();
       $SIG{PIPE} = 'DEFAULT';
@@ -129,7 +138,8 @@ final class StandInKubectl {
       }
       """;
 
-  static final String MERGECAP_STUB = """
+  static final String MERGECAP_STUB =
+      """
       #!/usr/bin/env bash
       # Stand-in mergecap: records its argv; for -w OUT IN... writes the inputs' contents, in argument order, to OUT.
       printf '%s\\0' "$#" "$@" >>"$STUB_DIR/mergecap.calls"
@@ -161,8 +171,10 @@ final class StandInKubectl {
     tools = Files.createDirectories(tmp.resolve("tools"));
     work = Files.createDirectories(tmp.resolve("work"));
     for (String tool : TOOLS) {
-      Files.createSymbolicLink(tools.resolve(tool), hostExecutable(tool)
-          .orElseThrow(() -> new IllegalStateException(tool + " is not on PATH")));
+      Files.createSymbolicLink(
+          tools.resolve(tool),
+          hostExecutable(tool)
+              .orElseThrow(() -> new IllegalStateException(tool + " is not on PATH")));
     }
     writeExecutable(bin.resolve("kubectl"), KUBECTL_STUB);
     Files.writeString(stubDir.resolve("exec.pl"), EXEC_PL);
@@ -174,23 +186,25 @@ final class StandInKubectl {
     writeExecutable(bin.resolve("mergecap"), MERGECAP_STUB);
   }
 
-  record Result(int exit, String stdout, String stderr) {
-  }
+  record Result(int exit, String stdout, String stderr) {}
 
   /** Runs the plugin to its end, with standard input from /dev/null. */
   Result run(String... args) throws Exception {
     Path out = tmp.resolve("stdout");
     Path err = tmp.resolve("stderr");
-    Process p = builder(List.of(), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    Process p =
+        builder(List.of(), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "plugin did not finish");
     // decoded leniently: stream writes pcap
-    return new Result(p.exitValue(), new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
+    return new Result(
+        p.exitValue(),
+        new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
         new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
   }
 
   /**
-   * The plugin's command line, run by {@code launcher} (e.g. setsid, to give it a process group of its own),
-   * with the stand-ins' PATH and environment.
+   * The plugin's command line, run by {@code launcher} (e.g. setsid, to give it a process group of
+   * its own), with the stand-ins' PATH and environment.
    */
   ProcessBuilder builder(List<String> launcher, String... args) {
     List<String> command = new ArrayList<>(launcher);
@@ -205,14 +219,21 @@ final class StandInKubectl {
 
   /** A rule: when called with exactly {@code argv}, answer as told. */
   Answer on(List<String> argv) throws IOException {
-    Path rule = Files.createDirectories(stubDir.resolve("kubectl-rules").resolve(String.format("%03d", rules++)));
+    Path rule =
+        Files.createDirectories(
+            stubDir.resolve("kubectl-rules").resolve(String.format("%03d", rules++)));
     Files.writeString(rule.resolve("argv"), String.join("\0", argv) + "\0");
     return new Answer(rule);
   }
 
-  /** A rule for kubectl exec: when called with an argv starting with {@code prefix}, run the rest locally. */
+  /**
+   * A rule for kubectl exec: when called with an argv starting with {@code prefix}, run the rest
+   * locally.
+   */
   void execRunsLocally(List<String> prefix) throws IOException {
-    Path rule = Files.createDirectories(stubDir.resolve("kubectl-rules").resolve(String.format("%03d", rules++)));
+    Path rule =
+        Files.createDirectories(
+            stubDir.resolve("kubectl-rules").resolve(String.format("%03d", rules++)));
     Files.writeString(rule.resolve("prefix"), String.join("\0", prefix) + "\0");
     Files.writeString(rule.resolve("runs"), "");
   }
@@ -255,7 +276,10 @@ final class StandInKubectl {
     return List.of(all.substring(0, all.length() - 1).split("\0", -1));
   }
 
-  /** Parses a stand-in's log: per call, the argument count and then each argument, all NUL-terminated. */
+  /**
+   * Parses a stand-in's log: per call, the argument count and then each argument, all
+   * NUL-terminated.
+   */
   List<List<String>> calls(String log) throws IOException {
     Path file = stubDir.resolve(log);
     List<List<String>> calls = new ArrayList<>();
@@ -278,7 +302,10 @@ final class StandInKubectl {
     if (!Files.exists(file)) {
       return List.of();
     }
-    return Files.readAllLines(file).stream().filter(s -> !s.isBlank()).map(Long::parseLong).toList();
+    return Files.readAllLines(file).stream()
+        .filter(s -> !s.isBlank())
+        .map(Long::parseLong)
+        .toList();
   }
 
   String read(String relative) throws IOException {

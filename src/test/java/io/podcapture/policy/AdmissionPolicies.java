@@ -28,25 +28,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ValidatingAdmissionPolicies and their bindings from a manifest, with every expression compiled by Google's
- * Java CEL, evaluated as the API server does: a policy applies when a binding with the Deny action names it,
- * its resource rules match the request and all its matchConditions are true; then its variables are computed
- * in order, and the first validation that is false denies the request with its message.
+ * ValidatingAdmissionPolicies and their bindings from a manifest, with every expression compiled by
+ * Google's Java CEL, evaluated as the API server does: a policy applies when a binding with the
+ * Deny action names it, its resource rules match the request and all its matchConditions are true;
+ * then its variables are computed in order, and the first validation that is false denies the
+ * request with its message.
  *
  * <p>The CEL environment declares only {@code object}, {@code oldObject}, {@code request} and
- * {@code variables}, with CEL's standard functions and macros. Kubernetes offers more (params, authorizer,
- * its string and list libraries); an expression using them does not compile here, which keeps the shipped
- * policy to what both implementations agree on.
+ * {@code variables}, with CEL's standard functions and macros. Kubernetes offers more (params,
+ * authorizer, its string and list libraries); an expression using them does not compile here, which
+ * keeps the shipped policy to what both implementations agree on.
  */
 final class AdmissionPolicies {
   private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().build();
-  private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
-      .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-      .addVar("object", SimpleType.DYN)
-      .addVar("oldObject", SimpleType.DYN)
-      .addVar("request", SimpleType.DYN)
-      .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
-      .build();
+  private static final CelCompiler COMPILER =
+      CelCompilerFactory.standardCelCompilerBuilder()
+          .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+          .addVar("object", SimpleType.DYN)
+          .addVar("oldObject", SimpleType.DYN)
+          .addVar("request", SimpleType.DYN)
+          .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
+          .build();
 
   /** One expression of a policy, compiled. */
   record Compiled(String where, String expression, CelRuntime.Program program) {
@@ -55,21 +57,27 @@ final class AdmissionPolicies {
     }
   }
 
-  record CompiledValidation(Compiled check, String message) {
-  }
+  record CompiledValidation(Compiled check, String message) {}
 
   /** A policy that some binding enforces with Deny. */
-  record Policy(ValidatingAdmissionPolicy source, List<Compiled> matchConditions, List<Compiled> variables,
-      List<String> variableNames, List<CompiledValidation> validations) {
+  record Policy(
+      ValidatingAdmissionPolicy source,
+      List<Compiled> matchConditions,
+      List<Compiled> variables,
+      List<String> variableNames,
+      List<CompiledValidation> validations) {
     String name() {
       return source.getMetadata().getName();
     }
 
     boolean matches(AdmissionRequest r) {
-      for (NamedRuleWithOperations rule : source.getSpec().getMatchConstraints().getResourceRules()) {
-        if (matchesAny(rule.getApiGroups(), r.group()) && matchesAny(rule.getApiVersions(), r.version())
+      for (NamedRuleWithOperations rule :
+          source.getSpec().getMatchConstraints().getResourceRules()) {
+        if (matchesAny(rule.getApiGroups(), r.group())
+            && matchesAny(rule.getApiVersions(), r.version())
             && matchesAny(rule.getOperations(), r.operation())
-            && rule.getResources().stream().anyMatch(res -> matchesResource(res, r.resource(), r.subResource()))) {
+            && rule.getResources().stream()
+                .anyMatch(res -> matchesResource(res, r.resource(), r.subResource()))) {
           return true;
         }
       }
@@ -80,7 +88,10 @@ final class AdmissionPolicies {
       return allowed.contains("*") || allowed.contains(value);
     }
 
-    /** "pods" is the object itself, "pods/*" any of its subresources, "*" and "*&#47;*" likewise for all. */
+    /**
+     * "pods" is the object itself, "pods/*" any of its subresources, "*" and "*&#47;*" likewise for
+     * all.
+     */
     private static boolean matchesResource(String rule, String resource, String subResource) {
       int slash = rule.indexOf('/');
       if (slash < 0) {
@@ -88,7 +99,8 @@ final class AdmissionPolicies {
       }
       String main = rule.substring(0, slash);
       String sub = rule.substring(slash + 1);
-      return !subResource.isEmpty() && (main.equals("*") || main.equals(resource))
+      return !subResource.isEmpty()
+          && (main.equals("*") || main.equals(resource))
           && (sub.equals("*") || sub.equals(subResource));
     }
   }
@@ -98,8 +110,8 @@ final class AdmissionPolicies {
    *
    * @param applied the policies that applied to it
    * @param denial the first denying policy's message (null when allowed)
-   * @param errors expressions that failed to evaluate (each denies the request under failurePolicy Fail,
-   *     with an error in place of the policy's message)
+   * @param errors expressions that failed to evaluate (each denies the request under failurePolicy
+   *     Fail, with an error in place of the policy's message)
    */
   record Decision(List<String> applied, String denial, List<String> errors) {
     boolean allowed() {
@@ -110,7 +122,8 @@ final class AdmissionPolicies {
   private final List<Policy> policies;
   private final List<ValidatingAdmissionPolicyBinding> bindings;
 
-  private AdmissionPolicies(List<Policy> policies, List<ValidatingAdmissionPolicyBinding> bindings) {
+  private AdmissionPolicies(
+      List<Policy> policies, List<ValidatingAdmissionPolicyBinding> bindings) {
     this.policies = policies;
     this.bindings = bindings;
   }
@@ -126,8 +139,11 @@ final class AdmissionPolicies {
         } else if (doc instanceof ValidatingAdmissionPolicyBinding binding) {
           bindings.add(binding);
         } else {
-          throw new IllegalArgumentException(file + " holds a " + doc.getClass().getSimpleName()
-              + ": only ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding are expected");
+          throw new IllegalArgumentException(
+              file
+                  + " holds a "
+                  + doc.getClass().getSimpleName()
+                  + ": only ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding are expected");
         }
       }
     } catch (IOException e) {
@@ -135,8 +151,12 @@ final class AdmissionPolicies {
     }
     List<Policy> enforced = new ArrayList<>();
     for (ValidatingAdmissionPolicy source : sources) {
-      boolean bound = bindings.stream().anyMatch(b -> source.getMetadata().getName().equals(b.getSpec().getPolicyName())
-          && b.getSpec().getValidationActions().contains("Deny"));
+      boolean bound =
+          bindings.stream()
+              .anyMatch(
+                  b ->
+                      source.getMetadata().getName().equals(b.getSpec().getPolicyName())
+                          && b.getSpec().getValidationActions().contains("Deny"));
       if (bound) {
         enforced.add(compile(source));
       }
@@ -160,9 +180,12 @@ final class AdmissionPolicies {
     int i = 0;
     for (Validation v : source.getSpec().getValidations()) {
       if (v.getMessageExpression() != null) {
-        throw new IllegalArgumentException(name + " validation " + i + ": messageExpression is not evaluated here");
+        throw new IllegalArgumentException(
+            name + " validation " + i + ": messageExpression is not evaluated here");
       }
-      validations.add(new CompiledValidation(compile(name + " validation " + i++, v.getExpression()), v.getMessage()));
+      validations.add(
+          new CompiledValidation(
+              compile(name + " validation " + i++, v.getExpression()), v.getMessage()));
     }
     return new Policy(source, conditions, variables, names, validations);
   }
@@ -219,8 +242,10 @@ final class AdmissionPolicies {
           continue;
         }
         applied.add(policy.name());
-        // Kubernetes computes a variable when an expression first uses it; here all are computed up front,
-        // which gives the same results as long as none fails (an error is reported below either way).
+        // Kubernetes computes a variable when an expression first uses it; here all are computed up
+        // front,
+        // which gives the same results as long as none fails (an error is reported below either
+        // way).
         for (int i = 0; i < policy.variables().size(); i++) {
           variables.put(policy.variableNames().get(i), policy.variables().get(i).eval(activation));
         }
@@ -235,16 +260,24 @@ final class AdmissionPolicies {
         policyDenial = "error: " + e.getMessage();
       }
       if (denial == null && policyDenial != null) {
-        denial = "ValidatingAdmissionPolicy '" + policy.name() + "' with binding '" + bindingOf(policy)
-            + "' denied request: " + policyDenial;
+        denial =
+            "ValidatingAdmissionPolicy '"
+                + policy.name()
+                + "' with binding '"
+                + bindingOf(policy)
+                + "' denied request: "
+                + policyDenial;
       }
     }
     return new Decision(applied, denial, errors);
   }
 
   private String bindingOf(Policy policy) {
-    return bindings.stream().filter(b -> policy.name().equals(b.getSpec().getPolicyName()))
-        .map(b -> b.getMetadata().getName()).findFirst().orElseThrow();
+    return bindings.stream()
+        .filter(b -> policy.name().equals(b.getSpec().getPolicyName()))
+        .map(b -> b.getMetadata().getName())
+        .findFirst()
+        .orElseThrow();
   }
 
   private static boolean isTrue(Compiled expression, Object value) {

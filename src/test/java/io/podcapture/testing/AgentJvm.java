@@ -12,9 +12,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The agent as a real separate JVM ({@code java -cp <test classpath> io.podcapture.Main}), configured by
- * {@link AgentEnvironment} and a {@link Kubeconfig} file as in a DaemonSet, so that a SIGKILL really orphans its
- * tcpdumps and SIGTERM runs the real shutdown hook. Output goes to a log file.
+ * The agent as a real separate JVM ({@code java -cp <test classpath> io.podcapture.Main}),
+ * configured by {@link AgentEnvironment} and a {@link Kubeconfig} file as in a DaemonSet, so that a
+ * SIGKILL really orphans its tcpdumps and SIGTERM runs the real shutdown hook. Output goes to a log
+ * file.
  */
 public final class AgentJvm implements AutoCloseable {
   private final Process process;
@@ -26,18 +27,28 @@ public final class AgentJvm implements AutoCloseable {
   }
 
   /**
-   * Starts the agent; {@code captureDir} may be null for the agent's default, {@code env} overrides the defaults.
-   * The test JVM's {@code KUBERNETES_*} variables are dropped, so only the kubeconfig says where the API server is.
+   * Starts the agent; {@code captureDir} may be null for the agent's default, {@code env} overrides
+   * the defaults. The test JVM's {@code KUBERNETES_*} variables are dropped, so only the kubeconfig
+   * says where the API server is.
    */
   public static AgentJvm start(Path kubeconfig, Path captureDir, Path log, Map<String, String> env)
       throws IOException {
-    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // a quick start matters more here than peak speed
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // a quick start matters more here than peak speed
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
+    ProcessBuilder builder =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     Map<String, String> environment = builder.environment();
     environment.keySet().removeIf(k -> k.startsWith("KUBERNETES_"));
     environment.put("KUBECONFIG", kubeconfig.toString());

@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a command (argv, no shell) to its end and returns its exit code and output (stdout and stderr). */
+/**
+ * Runs a command (argv, no shell) to its end and returns its exit code and output (stdout and
+ * stderr).
+ */
 public final class Command {
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -19,7 +22,8 @@ public final class Command {
     /** This result, or an exception with the output if the command failed. */
     public Result orThrow() {
       if (exitCode != 0) {
-        throw new IllegalStateException(String.join(" ", argv) + " exited with " + exitCode + ": " + output);
+        throw new IllegalStateException(
+            String.join(" ", argv) + " exited with " + exitCode + ": " + output);
       }
       return this;
     }
@@ -29,8 +33,7 @@ public final class Command {
     }
   }
 
-  private Command() {
-  }
+  private Command() {}
 
   public static Result run(String... argv) {
     return run(DEFAULT_TIMEOUT, List.of(argv));
@@ -44,22 +47,28 @@ public final class Command {
   public static Result run(Duration timeout, List<String> argv) {
     Process process;
     try {
-      process = new ProcessBuilder(argv).redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      process =
+          new ProcessBuilder(argv)
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + argv, e);
     }
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return "(output not read: " + e + ")";
-      }
-    });
+    CompletableFuture<String> output =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                return "(output not read: " + e + ")";
+              }
+            });
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly().waitFor();
-        return new Result(List.copyOf(argv), -1, "timed out after " + timeout + ": " + output.getNow(""));
+        return new Result(
+            List.copyOf(argv), -1, "timed out after " + timeout + ": " + output.getNow(""));
       }
       return new Result(List.copyOf(argv), process.exitValue(), output.get(5, TimeUnit.SECONDS));
     } catch (InterruptedException e) {

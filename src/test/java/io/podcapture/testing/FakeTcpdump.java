@@ -7,17 +7,20 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * A bash stand-in for tcpdump, for lifecycle tests that need neither root nor traffic. It takes tcpdump's
- * argv, creates the first ring file under tcpdump's name, and waits until signalled. The interface name
- * ({@code -i}) picks a behaviour:
+ * A bash stand-in for tcpdump, for lifecycle tests that need neither root nor traffic. It takes
+ * tcpdump's argv, creates the first ring file under tcpdump's name, and waits until signalled. The
+ * interface name ({@code -i}) picks a behaviour:
+ *
  * <ul>
- *   <li>{@link #FAIL}: prints tcpdump's "No such device" error and exits 1 without a file;</li>
- *   <li>{@link #DEAF}: ignores SIGTERM, so only SIGKILL stops it;</li>
- *   <li>{@link #MUTE}: runs but never creates a file;</li>
- *   <li>anything else: behaves.</li>
+ *   <li>{@link #FAIL}: prints tcpdump's "No such device" error and exits 1 without a file;
+ *   <li>{@link #DEAF}: ignores SIGTERM, so only SIGKILL stops it;
+ *   <li>{@link #MUTE}: runs but never creates a file;
+ *   <li>anything else: behaves.
  * </ul>
- * With {@code -c N} it exits 0 a moment after creating its file, as tcpdump does once it has N packets. A filter
- * check ({@code -d}) is handed to the real tcpdump, which compiles without privileges.
+ *
+ * With {@code -c N} it exits 0 a moment after creating its file, as tcpdump does once it has N
+ * packets. A filter check ({@code -d}) is handed to the real tcpdump, which compiles without
+ * privileges.
  */
 public final class FakeTcpdump {
 
@@ -25,7 +28,8 @@ public final class FakeTcpdump {
   public static final String DEAF = "deaf0";
   public static final String MUTE = "mute0";
 
-  private static final String SCRIPT = """
+  private static final String SCRIPT =
+      """
       #!/bin/bash
       for arg in "$@"; do
         [ "$arg" = -d ] && exec tcpdump "$@"
@@ -58,10 +62,11 @@ public final class FakeTcpdump {
       while :; do sleep 0.05 </dev/null >/dev/null 2>&1; done
       """;
 
-  private FakeTcpdump() {
-  }
+  private FakeTcpdump() {}
 
-  /** Writes the script into {@code dir} and returns its path, to be used as the tcpdump executable. */
+  /**
+   * Writes the script into {@code dir} and returns its path, to be used as the tcpdump executable.
+   */
   public static Path install(Path dir) {
     try {
       Path script = dir.resolve("fake-tcpdump");

@@ -18,14 +18,18 @@ import java.nio.file.Path;
 import java.util.HashMap;
 
 /**
- * The tests' one API server: fabric8's mock in CRUD mode with the PodCapture CRD registered (so {@code /status}
- * is a real subresource), behaving as {@link NodeAwareCrudDispatcher} describes (Pods selectable by
- * {@code spec.nodeName}, every request recorded, finalizers honoured). For outage tests:
+ * The tests' one API server: fabric8's mock in CRUD mode with the PodCapture CRD registered (so
+ * {@code /status} is a real subresource), behaving as {@link NodeAwareCrudDispatcher} describes
+ * (Pods selectable by {@code spec.nodeName}, every request recorded, finalizers honoured). For
+ * outage tests:
+ *
  * <ul>
- *   <li>{@link #stop()} refuses connections and {@link #restart()} serves again on the same port with the same
- *       objects, answering watches resumed from before the restart with 410 Gone, as a real API server does;</li>
- *   <li>while stopped, a {@link #sideDoor()} serves the same objects on another port, so a test can change them
- *       where the agent cannot see (a user's kubectl reaching another API server replica).</li>
+ *   <li>{@link #stop()} refuses connections and {@link #restart()} serves again on the same port
+ *       with the same objects, answering watches resumed from before the restart with 410 Gone, as
+ *       a real API server does;
+ *   <li>while stopped, a {@link #sideDoor()} serves the same objects on another port, so a test can
+ *       change them where the agent cannot see (a user's kubectl reaching another API server
+ *       replica).
  * </ul>
  */
 public final class MockApiServer implements AutoCloseable {
@@ -38,7 +42,10 @@ public final class MockApiServer implements AutoCloseable {
     this(new NodeAwareCrudDispatcher());
   }
 
-  /** With a dispatcher of the caller's (a subclass that records more, e.g. the benchmark's timed calls). */
+  /**
+   * With a dispatcher of the caller's (a subclass that records more, e.g. the benchmark's timed
+   * calls).
+   */
   public MockApiServer(NodeAwareCrudDispatcher dispatcher) {
     this.dispatcher = dispatcher;
     server = newServer();
@@ -47,7 +54,8 @@ public final class MockApiServer implements AutoCloseable {
     try (KubernetesClient admin = client()) {
       admin.apiextensions().v1().customResourceDefinitions().resource(crd()).create();
     } catch (KubernetesClientException e) {
-      // 409: the client timed out on a slow first request and sent it again; the first one created the CRD.
+      // 409: the client timed out on a slow first request and sent it again; the first one created
+      // the CRD.
       if (e.getCode() != 409) {
         throw e;
       }
@@ -55,8 +63,12 @@ public final class MockApiServer implements AutoCloseable {
   }
 
   private KubernetesMockServer newServer() {
-    return new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        dispatcher, false);
+    return new KubernetesMockServer(
+        new Context(Serialization.jsonMapper()),
+        new MockWebServer(),
+        new HashMap<>(),
+        dispatcher,
+        false);
   }
 
   /** The project's checked-in CRD, as a user would apply it. */
@@ -75,21 +87,29 @@ public final class MockApiServer implements AutoCloseable {
   }
 
   /**
-   * Client settings pointing at this server; watches reconnect quickly so outage tests stay short. HTTP/1.1 only:
-   * the mock is a cleartext server that accepts an upgrade to HTTP/2 (h2c), and the JDK client's upgrade once
-   * read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ... exceeds MAX_FRAME_SIZE") when 200 Pods
-   * were listed at the agent's start (the race fabric8io/kubernetes-client#7662 describes). A real API server
-   * negotiates HTTP/2 over TLS, which the mock cannot play.
+   * Client settings pointing at this server; watches reconnect quickly so outage tests stay short.
+   * HTTP/1.1 only: the mock is a cleartext server that accepts an upgrade to HTTP/2 (h2c), and the
+   * JDK client's upgrade once read an HTTP/1.1 answer as HTTP/2 frames ("Frame type(101) ...
+   * exceeds MAX_FRAME_SIZE") when 200 Pods were listed at the agent's start (the race
+   * fabric8io/kubernetes-client#7662 describes). A real API server negotiates HTTP/2 over TLS,
+   * which the mock cannot play.
    */
   public Config config() {
     return config(port);
   }
 
   private static Config config(int port) {
-    return new ConfigBuilder(Config.empty()).withMasterUrl(url(port)).withNamespace("default")
-        .withTrustCerts(true).withRequestRetryBackoffInterval(100).withRequestRetryBackoffLimit(3)
-        .withWatchReconnectInterval(200).withRequestTimeout(5_000).withConnectionTimeout(2_000)
-        .withHttp2Disable(true).build();
+    return new ConfigBuilder(Config.empty())
+        .withMasterUrl(url(port))
+        .withNamespace("default")
+        .withTrustCerts(true)
+        .withRequestRetryBackoffInterval(100)
+        .withRequestRetryBackoffLimit(3)
+        .withWatchReconnectInterval(200)
+        .withRequestTimeout(5_000)
+        .withConnectionTimeout(2_000)
+        .withHttp2Disable(true)
+        .build();
   }
 
   /** A new client for this server; the caller closes it. */
@@ -97,7 +117,9 @@ public final class MockApiServer implements AutoCloseable {
     return new KubernetesClientBuilder().withConfig(config()).build();
   }
 
-  /** A new client that identifies itself with this User-Agent, so its requests can be told apart. */
+  /**
+   * A new client that identifies itself with this User-Agent, so its requests can be told apart.
+   */
   public KubernetesClient client(String userAgent) {
     Config config = config();
     config.setUserAgent(userAgent);
@@ -131,7 +153,9 @@ public final class MockApiServer implements AutoCloseable {
     server.shutdown();
   }
 
-  /** Serves again on the same port with the same objects; watches resumed from before get 410 Gone. */
+  /**
+   * Serves again on the same port with the same objects; watches resumed from before get 410 Gone.
+   */
   public void restart() {
     dispatcher.restarted();
     server = newServer();
@@ -142,7 +166,10 @@ public final class MockApiServer implements AutoCloseable {
     }
   }
 
-  /** Serves the same objects on another port (for changes the agent must not see yet); the caller closes it. */
+  /**
+   * Serves the same objects on another port (for changes the agent must not see yet); the caller
+   * closes it.
+   */
   public KubernetesClient sideDoor() {
     if (side == null) {
       side = newServer();

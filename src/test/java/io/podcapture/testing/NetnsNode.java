@@ -15,23 +15,28 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Kubernetes node made of network namespaces, wired like the common CNIs, for captures whose packet counts must
- * be exact. The node is a namespace of its own (forwarding on), so its routes, bridge and tunnels never touch
- * this machine; tcpdump runs in it through {@link #launcher()} ({@code ip netns exec}), and the node's
- * {@code /sys/class/net} is a sysfs mounted from inside it ({@link #sysClassNet()}). Pods are namespaces behind
- * veth pairs:
+ * A Kubernetes node made of network namespaces, wired like the common CNIs, for captures whose
+ * packet counts must be exact. The node is a namespace of its own (forwarding on), so its routes,
+ * bridge and tunnels never touch this machine; tcpdump runs in it through {@link #launcher()}
+ * ({@code ip netns exec}), and the node's {@code /sys/class/net} is a sysfs mounted from inside it
+ * ({@link #sysClassNet()}). Pods are namespaces behind veth pairs:
+ *
  * <ul>
- *   <li>{@link #addRoutedPod()}: like Calico or kindnet's ptp: the Pod's /32 (and /128) routed to its veth,
- *       the Pod's default route via a gateway address every host-side veth holds ({@value #ROUTED_GATEWAY4},
- *       {@code fe80::1});</li>
- *   <li>{@link #addBridgedPod()}: like flannel's {@code cni0} or the bridge plugin: every Pod's veth a port of
- *       bridge {@value #BRIDGE}, which holds the gateway address ({@link #bridgeGateway4()});</li>
- *   <li>{@link #linkVxlan(NetnsNode)}: a VXLAN tunnel ({@value #VXLAN}) to another node over an underlay veth,
- *       like flannel's vxlan backend, with each node's Pod subnets routed through it.</li>
+ *   <li>{@link #addRoutedPod()}: like Calico or kindnet's ptp: the Pod's /32 (and /128) routed to
+ *       its veth, the Pod's default route via a gateway address every host-side veth holds ({@value
+ *       #ROUTED_GATEWAY4}, {@code fe80::1});
+ *   <li>{@link #addBridgedPod()}: like flannel's {@code cni0} or the bridge plugin: every Pod's
+ *       veth a port of bridge {@value #BRIDGE}, which holds the gateway address ({@link
+ *       #bridgeGateway4()});
+ *   <li>{@link #linkVxlan(NetnsNode)}: a VXLAN tunnel ({@value #VXLAN}) to another node over an
+ *       underlay veth, like flannel's vxlan backend, with each node's Pod subnets routed through
+ *       it.
  * </ul>
- * The node's own address ({@link #nodeIpv4()}, {@link #nodeIpv6()}) is on its loopback, as a node IP on another
- * interface would be. Addresses are fixed per node number (the namespaces keep them apart from everything
- * else). Names carry the JVM's pid; namespaces of JVMs that died are deleted on first use. Needs root.
+ *
+ * The node's own address ({@link #nodeIpv4()}, {@link #nodeIpv6()}) is on its loopback, as a node
+ * IP on another interface would be. Addresses are fixed per node number (the namespaces keep them
+ * apart from everything else). Names carry the JVM's pid; namespaces of JVMs that died are deleted
+ * on first use. Needs root.
  */
 public final class NetnsNode implements AutoCloseable {
 
@@ -47,8 +52,10 @@ public final class NetnsNode implements AutoCloseable {
   private static final AtomicBoolean STARTED = new AtomicBoolean();
 
   private final String name;
+
   /** 1..250: picks this node's Pod subnets, 10.(100+n).0.0/16 and fd00:(100+n)::/64. */
   private final int number;
+
   private final Path sysfs;
   private final List<NetnsPodOnNode> pods = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -60,12 +67,16 @@ public final class NetnsNode implements AutoCloseable {
     this.sysfs = Path.of("/tmp", name + "-sys");
   }
 
-  /** A node without Pods: its namespace, loopback with the node address, forwarding on, sysfs mounted. */
+  /**
+   * A node without Pods: its namespace, loopback with the node address, forwarding on, sysfs
+   * mounted.
+   */
   public static NetnsNode create() {
     if (STARTED.compareAndSet(false, true)) {
       deleteNodesOfDeadJvms();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(NetnsNode::close),
-          "netns-node-cleanup"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(() -> List.copyOf(OPEN).forEach(NetnsNode::close), "netns-node-cleanup"));
     }
     NetnsNode node = new NetnsNode(COUNTER.incrementAndGet() % 250 + 1);
     OPEN.add(node);
@@ -146,7 +157,9 @@ public final class NetnsNode implements AutoCloseable {
     return pod;
   }
 
-  /** A Pod on bridge {@value #BRIDGE} (created with the first one), in 10.(100+n).1.0/24 and a /64. */
+  /**
+   * A Pod on bridge {@value #BRIDGE} (created with the first one), in 10.(100+n).1.0/24 and a /64.
+   */
   public NetnsPodOnNode addBridgedPod() {
     if (!bridged) {
       ip("link", "add", BRIDGE, "type", "bridge");
@@ -177,9 +190,12 @@ public final class NetnsNode implements AutoCloseable {
     pods.add(pod);
     run("ip", "netns", "add", podNetns);
     pod.ip("link", "set", "lo", "up");
-    // The pair is made on the node and the Pod's end moved; a moved device keeps its interface index where that
-    // is free (always, in a namespace holding only lo), so the two ends never share an index. In a fresh node
-    // namespace, making the pair in the Pod's namespace and moving the host end (as CNI plugins do) can give the
+    // The pair is made on the node and the Pod's end moved; a moved device keeps its interface
+    // index where that
+    // is free (always, in a namespace holding only lo), so the two ends never share an index. In a
+    // fresh node
+    // namespace, making the pair in the Pod's namespace and moving the host end (as CNI plugins do)
+    // can give the
     // host end its peer's index, which a real node, with its many devices, practically never does.
     ip("link", "add", veth, "type", "veth", "peer", "name", "eth0");
     ip("link", "set", "eth0", "netns", podNetns);
@@ -187,8 +203,9 @@ public final class NetnsNode implements AutoCloseable {
   }
 
   /**
-   * Links this node and {@code other} by an underlay veth and a VXLAN device on each side, and routes each
-   * node's Pod subnets and node address through the tunnel, as flannel's vxlan backend does.
+   * Links this node and {@code other} by an underlay veth and a VXLAN device on each side, and
+   * routes each node's Pod subnets and node address through the tunnel, as flannel's vxlan backend
+   * does.
    */
   public void linkVxlan(NetnsNode other) {
     String underlay = "uplink";
@@ -199,17 +216,20 @@ public final class NetnsNode implements AutoCloseable {
       String remote = here ? "192.168.77.2" : "192.168.77.1";
       node.ip("addr", "add", local + "/24", "dev", underlay);
       node.ip("link", "set", underlay, "up");
-      node.ip("link", "add", VXLAN, "type", "vxlan", "id", "1", "local", local, "remote", remote, "dstport", "8472",
-          "dev", underlay);
+      node.ip(
+          "link", "add", VXLAN, "type", "vxlan", "id", "1", "local", local, "remote", remote,
+          "dstport", "8472", "dev", underlay);
       node.ip("addr", "add", (here ? "10.98.0.1" : "10.98.0.2") + "/24", "dev", VXLAN);
-      node.ip("-6", "addr", "add", (here ? "fd00:98::1" : "fd00:98::2") + "/64", "dev", VXLAN, "nodad");
+      node.ip(
+          "-6", "addr", "add", (here ? "fd00:98::1" : "fd00:98::2") + "/64", "dev", VXLAN, "nodad");
       node.ip("link", "set", VXLAN, "up");
       NetnsNode peer = here ? other : this;
       String via4 = here ? "10.98.0.2" : "10.98.0.1";
       String via6 = here ? "fd00:98::2" : "fd00:98::1";
       node.ip("route", "add", "10." + (100 + peer.number) + ".0.0/16", "via", via4, "dev", VXLAN);
       node.ip("route", "add", peer.nodeIpv4() + "/32", "via", via4, "dev", VXLAN);
-      node.ip("-6", "route", "add", "fd00:" + (100 + peer.number) + "::/32", "via", via6, "dev", VXLAN);
+      node.ip(
+          "-6", "route", "add", "fd00:" + (100 + peer.number) + "::/32", "via", via6, "dev", VXLAN);
       node.ip("-6", "route", "add", peer.nodeIpv6() + "/128", "via", via6, "dev", VXLAN);
     }
   }
@@ -219,15 +239,31 @@ public final class NetnsNode implements AutoCloseable {
     return ping(target.contains(":") ? nodeIpv6() : nodeIpv4(), target, count);
   }
 
-  /** Pings {@code target} from {@code source}, an address of this node (such as the bridge's gateway address). */
+  /**
+   * Pings {@code target} from {@code source}, an address of this node (such as the bridge's gateway
+   * address).
+   */
   public NetnsPod.PingResult ping(String source, String target, int count) {
     return pingFrom(launcher(), source, target, count);
   }
 
-  static NetnsPod.PingResult pingFrom(List<String> prefix, String source, String target, int count) {
+  static NetnsPod.PingResult pingFrom(
+      List<String> prefix, String source, String target, int count) {
     List<String> argv = new ArrayList<>(prefix);
-    argv.addAll(List.of("ping", "-q", "-n", "-c", Integer.toString(count), "-i", "0.01", "-w", "10", "-I", source,
-        target));
+    argv.addAll(
+        List.of(
+            "ping",
+            "-q",
+            "-n",
+            "-c",
+            Integer.toString(count),
+            "-i",
+            "0.01",
+            "-w",
+            "10",
+            "-I",
+            source,
+            target));
     return NetnsPod.PingResult.of(Command.run(Duration.ofSeconds(20), argv));
   }
 

@@ -20,25 +20,28 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A stand-in for a Pod: a network namespace joined to the root namespace by a veth pair, with an IPv4
- * {@code /30} and an IPv6 {@code /64} on each side. The "Pod" addresses ({@link #ipv4()}, {@link #ipv6()})
- * are inside the namespace, the host side addresses in the root namespace, where {@code tcpdump -i any}
- * sees the Pod's traffic on the host-side veth.
+ * A stand-in for a Pod: a network namespace joined to the root namespace by a veth pair, with an
+ * IPv4 {@code /30} and an IPv6 {@code /64} on each side. The "Pod" addresses ({@link #ipv4()},
+ * {@link #ipv6()}) are inside the namespace, the host side addresses in the root namespace, where
+ * {@code tcpdump -i any} sees the Pod's traffic on the host-side veth.
  *
- * <p>Safe next to other JVMs on the same machine: names carry this JVM's pid, and subnets (IPv4 from the
- * benchmarking range 198.18.0.0/15, IPv6 from fd70:6361:7074::/48) are picked under a machine-wide file lock
- * after checking {@code ip -o addr} for any overlap. Namespaces left by JVMs that died are deleted on first
- * use; {@link #close()} is idempotent and also runs from a shutdown hook. Needs root
- * ({@link Requirements#realCapture()}).
+ * <p>Safe next to other JVMs on the same machine: names carry this JVM's pid, and subnets (IPv4
+ * from the benchmarking range 198.18.0.0/15, IPv6 from fd70:6361:7074::/48) are picked under a
+ * machine-wide file lock after checking {@code ip -o addr} for any overlap. Namespaces left by JVMs
+ * that died are deleted on first use; {@link #close()} is idempotent and also runs from a shutdown
+ * hook. Needs root ({@link Requirements#realCapture()}).
  */
 public final class NetnsPod implements AutoCloseable {
 
   /** Namespace names are {@code podcap-<jvm pid>-<n>}; the pid tells whose they are. */
   private static final String NETNS_PREFIX = "podcap-";
+
   private static final Pattern NETNS_NAME = Pattern.compile(NETNS_PREFIX + "(\\d+)-\\d+");
   private static final Path LOCK_FILE = Path.of("/tmp/podcapture-netns.lock");
+
   /** 198.18.0.0/15 holds 32768 /30 blocks. */
   private static final int BLOCKS = 32768;
+
   private static final int BASE_V4 = (198 << 24) | (18 << 16);
   private static final String V6_PREFIX = "fd70:6361:7074:";
 
@@ -73,15 +76,17 @@ public final class NetnsPod implements AutoCloseable {
   public static NetnsPod create() {
     if (STARTED.compareAndSet(false, true)) {
       deleteNamespacesOfDeadJvms();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(NetnsPod::close),
-          "netns-pod-cleanup"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(() -> List.copyOf(OPEN).forEach(NetnsPod::close), "netns-pod-cleanup"));
     }
     int n = COUNTER.incrementAndGet();
     NetnsPod pod;
     // the JVM lock because a FileLock is held per JVM; the file lock against other JVMs
     synchronized (JVM_LOCK) {
-      try (FileChannel channel = FileChannel.open(LOCK_FILE, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-           FileLock lock = channel.lock()) {
+      try (FileChannel channel =
+              FileChannel.open(LOCK_FILE, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock lock = channel.lock()) {
         pod = new NetnsPod(n, freeBlock(n));
         OPEN.add(pod);
         try {
@@ -123,9 +128,15 @@ public final class NetnsPod implements AutoCloseable {
   /** The veth needs a moment to get a carrier; one answered ping per family shows it is there. */
   private void awaitReachable() {
     for (boolean v6 : new boolean[] {false, true}) {
-      PingResult result = ping(Ping.count(1).interval(Duration.ofMillis(50)).overIpv6(v6).deadline(Duration.ofSeconds(5)));
+      PingResult result =
+          ping(
+              Ping.count(1)
+                  .interval(Duration.ofMillis(50))
+                  .overIpv6(v6)
+                  .deadline(Duration.ofSeconds(5)));
       if (result.received() < 1) {
-        throw new IllegalStateException("netns " + netns + " cannot reach the host side: " + result.output());
+        throw new IllegalStateException(
+            "netns " + netns + " cannot reach the host side: " + result.output());
       }
     }
   }
@@ -161,7 +172,9 @@ public final class NetnsPod implements AutoCloseable {
     return hostInterface;
   }
 
-  /** Pings the host side from inside the namespace, so the packets come from the Pod's own address. */
+  /**
+   * Pings the host side from inside the namespace, so the packets come from the Pod's own address.
+   */
   public PingResult ping(Ping ping) {
     List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns, "ping", "-q", "-n"));
     if (ping.ipv6()) {
@@ -171,7 +184,8 @@ public final class NetnsPod implements AutoCloseable {
     if (ping.flood()) {
       argv.add("-f");
     } else {
-      argv.addAll(List.of("-i", String.format(Locale.ROOT, "%.3f", ping.interval().toMillis() / 1000.0)));
+      argv.addAll(
+          List.of("-i", String.format(Locale.ROOT, "%.3f", ping.interval().toMillis() / 1000.0)));
     }
     if (ping.pattern() != null) {
       argv.addAll(List.of("-p", ping.pattern()));
@@ -195,7 +209,8 @@ public final class NetnsPod implements AutoCloseable {
       return;
     }
     Command.run("ip", "netns", "del", netns);
-    // normally gone with the namespace; this covers a failure between "link add" and moving the peer
+    // normally gone with the namespace; this covers a failure between "link add" and moving the
+    // peer
     if (Command.run("ip", "link", "show", hostInterface).ok()) {
       Command.run("ip", "link", "del", hostInterface);
     }
@@ -227,12 +242,17 @@ public final class NetnsPod implements AutoCloseable {
   /** Every IPv4 network on this machine's interfaces, as [first, last] address. */
   private static List<long[]> usedV4Networks() {
     List<long[]> networks = new ArrayList<>();
-    Matcher m = Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/(\\d+)")
-        .matcher(Command.run("ip", "-o", "-4", "addr").orThrow().output());
+    Matcher m =
+        Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/(\\d+)")
+            .matcher(Command.run("ip", "-o", "-4", "addr").orThrow().output());
     while (m.find()) {
       try {
         byte[] b = InetAddress.getByName(m.group(1)).getAddress();
-        long address = ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL);
+        long address =
+            ((b[0] & 0xffL) << 24)
+                | ((b[1] & 0xffL) << 16)
+                | ((b[2] & 0xffL) << 8)
+                | (b[3] & 0xffL);
         int prefix = Integer.parseInt(m.group(2));
         long size = 1L << (32 - prefix);
         long first = address & ~(size - 1) & 0xffffffffL;
@@ -257,7 +277,12 @@ public final class NetnsPod implements AutoCloseable {
   }
 
   private static String v4(int address) {
-    return ((address >>> 24) & 0xff) + "." + ((address >>> 16) & 0xff) + "." + ((address >>> 8) & 0xff) + "."
+    return ((address >>> 24) & 0xff)
+        + "."
+        + ((address >>> 16) & 0xff)
+        + "."
+        + ((address >>> 8) & 0xff)
+        + "."
         + (address & 0xff);
   }
 
@@ -269,10 +294,17 @@ public final class NetnsPod implements AutoCloseable {
   }
 
   /**
-   * What to ping: {@code count} echo requests of {@code size} payload bytes, flooded ({@link #flooding()}, {@code -f}) or
-   * {@code interval} apart, with an optional hex {@code pattern} ({@code -p}) to find them in a capture.
+   * What to ping: {@code count} echo requests of {@code size} payload bytes, flooded ({@link
+   * #flooding()}, {@code -f}) or {@code interval} apart, with an optional hex {@code pattern}
+   * ({@code -p}) to find them in a capture.
    */
-  public record Ping(int count, int size, boolean flood, boolean ipv6, String pattern, Duration interval,
+  public record Ping(
+      int count,
+      int size,
+      boolean flood,
+      boolean ipv6,
+      String pattern,
+      Duration interval,
       Duration deadline) {
 
     public static Ping count(int count) {
@@ -311,12 +343,16 @@ public final class NetnsPod implements AutoCloseable {
   /** What ping reported. */
   public record PingResult(int exitCode, int transmitted, int received, String output) {
 
-    private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+    private static final Pattern SUMMARY =
+        Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
 
     static PingResult of(Command.Result result) {
       Matcher m = SUMMARY.matcher(result.output());
       return m.find()
-          ? new PingResult(result.exitCode(), Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+          ? new PingResult(
+              result.exitCode(),
+              Integer.parseInt(m.group(1)),
+              Integer.parseInt(m.group(2)),
               result.output())
           : new PingResult(result.exitCode(), 0, 0, result.output());
     }

@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A Pod of a {@link NetnsNode}: a namespace whose {@code eth0} is the peer of {@link #hostInterface()} on the node. */
+/**
+ * A Pod of a {@link NetnsNode}: a namespace whose {@code eth0} is the peer of {@link
+ * #hostInterface()} on the node.
+ */
 public final class NetnsPodOnNode {
 
   private final NetnsNode node;
@@ -66,13 +69,17 @@ public final class NetnsPodOnNode {
     Command.run(argv).orThrow();
   }
 
-  /** The veth needs a moment to get a carrier; one answered ping per family shows the Pod is wired. */
+  /**
+   * The veth needs a moment to get a carrier; one answered ping per family shows the Pod is wired.
+   */
   void awaitReachable(String gateway4, String target6) {
     for (String target : List.of(gateway4, target6)) {
-      List<String> argv = List.of("ip", "netns", "exec", netns, "ping", "-q", "-n", "-c", "1", "-w", "5", target);
+      List<String> argv =
+          List.of("ip", "netns", "exec", netns, "ping", "-q", "-n", "-c", "1", "-w", "5", target);
       Command.Result result = Command.run(Duration.ofSeconds(10), argv);
       if (!result.ok()) {
-        throw new IllegalStateException("Pod " + netns + " cannot reach " + target + ": " + result.output());
+        throw new IllegalStateException(
+            "Pod " + netns + " cannot reach " + target + ": " + result.output());
       }
     }
   }

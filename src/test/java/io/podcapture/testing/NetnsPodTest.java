@@ -33,8 +33,12 @@ class NetnsPodTest {
       b.close();
     }
     a.close();
-    assertTrue(Command.run("ip", "netns", "list").output().lines()
-        .map(line -> line.split(" ")[0]).noneMatch(a.netns()::equals));
+    assertTrue(
+        Command.run("ip", "netns", "list")
+            .output()
+            .lines()
+            .map(line -> line.split(" ")[0])
+            .noneMatch(a.netns()::equals));
     assertFalse(Command.run("ip", "link", "show", a.hostInterface()).ok());
     assertFalse(Command.run("ip", "-o", "addr").output().contains(" " + a.hostIpv4() + "/"));
   }

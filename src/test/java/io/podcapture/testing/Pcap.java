@@ -11,8 +11,7 @@ import java.util.stream.Stream;
 /** Reads capture files back with {@code tcpdump -r}, and lists a capture folder. */
 public final class Pcap {
 
-  private Pcap() {
-  }
+  private Pcap() {}
 
   /** The packets in {@code file}, one line each as {@code tcpdump -r <file> -n} prints them. */
   public static List<String> packets(Path file) {
@@ -34,13 +33,19 @@ public final class Pcap {
     return lines;
   }
 
-  /** Every regular file below {@code dir}, as paths relative to it (empty if there is no such folder). */
+  /**
+   * Every regular file below {@code dir}, as paths relative to it (empty if there is no such
+   * folder).
+   */
   public static List<String> files(Path dir) {
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
     try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+      return walk.filter(Files::isRegularFile)
+          .map(p -> dir.relativize(p).toString())
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -9,13 +9,13 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * What real-capture tests need (root, tcpdump, ip, ping). Unmet, a test is skipped with a printed reason,
- * except under CI ({@code CI=true}), where a skipped real test would hide a broken build: there it fails.
+ * What real-capture tests need (root, tcpdump, ip, ping). Unmet, a test is skipped with a printed
+ * reason, except under CI ({@code CI=true}), where a skipped real test would hide a broken build:
+ * there it fails.
  */
 public final class Requirements {
 
-  private Requirements() {
-  }
+  private Requirements() {}
 
   /** Root plus tcpdump, ip and ping on PATH: enough for {@link NetnsPod} and real captures. */
   public static void realCapture() {

@@ -16,29 +16,41 @@ import org.junit.jupiter.api.Test;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * The build's test tiers hold: a test class that needs root, a server or a process carries the tag that keeps it
- * out of {@code mvn test} (pom.xml, docs/development.md). Read from the sources, so a new class that forgets its
- * tag fails here, in the unit tier, instead of making {@code mvn test} slow or root-only.
+ * The build's test tiers hold: a test class that needs root, a server or a process carries the tag
+ * that keeps it out of {@code mvn test} (pom.xml, docs/development.md). Read from the sources, so a
+ * new class that forgets its tag fails here, in the unit tier, instead of making {@code mvn test}
+ * slow or root-only.
  */
 class TiersTest {
   private static final Path TESTS = MockApiServer.projectDir().resolve("src/test/java");
-  private static final Pattern REAL_CAPTURE = Pattern.compile(
-      "Requirements\\.realCapture\\(|NetnsPod\\.create\\(|NetnsNode\\.|extends LocalAgentFaultTest");
-  private static final Pattern INTEGRATION = Pattern.compile(
-      "new MockApiServer\\(|AgentHarness|AgentJvm\\.start\\(|FakeTcpdump\\.|new ProcessBuilder\\(|StandInKubectl"
-          + "|RecordedReconcileRun\\.record\\(|Requirements\\.commands\\(");
+  private static final Pattern REAL_CAPTURE =
+      Pattern.compile(
+          "Requirements\\.realCapture\\(|NetnsPod\\.create\\(|NetnsNode\\.|extends LocalAgentFaultTest");
+  private static final Pattern INTEGRATION =
+      Pattern.compile(
+          "new MockApiServer\\(|AgentHarness|AgentJvm\\.start\\(|FakeTcpdump\\.|new ProcessBuilder\\(|StandInKubectl"
+              + "|RecordedReconcileRun\\.record\\(|Requirements\\.commands\\(");
 
   @Test
   void everyTestClassThatNeedsRootAndTcpdumpIsTaggedRealCapture() {
-    assertEquals(List.of(), testClasses().filter(c -> REAL_CAPTURE.matcher(c.source).find())
-        .filter(c -> !c.tags().contains("real-capture")).map(TestClass::name).toList());
+    assertEquals(
+        List.of(),
+        testClasses()
+            .filter(c -> REAL_CAPTURE.matcher(c.source).find())
+            .filter(c -> !c.tags().contains("real-capture"))
+            .map(TestClass::name)
+            .toList());
   }
 
   @Test
   void everyTestClassThatStartsAServerOrAProcessIsTaggedIntegrationOrRealCapture() {
-    assertEquals(List.of(), testClasses().filter(c -> INTEGRATION.matcher(c.source).find())
-        .filter(c -> !c.tags().contains("integration") && !c.tags().contains("real-capture"))
-        .map(TestClass::name).toList());
+    assertEquals(
+        List.of(),
+        testClasses()
+            .filter(c -> INTEGRATION.matcher(c.source).find())
+            .filter(c -> !c.tags().contains("integration") && !c.tags().contains("real-capture"))
+            .map(TestClass::name)
+            .toList());
   }
 
   private record TestClass(String name, String source) {
@@ -46,7 +58,8 @@ class TiersTest {
     Set<String> tags() {
       try {
         Class<?> type = Class.forName(name.replace(".java", "").replace('/', '.'));
-        return AnnotationSupport.findRepeatableAnnotations(type, Tag.class).stream().map(Tag::value)
+        return AnnotationSupport.findRepeatableAnnotations(type, Tag.class).stream()
+            .map(Tag::value)
             .collect(Collectors.toSet());
       } catch (ClassNotFoundException e) {
         throw new IllegalStateException(e);
@@ -57,9 +70,13 @@ class TiersTest {
   /** Classes with tests of their own (fixtures and helpers are not run, so they need no tag). */
   private static Stream<TestClass> testClasses() {
     try (Stream<Path> files = Files.walk(TESTS)) {
-      return files.filter(f -> f.toString().endsWith(".java")).map(TiersTest::read)
+      return files
+          .filter(f -> f.toString().endsWith(".java"))
+          .map(TiersTest::read)
           .filter(c -> c.source.contains("@Test") || c.source.contains("@ParameterizedTest"))
-          .filter(c -> !c.name.endsWith("TiersTest.java")).toList().stream();
+          .filter(c -> !c.name.endsWith("TiersTest.java"))
+          .toList()
+          .stream();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -15,8 +15,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What a user does and sees through kubectl: Pods, the annotation, PodCaptures, Events. The tests' one place for
- * these actions (so the annotation's value is JSON-escaped everywhere, whatever a test puts in it).
+ * What a user does and sees through kubectl: Pods, the annotation, PodCaptures, Events. The tests'
+ * one place for these actions (so the annotation's value is JSON-escaped everywhere, whatever a
+ * test puts in it).
  */
 public class User {
   private final KubernetesClient client;
@@ -30,7 +31,9 @@ public class User {
   }
 
   public void namespace(String name) {
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
         .create();
   }
 
@@ -38,7 +41,10 @@ public class User {
     return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create();
   }
 
-  /** A running Pod on {@link Pods#NODE} with the given IPs, annotated unless {@code annotation} is null. */
+  /**
+   * A running Pod on {@link Pods#NODE} with the given IPs, annotated unless {@code annotation} is
+   * null.
+   */
   public Pod createPod(String namespace, String name, String annotation, List<String> ips) {
     return create(Pods.running(namespace, name, annotation, ips));
   }
@@ -53,17 +59,30 @@ public class User {
     annotate(client, namespace, name, null);
   }
 
-  /** The annotation through any client (e.g. one that reaches the API server where the agent cannot). */
-  public static void annotate(KubernetesClient client, String namespace, String name, String value) {
-    String json = value == null ? "null" : "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"")
-        .replace("\n", "\\n") + "\"";
-    client.pods().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":" + json + "}}}");
+  /**
+   * The annotation through any client (e.g. one that reaches the API server where the agent
+   * cannot).
+   */
+  public static void annotate(
+      KubernetesClient client, String namespace, String name, String value) {
+    String json =
+        value == null
+            ? "null"
+            : "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    client
+        .pods()
+        .inNamespace(namespace)
+        .withName(name)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":" + json + "}}}");
   }
 
   public String annotation(String namespace, String name) {
     Pod pod = getPod(namespace, name);
-    return pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(Names.ANNOTATION);
+    return pod.getMetadata().getAnnotations() == null
+        ? null
+        : pod.getMetadata().getAnnotations().get(Names.ANNOTATION);
   }
 
   public Pod getPod(String namespace, String name) {
@@ -75,7 +94,10 @@ public class User {
   }
 
   public PodCapture createPodCapture(PodCapture capture) {
-    return client.resources(PodCapture.class).inNamespace(capture.getMetadata().getNamespace()).resource(capture)
+    return client
+        .resources(PodCapture.class)
+        .inNamespace(capture.getMetadata().getNamespace())
+        .resource(capture)
         .create();
   }
 
@@ -97,14 +119,19 @@ public class User {
   }
 
   public PodCapture awaitPhase(String namespace, String name, String phase, Duration atMost) {
-    await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> phase.equals(phase(namespace, name)));
+    await()
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> phase.equals(phase(namespace, name)));
     return cr(namespace, name);
   }
 
   /** The PodCapture's Ready condition. */
   public static Condition ready(PodCapture cr) {
-    return cr.getStatus().getConditions().stream().filter(c -> Names.CONDITION_READY.equals(c.getType()))
-        .findFirst().orElseThrow();
+    return cr.getStatus().getConditions().stream()
+        .filter(c -> Names.CONDITION_READY.equals(c.getType()))
+        .findFirst()
+        .orElseThrow();
   }
 
   public List<Event> events(String namespace) {
@@ -112,12 +139,20 @@ public class User {
   }
 
   public boolean hasEvent(String namespace, String involvedName, String reason) {
-    return events(namespace).stream().anyMatch(e -> reason.equals(e.getReason())
-        && involvedName.equals(e.getInvolvedObject().getName()));
+    return events(namespace).stream()
+        .anyMatch(
+            e ->
+                reason.equals(e.getReason())
+                    && involvedName.equals(e.getInvolvedObject().getName()));
   }
 
-  public boolean hasEvent(String namespace, String involvedKind, String involvedName, String reason) {
-    return events(namespace).stream().anyMatch(e -> reason.equals(e.getReason())
-        && involvedKind.equals(e.getInvolvedObject().getKind()) && involvedName.equals(e.getInvolvedObject().getName()));
+  public boolean hasEvent(
+      String namespace, String involvedKind, String involvedName, String reason) {
+    return events(namespace).stream()
+        .anyMatch(
+            e ->
+                reason.equals(e.getReason())
+                    && involvedKind.equals(e.getInvolvedObject().getKind())
+                    && involvedName.equals(e.getInvolvedObject().getName()));
   }
 }

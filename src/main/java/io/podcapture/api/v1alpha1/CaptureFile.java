@@ -9,13 +9,14 @@ import java.util.Objects;
 public class CaptureFile {
   @JsonPropertyDescription("File name, e.g. capture-web.pcap0.")
   private String name;
+
   @JsonPropertyDescription("Absolute path inside the agent Pod, for kubectl cp.")
   private String path;
+
   @JsonPropertyDescription("Size in bytes when the status was last refreshed.")
   private Long sizeBytes;
 
-  public CaptureFile() {
-  }
+  public CaptureFile() {}
 
   public CaptureFile(String name, String path, Long sizeBytes) {
     this.name = name;
@@ -55,7 +56,8 @@ public class CaptureFile {
     if (!(o instanceof CaptureFile that)) {
       return false;
     }
-    return Objects.equals(name, that.name) && Objects.equals(path, that.path)
+    return Objects.equals(name, that.name)
+        && Objects.equals(path, that.path)
         && Objects.equals(sizeBytes, that.sizeBytes);
   }
 

@@ -10,8 +10,8 @@ import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * A packet capture of one Pod: created directly ({@code spec.podName} names the Pod), or mirrored from the Pod's
- * {@code tcpdump.antrea.io} annotation into the PodCapture named after the Pod.
+ * A packet capture of one Pod: created directly ({@code spec.podName} names the Pod), or mirrored
+ * from the Pod's {@code tcpdump.antrea.io} annotation into the PodCapture named after the Pod.
  */
 @Group(PodCapture.GROUP)
 @Version(PodCapture.VERSION)
@@ -19,7 +19,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("podcaptures")
 @Singular("podcapture")
 @ShortNames("podcap")
-public class PodCapture extends CustomResource<PodCaptureSpec, PodCaptureStatus> implements Namespaced {
+public class PodCapture extends CustomResource<PodCaptureSpec, PodCaptureStatus>
+    implements Namespaced {
   public static final String GROUP = "tcpdump.antrea.io";
   public static final String VERSION = "v1alpha1";
   public static final String CRD_NAME = "podcaptures." + GROUP;

@@ -12,14 +12,16 @@ import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /**
- * What to capture: which Pod, into how many rotating files of what size, narrowed by an optional filter, and when
- * to stop by itself.
+ * What to capture: which Pod, into how many rotating files of what size, narrowed by an optional
+ * filter, and when to stop by itself.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PodCaptureSpec {
   /** Upper bound the schema accepts; the agent's MAX_FILES setting is usually lower. */
   public static final int SCHEMA_MAX_FILES = 1000;
+
   public static final int SCHEMA_MAX_FILE_SIZE_MB = 1024;
+
   /** tcpdump's own upper bound for -s (MAXIMUM_SNAPLEN). */
   public static final int MAX_SNAP_LENGTH = 262144;
 
@@ -32,8 +34,9 @@ public class PodCaptureSpec {
   @Min(1)
   @Max(SCHEMA_MAX_FILES)
   @Default("1")
-  @JsonPropertyDescription("Number of rotating pcap files, at most the agent's MAX_FILES (for the annotation's "
-      + "PodCapture, the annotation's value).")
+  @JsonPropertyDescription(
+      "Number of rotating pcap files, at most the agent's MAX_FILES (for the annotation's "
+          + "PodCapture, the annotation's value).")
   private Integer maxFiles;
 
   @Min(1)
@@ -44,31 +47,35 @@ public class PodCaptureSpec {
 
   @ValidationRule(value = "self.size() <= 1024", message = "filter must be at most 1024 characters")
   @PrinterColumn(name = "Filter", priority = 1)
-  @JsonPropertyDescription("pcap-filter expression that narrows the capture: tcpdump runs "
-      + "(<Pod filter>) and (<filter>). Compiled before the capture starts; an invalid one fails the PodCapture.")
+  @JsonPropertyDescription(
+      "pcap-filter expression that narrows the capture: tcpdump runs "
+          + "(<Pod filter>) and (<filter>). Compiled before the capture starts; an invalid one fails the PodCapture.")
   private String filter;
 
   @Min(1)
-  @JsonPropertyDescription("Stop after this many seconds; the PodCapture is then Completed and its files kept.")
+  @JsonPropertyDescription(
+      "Stop after this many seconds; the PodCapture is then Completed and its files kept.")
   private Integer durationSeconds;
 
   @Min(1)
-  @JsonPropertyDescription("Stop after this many packets (tcpdump -c); the PodCapture is then Completed and its "
-      + "files kept.")
+  @JsonPropertyDescription(
+      "Stop after this many packets (tcpdump -c); the PodCapture is then Completed and its "
+          + "files kept.")
   private Integer packetCount;
 
   @Min(0)
   @Max(MAX_SNAP_LENGTH)
-  @JsonPropertyDescription("Bytes kept of each packet (tcpdump -s); 0, the default, keeps whole packets.")
+  @JsonPropertyDescription(
+      "Bytes kept of each packet (tcpdump -s); 0, the default, keeps whole packets.")
   private Integer snapLength;
 
   @Min(0)
-  @JsonPropertyDescription("Delete this PodCapture and its files this many seconds after it finished (Completed "
-      + "or Failed); unset keeps it until someone deletes it.")
+  @JsonPropertyDescription(
+      "Delete this PodCapture and its files this many seconds after it finished (Completed "
+          + "or Failed); unset keeps it until someone deletes it.")
   private Integer ttlSecondsAfterFinished;
 
-  public PodCaptureSpec() {
-  }
+  public PodCaptureSpec() {}
 
   public PodCaptureSpec(String podName, Integer maxFiles, Integer fileSizeMB) {
     this.podName = podName;
@@ -148,23 +155,47 @@ public class PodCaptureSpec {
     if (!(o instanceof PodCaptureSpec that)) {
       return false;
     }
-    return Objects.equals(podName, that.podName) && Objects.equals(maxFiles, that.maxFiles)
-        && Objects.equals(fileSizeMB, that.fileSizeMB) && Objects.equals(filter, that.filter)
-        && Objects.equals(durationSeconds, that.durationSeconds) && Objects.equals(packetCount, that.packetCount)
+    return Objects.equals(podName, that.podName)
+        && Objects.equals(maxFiles, that.maxFiles)
+        && Objects.equals(fileSizeMB, that.fileSizeMB)
+        && Objects.equals(filter, that.filter)
+        && Objects.equals(durationSeconds, that.durationSeconds)
+        && Objects.equals(packetCount, that.packetCount)
         && Objects.equals(snapLength, that.snapLength)
         && Objects.equals(ttlSecondsAfterFinished, that.ttlSecondsAfterFinished);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(podName, maxFiles, fileSizeMB, filter, durationSeconds, packetCount, snapLength,
+    return Objects.hash(
+        podName,
+        maxFiles,
+        fileSizeMB,
+        filter,
+        durationSeconds,
+        packetCount,
+        snapLength,
         ttlSecondsAfterFinished);
   }
 
   @Override
   public String toString() {
-    return "PodCaptureSpec{podName=" + podName + ", maxFiles=" + maxFiles + ", fileSizeMB=" + fileSizeMB
-        + ", filter=" + filter + ", durationSeconds=" + durationSeconds + ", packetCount=" + packetCount
-        + ", snapLength=" + snapLength + ", ttlSecondsAfterFinished=" + ttlSecondsAfterFinished + "}";
+    return "PodCaptureSpec{podName="
+        + podName
+        + ", maxFiles="
+        + maxFiles
+        + ", fileSizeMB="
+        + fileSizeMB
+        + ", filter="
+        + filter
+        + ", durationSeconds="
+        + durationSeconds
+        + ", packetCount="
+        + packetCount
+        + ", snapLength="
+        + snapLength
+        + ", ttlSecondsAfterFinished="
+        + ttlSecondsAfterFinished
+        + "}";
   }
 }

@@ -16,8 +16,9 @@ public class PodCaptureStatus {
   private String node;
 
   @PrinterColumn(name = "Phase")
-  @JsonPropertyDescription("Pending (starts by itself), Running, Completed (ended as asked, files kept) or Failed "
-      + "(needs a person).")
+  @JsonPropertyDescription(
+      "Pending (starts by itself), Running, Completed (ended as asked, files kept) or Failed "
+          + "(needs a person).")
   private String phase;
 
   @PrinterColumn(name = "Files")
@@ -43,8 +44,9 @@ public class PodCaptureStatus {
   @JsonPropertyDescription("When the running tcpdump started (RFC 3339).")
   private String startTime;
 
-  @JsonPropertyDescription("When the capture ended as asked (Completed) or failed for good (Failed), RFC 3339; "
-      + "ttlSecondsAfterFinished counts from here.")
+  @JsonPropertyDescription(
+      "When the capture ended as asked (Completed) or failed for good (Failed), RFC 3339; "
+          + "ttlSecondsAfterFinished counts from here.")
   private String completionTime;
 
   @JsonPropertyDescription("How many times tcpdump was restarted after it exited unexpectedly.")
@@ -179,19 +181,38 @@ public class PodCaptureStatus {
     if (!(o instanceof PodCaptureStatus s)) {
       return false;
     }
-    return Objects.equals(node, s.node) && Objects.equals(phase, s.phase)
-        && Objects.equals(fileCount, s.fileCount) && Objects.equals(totalBytes, s.totalBytes)
-        && Objects.equals(agentPod, s.agentPod) && Objects.equals(podIPs, s.podIPs)
-        && Objects.equals(filter, s.filter) && Objects.equals(files, s.files)
-        && Objects.equals(startTime, s.startTime) && Objects.equals(completionTime, s.completionTime)
+    return Objects.equals(node, s.node)
+        && Objects.equals(phase, s.phase)
+        && Objects.equals(fileCount, s.fileCount)
+        && Objects.equals(totalBytes, s.totalBytes)
+        && Objects.equals(agentPod, s.agentPod)
+        && Objects.equals(podIPs, s.podIPs)
+        && Objects.equals(filter, s.filter)
+        && Objects.equals(files, s.files)
+        && Objects.equals(startTime, s.startTime)
+        && Objects.equals(completionTime, s.completionTime)
         && Objects.equals(restartCount, s.restartCount)
-        && Objects.equals(message, s.message) && Objects.equals(observedGeneration, s.observedGeneration)
+        && Objects.equals(message, s.message)
+        && Objects.equals(observedGeneration, s.observedGeneration)
         && Objects.equals(conditions, s.conditions);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(node, phase, fileCount, totalBytes, agentPod, podIPs, filter, files, startTime,
-        completionTime, restartCount, message, observedGeneration, conditions);
+    return Objects.hash(
+        node,
+        phase,
+        fileCount,
+        totalBytes,
+        agentPod,
+        podIPs,
+        filter,
+        files,
+        startTime,
+        completionTime,
+        restartCount,
+        message,
+        observedGeneration,
+        conditions);
   }
 }
