@@ -1417,33 +1417,9 @@ public final class Benchmark {
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
     try (var stdin = p.getOutputStream()) {
+      // an empty pcap file of link type LINUX_SLL2, as the agent compiles filters (FilterCompiler)
       stdin.write(
-          new byte[] {
-            (byte) 0xd4,
-            (byte) 0xc3,
-            (byte) 0xb2,
-            (byte) 0xa1,
-            2,
-            0,
-            4,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            4,
-            0,
-            0x14,
-            0x01,
-            0,
-            0
-          });
+          java.util.HexFormat.of().parseHex("d4c3b2a10200040000000000000000000000040014010000"));
     }
     long lines =
         new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)

@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,32 +34,8 @@ final class FilterCompiler {
    * pcap file header: magic (little-endian), version 2.4, zone 0, sigfigs 0, snaplen 262144,
    * LINUX_SLL2 (276).
    */
-  private static final byte[] SLL2_PCAP_HEADER = {
-    (byte) 0xd4,
-    (byte) 0xc3,
-    (byte) 0xb2,
-    (byte) 0xa1,
-    2,
-    0,
-    4,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    4,
-    0,
-    0x14,
-    0x01,
-    0,
-    0
-  };
+  private static final byte[] SLL2_PCAP_HEADER =
+      HexFormat.of().parseHex("d4c3b2a10200040000000000000000000000040014010000");
 
   /** Long enough to recognise the problem; tcpdump's errors are one line. */
   private static final int MAX_ERROR = 300;
