@@ -3,8 +3,8 @@ package io.podcapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.podcapture.testing.AgentJvm;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -15,10 +15,8 @@ import org.junit.jupiter.api.Test;
 class MainTest {
 
   private static Process start(String... env) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java, "-cp", System.getProperty("java.class.path"), "io.podcapture.Main");
+    // the kit's agent JVM, with an environment that holds nothing else: the settings are the test
+    ProcessBuilder pb = new ProcessBuilder(AgentJvm.argv(List.of(), AgentJvm.classpathLaunch()));
     pb.environment().clear();
     for (int i = 0; i < env.length; i += 2) {
       pb.environment().put(env[i], env[i + 1]);

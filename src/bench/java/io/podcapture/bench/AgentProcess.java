@@ -1,5 +1,6 @@
 package io.podcapture.bench;
 
+import io.podcapture.testing.AgentJvm;
 import io.podcapture.testing.Processes;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -55,21 +55,13 @@ final class AgentProcess implements AutoCloseable {
   static AgentProcess start(
       List<String> jvmFlags, List<String> launch, Map<String, String> env, Path logFile)
       throws IOException {
-    List<String> argv = new ArrayList<>();
-    argv.add(javaExecutable());
-    argv.addAll(jvmFlags);
-    argv.addAll(launch);
+    List<String> argv = AgentJvm.argv(jvmFlags, launch);
     MemoryCgroup cgroup = MemoryCgroup.create().orElse(null);
     if (cgroup != null) {
       argv = cgroup.wrap(argv);
     }
     ProcessBuilder builder =
-        new ProcessBuilder(argv)
-            .redirectErrorStream(true)
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    builder.environment().remove("JDK_JAVA_OPTIONS");
-    builder.environment().putAll(env);
+        AgentJvm.withAgentEnvironment(new ProcessBuilder(argv).redirectErrorStream(true), env);
     int port = Integer.parseInt(env.getOrDefault("HTTP_PORT", "9397"));
     PrintWriter log =
         new PrintWriter(Files.newBufferedWriter(logFile, StandardCharsets.UTF_8), true);
@@ -80,10 +72,6 @@ final class AgentProcess implements AutoCloseable {
     agent.follow(process.getInputStream());
     agent.pollReadyz();
     return agent;
-  }
-
-  static String javaExecutable() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   private void follow(InputStream out) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
+import io.podcapture.testing.AgentEnvironment;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.User;
 import java.io.IOException;
@@ -94,14 +95,11 @@ final class Session implements AutoCloseable {
                   }
                 });
     Map<String, String> env = new HashMap<>();
-    env.put("NODE_NAME", Workload.NODE);
-    env.put("POD_NAME", "podcapture-agent-bench");
-    env.put("POD_NAMESPACE", "kube-system");
-    env.put("CAPTURE_DIR", captureDir.toString());
     env.put("KUBECONFIG", api.writeKubeconfig(dir.resolve("kubeconfig")).toString());
     env.put("HTTP_PORT", Integer.toString(freePort()));
     env.put("LOG_LEVEL", "info");
     env.putAll(agentEnv);
+    env = AgentEnvironment.asDeployed(Workload.NODE, captureDir, env);
     Files.createDirectories(agentLog.getParent());
     agent = AgentProcess.start(jvmFlags, launch, env, agentLog);
   }

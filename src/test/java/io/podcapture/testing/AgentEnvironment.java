@@ -37,4 +37,20 @@ public final class AgentEnvironment {
     env.putAll(overrides);
     return env;
   }
+
+  /**
+   * What the DaemonSet sets and nothing more, every other setting at the agent's own default (the
+   * benchmark measures the agent as shipped): node, agent Pod, capture folder, then {@code
+   * overrides}.
+   */
+  public static Map<String, String> asDeployed(
+      String node, Path captureDir, Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>();
+    env.put("NODE_NAME", node);
+    env.put("POD_NAME", "podcapture-agent-" + node);
+    env.put("POD_NAMESPACE", "kube-system");
+    env.put("CAPTURE_DIR", captureDir.toString());
+    env.putAll(overrides);
+    return env;
+  }
 }

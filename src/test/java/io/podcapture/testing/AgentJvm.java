@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,27 +34,55 @@ public final class AgentJvm implements AutoCloseable {
    */
   public static AgentJvm start(Path kubeconfig, Path captureDir, Path log, Map<String, String> env)
       throws IOException {
+    // a quick start matters more here than peak speed
     List<String> argv =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // a quick start matters more here than peak speed
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName()));
+        argv(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m"), classpathLaunch());
     ProcessBuilder builder =
         new ProcessBuilder(argv)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    Map<String, String> environment = builder.environment();
-    environment.keySet().removeIf(k -> k.startsWith("KUBERNETES_"));
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> environment = new HashMap<>(AgentEnvironment.of(captureDir, env));
     environment.put("KUBECONFIG", kubeconfig.toString());
-    environment.putAll(AgentEnvironment.of(captureDir, env));
-    return new AgentJvm(builder.start(), log);
+    return new AgentJvm(withAgentEnvironment(builder, environment).start(), log);
+  }
+
+  /**
+   * The agent JVM's argv: {@code java <jvmFlags> <launch...>}, where {@code launch} is {@code -jar
+   * <jar>} (as the image runs it) or {@link #classpathLaunch()}. The benchmark wraps it further (a
+   * memory cgroup) and measures the process; every agent JVM of the tests and the benchmark starts
+   * from here.
+   */
+  public static List<String> argv(List<String> jvmFlags, List<String> launch) {
+    List<String> argv = new ArrayList<>();
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    argv.addAll(jvmFlags);
+    argv.addAll(launch);
+    return argv;
+  }
+
+  /** {@code -cp <this JVM's classpath> io.podcapture.Main}. */
+  public static List<String> classpathLaunch() {
+    return List.of("-cp", System.getProperty("java.class.path"), Main.class.getName());
+  }
+
+  /**
+   * Gives {@code builder} the agent's environment: this JVM's {@code KUBERNETES_*} variables (only
+   * the kubeconfig says where the API server is) and JVM option variables (they would change the
+   * agent's flags) are dropped, then {@code env} (see {@link AgentEnvironment}) is added; standard
+   * input is /dev/null.
+   */
+  public static ProcessBuilder withAgentEnvironment(
+      ProcessBuilder builder, Map<String, String> env) {
+    Map<String, String> environment = builder.environment();
+    environment
+        .keySet()
+        .removeIf(
+            k ->
+                k.startsWith("KUBERNETES_")
+                    || k.equals("JAVA_TOOL_OPTIONS")
+                    || k.equals("JDK_JAVA_OPTIONS"));
+    environment.putAll(env);
+    return builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
   }
 
   public Process process() {
