@@ -53,12 +53,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A capture completes when tcpdump exits 0 by itself with a packet count ({@code -c}), or when
  * its duration runs out: then a timer here stops it through the usual SIGTERM path. A completed
- * capture stays in the table with its files until {@link #stop}; an equal request does not restart
- * it. A crashed capture with a duration is restarted for the time that is left of it, so the
- * capture ends when it was asked to.
+ * capture stays in the table with its files until {@link #remove}; an equal request does not
+ * restart it. A crashed capture with a duration is restarted for the time that is left of it, so
+ * the capture ends when it was asked to.
  *
- * <p>After {@link #close()}, {@link #ensure} throws {@link IllegalStateException} and {@link #stop}
- * does nothing (the files stay for the next agent run).
+ * <p>After {@link #close()}, {@link #ensure} throws {@link IllegalStateException} and {@link
+ * #remove} does nothing (the files stay for the next agent run).
  */
 public final class CaptureManager implements PacketCapturer {
 

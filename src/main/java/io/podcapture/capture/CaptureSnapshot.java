@@ -17,7 +17,7 @@ import java.util.List;
  *     null; tcpdump itself goes on without a word and loses every packet
  * @param completed tcpdump ended as the request asked (its packet count was reached or its duration
  *     ran out): a success, not a crash; it is not restarted and its files stay until {@link
- *     PacketCapturer#stop}
+ *     PacketCapturer#remove}
  */
 public record CaptureSnapshot(
     CaptureRequest request,
@@ -30,30 +30,6 @@ public record CaptureSnapshot(
     int restartCount,
     String storageProblem,
     boolean completed) {
-
-  /** A snapshot of a capture that has not completed. */
-  public CaptureSnapshot(
-      CaptureRequest request,
-      boolean running,
-      String filter,
-      Instant startTime,
-      List<RingFile> files,
-      Integer exitCode,
-      String lastOutput,
-      int restartCount,
-      String storageProblem) {
-    this(
-        request,
-        running,
-        filter,
-        startTime,
-        files,
-        exitCode,
-        lastOutput,
-        restartCount,
-        storageProblem,
-        false);
-  }
 
   /** A snapshot without a storage problem, not completed. */
   public CaptureSnapshot(
