@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the Go module proxy (and nothing else), at the
+# Builds etcd, kube-apiserver, kube-controller-manager and a kubectl of the same release from the Go module proxy (and nothing else), at the
 # versions in versions.env, into a cache outside the repository keyed by those versions. A second run finds the
 # binaries and returns at once. Prints the folder that holds the binaries as its last line.
 #
@@ -13,7 +13,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache="${PODCAPTURE_CACHE:-${HOME:-/root}/.cache/podcapture}"
 out="$cache/controlplane-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 bin="$out/bin"
-commands=(etcd kube-apiserver kube-controller-manager)
+commands=(etcd kube-apiserver kube-controller-manager kubectl)
 
 have_all() {
   local c
@@ -58,6 +58,7 @@ go mod tidy >&2
 echo "build.sh: compiling ${commands[*]} (cold: several minutes on 2 cores)" >&2
 go build -trimpath -ldflags "-s -w" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
 go build -trimpath -ldflags "-s -w" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager >&2
+go build -trimpath -ldflags "-s -w" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
 go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd >&2
 have_all
 echo "build.sh: built in $((SECONDS - started)) s" >&2
