@@ -51,14 +51,23 @@ cp -R "$here/module/." "$src/"
   echo ")"
 } > "$src/go.mod"
 
+# The release's own version strings, as its Makefile stamps them, so /version and kubectl version tell the truth.
+minor="${KUBERNETES_VERSION#v1.}"
+minor="${minor%%.*}"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean"
+done
+
 cd "$src"
 export GOFLAGS="-mod=mod"
 echo "build.sh: resolving modules (k8s.io/kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION)" >&2
 go mod tidy >&2
 echo "build.sh: compiling ${commands[*]} (cold: several minutes on 2 cores)" >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
+go build -trimpath -ldflags "$ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
+go build -trimpath -ldflags "$ldflags" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager >&2
+go build -trimpath -ldflags "$ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
 go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd >&2
 have_all
 echo "build.sh: built in $((SECONDS - started)) s" >&2
