@@ -34,9 +34,19 @@ public final class AgentJvm implements AutoCloseable {
    */
   public static AgentJvm start(Path kubeconfig, Path captureDir, Path log, Map<String, String> env)
       throws IOException {
+    return start(classpathLaunch(), kubeconfig, captureDir, log, env);
+  }
+
+  /**
+   * As above, launched by {@code launch}: {@link #classpathLaunch()} or {@code -jar <jar>} (the
+   * built jar, as the image runs it).
+   */
+  public static AgentJvm start(
+      List<String> launch, Path kubeconfig, Path captureDir, Path log, Map<String, String> env)
+      throws IOException {
     // a quick start matters more here than peak speed
     List<String> argv =
-        argv(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m"), classpathLaunch());
+        argv(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m"), launch);
     ProcessBuilder builder =
         new ProcessBuilder(argv)
             .redirectErrorStream(true)

@@ -31,24 +31,42 @@ class TiersTest {
           "new MockApiServer\\(|AgentHarness|AgentJvm\\.start\\(|FakeTcpdump\\.|new ProcessBuilder\\(|StandInKubectl"
               + "|RecordedReconcileRun\\.record\\(|Requirements\\.commands\\(");
 
+  private static final Pattern CLUSTER = Pattern.compile("ControlPlane\\.shared\\(");
+
   @Test
-  void everyTestClassThatNeedsRootAndTcpdumpIsTaggedRealCapture() {
+  void everyTestClassThatStartsTheControlPlaneIsTaggedCluster() {
+    assertEquals(
+        List.of(),
+        testClasses()
+            .filter(c -> CLUSTER.matcher(c.source).find())
+            .filter(c -> !c.tags().contains("cluster"))
+            .map(TestClass::name)
+            .toList());
+  }
+
+  /** The cluster tier needs root and tcpdump as well (its agents capture for real). */
+  @Test
+  void everyTestClassThatNeedsRootAndTcpdumpIsTaggedRealCaptureOrCluster() {
     assertEquals(
         List.of(),
         testClasses()
             .filter(c -> REAL_CAPTURE.matcher(c.source).find())
-            .filter(c -> !c.tags().contains("real-capture"))
+            .filter(c -> !c.tags().contains("real-capture") && !c.tags().contains("cluster"))
             .map(TestClass::name)
             .toList());
   }
 
   @Test
-  void everyTestClassThatStartsAServerOrAProcessIsTaggedIntegrationOrRealCapture() {
+  void everyTestClassThatStartsAServerOrAProcessIsTaggedIntegrationRealCaptureOrCluster() {
     assertEquals(
         List.of(),
         testClasses()
             .filter(c -> INTEGRATION.matcher(c.source).find())
-            .filter(c -> !c.tags().contains("integration") && !c.tags().contains("real-capture"))
+            .filter(
+                c ->
+                    !c.tags().contains("integration")
+                        && !c.tags().contains("real-capture")
+                        && !c.tags().contains("cluster"))
             .map(TestClass::name)
             .toList());
   }

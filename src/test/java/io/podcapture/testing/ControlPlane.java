@@ -1,0 +1,513 @@
+package io.podcapture.testing;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real control plane (etcd, kube-apiserver, kube-controller-manager built from the Go module
+ * proxy by {@code controlplane/build.sh}, started on loopback by {@code controlplane/up.sh}), one
+ * per test JVM: started by the first {@code cluster} test that asks for it, shared by every later
+ * one, and torn down by {@code controlplane/down.sh} from a shutdown hook.
+ *
+ * <p>On start it applies {@code crds/}, {@code deploy/rbac.yaml}, {@code deploy/user-roles.yaml}
+ * and {@code deploy/node-restriction.yaml} as shipped, with the build's own kubectl. Agents get
+ * what a DaemonSet Pod would have: a Pod object in kube-system with {@code spec.nodeName} set, and
+ * a ServiceAccount token from the TokenRequest API bound to that Pod, so it carries the node-name
+ * claim the admission policies read.
+ */
+public final class ControlPlane {
+  public static final String AGENT_NAMESPACE = "kube-system";
+  public static final String AGENT_SERVICE_ACCOUNT = "podcapture-agent";
+  private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(10);
+
+  private static ControlPlane shared;
+
+  private final Path stateDir;
+  private final Map<String, String> env;
+  private final KubernetesClient admin;
+
+  private ControlPlane(Path stateDir, Map<String, String> env) {
+    this.stateDir = stateDir;
+    this.env = env;
+    this.admin = client(adminKubeconfig());
+  }
+
+  /**
+   * The JVM's control plane, started on first use with the manifests applied. Its prerequisites
+   * unmet (root, Go, openssl, real-capture's commands), the test is skipped, or fails under CI.
+   */
+  public static synchronized ControlPlane shared() {
+    Requirements.realCapture();
+    Requirements.commands("go", "openssl");
+    if (shared == null) {
+      shared = start();
+    }
+    return shared;
+  }
+
+  private static ControlPlane start() {
+    Path scripts = MockApiServer.projectDir().resolve("controlplane");
+    Path stateDir;
+    try {
+      stateDir = Files.createTempDirectory("podcapture-cp-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long started = System.nanoTime();
+    run(SCRIPT_TIMEOUT, Map.of(), List.of("bash", scripts.resolve("build.sh").toString()))
+        .orThrow();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () ->
+                    run(
+                        Duration.ofMinutes(1),
+                        Map.of(),
+                        List.of(
+                            "bash", scripts.resolve("down.sh").toString(), stateDir.toString())),
+                "control-plane-down"));
+    run(
+            SCRIPT_TIMEOUT,
+            Map.of(),
+            List.of("bash", scripts.resolve("up.sh").toString(), stateDir.toString()))
+        .orThrow();
+    ControlPlane plane = new ControlPlane(stateDir, readEnv(stateDir.resolve("control-plane.env")));
+    plane.applyManifests();
+    System.out.printf(
+        "control plane up in %d ms: %s%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), plane.apiServerUrl());
+    return plane;
+  }
+
+  private static Map<String, String> readEnv(Path file) {
+    Map<String, String> values = new LinkedHashMap<>();
+    try {
+      for (String line : Files.readAllLines(file)) {
+        int eq = line.indexOf('=');
+        if (eq > 0 && !line.startsWith("#")) {
+          values.put(line.substring(0, eq).strip(), unquote(line.substring(eq + 1).strip()));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return values;
+  }
+
+  private static String unquote(String value) {
+    if (value.length() >= 2
+        && ((value.startsWith("\"") && value.endsWith("\""))
+            || (value.startsWith("'") && value.endsWith("'")))) {
+      return value.substring(1, value.length() - 1);
+    }
+    return value;
+  }
+
+  /** The manifests as shipped, with the real kubectl; then waits until the CRD is served. */
+  private void applyManifests() {
+    Path project = MockApiServer.projectDir();
+    kubectl(
+            "apply",
+            "-f",
+            project.resolve("crds").toString(),
+            "-f",
+            project.resolve("deploy/rbac.yaml").toString(),
+            "-f",
+            project.resolve("deploy/user-roles.yaml").toString(),
+            "-f",
+            project.resolve("deploy/node-restriction.yaml").toString())
+        .orThrow();
+    kubectl(
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/podcaptures.tcpdump.antrea.io")
+        .orThrow();
+  }
+
+  public String apiServerUrl() {
+    return env.get("APISERVER_URL");
+  }
+
+  public String etcdUrl() {
+    return env.get("ETCD_URL");
+  }
+
+  public Path caCert() {
+    return Path.of(env.get("CA_CERT"));
+  }
+
+  public Path adminKubeconfig() {
+    return stateDir.resolve("admin.kubeconfig");
+  }
+
+  public Path kubectlBinary() {
+    return Path.of(env.get("KUBECTL"));
+  }
+
+  public Path logs() {
+    return stateDir.resolve("logs");
+  }
+
+  /** The cluster admin's client (shared: do not close). */
+  public KubernetesClient admin() {
+    return admin;
+  }
+
+  /** A client from a kubeconfig file, ignoring this JVM's own Kubernetes settings. */
+  public static KubernetesClient client(Path kubeconfig) {
+    try {
+      return new KubernetesClientBuilder()
+          .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The build's kubectl as the cluster admin. */
+  public Command.Result kubectl(String... args) {
+    return kubectlAs(adminKubeconfig(), args);
+  }
+
+  /** The build's kubectl with {@code kubeconfig}. */
+  public Command.Result kubectlAs(Path kubeconfig, String... args) {
+    List<String> argv = new ArrayList<>();
+    argv.add(kubectlBinary().toString());
+    argv.addAll(List.of(args));
+    return run(Duration.ofSeconds(60), Map.of("KUBECONFIG", kubeconfig.toString()), argv);
+  }
+
+  /**
+   * The environment under which {@code kubectl} on PATH is the build's and talks to this control
+   * plane as admin (for the kubectl plugin).
+   */
+  public Map<String, String> kubectlEnvironment() {
+    return Map.of(
+        "KUBECONFIG",
+        adminKubeconfig().toString(),
+        "PATH",
+        kubectlBinary().getParent() + File.pathSeparator + System.getenv("PATH"));
+  }
+
+  /** Stops one component (etcd, kube-apiserver, kube-controller-manager) with ctl.sh. */
+  public void stop(String component) {
+    ctl("stop", component);
+  }
+
+  /** Starts one stopped component again, with the same arguments; waits until it is ready. */
+  public void start(String component) {
+    ctl("start", component);
+  }
+
+  private void ctl(String action, String component) {
+    run(
+            Duration.ofMinutes(2),
+            Map.of(),
+            List.of(
+                "bash",
+                MockApiServer.projectDir().resolve("controlplane/ctl.sh").toString(),
+                stateDir.toString(),
+                action,
+                component))
+        .orThrow();
+  }
+
+  /** etcd's current revision, from its JSON gateway. */
+  public long etcdRevision() {
+    String body = etcdPost("/v3/kv/range", "{\"key\":\"AA==\"}");
+    Matcher m = Pattern.compile("\"revision\"\\s*:\\s*\"?(\\d+)").matcher(body);
+    if (!m.find()) {
+      throw new IllegalStateException("no revision in etcd's answer: " + body);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  /** Compacts etcd's history up to its current revision: older resourceVersions are gone. */
+  public long compactEtcd() {
+    long revision = etcdRevision();
+    etcdPost("/v3/kv/compaction", "{\"revision\":" + revision + ",\"physical\":true}");
+    return revision;
+  }
+
+  private String etcdPost(String path, String json) {
+    try {
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(etcdUrl() + path))
+                      .POST(HttpRequest.BodyPublishers.ofString(json))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("etcd " + path + ": " + response.body());
+      }
+      return response.body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Creates the namespace unless it exists. */
+  public void namespace(String name) {
+    if (admin.namespaces().withName(name).get() == null) {
+      admin
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+          .create();
+    }
+  }
+
+  /** Creates the Node object unless it exists (no kubelet ever reports for it). */
+  public void node(String name) {
+    if (admin.nodes().withName(name).get() == null) {
+      admin
+          .nodes()
+          .resource(new NodeBuilder().withNewMetadata().withName(name).endMetadata().build())
+          .create();
+    }
+  }
+
+  /**
+   * A Pod object bound to {@code node} (no scheduler or kubelet: the test is both), tolerating
+   * every taint, so that the node lifecycle controller never evicts it from a node whose kubelet
+   * never reports.
+   */
+  public static PodBuilder boundPod(String namespace, String name, String node) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(node)
+        .addNewToleration()
+        .withOperator("Exists")
+        .endToleration()
+        .addNewContainer()
+        .withName("c")
+        .withImage("busybox")
+        .endContainer()
+        .endSpec();
+  }
+
+  /**
+   * Creates {@code pod}, then writes its status as the kubelet would: Running, with {@code ips} as
+   * {@code status.podIPs} (the first also as {@code status.podIP}).
+   */
+  public Pod runningPod(Pod pod, List<String> ips) {
+    Pod created = admin.resource(pod).create();
+    return markRunning(created, ips);
+  }
+
+  /** Writes a Pod's status as the kubelet would: Running with these IPs. */
+  public Pod markRunning(Pod pod, List<String> ips) {
+    Pod running =
+        new PodBuilder(pod)
+            .editOrNewStatus()
+            .withPhase("Running")
+            .withPodIP(ips.isEmpty() ? null : ips.get(0))
+            .withPodIPs(
+                ips.stream().map(ip -> new io.fabric8.kubernetes.api.model.PodIP(ip)).toList())
+            .withHostIP("127.0.0.1")
+            .endStatus()
+            .build();
+    return admin.pods().resource(running).updateStatus();
+  }
+
+  /** Deletes a Pod at once, as a kubelet that confirmed its containers gone would let it go. */
+  public void deletePodNow(String namespace, String name) {
+    admin.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
+  }
+
+  /**
+   * What a DaemonSet Pod of the agent has on {@code node}: the Node object, the agent's Pod object
+   * in kube-system bound to it, and a kubeconfig in {@code dir} with a token from the TokenRequest
+   * API bound to that Pod (so it names the node).
+   */
+  public AgentIdentity agentIdentity(String node, Path dir) throws IOException {
+    node(node);
+    String podName = "podcapture-agent-" + node;
+    Pod pod = admin.pods().inNamespace(AGENT_NAMESPACE).withName(podName).get();
+    if (pod == null) {
+      pod =
+          admin
+              .resource(
+                  boundPod(AGENT_NAMESPACE, podName, node)
+                      .editSpec()
+                      .withServiceAccountName(AGENT_SERVICE_ACCOUNT)
+                      .endSpec()
+                      .build())
+              .create();
+    }
+    TokenRequest request =
+        new TokenRequestBuilder()
+            .withNewSpec()
+            .withExpirationSeconds(24 * 3600L)
+            .withNewBoundObjectRef()
+            .withApiVersion("v1")
+            .withKind("Pod")
+            .withName(podName)
+            .withUid(pod.getMetadata().getUid())
+            .endBoundObjectRef()
+            .endSpec()
+            .build();
+    String token =
+        admin
+            .serviceAccounts()
+            .inNamespace(AGENT_NAMESPACE)
+            .withName(AGENT_SERVICE_ACCOUNT)
+            .tokenRequest(request)
+            .getStatus()
+            .getToken();
+    Path kubeconfig = writeKubeconfig(dir.resolve("agent-" + node + ".kubeconfig"), token);
+    return new AgentIdentity(node, podName, token, kubeconfig);
+  }
+
+  /** A kubeconfig for this API server, verified against its CA, with a bearer token. */
+  public Path writeKubeconfig(Path file, String token) throws IOException {
+    return writeKubeconfig(file, apiServerUrl(), token);
+  }
+
+  /** As {@link #writeKubeconfig(Path, String)}, for another server URL (a proxy in front). */
+  public Path writeKubeconfig(Path file, String server, String token) throws IOException {
+    String cluster =
+        server.startsWith("https:")
+            ? "{server: \"%s\", certificate-authority: \"%s\"}".formatted(server, caCert())
+            : "{server: \"%s\"}".formatted(server);
+    return Files.writeString(
+        file,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: cluster
+          cluster: %s
+        users:
+        - name: user
+          user: {token: "%s"}
+        contexts:
+        - name: cluster
+          context: {cluster: cluster, user: user, namespace: default}
+        current-context: cluster
+        """
+            .formatted(cluster, token));
+  }
+
+  /**
+   * Starts the real agent jar ({@code target/podcapture-agent.jar}) as that identity's DaemonSet
+   * Pod would run it, writing into {@code captureDir}; returns once it says it is ready.
+   */
+  public AgentJvm startAgent(
+      AgentIdentity identity, Path kubeconfig, Path captureDir, Map<String, String> env)
+      throws IOException {
+    Path jar = MockApiServer.projectDir().resolve("target/podcapture-agent.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run mvn package first");
+    }
+    Map<String, String> environment = new HashMap<>();
+    environment.put("NODE_NAME", identity.node());
+    environment.put("POD_NAME", identity.podName());
+    environment.put("POD_NAMESPACE", AGENT_NAMESPACE);
+    environment.putAll(env);
+    Path log =
+        captureDir.resolveSibling(captureDir.getFileName() + "-agent-" + identity.node() + ".log");
+    AgentJvm agent =
+        AgentJvm.start(List.of("-jar", jar.toString()), kubeconfig, captureDir, log, environment);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!agent.log().contains("agent ready on node")) {
+      if (!agent.alive() || System.nanoTime() > deadline) {
+        String output = agent.log();
+        try {
+          agent.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("agent on " + identity.node() + " not ready:\n" + output);
+      }
+      sleep(100);
+    }
+    return agent;
+  }
+
+  /** As above, with the identity's own kubeconfig. */
+  public AgentJvm startAgent(AgentIdentity identity, Path captureDir, Map<String, String> env)
+      throws IOException {
+    return startAgent(identity, identity.kubeconfig(), captureDir, env);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What an agent of one node holds: its node, its Pod's name, its token and kubeconfig. */
+  public record AgentIdentity(String node, String podName, String token, Path kubeconfig) {}
+
+  /** Runs {@code argv} with {@code extraEnv} added, output and error together. */
+  public static Command.Result run(
+      Duration timeout, Map<String, String> extraEnv, List<String> argv) {
+    try {
+      Path out = Files.createTempFile("podcapture-cmd-", ".out");
+      try {
+        ProcessBuilder builder =
+            new ProcessBuilder(argv)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().putAll(extraEnv);
+        Process process = builder.start();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          process.destroyForcibly().waitFor();
+          return new Command.Result(
+              List.copyOf(argv), -1, "timed out after " + timeout + ": " + read(out));
+        }
+        return new Command.Result(List.copyOf(argv), process.exitValue(), read(out));
+      } finally {
+        Files.deleteIfExists(out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + argv, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted running " + argv, e);
+    }
+  }
+
+  private static String read(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+  }
+}
