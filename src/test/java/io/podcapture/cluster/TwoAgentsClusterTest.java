@@ -177,6 +177,7 @@ class TwoAgentsClusterTest {
     user.createPodCapture(cr);
     await()
         .atMost(Duration.ofSeconds(10))
+        .alias(name + " explained; agents' logs:\n" + nodes[0].log() + "\n" + nodes[1].log())
         .until(
             () -> {
               PodCapture now = user.cr(NS, name);

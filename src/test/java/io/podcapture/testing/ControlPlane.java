@@ -285,6 +285,15 @@ public final class ControlPlane {
           .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
           .create();
     }
+    // Pods need the namespace's default ServiceAccount, which kube-controller-manager makes a
+    // moment after the namespace (ServiceAccount admission refuses a Pod until then)
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (admin.serviceAccounts().inNamespace(name).withName("default").get() == null) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no default ServiceAccount in namespace " + name);
+      }
+      sleep(100);
+    }
   }
 
   /** Creates the Node object unless it exists (no kubelet ever reports for it). */
@@ -439,8 +448,10 @@ public final class ControlPlane {
     environment.put("POD_NAME", identity.podName());
     environment.put("POD_NAMESPACE", AGENT_NAMESPACE);
     environment.putAll(env);
+    // a new log per start, so that "ready" is this start's
     Path log =
-        captureDir.resolveSibling(captureDir.getFileName() + "-agent-" + identity.node() + ".log");
+        Files.createTempFile(
+            captureDir.toAbsolutePath().getParent(), "agent-" + identity.node() + "-", ".log");
     AgentJvm agent =
         AgentJvm.start(List.of("-jar", jar.toString()), kubeconfig, captureDir, log, environment);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
