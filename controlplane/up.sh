@@ -77,10 +77,11 @@ free_port() {
 }
 
 # --- Certificates -------------------------------------------------------------------------------------------------
-# RSA keys in PKCS#1 form (as kubeadm writes them), which every client, fabric8's included, reads.
+# ECDSA P-256 keys in SEC1 form ("EC PRIVATE KEY"), which Go, kubectl and fabric8 all read: making one takes
+# milliseconds where a 2048-bit RSA key took about a second on a busy 2-core machine.
 pki="$STATE/pki"
 SERVICE_CLUSTER_IP_RANGE=10.96.0.0/12
-key() { openssl genrsa -traditional -out "$pki/$1.key" 2048 2>/dev/null; }
+key() { openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$1.key"; }
 ca() {
   key "$1"
   openssl req -x509 -new -sha256 -days 3650 -key "$pki/$1.key" -subj "/CN=$2" -out "$pki/$1.crt" \
@@ -90,7 +91,7 @@ ca() {
 signed() {
   key "$1"
   openssl req -new -sha256 -key "$pki/$1.key" -subj "$3" -out "$pki/$1.csr"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" "$4" \
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" "$4" \
     > "$pki/$1.ext"
   openssl x509 -req -sha256 -days 3650 -in "$pki/$1.csr" -CA "$pki/$2.crt" -CAkey "$pki/$2.key" \
     -CAcreateserial -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
@@ -106,7 +107,8 @@ signed admin ca "/O=system:masters/CN=podcapture-admin" "extendedKeyUsage=client
 signed kube-controller-manager ca /CN=system:kube-controller-manager "extendedKeyUsage=clientAuth"
 # The ServiceAccount token signing pair: the controller manager signs with the private key, the API server signs
 # TokenRequest tokens with it too and verifies them with the public one.
-key sa
+# RSA (RS256), the algorithm every token consumer accepts.
+openssl genrsa -traditional -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 # The front proxy: the API server's client identity towards aggregated API servers, and the CA they trust.
 ca front-proxy-ca podcapture-front-proxy-ca

@@ -105,6 +105,10 @@ EOF
  "spec": {"nodeName": "$node", "serviceAccountName": "podcapture-agent", "hostNetwork": true,
           "containers": [{"name": "agent", "image": "podcapture-agent:dev"}]}}
 EOF
+  # Its status as a kubelet would write it for a hostNetwork Pod: Running, with this machine's address.
+  k -n "$agent_ns" patch pod "$agent_pod" --subresource=status --type=merge \
+    -p '{"status": {"phase": "Running", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "hostIP": "127.0.0.1"}}' \
+    >/dev/null
   token="$(k -n "$agent_ns" create token podcapture-agent --bound-object-kind Pod --bound-object-name "$agent_pod" --duration 24h)"
   agent_kubeconfig="$local_dir/agent.kubeconfig"
   (
@@ -135,7 +139,8 @@ EOF
   if [ ! -f "$jar" ]; then
     log "Building the agent jar (mvn -B -q package -DskipTests)"
     command -v mvn >/dev/null 2>&1 || die "missing mvn: install Maven and retry"
-    mvn -B -q package -DskipTests
+    mvn -B -q package -DskipTests > "$local_dir/build.log" 2>&1 \
+      || { tail -n 40 "$local_dir/build.log" >&2; die "the build failed; log: $local_dir/build.log"; }
   fi
   # Its HTTP port is a port of this machine (as with hostNetwork in the DaemonSet): 9397 unless taken.
   http_port=9397
