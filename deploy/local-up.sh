@@ -76,7 +76,7 @@ mkdir -p "$local_dir" "$capture_dir"
 echo "state: $local_dir"
 
 # --- Control plane -------------------------------------------------------------------------------------------------
-log "Control plane (first run: builds it from the Go module proxy, several minutes)"
+log "Control plane (controlplane/up.sh; the first run builds it from source, about 12 minutes)"
 controlplane/up.sh "$cp_dir"
 # shellcheck disable=SC1091 # written by controlplane/up.sh
 . "$cp_dir/control-plane.env"
