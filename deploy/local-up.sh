@@ -109,7 +109,8 @@ EOF
   k -n "$agent_ns" patch pod "$agent_pod" --subresource=status --type=merge \
     -p '{"status": {"phase": "Running", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "hostIP": "127.0.0.1"}}' \
     >/dev/null
-  token="$(k -n "$agent_ns" create token podcapture-agent --bound-object-kind Pod --bound-object-name "$agent_pod" --duration 24h)"
+  # 30 days, for a demo left running; deploy/local-down.sh and local-up.sh make a new one.
+  token="$(k -n "$agent_ns" create token podcapture-agent --bound-object-kind Pod --bound-object-name "$agent_pod" --duration 720h)"
   agent_kubeconfig="$local_dir/agent.kubeconfig"
   (
     umask 077
