@@ -10,6 +10,7 @@
 # ...), logs/<component>.log and run/ (each component's argv and pid, for ctl.sh and down.sh).
 # Returns once /readyz is ok and the controllers have made the default ServiceAccount, leaving the components
 # running in sessions of their own. Stop them with ctl.sh (one) or down.sh (all, and delete STATE_DIR).
+# Run again on a STATE_DIR it made: nothing if all three are up, else it stops what is left and starts afresh.
 # shellcheck disable=SC2034 # ETCD_PID, STATE_DIR, ...: read by write_env through ${!key}
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
