@@ -208,7 +208,7 @@ and stream, do not work here. The capture files are on this machine, under $capt
 Try:
   export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:$plugin:\$PATH
   kubectl annotate pod demo tcpdump.antrea.io=5        # the agent starts capturing the demo Pod
-  kubectl get podcaptures                              # demo: Running, BYTES growing
+  kubectl get podcaptures                              # demo: Running; BYTES grows (status every 10 s)
   kubectl describe podcapture demo
   tcpdump -nr $capture_dir/default/capture-demo.pcap0 | head
   kubectl annotate pod demo tcpdump.antrea.io-         # stops it, the files are deleted
