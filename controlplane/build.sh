@@ -24,6 +24,16 @@ if have_all; then
   exit 0
 fi
 
+# One build at a time per version (two control planes started at once both find the binaries missing): the
+# second waits here, then finds them built.
+mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9
+if have_all; then
+  echo "$bin"
+  exit 0
+fi
+
 command -v go >/dev/null 2>&1 || { echo "build.sh: needs Go (go1.26 or newer) on PATH" >&2; exit 1; }
 started=$SECONDS
 src="$out/src"
@@ -65,10 +75,16 @@ export GOFLAGS="-mod=mod"
 echo "build.sh: resolving modules (k8s.io/kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION)" >&2
 go mod tidy >&2
 echo "build.sh: compiling ${commands[*]} (cold: several minutes on 2 cores)" >&2
-go build -trimpath -ldflags "$ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-go build -trimpath -ldflags "$ldflags" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager >&2
-go build -trimpath -ldflags "$ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd >&2
+# Each binary is written beside its final name and renamed into place, so an interrupted build never leaves a
+# half-written binary that have_all would take for a built one.
+build() {
+  go build -trimpath -ldflags "$2" -o "$bin/.$1.tmp" "$3" >&2
+  mv -f "$bin/.$1.tmp" "$bin/$1"
+}
+build kube-apiserver "$ldflags" k8s.io/kubernetes/cmd/kube-apiserver
+build kube-controller-manager "$ldflags" k8s.io/kubernetes/cmd/kube-controller-manager
+build kubectl "$ldflags" k8s.io/kubernetes/cmd/kubectl
+build etcd "-s -w" ./etcd
 have_all
 echo "build.sh: built in $((SECONDS - started)) s" >&2
 echo "$bin"
