@@ -1,16 +1,23 @@
 package io.podcapture.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
+import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,6 +34,10 @@ import java.util.regex.Pattern;
  *       fields, so such a selector matched nothing); label selectors are fabric8's own;
  *   <li>it records every request it serves, with the caller's User-Agent ({@link #requests()});
  *   <li>it removes an object being deleted once its last finalizer is gone;
+ *   <li>an update (of an object or its status) that carries a resourceVersion other than the stored
+ *       one is refused with {@code 409 Conflict}, a JSON patch whose {@code test} operation fails
+ *       with {@code 422}, and a PodCapture is stored with its CRD's defaults filled in, as a real
+ *       API server does (all three found by MockParityClusterTest against kube-apiserver);
  *   <li>after {@link #restarted()}, a watch that resumes from a resourceVersion issued before is
  *       answered {@code 410 Gone} ("too old resource version"), as a restarted kube-apiserver whose
  *       watch cache starts afresh does. fabric8's CRUD mock would otherwise replay current objects
@@ -127,6 +138,10 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse handlePatch(RecordedRequest request) {
+    MockResponse failed = failedTest(request);
+    if (failed != null) {
+      return failed;
+    }
     MockResponse response = super.handlePatch(request);
     completeDeletion(request.getPath());
     return response;
@@ -134,9 +149,143 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse handleUpdate(RecordedRequest request) {
-    MockResponse response = super.handleUpdate(request);
+    MockResponse conflict = staleResourceVersion(request);
+    if (conflict != null) {
+      return conflict;
+    }
+    MockResponse response = super.handleUpdate(withDefaults(request));
     completeDeletion(request.getPath());
     return response;
+  }
+
+  @Override
+  public MockResponse handleCreate(RecordedRequest request) {
+    return super.handleCreate(withDefaults(request));
+  }
+
+  /** The PodCapture spec fields the CRD gives a default, with that default. */
+  private static final Map<String, JsonNode> SPEC_DEFAULTS = specDefaults();
+
+  private static Map<String, JsonNode> specDefaults() {
+    Map<String, JsonNode> defaults = new LinkedHashMap<>();
+    JSONSchemaProps spec =
+        MockApiServer.crd()
+            .getSpec()
+            .getVersions()
+            .get(0)
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties()
+            .get("spec");
+    spec.getProperties()
+        .forEach(
+            (field, schema) -> {
+              if (schema.getDefault() != null) {
+                defaults.put(field, schema.getDefault());
+              }
+            });
+    return defaults;
+  }
+
+  /** A PodCapture's create or update with the CRD's defaults filled in, as the API server does. */
+  private static RecordedRequest withDefaults(RecordedRequest request) {
+    String path = request.getPath().split("\\?")[0];
+    if (!path.contains("/podcaptures") || path.endsWith("/status") || request.getBody() == null) {
+      return request;
+    }
+    JsonNode body = json(request.getBody().getBytes());
+    if (!(body instanceof ObjectNode object) || !(object.get("spec") instanceof ObjectNode spec)) {
+      return request;
+    }
+    SPEC_DEFAULTS.forEach(
+        (field, value) -> {
+          if (!spec.has(field) || spec.get(field).isNull()) {
+            spec.set(field, value);
+          }
+        });
+    return new RecordedRequest(
+        request.getHttpVersion(),
+        request.method(),
+        request.getPath(),
+        request.getHeaders(),
+        new Buffer(object.toString().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** 409 for an update whose resourceVersion is not the stored one (optimistic concurrency). */
+  private MockResponse staleResourceVersion(RecordedRequest request) {
+    if (request.getBody() == null) {
+      return null;
+    }
+    String given =
+        json(request.getBody().getBytes()).path("metadata").path("resourceVersion").asText("");
+    JsonNode current = current(request.getPath());
+    if (given.isEmpty() || current == null) {
+      return null;
+    }
+    String stored = current.path("metadata").path("resourceVersion").asText("");
+    if (given.equals(stored)) {
+      return null;
+    }
+    return status(
+        409,
+        "Conflict",
+        "Operation cannot be fulfilled on "
+            + current.path("kind").asText()
+            + " \""
+            + current.path("metadata").path("name").asText()
+            + "\": the object has been modified; please apply your changes to the latest version"
+            + " and try again");
+  }
+
+  /** 422 for a JSON patch one of whose {@code test} operations does not hold. */
+  private MockResponse failedTest(RecordedRequest request) {
+    String type = request.getHeader("Content-Type");
+    if (type == null
+        || !type.startsWith("application/json-patch+json")
+        || request.getBody() == null) {
+      return null;
+    }
+    JsonNode current = current(request.getPath());
+    if (current == null) {
+      return null;
+    }
+    for (JsonNode op : json(request.getBody().getBytes())) {
+      if ("test".equals(op.path("op").asText())
+          && !current.at(op.path("path").asText()).equals(op.path("value"))) {
+        return status(
+            422, "Invalid", "testing value " + op.path("path").asText() + " failed: test failed");
+      }
+    }
+    return null;
+  }
+
+  /** The stored object a request addresses (its /status subresource: the object), or null. */
+  private JsonNode current(String requestPath) {
+    String objectPath = requestPath.split("\\?")[0];
+    if (objectPath.endsWith("/status")) {
+      objectPath = objectPath.substring(0, objectPath.length() - "/status".length());
+    }
+    MockResponse current = handleGet(objectPath);
+    if (current.code() != 200 || current.getBody() == null) {
+      return null;
+    }
+    return json(current.getBody().getBytes());
+  }
+
+  private static JsonNode json(byte[] bytes) {
+    try {
+      return Serialization.jsonMapper().readTree(bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static MockResponse status(int code, String reason, String message) {
+    ObjectNode status = Serialization.jsonMapper().createObjectNode();
+    status.put("kind", "Status").put("apiVersion", "v1").put("status", "Failure");
+    status.put("reason", reason).put("message", message).put("code", code);
+    status.putObject("metadata");
+    return new MockResponse().setResponseCode(code).setBody(status.toString());
   }
 
   /**
