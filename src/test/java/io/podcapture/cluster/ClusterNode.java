@@ -63,10 +63,19 @@ final class ClusterNode implements AutoCloseable {
     return agent;
   }
 
-  /** SIGTERM, as kubelet stops the agent's Pod. */
+  /**
+   * SIGTERM, as kubelet stops the agent's Pod. Prints the warnings and errors the agent logged:
+   * what the real API server refused or the agent retried shows there first.
+   */
   void stopAgent() throws InterruptedException {
     if (agent != null) {
       agent.terminate(Duration.ofSeconds(30));
+      agent
+          .log()
+          .lines()
+          .filter(l -> l.contains("[WARN]") || l.contains("[ERROR]"))
+          .filter(l -> !l.contains("unstable version"))
+          .forEach(l -> System.out.println("agent on " + name() + ": " + l));
       agent = null;
     }
   }
