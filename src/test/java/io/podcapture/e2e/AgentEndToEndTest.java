@@ -421,9 +421,13 @@ class AgentEndToEndTest {
     assertEquals(List.of(), tcpdumpsOf("web-ttl"));
   }
 
+  /**
+   * Filters the API server accepts and tcpdump does not. (One over 1024 characters never reaches
+   * the agent: the CRD's rule refuses it, CrdClusterTest; the agent's own limit is
+   * UserFilterTest's.)
+   */
   static Stream<String> badFilters() {
-    return Stream.of(
-        "-z /bin/sh", "icmp and and", "$(reboot)", "icmp or " + "icmp or ".repeat(130) + "icmp");
+    return Stream.of("-z /bin/sh", "icmp and and", "$(reboot)");
   }
 
   @ParameterizedTest

@@ -17,9 +17,11 @@ import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -153,6 +155,10 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
     if (conflict != null) {
       return conflict;
     }
+    MockResponse invalid = invalidSpec(request);
+    if (invalid != null) {
+      return invalid;
+    }
     MockResponse response = super.handleUpdate(withDefaults(request));
     completeDeletion(request.getPath());
     return response;
@@ -160,7 +166,96 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse handleCreate(RecordedRequest request) {
-    return super.handleCreate(withDefaults(request));
+    MockResponse invalid = invalidSpec(request);
+    return invalid != null ? invalid : super.handleCreate(withDefaults(request));
+  }
+
+  /** The PodCapture spec's schema in the CRD: each field's rules. */
+  private static final JSONSchemaProps SPEC_SCHEMA =
+      MockApiServer.crd()
+          .getSpec()
+          .getVersions()
+          .get(0)
+          .getSchema()
+          .getOpenAPIV3Schema()
+          .getProperties()
+          .get("spec");
+
+  /** The one CEL rule shape the CRD uses on a string: {@code self.size() <= N}. */
+  private static final Pattern SIZE_RULE = Pattern.compile("self\\.size\\(\\) <= (\\d+)");
+
+  /**
+   * 422, as kube-apiserver answers, for a PodCapture whose spec breaks its CRD's schema: a required
+   * field missing, a number out of its bounds, a string not matching its pattern or breaking its
+   * size rule. A rule of another shape fails the test that meets it, so that the mock never
+   * silently accepts what the real server would refuse.
+   */
+  private static MockResponse invalidSpec(RecordedRequest request) {
+    String path = request.getPath().split("\\?")[0];
+    if (!path.contains("/podcaptures") || path.endsWith("/status") || request.getBody() == null) {
+      return null;
+    }
+    JsonNode object = json(request.getBody().getBytes());
+    JsonNode spec = object.path("spec");
+    List<String> causes = new ArrayList<>();
+    for (String field : Optional.ofNullable(SPEC_SCHEMA.getRequired()).orElse(List.of())) {
+      if (!spec.hasNonNull(field)) {
+        causes.add("spec." + field + ": Required value");
+      }
+    }
+    SPEC_SCHEMA
+        .getProperties()
+        .forEach(
+            (field, schema) -> {
+              JsonNode value = spec.get(field);
+              if (value != null && !value.isNull()) {
+                causes.addAll(violations("spec." + field, value, schema));
+              }
+            });
+    if (causes.isEmpty()) {
+      return null;
+    }
+    return status(
+        422,
+        "Invalid",
+        "PodCapture.tcpdump.antrea.io \""
+            + object.path("metadata").path("name").asText()
+            + "\" is invalid: "
+            + (causes.size() == 1 ? causes.get(0) : causes.toString()));
+  }
+
+  private static List<String> violations(String field, JsonNode value, JSONSchemaProps schema) {
+    List<String> causes = new ArrayList<>();
+    String invalid = field + ": Invalid value: " + value + ": ";
+    if (schema.getMinimum() != null && value.isNumber() && value.asDouble() < schema.getMinimum()) {
+      causes.add(
+          invalid
+              + field
+              + " in body should be greater than or equal to "
+              + schema.getMinimum().longValue());
+    }
+    if (schema.getMaximum() != null && value.isNumber() && value.asDouble() > schema.getMaximum()) {
+      causes.add(
+          invalid
+              + field
+              + " in body should be less than or equal to "
+              + schema.getMaximum().longValue());
+    }
+    if (schema.getPattern() != null
+        && value.isTextual()
+        && !Pattern.compile(schema.getPattern()).matcher(value.asText()).find()) {
+      causes.add(invalid + field + " in body should match '" + schema.getPattern() + "'");
+    }
+    for (var rule : Optional.ofNullable(schema.getXKubernetesValidations()).orElse(List.of())) {
+      Matcher size = SIZE_RULE.matcher(rule.getRule());
+      if (!size.matches()) {
+        throw new IllegalStateException("the mock cannot check the CRD rule " + rule.getRule());
+      }
+      if (value.asText().length() > Integer.parseInt(size.group(1))) {
+        causes.add(invalid + rule.getMessage());
+      }
+    }
+    return causes;
   }
 
   /** The PodCapture spec fields the CRD gives a default, with that default. */
