@@ -80,6 +80,14 @@ final class ClusterNode implements AutoCloseable {
     }
   }
 
+  /** SIGKILL, as a crash leaves things: the agent gives nothing back. */
+  void killAgent() throws InterruptedException {
+    if (agent != null) {
+      agent.kill9();
+      agent = null;
+    }
+  }
+
   /** The files of one capture in this node's folder. */
   List<Path> files(String namespace, String capture) throws IOException {
     Path folder = captureDir.resolve(namespace);

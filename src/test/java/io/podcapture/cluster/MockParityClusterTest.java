@@ -69,7 +69,8 @@ class MockParityClusterTest {
         Arguments.of("finalizer", (Scenario) MockParityClusterTest::finalizer),
         Arguments.of("staleUpdate", (Scenario) MockParityClusterTest::staleUpdate),
         Arguments.of("patches", (Scenario) MockParityClusterTest::patches),
-        Arguments.of("defaults", (Scenario) MockParityClusterTest::defaults));
+        Arguments.of("defaults", (Scenario) MockParityClusterTest::defaults),
+        Arguments.of("validation", (Scenario) MockParityClusterTest::validation));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -246,6 +247,38 @@ class MockParityClusterTest {
                 PatchContext.of(PatchType.JSON_MERGE),
                 "{\"metadata\":{\"labels\":{\"" + Names.LABEL_NODE + "\":\"n1\"}}}");
     seen.add("merge patch labels: " + new java.util.TreeMap<>(merged.getMetadata().getLabels()));
+    return seen;
+  }
+
+  /** Each bad spec: the status code and the fields the message names. */
+  private static List<String> validation(KubernetesClient c, String ns) {
+    List<String> seen = new ArrayList<>();
+    List<java.util.function.Consumer<PodCaptureSpec>> bad =
+        List.of(
+            s -> s.setMaxFiles(0),
+            s -> s.setMaxFiles(1001),
+            s -> s.setDurationSeconds(-5),
+            s -> s.setSnapLength(262145),
+            s -> s.setFilter("icmp or ".repeat(130) + "icmp"),
+            s -> s.setPodName("Web_1"),
+            s -> s.setPodName(null));
+    for (var change : bad) {
+      PodCapture cr = capture(ns, "bad", Map.of());
+      change.accept(cr.getSpec());
+      try {
+        c.resource(cr).create();
+        seen.add("accepted " + cr.getSpec());
+        c.resource(cr).delete();
+      } catch (KubernetesClientException e) {
+        java.util.regex.Matcher fields =
+            java.util.regex.Pattern.compile("spec\\.[a-zA-Z]+").matcher(e.getStatus().getMessage());
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        while (fields.find()) {
+          named.add(fields.group());
+        }
+        seen.add(e.getCode() + " " + named);
+      }
+    }
     return seen;
   }
 

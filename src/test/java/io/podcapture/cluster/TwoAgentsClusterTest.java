@@ -165,9 +165,25 @@ class TwoAgentsClusterTest {
     System.out.printf(
         "Lease: %s stopped (SIGTERM), %s took over %d ms later%n",
         first, other.identity.podName(), tookMillis);
+    // released on SIGTERM: taken at the other's next try (every 2 s), not after the Lease's 15 s
+    assertTrue(tookMillis < 10_000, "took over after " + tookMillis + " ms");
     assertNotEquals(first, holder());
     assertMissingPodExplained("ghost-2");
     elected.startAgent();
+
+    // A crash gives nothing back: the other takes over once the Lease has run out
+    long killed = System.nanoTime();
+    other.killAgent();
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> elected.identity.podName().equals(holder()));
+    long crashMillis = (System.nanoTime() - killed) / 1_000_000;
+    System.out.printf(
+        "Lease: %s killed (SIGKILL), %s took over %d ms later%n",
+        other.identity.podName(), first, crashMillis);
+    assertMissingPodExplained("ghost-3");
+    other.startAgent();
   }
 
   private static void assertMissingPodExplained(String name) {
