@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,12 +69,6 @@ public final class PodCaptureController implements AutoCloseable {
   private final AnnotationMirror mirror;
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
-
-  /**
-   * PodCapture events received from the node's informer, per node label value (tests count them).
-   */
-  private final Map<String, AtomicLong> captureEvents =
-      new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ExecutorService electionThread =
       Executors.newSingleThreadExecutor(
@@ -134,24 +127,23 @@ public final class PodCaptureController implements AutoCloseable {
                         cr.getMetadata().getNamespace(),
                         cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
     this.events = new EventRecorder(client, config.nodeName(), metrics);
-    this.writes = new Writes(client, clock, config.statusRefresh());
-    AgentDeletions deletions = new AgentDeletions(clock);
+    CaptureRecords records = new CaptureRecords(clock, config.maxCaptures(), config.diskBudgetMB());
+    this.writes = new Writes(client, clock, config.statusRefresh(), records);
     Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
     Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
-    this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, deletions);
-    this.reconciler =
-        new CaptureReconciler(
-            client,
+    this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, records);
+    CaptureReconciler.Parts parts =
+        new CaptureReconciler.Parts(
             pods,
             captures,
             capturer,
             events,
-            config,
-            clock,
             writes,
-            deletions,
-            key -> queue.add(new Work(Pass.CAPTURE, key)),
+            new PodCaptureApi(client, config.nodeName()),
+            records,
             metrics);
+    this.reconciler =
+        new CaptureReconciler(parts, config, clock, key -> queue.add(new Work(Pass.CAPTURE, key)));
     podInformer.addEventHandler(handler(this::podChanged));
     captureInformer.addEventHandler(handler(this::captureChanged));
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
@@ -176,10 +168,7 @@ public final class PodCaptureController implements AutoCloseable {
    * named after.
    */
   private void captureChanged(PodCapture cr) {
-    captureEvents
-        .computeIfAbsent(
-            String.valueOf(CaptureDecision.label(cr, Names.LABEL_NODE)), n -> new AtomicLong())
-        .incrementAndGet();
+    metrics.podCaptureEvent(PodCaptures.label(cr, Names.LABEL_NODE));
     queue.add(new Work(Pass.CAPTURE, keyOf(cr)));
     queue.add(new Work(Pass.POD, keyOf(cr)));
   }
@@ -243,7 +232,7 @@ public final class PodCaptureController implements AutoCloseable {
     Set<CaptureKey> keep = new HashSet<>();
     for (Pod pod : podInformer.getIndexer().list()) {
       if (config.nodeName().equals(pod.getSpec().getNodeName())
-          && CaptureDecision.annotation(pod) != null) {
+          && PodCaptures.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
     }
@@ -308,11 +297,13 @@ public final class PodCaptureController implements AutoCloseable {
     // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to
     // this node's
     // passes, like PodCaptures of this node.
+    CaptureRecords own = new CaptureRecords(clock, 0, 0);
     unclaimed =
         new UnclaimedCaptures(
             client,
             new Lister<>(informer.getIndexer()),
-            new Writes(client, clock, config.statusRefresh()),
+            new Writes(client, clock, config.statusRefresh(), own),
+            new PodCaptureApi(client, config.nodeName()),
             clock);
     informer.addEventHandler(handler(cr -> queue.add(new Work(Pass.UNCLAIMED, keyOf(cr)))));
     unclaimedInformer = informer;
@@ -424,15 +415,6 @@ public final class PodCaptureController implements AutoCloseable {
       }
     }
     return n;
-  }
-
-  /**
-   * PodCapture events this agent's node informer received, counted per value of their node label.
-   */
-  public Map<String, Long> captureEventsByNode() {
-    Map<String, Long> counts = new java.util.TreeMap<>();
-    captureEvents.forEach((node, n) -> counts.put(node, n.get()));
-    return counts;
   }
 
   /**

@@ -19,6 +19,7 @@ public final class AgentMetrics implements ControllerMetrics {
   private final Counter restarts;
   private final Counter apiErrors;
   private final Counter events;
+  private final Counter podCaptureEvents;
   private final Histogram reconcileDuration;
 
   /** What the gauges read at scrape time. */
@@ -62,6 +63,14 @@ public final class AgentMetrics implements ControllerMetrics {
             .name("podcapture_events_total")
             .help("Kubernetes Events recorded, by type and reason")
             .labelNames("type", "reason")
+            .register(registry);
+    podCaptureEvents =
+        Counter.builder()
+            .name("podcapture_podcapture_events_total")
+            .help(
+                "PodCapture changes the agent's watch was told of, by the node label of the"
+                    + " PodCapture (another node than this one means the label selector failed)")
+            .labelNames("node")
             .register(registry);
     reconcileDuration =
         Histogram.builder()
@@ -133,5 +142,10 @@ public final class AgentMetrics implements ControllerMetrics {
   @Override
   public void tcpdumpRestarted() {
     restarts.inc();
+  }
+
+  @Override
+  public void podCaptureEvent(String node) {
+    podCaptureEvents.labelValues(String.valueOf(node)).inc();
   }
 }

@@ -151,7 +151,7 @@ class PodCaptureControllerMockTest {
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     await()
         .atMost(WAIT)
-        .until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
+        .until(() -> PodCaptures.annotation(agent.getPod("default", "web")) == null);
     assertEquals(List.of(WEB), capturer.removals);
     // Nothing is recreated afterwards.
     await()
@@ -200,7 +200,7 @@ class PodCaptureControllerMockTest {
 
     await().atMost(WAIT).until(() -> agent.cr("default", "tls-only") == null);
     assertEquals(List.of(key), capturer.removals);
-    assertNull(CaptureDecision.annotation(agent.getPod("default", "web")));
+    assertNull(PodCaptures.annotation(agent.getPod("default", "web")));
     assertEquals(1, agent.user.pods().inNamespace("default").list().getItems().size());
   }
 
@@ -277,7 +277,7 @@ class PodCaptureControllerMockTest {
     assertEquals("db", cr.getSpec().getPodName());
     assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
     assertEquals(1, capturer.starts.size());
-    assertEquals("5", CaptureDecision.annotation(agent.getPod("default", "web")));
+    assertEquals("5", PodCaptures.annotation(agent.getPod("default", "web")));
   }
 
   @Test
