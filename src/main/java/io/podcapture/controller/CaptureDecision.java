@@ -13,12 +13,13 @@ import io.podcapture.controller.CaptureState.Completed;
 import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
+import io.podcapture.controller.Plan.Action;
+import io.podcapture.controller.Plan.Note;
+import io.podcapture.controller.Plan.Where;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -38,146 +39,14 @@ final class CaptureDecision {
   static final String MISSING_POD_NAME =
       "spec.podName is required: the name of the Pod to capture, in the PodCapture's namespace";
 
-  /**
-   * Everything a decision reads. {@code pod} is the Pod named by spec.podName if it is on this
-   * node, else null. {@code started} is the outcome of the start this pass just made, else null.
-   */
-  record Inputs(
-      PodCapture cr,
-      Pod pod,
-      CaptureState state,
-      CaptureSnapshot snapshot,
-      NodeBudget.View budget,
-      boolean deletedByAgent,
-      Instant now,
-      StartOutcome started) {
-
-    /** Inputs of a pass before it acted. */
-    Inputs(
-        PodCapture cr,
-        Pod pod,
-        CaptureState state,
-        CaptureSnapshot snapshot,
-        NodeBudget.View budget,
-        boolean deletedByAgent,
-        Instant now) {
-      this(cr, pod, state, snapshot, budget, deletedByAgent, now, null);
-    }
-
-    boolean managed() {
-      return PodCaptures.managedByAnnotation(cr);
-    }
-
-    /** Whether this agent holds anything of the capture: a process, files or a state. */
-    boolean held() {
-      return snapshot != null || state != null;
-    }
-
-    private Inputs withState(CaptureState next) {
-      return new Inputs(cr, pod, next, snapshot, budget, deletedByAgent, now, null);
-    }
-  }
-
-  /** What came of an {@link Action.Start}: the input of the pass's next decision. */
-  sealed interface StartOutcome {
-    /** tcpdump runs; {@code snapshot} as the start left it. */
-    record Started(CaptureSnapshot snapshot) implements StartOutcome {}
-
-    /** The capture layer refused or could not start the request, for this reason. */
-    record StartFailed(CaptureException.Reason reason, String message) implements StartOutcome {}
-
-    /** Another worker took the room since the decision; {@code verdict} says what is missing. */
-    record NoRoom(NodeBudget.Verdict verdict) implements StartOutcome {}
-  }
-
-  /** One thing to do, in order. */
-  sealed interface Action {
-    /** Adds the cleanup finalizer, before tcpdump may write a file for this PodCapture. */
-    record AddFinalizer() implements Action {}
-
-    /** Reserves room and starts (or restarts) tcpdump; the pass decides again with the outcome. */
-    record Start(CaptureRequest request) implements Action {}
-
-    /**
-     * Removes the capture (stops tcpdump, deletes the files) and forgets it; {@code why} is a
-     * CamelCase reason for metrics and logs.
-     */
-    record Remove(String why) implements Action {}
-
-    /** Stops tcpdump and keeps the files (a full disk). */
-    record StopKeepingFiles() implements Action {}
-
-    /** Gives up the slot and keeps the disk budget: for a capture whose files stay. */
-    record Park(int maxFiles, int fileSizeMB) implements Action {}
-
-    /** Removes the Pod's annotation: the user deleted the annotation's PodCapture. */
-    record RemoveAnnotation() implements Action {}
-
-    /** Removes the cleanup finalizer (guarded JSON patch). */
-    record RemoveFinalizer() implements Action {}
-
-    /**
-     * The Pod left this node: removes the node label and the finalizer (files are deleted already),
-     * so the elected agent finds the Pod again wherever it comes back.
-     */
-    record Unclaim() implements Action {}
-
-    /** Deletes the PodCapture: its ttlSecondsAfterFinished ran out. */
-    record Delete() implements Action {}
-  }
-
-  /** Where an Event goes, and when. */
-  enum Where {
-    /**
-     * With the status: on the PodCapture, a warning also on the annotation's Pod; sent only if the
-     * plan's status was written (or it has none), so a pass that repeats a reason repeats no Event.
-     */
-    STATUS,
-    /** On the Pod, where the annotation's user looks; sent whatever the status. */
-    POD,
-    /** On the PodCapture; sent whatever the status. */
-    CAPTURE
-  }
-
-  /** An Event to record. */
-  record Note(boolean warning, String reason, String message, Where where) {
-    /** An Event that goes with the status. */
-    Note(boolean warning, String reason, String message) {
-      this(warning, reason, message, Where.STATUS);
-    }
-  }
-
-  /**
-   * The decision: actions in order, the state to remember afterwards (null forgets the capture),
-   * the status to write (null writes none), Events, and when to pass again (null: only on a
-   * change).
-   */
-  record Plan(
-      List<Action> actions,
-      CaptureState next,
-      PodCaptureStatus status,
-      List<Note> notes,
-      Duration requeueAfter) {
-
-    Plan withNote(Note first) {
-      List<Note> all = new ArrayList<>(List.of(first));
-      all.addAll(notes);
-      return new Plan(actions, next, status, all, requeueAfter);
-    }
-
-    Plan withAction(Action action) {
-      List<Action> all = new ArrayList<>(actions);
-      all.add(action);
-      return new Plan(all, next, status, notes, requeueAfter);
-    }
-  }
-
   private final AgentConfig config;
   private final Refusals refusals;
+  private final Plans plans;
 
   CaptureDecision(AgentConfig config) {
     this.config = config;
     this.refusals = new Refusals(config);
+    this.plans = new Plans(config);
   }
 
   Plan decide(Inputs in) {
@@ -186,15 +55,15 @@ final class CaptureDecision {
       return deleting(in);
     }
     if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
-      return failed(
+      return plans.failed(
           in,
-          stop(in, Names.REASON_INVALID_SPEC),
+          Plans.stop(in, Names.REASON_INVALID_SPEC),
           null,
           Names.REASON_INVALID_SPEC,
           MISSING_POD_NAME,
           null);
     }
-    Completed finished = completedRun(in);
+    Completed finished = in.completedRun();
     if (finished != null) {
       return stillCompleted(in, finished);
     }
@@ -207,18 +76,18 @@ final class CaptureDecision {
     }
     if (in.managed() && PodCaptures.annotation(pod) == null) {
       // The annotation went: the mirror deletes this PodCapture; meanwhile nothing runs.
-      return stopping(in, Names.STOP_ANNOTATION_REMOVED, null);
+      return Plans.stopping(in, Names.STOP_ANNOTATION_REMOVED, null);
     }
     Refusals.Refusal refusal = refusals.of(cr, pod);
     if (refusal != null) {
-      return failed(
-          in, stop(in, refusal.reason()), null, refusal.reason(), refusal.message(), null);
+      return plans.failed(
+          in, Plans.stop(in, refusal.reason()), null, refusal.reason(), refusal.message(), null);
     }
     List<String> ips = PodCaptures.podIPs(pod);
     if (ips.isEmpty()) {
       return waitingForIp(in);
     }
-    return capture(in, request(in, ips));
+    return capture(in, in.request(ips, config.maxFiles()));
   }
 
   /**
@@ -275,7 +144,7 @@ final class CaptureDecision {
     if (in.held() || finalizer) {
       actions.add(new Action.Remove(Names.REASON_CR_DELETED));
     }
-    List<Note> notes = new ArrayList<>(stopped(in, Names.REASON_CR_DELETED));
+    List<Note> notes = new ArrayList<>(Plans.stopped(in, Names.REASON_CR_DELETED));
     if (!finalizer) {
       return new Plan(actions, null, null, notes, null);
     }
@@ -310,7 +179,7 @@ final class CaptureDecision {
     int size = Optional.ofNullable(spec.getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
     List<Action> actions =
         in.state() instanceof Completed ? List.of() : List.of(new Action.Park(files, size));
-    return completed(in, actions, finished, in.snapshot());
+    return plans.completed(in, actions, finished, in.snapshot());
   }
 
   /**
@@ -319,7 +188,7 @@ final class CaptureDecision {
    * the Pod again.
    */
   private Plan podGone(Inputs in) {
-    List<Action> actions = new ArrayList<>(stop(in, Names.STOP_POD_GONE));
+    List<Action> actions = new ArrayList<>(Plans.stop(in, Names.STOP_POD_GONE));
     if (!in.managed()) {
       actions.add(new Action.Unclaim());
     }
@@ -330,7 +199,7 @@ final class CaptureDecision {
     PodCaptureStatus status =
         in.managed()
             ? null
-            : notRunning(
+            : plans.notRunning(
                 in,
                 Names.PHASE_PENDING,
                 Names.REASON_POD_TERMINATING,
@@ -339,7 +208,7 @@ final class CaptureDecision {
                     + " is terminating; the capture stopped and its files were deleted, "
                     + "and it starts again when a Pod of that name runs",
                 null);
-    return stopping(in, Names.STOP_POD_TERMINATING, status);
+    return Plans.stopping(in, Names.STOP_POD_TERMINATING, status);
   }
 
   private Plan waitingForIp(Inputs in) {
@@ -348,7 +217,7 @@ final class CaptureDecision {
             + in.pod().getMetadata().getName()
             + " to get an IP address; the capture starts once it has one";
     PodCaptureStatus status =
-        notRunning(in, Names.PHASE_PENDING, Names.REASON_WAITING_FOR_IP, message, null);
+        plans.notRunning(in, Names.PHASE_PENDING, Names.REASON_WAITING_FOR_IP, message, null);
     return new Plan(List.of(), in.state(), status, List.of(), null);
   }
 
@@ -399,7 +268,7 @@ final class CaptureDecision {
     String couldNot = "tcpdump could not start: " + failed.message();
     if (attempts > config.maxRestarts()) {
       String message =
-          couldNot + "; gave up after " + attempts + " attempts; " + retryHint(in.managed());
+          couldNot + "; gave up after " + attempts + " attempts; " + Plans.retryHint(in.managed());
       return new Failed(request, Names.REASON_START_FAILED, message, false);
     }
     Duration delay = Backoff.after(attempts - 1);
@@ -414,7 +283,7 @@ final class CaptureDecision {
     Long generation = in.cr().getMetadata().getGeneration();
     Completed done = new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
     Action park = new Action.Park(request.maxFiles(), request.fileSizeMB());
-    return completed(in, List.of(park), done, in.snapshot());
+    return plans.completed(in, List.of(park), done, in.snapshot());
   }
 
   /** Failed for this request: stays so until the request changes. */
@@ -425,7 +294,7 @@ final class CaptureDecision {
             ? List.of(new Action.Park(request.maxFiles(), request.fileSizeMB()))
             : List.of();
     CaptureSnapshot files = failed.keepsFiles() ? in.snapshot() : null;
-    return failed(in, actions, failed, failed.reason(), failed.message(), files);
+    return plans.failed(in, actions, failed, failed.reason(), failed.message(), files);
   }
 
   /**
@@ -434,7 +303,7 @@ final class CaptureDecision {
    */
   private Plan restartOrGiveUp(Inputs in, CaptureRequest request) {
     CaptureSnapshot snapshot = in.snapshot();
-    String exit = exitText(snapshot);
+    String exit = Plans.exitText(snapshot);
     int restarts = snapshot.restartCount();
     if (restarts >= config.maxRestarts()) {
       String message =
@@ -442,10 +311,10 @@ final class CaptureDecision {
               + "; gave up after "
               + restarts
               + " restarts (MAX_RESTARTS); "
-              + retryHint(in.managed());
+              + Plans.retryHint(in.managed());
       Failed failed = new Failed(request, Names.REASON_GAVE_UP, message, true);
       Action park = new Action.Park(request.maxFiles(), request.fileSizeMB());
-      return failed(in, List.of(park), failed, failed.reason(), message, snapshot);
+      return plans.failed(in, List.of(park), failed, failed.reason(), message, snapshot);
     }
     BackingOff backoff =
         in.state() instanceof BackingOff b && !b.startFailed() && b.request().equals(request)
@@ -459,10 +328,10 @@ final class CaptureDecision {
     String message =
         String.format(
             "%s; restart %d of %d in %ds",
-            exit, restarts + 1, config.maxRestarts(), Math.max(1, ceilSeconds(left)));
+            exit, restarts + 1, config.maxRestarts(), Math.max(1, Plans.ceilSeconds(left)));
     PodCaptureStatus status =
-        notRunning(in, Names.PHASE_PENDING, Names.REASON_TCPDUMP_EXITED, message, snapshot);
-    List<Note> notes = warnIfNew(in.cr(), Names.REASON_TCPDUMP_EXITED, exit);
+        plans.notRunning(in, Names.PHASE_PENDING, Names.REASON_TCPDUMP_EXITED, message, snapshot);
+    List<Note> notes = Plans.warnIfNew(in.cr(), Names.REASON_TCPDUMP_EXITED, exit);
     return new Plan(List.of(), backoff, status, notes, left);
   }
 
@@ -476,8 +345,9 @@ final class CaptureDecision {
       return null;
     }
     PodCaptureStatus status =
-        notRunning(in, Names.PHASE_PENDING, Names.REASON_START_FAILED, backoff.message(), null);
-    List<Note> notes = warnIfNew(in.cr(), Names.REASON_START_FAILED, backoff.message());
+        plans.notRunning(
+            in, Names.PHASE_PENDING, Names.REASON_START_FAILED, backoff.message(), null);
+    List<Note> notes = Plans.warnIfNew(in.cr(), Names.REASON_START_FAILED, backoff.message());
     return new Plan(List.of(), backoff, status, notes, left);
   }
 
@@ -485,13 +355,13 @@ final class CaptureDecision {
   private Plan noRoom(Inputs in, NodeBudget.Verdict room) {
     List<Action> actions =
         in.snapshot() != null ? List.of(new Action.Remove(room.reason())) : List.of();
-    List<Note> notes = in.snapshot() != null ? stopped(in, room.reason()) : List.of();
+    List<Note> notes = in.snapshot() != null ? Plans.stopped(in, room.reason()) : List.of();
     if (room.waiting()) {
       PodCaptureStatus status =
-          notRunning(in, Names.PHASE_PENDING, room.reason(), room.message(), null);
+          plans.notRunning(in, Names.PHASE_PENDING, room.reason(), room.message(), null);
       return new Plan(actions, new Waiting(room.reason(), room.message()), status, notes, null);
     }
-    return failed(in, actions, null, room.reason(), room.message(), null);
+    return plans.failed(in, actions, null, room.reason(), room.message(), null);
   }
 
   /** Runs as asked; a full disk stops it, keeping the files. */
@@ -511,7 +381,7 @@ final class CaptureDecision {
           List.of(
               new Action.StopKeepingFiles(),
               new Action.Park(request.maxFiles(), request.fileSizeMB()));
-      return failed(in, actions, failed, failed.reason(), message, snapshot);
+      return plans.failed(in, actions, failed, failed.reason(), message, snapshot);
     }
     PodCaptureStatus status =
         DesiredStatus.running(in.cr(), config.nodeName(), config.agentPod(), snapshot, in.now());
@@ -526,163 +396,5 @@ final class CaptureDecision {
     }
     actions.add(new Action.Start(request));
     return new Plan(actions, in.state(), null, List.of(), null);
-  }
-
-  // --- building plans and requests
-
-  /**
-   * The completed run this generation of the spec already had, from memory or, after a restart, the
-   * status.
-   */
-  private static Completed completedRun(Inputs in) {
-    Long generation = in.cr().getMetadata().getGeneration();
-    if (in.state() instanceof Completed done && Objects.equals(done.generation(), generation)) {
-      return done;
-    }
-    PodCaptureStatus status = in.cr().getStatus();
-    boolean running = in.snapshot() != null && in.snapshot().running();
-    if (in.state() == null
-        && !running
-        && status != null
-        && Names.PHASE_COMPLETED.equals(status.getPhase())
-        && Objects.equals(status.getObservedGeneration(), generation)) {
-      return new Completed(generation, status.getCompletionTime());
-    }
-    return null;
-  }
-
-  /** What tcpdump is asked to do: the annotation's N or the spec's, and the spec's options. */
-  private CaptureRequest request(Inputs in, List<String> ips) {
-    PodCaptureSpec spec = in.cr().getSpec();
-    int maxFiles =
-        in.managed()
-            ? AnnotationValue.parse(PodCaptures.annotation(in.pod()), config.maxFiles()).maxFiles()
-            : Optional.ofNullable(spec.getMaxFiles()).orElse(DEFAULT_MAX_FILES);
-    String filter =
-        spec.getFilter() == null || spec.getFilter().isBlank() ? null : spec.getFilter();
-    return new CaptureRequest(
-        PodCaptures.key(in.cr()),
-        ips,
-        maxFiles,
-        Optional.ofNullable(spec.getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB),
-        filter,
-        spec.getPacketCount(),
-        spec.getDurationSeconds() == null ? null : Duration.ofSeconds(spec.getDurationSeconds()),
-        Optional.ofNullable(spec.getSnapLength()).orElse(0));
-  }
-
-  private Plan completed(
-      Inputs in, List<Action> actions, Completed done, CaptureSnapshot snapshot) {
-    PodCaptureStatus status =
-        DesiredStatus.completed(
-            in.cr(), config.nodeName(), config.agentPod(), snapshot, done.at(), in.now());
-    List<Note> notes =
-        Names.REASON_COMPLETED.equals(PodCaptures.readyReason(in.cr()))
-            ? List.of()
-            : List.of(new Note(false, Names.REASON_COMPLETED, status.getMessage()));
-    return withTtl(in, new Plan(actions, done, status, notes, null), done.at());
-  }
-
-  private Plan failed(
-      Inputs in,
-      List<Action> actions,
-      CaptureState next,
-      String reason,
-      String message,
-      CaptureSnapshot snapshot) {
-    PodCaptureStatus status = notRunning(in, Names.PHASE_FAILED, reason, message, snapshot);
-    List<Note> notes = new ArrayList<>(stoppedBy(in, actions));
-    notes.addAll(warnIfNew(in.cr(), reason, message));
-    Plan plan = new Plan(actions, next, status, notes, null);
-    return withTtl(in, plan, status.getCompletionTime());
-  }
-
-  /** A finished PodCapture with a TTL is deleted once it ran out, and passed again when it will. */
-  private static Plan withTtl(Inputs in, Plan plan, String finishedAt) {
-    Integer ttl = in.cr().getSpec() == null ? null : in.cr().getSpec().getTtlSecondsAfterFinished();
-    if (ttl == null || finishedAt == null) {
-      return plan;
-    }
-    Instant finished;
-    try {
-      finished = Instant.parse(finishedAt);
-    } catch (java.time.format.DateTimeParseException e) {
-      finished = in.now(); // not written by this agent: count from now rather than fail every pass
-    }
-    Instant expiry = finished.plusSeconds(ttl);
-    if (!in.now().isBefore(expiry)) {
-      List<Note> told = plan.notes().stream().filter(n -> n.where() != Where.STATUS).toList();
-      return new Plan(
-          plan.withAction(new Action.Delete()).actions(), plan.next(), null, told, null);
-    }
-    Duration left = Duration.between(in.now(), expiry);
-    Duration requeue =
-        plan.requeueAfter() == null || left.compareTo(plan.requeueAfter()) < 0
-            ? left
-            : plan.requeueAfter();
-    return new Plan(plan.actions(), plan.next(), plan.status(), plan.notes(), requeue);
-  }
-
-  private PodCaptureStatus notRunning(
-      Inputs in, String phase, String reason, String message, CaptureSnapshot snapshot) {
-    return DesiredStatus.notRunning(
-        in.cr(), config.nodeName(), config.agentPod(), phase, reason, message, snapshot, in.now());
-  }
-
-  /**
-   * A warning Event when the Ready reason changes to this one (not on every pass that repeats it).
-   */
-  private static List<Note> warnIfNew(PodCapture cr, String reason, String message) {
-    return reason.equals(PodCaptures.readyReason(cr))
-        ? List.of()
-        : List.of(new Note(true, reason, message));
-  }
-
-  /** Removes the capture if held, forgets it, and writes {@code status} if not null. */
-  private static Plan stopping(Inputs in, String why, PodCaptureStatus status) {
-    return new Plan(stop(in, why), null, status, stopped(in, why), null);
-  }
-
-  /** Removes the capture if this agent holds any of it. */
-  private static List<Action> stop(Inputs in, String why) {
-    return in.held() ? List.of(new Action.Remove(why)) : List.of();
-  }
-
-  /**
-   * The Stopped Event on the annotation's Pod, where its user looks, when a capture held here is
-   * removed.
-   */
-  private static List<Note> stopped(Inputs in, String why) {
-    if (!in.held() || !in.managed() || in.pod() == null) {
-      return List.of();
-    }
-    return List.of(
-        new Note(
-            false, Names.REASON_STOPPED, "capture stopped and files deleted: " + why, Where.POD));
-  }
-
-  private static List<Note> stoppedBy(Inputs in, List<Action> actions) {
-    return actions.stream()
-        .filter(Action.Remove.class::isInstance)
-        .map(a -> stopped(in, ((Action.Remove) a).why()))
-        .flatMap(List::stream)
-        .toList();
-  }
-
-  static String retryHint(boolean managed) {
-    return managed
-        ? "remove and re-add the annotation to try again"
-        : "change the PodCapture's spec, or delete and re-create it, to try again";
-  }
-
-  static String exitText(CaptureSnapshot snapshot) {
-    String out = snapshot.lastOutput();
-    return "tcpdump "
-        + snapshot.exitReason()
-        + (out == null || out.isBlank() ? "" : ": " + out.strip().replace('\n', ' '));
-  }
-
-  private static long ceilSeconds(Duration d) {
-    return (d.toMillis() + 999) / 1000;
   }
 }

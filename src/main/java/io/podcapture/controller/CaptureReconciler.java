@@ -9,12 +9,10 @@ import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureRequest;
 import io.podcapture.capture.CaptureSnapshot;
 import io.podcapture.capture.PacketCapturer;
-import io.podcapture.controller.CaptureDecision.Action;
-import io.podcapture.controller.CaptureDecision.Note;
-import io.podcapture.controller.CaptureDecision.Plan;
-import io.podcapture.controller.CaptureDecision.StartOutcome;
-import io.podcapture.controller.CaptureDecision.Where;
 import io.podcapture.controller.CaptureState.Waiting;
+import io.podcapture.controller.Plan.Action;
+import io.podcapture.controller.Plan.Note;
+import io.podcapture.controller.Plan.Where;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -115,9 +113,8 @@ final class CaptureReconciler {
     }
   }
 
-  private CaptureDecision.Inputs inputs(
-      CaptureKey key, PodCapture cr, Pod pod, StartOutcome started) {
-    return new CaptureDecision.Inputs(
+  private Inputs inputs(CaptureKey key, PodCapture cr, Pod pod, StartOutcome started) {
+    return new Inputs(
         cr,
         pod,
         records.state(key),
@@ -212,7 +209,7 @@ final class CaptureReconciler {
           "PodCapture({}) restarted tcpdump (restart {}): {}",
           key,
           snapshot.restartCount(),
-          CaptureDecision.exitText(before));
+          Plans.exitText(before));
     }
     LOG.info(
         "PodCapture({}) started tcpdump: {} files of {} MB, filter {}",

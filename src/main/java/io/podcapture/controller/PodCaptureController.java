@@ -4,11 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
@@ -24,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class PodCaptureController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaptureController.class);
   private static final String BY_POD = "byPod";
-  private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
-  private static final Duration RENEW_DEADLINE = Duration.ofSeconds(10);
-  private static final Duration RETRY_PERIOD = Duration.ofSeconds(2);
 
   /** One unit of work: which pass, for which object. */
   record Work(Pass pass, CaptureKey key) {}
@@ -55,11 +45,9 @@ public final class PodCaptureController implements AutoCloseable {
     UNCLAIMED
   }
 
-  private final KubernetesClient client;
   private final AgentConfig config;
   private final PacketCapturer capturer;
   private final ControllerMetrics metrics;
-  private final Clock clock;
   private final WorkQueue<Work> queue =
       new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
   private final SharedIndexInformer<Pod> podInformer;
@@ -70,18 +58,8 @@ public final class PodCaptureController implements AutoCloseable {
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
 
-  private final ExecutorService electionThread =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "leader-election");
-            t.setDaemon(true);
-            return t;
-          });
-  private volatile SharedIndexInformer<PodCapture> unclaimedInformer;
-  private volatile UnclaimedCaptures unclaimed;
-  private volatile CompletableFuture<?> election;
+  private final ElectedAgent elected;
   private volatile boolean synced;
-  private volatile boolean closed;
 
   public PodCaptureController(
       KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock) {
@@ -94,11 +72,9 @@ public final class PodCaptureController implements AutoCloseable {
       PacketCapturer capturer,
       Clock clock,
       ControllerMetrics metrics) {
-    this.client = client;
     this.metrics = metrics;
     this.config = config;
     this.capturer = capturer;
-    this.clock = clock;
     // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
     // cluster's.
     this.podInformer =
@@ -147,6 +123,8 @@ public final class PodCaptureController implements AutoCloseable {
     podInformer.addEventHandler(handler(this::podChanged));
     captureInformer.addEventHandler(handler(this::captureChanged));
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
+    this.elected =
+        new ElectedAgent(client, config, clock, key -> queue.add(new Work(Pass.UNCLAIMED, key)));
   }
 
   private static String podIndexKey(String namespace, String pod) {
@@ -173,7 +151,8 @@ public final class PodCaptureController implements AutoCloseable {
     queue.add(new Work(Pass.POD, keyOf(cr)));
   }
 
-  private static <T extends HasMetadata> ResourceEventHandler<T> handler(
+  /** An informer's event handler that hands every added, changed or deleted object on. */
+  static <T extends HasMetadata> ResourceEventHandler<T> handler(
       java.util.function.Consumer<T> changed) {
     return new ResourceEventHandler<>() {
       @Override
@@ -214,7 +193,7 @@ public final class PodCaptureController implements AutoCloseable {
       worker.start();
       workers.add(worker);
     }
-    campaign();
+    elected.campaign();
     synced = true;
     LOG.info(
         "agent ready on node {}: {} Pods and {} PodCaptures in cache",
@@ -244,84 +223,9 @@ public final class PodCaptureController implements AutoCloseable {
     return keep;
   }
 
-  // --- the elected agent
-  // ------------------------------------------------------------------------------------
-
-  /**
-   * Runs for the Lease; whoever holds it answers for PodCaptures without a node. Runs again when it
-   * loses.
-   */
-  private void campaign() {
-    if (closed) {
-      return;
-    }
-    String identity = config.podName().isEmpty() ? config.nodeName() : config.podName();
-    LeaderElectionConfig election =
-        new LeaderElectionConfigBuilder()
-            .withName("podcapture-agent")
-            .withLock(new LeaseLock(config.podNamespace(), Names.LEASE, identity))
-            .withLeaseDuration(LEASE_DURATION)
-            .withRenewDeadline(RENEW_DEADLINE)
-            .withRetryPeriod(RETRY_PERIOD)
-            .withReleaseOnCancel(true)
-            .withLeaderCallbacks(
-                new LeaderCallbacks(
-                    this::startLeading,
-                    this::stopLeading,
-                    leader -> LOG.info("elected agent: {}", leader)))
-            .build();
-    this.election = new LeaderElector(client, election, electionThread).start();
-    CompletableFuture<?> unused =
-        this.election.whenComplete(
-            (ok, error) -> {
-              if (!closed) {
-                LOG.info(
-                    "left the leader election ({}), running for the Lease again",
-                    error == null ? "lost" : error);
-                campaign();
-              }
-            });
-  }
-
-  private synchronized void startLeading() {
-    if (closed || unclaimedInformer != null) {
-      return;
-    }
-    LOG.info("this agent answers for PodCaptures no node agent holds yet");
-    SharedIndexInformer<PodCapture> informer =
-        client
-            .resources(PodCapture.class)
-            .inAnyNamespace()
-            .withoutLabel(Names.LABEL_NODE)
-            .runnableInformer(0);
-    // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to
-    // this node's
-    // passes, like PodCaptures of this node.
-    CaptureRecords own = new CaptureRecords(clock, 0, 0);
-    unclaimed =
-        new UnclaimedCaptures(
-            client,
-            new Lister<>(informer.getIndexer()),
-            new Writes(client, clock, config.statusRefresh(), own),
-            new PodCaptureApi(client, config.nodeName()),
-            clock);
-    informer.addEventHandler(handler(cr -> queue.add(new Work(Pass.UNCLAIMED, keyOf(cr)))));
-    unclaimedInformer = informer;
-    informer.start();
-  }
-
-  private synchronized void stopLeading() {
-    if (unclaimedInformer != null) {
-      LOG.info("this agent no longer answers for PodCaptures without a node");
-      unclaimedInformer.close();
-      unclaimedInformer = null;
-      unclaimed = null;
-    }
-  }
-
   /** Whether this agent holds the Lease now. */
   public boolean leading() {
-    return unclaimedInformer != null;
+    return elected.leading();
   }
 
   // --- workers
@@ -379,10 +283,7 @@ public final class PodCaptureController implements AutoCloseable {
     return switch (item.pass()) {
       case POD -> mirror.reconcile(item.key());
       case CAPTURE -> reconciler.reconcile(item.key()).requeueAfter();
-      case UNCLAIMED -> {
-        UnclaimedCaptures leader = unclaimed;
-        yield leader == null ? null : leader.reconcile(item.key());
-      }
+      case UNCLAIMED -> elected.reconcile(item.key());
     };
   }
 
@@ -423,7 +324,6 @@ public final class PodCaptureController implements AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
     queue.close();
     for (Thread worker : workers) {
       try {
@@ -432,13 +332,7 @@ public final class PodCaptureController implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    CompletableFuture<?> running = election;
-    if (running != null) {
-      running.cancel(
-          true); // releases the Lease (releaseOnCancel), so another agent takes over at once
-    }
-    stopLeading();
-    electionThread.shutdownNow();
+    elected.close();
     podInformer.close();
     captureInformer.close();
     capturer.close();
