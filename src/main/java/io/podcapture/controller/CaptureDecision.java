@@ -243,8 +243,7 @@ final class CaptureDecision {
             + " MB files, filter: "
             + snapshot.filter();
     // One Event per start, on the Pod for the annotation's capture (where its user looks) and on
-    // the
-    // PodCapture otherwise: one Event more would make an annotation capture's lifecycle cost 7
+    // the PodCapture otherwise: one Event more would make an annotation capture's lifecycle cost 7
     // writes, not 6.
     Where where = in.managed() && in.pod() != null ? Where.POD : Where.CAPTURE;
     Plan plan = capture(in.withState(new Running(request)), request);

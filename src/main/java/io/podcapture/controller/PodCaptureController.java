@@ -229,7 +229,6 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   // --- workers
-  // ----------------------------------------------------------------------------------------------
 
   private void work() {
     while (true) {
@@ -264,8 +263,8 @@ public final class PodCaptureController implements AutoCloseable {
               e.getMessage());
         }
         // At least once per status refresh: a status that could not be written while the API server
-        // was away is
-        // written soon after it returns, not after a backoff grown through the outage (up to 60 s).
+        // was away is written soon after it returns, not after a backoff grown through the outage
+        // (up to 60 s).
         Duration backoff = queue.nextBackoff(item);
         queue.addAfter(
             item, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);

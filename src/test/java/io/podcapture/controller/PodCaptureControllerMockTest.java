@@ -14,6 +14,7 @@ import io.podcapture.capture.CaptureRequest;
 import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NodeAwareCrudDispatcher;
+import io.podcapture.testing.PodCaptureBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -318,14 +319,7 @@ class PodCaptureControllerMockTest {
 
   /** A PodCapture as a user writes it: name, Pod, nothing else. */
   static PodCapture direct(String name, String pod) {
-    PodCapture cr = new PodCapture();
-    cr.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName(name)
-            .withNamespace("default")
-            .build());
-    cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(pod, null, null));
-    return cr;
+    return PodCaptureBuilder.direct(name, pod).build();
   }
 
   @Test
