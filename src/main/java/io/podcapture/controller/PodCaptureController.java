@@ -75,33 +75,8 @@ public final class PodCaptureController implements AutoCloseable {
     this.metrics = metrics;
     this.config = config;
     this.capturer = capturer;
-    // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
-    // cluster's.
-    this.podInformer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .withField("spec.nodeName", config.nodeName())
-            .runnableInformer(0);
-    // ...and of each only the fields the agent reads: a node's Pods are otherwise most of the
-    // agent's heap.
-    podInformer.itemStore(new SlimPodStore());
-    // Only this node's PodCaptures: a status write elsewhere in the cluster is not sent to every
-    // agent.
-    this.captureInformer =
-        client
-            .resources(PodCapture.class)
-            .inAnyNamespace()
-            .withLabel(Names.LABEL_NODE, config.nodeName())
-            .runnableInformer(0);
-    captureInformer.addIndexers(
-        Map.of(
-            BY_POD,
-            cr ->
-                List.of(
-                    podIndexKey(
-                        cr.getMetadata().getNamespace(),
-                        cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
+    this.podInformer = podInformer(client, config.nodeName());
+    this.captureInformer = captureInformer(client, config.nodeName());
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     CaptureRecords records = new CaptureRecords(clock, config.maxCaptures(), config.diskBudgetMB());
     this.writes = new Writes(client, clock, config.statusRefresh(), records);
@@ -125,6 +100,41 @@ public final class PodCaptureController implements AutoCloseable {
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
     this.elected =
         new ElectedAgent(client, config, clock, key -> queue.add(new Work(Pass.UNCLAIMED, key)));
+  }
+
+  /**
+   * Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
+   * cluster's; and of each only the fields the agent reads: a node's Pods are otherwise most of the
+   * agent's heap.
+   */
+  private static SharedIndexInformer<Pod> podInformer(KubernetesClient client, String node) {
+    SharedIndexInformer<Pod> informer =
+        client.pods().inAnyNamespace().withField("spec.nodeName", node).runnableInformer(0);
+    informer.itemStore(new SlimPodStore());
+    return informer;
+  }
+
+  /**
+   * Only this node's PodCaptures (a status write elsewhere in the cluster is not sent to every
+   * agent), indexed by the Pod they name.
+   */
+  private static SharedIndexInformer<PodCapture> captureInformer(
+      KubernetesClient client, String node) {
+    SharedIndexInformer<PodCapture> informer =
+        client
+            .resources(PodCapture.class)
+            .inAnyNamespace()
+            .withLabel(Names.LABEL_NODE, node)
+            .runnableInformer(0);
+    informer.addIndexers(
+        Map.of(
+            BY_POD,
+            cr ->
+                List.of(
+                    podIndexKey(
+                        cr.getMetadata().getNamespace(),
+                        cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
+    return informer;
   }
 
   private static String podIndexKey(String namespace, String pod) {
@@ -210,13 +220,12 @@ public final class PodCaptureController implements AutoCloseable {
   private Set<CaptureKey> wantedKeys() {
     Set<CaptureKey> keep = new HashSet<>();
     for (Pod pod : podInformer.getIndexer().list()) {
-      if (config.nodeName().equals(pod.getSpec().getNodeName())
-          && PodCaptures.annotation(pod) != null) {
+      if (PodCaptures.onNode(pod, config.nodeName()) && PodCaptures.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
     }
     for (PodCapture cr : captureInformer.getIndexer().list()) {
-      if (cr.getMetadata().getDeletionTimestamp() == null) {
+      if (!PodCaptures.deleting(cr)) {
         keep.add(keyOf(cr));
       }
     }

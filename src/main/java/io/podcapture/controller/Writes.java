@@ -12,10 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's memory of its own PodCapture writes, and the status writer. The informer cache lags
- * behind our own writes by a few milliseconds: a pass in between must not take the stale copy for
- * the truth and write (or create) the same thing again, so passes read {@link #freshest}. Status is
- * written only when it changed, and a change of file sizes alone at most once per refresh interval.
+ * The agent's memory of its own PodCapture writes (kept in each capture's record, {@link
+ * CaptureRecords}), and the status writer. The informer cache lags behind our own writes by a few
+ * milliseconds: a pass in between must not take the stale copy for the truth and write (or create)
+ * the same thing again, so passes read {@link #freshest}. Status is written only when it changed,
+ * and a change of file sizes alone at most once per refresh interval.
  */
 final class Writes {
   private static final Logger LOG = LoggerFactory.getLogger(Writes.class);
