@@ -39,19 +39,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit
-    // with 143
-    // without running any of the clean-up below. They replace it, so the JVM ends only when main
-    // says so.
-    CompletableFuture<String> stopRequested = new CompletableFuture<>();
-    Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
-    try {
-      Signal.handle(new Signal("INT"), s -> stopRequested.complete("SIGINT"));
-    } catch (IllegalArgumentException e) {
-      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the
-      // default way.
-    }
-
+    CompletableFuture<String> stopRequested = stopOnSignals();
     AgentConfig config;
     try {
       config = AgentConfig.fromEnvironment(System.getenv());
@@ -62,14 +50,7 @@ public final class Main {
     }
     configureLogging(config.logLevel());
     Logger log = LoggerFactory.getLogger(Main.class);
-
-    // The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config)
-    // outside.
-    Config clientConfig = Config.autoConfigure(null);
-    clientConfig.setUserAgent(
-        "podcapture-agent/"
-            + Optional.ofNullable(Main.class.getPackage().getImplementationVersion())
-                .orElse("dev"));
+    Config clientConfig = clientConfig();
     KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
 
     // Start-up runs on its own thread, so that a stop asked for while it waits for the API server
@@ -89,21 +70,7 @@ public final class Main {
     CompletableFuture.anyOf(started, stopRequested).handle((r, e) -> null).join();
 
     if (stopRequested.isDone()) {
-      // A stop asked for during start-up wins over whatever start-up was about to do, failure
-      // included.
-      log.info("{} during start-up: abandoning start-up", stopRequested.join());
-      // Agent.start closes what it has opened when its wait for the caches is interrupted; an agent
-      // that
-      // started meanwhile is closed here.
-      starter.interrupt();
-      try {
-        started.get(ABANDON_START_SECONDS, TimeUnit.SECONDS).close();
-      } catch (ExecutionException | TimeoutException e) {
-        log.debug("start-up ended with {}", e.toString());
-      }
-      client.close();
-      log.info("agent stopped");
-      System.exit(0);
+      abandonStartUp(log, stopRequested.join(), starter, started, client);
       return;
     }
     Agent agent;
@@ -125,6 +92,59 @@ public final class Main {
   }
 
   /**
+   * First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit with
+   * 143 without running any of the clean-up. They replace it, so the JVM ends only when main says
+   * so; the future completes with the signal's name.
+   */
+  private static CompletableFuture<String> stopOnSignals() {
+    CompletableFuture<String> stopRequested = new CompletableFuture<>();
+    Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
+    try {
+      Signal.handle(new Signal("INT"), s -> stopRequested.complete("SIGINT"));
+    } catch (IllegalArgumentException e) {
+      // SIGINT reserved by the VM or the OS (the JVM run with -Xrs): Ctrl-C then ends the JVM the
+      // default way.
+    }
+    return stopRequested;
+  }
+
+  /**
+   * The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config) outside.
+   */
+  private static Config clientConfig() {
+    Config clientConfig = Config.autoConfigure(null);
+    clientConfig.setUserAgent(
+        "podcapture-agent/"
+            + Optional.ofNullable(Main.class.getPackage().getImplementationVersion())
+                .orElse("dev"));
+    return clientConfig;
+  }
+
+  /**
+   * A stop asked for during start-up wins over whatever start-up was about to do, failure included.
+   * Agent.start closes what it has opened when its wait for the caches is interrupted; an agent
+   * that started meanwhile is closed here.
+   */
+  private static void abandonStartUp(
+      Logger log,
+      String signal,
+      Thread starter,
+      CompletableFuture<Agent> started,
+      KubernetesClient client)
+      throws InterruptedException {
+    log.info("{} during start-up: abandoning start-up", signal);
+    starter.interrupt();
+    try {
+      started.get(ABANDON_START_SECONDS, TimeUnit.SECONDS).close();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("start-up ended with {}", e.toString());
+    }
+    client.close();
+    log.info("agent stopped");
+    System.exit(0);
+  }
+
+  /**
    * What went wrong in one line for {@code kubectl logs}: the API server's URL and the cause in
    * words (host not resolved, connection refused, TLS, credentials refused...), or the innermost
    * exception where none of those fits.
@@ -136,61 +156,69 @@ public final class Main {
     }
     // The most specific cause anywhere in the chain: the client wraps the network's exceptions in
     // its own.
-    // (The JDK's HTTP client reports an unknown host as a ConnectException caused by
-    // UnresolvedAddressException.)
     String cause =
-        first(chain, UnknownHostException.class)
-            .map(e -> "host not resolved")
-            .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
-            .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
-            .or(
-                () ->
-                    first(chain, CertificateException.class)
-                        .map(
-                            e ->
-                                "TLS: the server's certificate is not trusted ("
-                                    + e.getMessage()
-                                    + ")"))
-            .or(
-                () ->
-                    first(chain, SSLException.class)
-                        .map(e -> "TLS handshake failed (" + e.getMessage() + ")"))
-            .or(
-                () ->
-                    first(chain, HttpTimeoutException.class)
-                        .map(e -> "timed out (" + e.getMessage() + ")"))
-            .or(
-                () ->
-                    first(chain, SocketTimeoutException.class)
-                        .map(e -> "timed out (" + e.getMessage() + ")"))
-            // The JDK's HTTP client says nothing more than ConnectException when the port is
-            // closed.
-            .or(
-                () ->
-                    first(chain, ConnectException.class)
-                        .map(
-                            e ->
-                                e.getMessage() == null
-                                    ? "connection refused"
-                                    : "cannot connect (" + e.getMessage() + ")"))
-            .or(
-                () ->
-                    first(chain, KubernetesClientException.class)
-                        .filter(e -> e.getCode() == 401)
-                        .map(e -> "credentials refused (401 Unauthorized)"))
-            .or(
-                () ->
-                    first(chain, KubernetesClientException.class)
-                        .filter(e -> e.getCode() == 403)
-                        .map(e -> "forbidden (403): " + e.getStatus().getMessage()))
-            .or(
-                () ->
-                    first(chain, KubernetesClientException.class)
-                        .filter(e -> e.getCode() > 0)
-                        .map(e -> "answered " + e.getCode() + ": " + e.getMessage()))
+        networkCause(chain)
+            .or(() -> apiCause(chain))
             .or(() -> first(chain, TimeoutException.class).map(e -> "caches not filled in time"))
             .orElseGet(() -> "failed: " + chain.get(chain.size() - 1));
     return "API server " + apiServerUrl + ": " + cause;
+  }
+
+  /**
+   * Host, route, TLS, timeout or connection. The JDK's HTTP client reports an unknown host as a
+   * ConnectException caused by UnresolvedAddressException, and a closed port as a bare
+   * ConnectException.
+   */
+  private static Optional<String> networkCause(List<Throwable> chain) {
+    return first(chain, UnknownHostException.class)
+        .map(e -> "host not resolved")
+        .or(() -> first(chain, UnresolvedAddressException.class).map(e -> "host not resolved"))
+        .or(() -> first(chain, NoRouteToHostException.class).map(e -> "no route to host"))
+        .or(
+            () ->
+                first(chain, CertificateException.class)
+                    .map(
+                        e ->
+                            "TLS: the server's certificate is not trusted ("
+                                + e.getMessage()
+                                + ")"))
+        .or(
+            () ->
+                first(chain, SSLException.class)
+                    .map(e -> "TLS handshake failed (" + e.getMessage() + ")"))
+        .or(
+            () ->
+                first(chain, HttpTimeoutException.class)
+                    .map(e -> "timed out (" + e.getMessage() + ")"))
+        .or(
+            () ->
+                first(chain, SocketTimeoutException.class)
+                    .map(e -> "timed out (" + e.getMessage() + ")"))
+        .or(
+            () ->
+                first(chain, ConnectException.class)
+                    .map(
+                        e ->
+                            e.getMessage() == null
+                                ? "connection refused"
+                                : "cannot connect (" + e.getMessage() + ")"));
+  }
+
+  /** What the API server answered: credentials refused, forbidden, or another HTTP code. */
+  private static Optional<String> apiCause(List<Throwable> chain) {
+    return first(chain, KubernetesClientException.class)
+        .filter(e -> e.getCode() == 401)
+        .map(e -> "credentials refused (401 Unauthorized)")
+        .or(
+            () ->
+                first(chain, KubernetesClientException.class)
+                    .filter(e -> e.getCode() == 403)
+                    .map(e -> "forbidden (403): " + e.getStatus().getMessage()))
+        .or(
+            () ->
+                first(chain, KubernetesClientException.class)
+                    .filter(e -> e.getCode() > 0)
+                    .map(e -> "answered " + e.getCode() + ": " + e.getMessage()));
   }
 
   private static <T extends Throwable> Optional<T> first(List<Throwable> chain, Class<T> type) {

@@ -31,29 +31,6 @@ public record CaptureSnapshot(
     String storageProblem,
     boolean completed) {
 
-  /** A snapshot without a storage problem, not completed. */
-  public CaptureSnapshot(
-      CaptureRequest request,
-      boolean running,
-      String filter,
-      Instant startTime,
-      List<RingFile> files,
-      Integer exitCode,
-      String lastOutput,
-      int restartCount) {
-    this(
-        request,
-        running,
-        filter,
-        startTime,
-        files,
-        exitCode,
-        lastOutput,
-        restartCount,
-        null,
-        false);
-  }
-
   public CaptureKey key() {
     return request.key();
   }

@@ -76,9 +76,8 @@ final class FilterCompiler {
       works = true;
     }
     // On its own first: "icmp) or (ip" compiles inside "(<Pod filter>) and (...)" and would widen
-    // the capture to
-    // the whole node; a filter that is a complete expression by itself cannot reach outside its
-    // parentheses.
+    // the capture to the whole node; a filter that is a complete expression by itself cannot reach
+    // outside its parentheses.
     Outcome outcome = compile(userFilter.text());
     if (outcome.exitCode() == 0) {
       outcome = compile(expression);

@@ -185,9 +185,8 @@ public record NodeInterfaces(List<Device> all) {
       }
       if (iflink != ifindex) {
         // a veth's iflink is its peer's index; a peer on the node points back at us. Interface
-        // indexes are
-        // per namespace, so a Pod-side peer can share a number with a node device, but not point
-        // back too.
+        // indexes are per namespace, so a Pod-side peer can share a number with a node device, but
+        // not point back too.
         Raw peer = byIndex.get(iflink);
         return peer != null && peer.iflink == ifindex ? Kind.NODE_VETH : Kind.POD_LINK;
       }

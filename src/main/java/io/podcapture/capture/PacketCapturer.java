@@ -35,6 +35,10 @@ public interface PacketCapturer extends AutoCloseable {
    * tcpdump runs and its first file exists. The user's filter is checked and compiled ({@code
    * tcpdump -d}) before anything is started.
    *
+   * <p>The restart count and, for a capture with a duration, its deadline belong to the capturer: a
+   * crash restart counts one more and keeps the deadline, so the capture ends when it was asked to.
+   * Whether to restart at all is the caller's decision, made from the snapshot.
+   *
    * @throws CaptureException when tcpdump cannot start, or the filter is refused ({@code
    *     InvalidFilter}, with tcpdump's own error text); then no process and no new file is left
    */

@@ -62,11 +62,9 @@ final class TcpdumpProcess {
     this.startTime = Instant.now();
     this.stderr = process.getErrorStream();
     // No reader thread per tcpdump (a Java thread costs about 100 KB of resident stack, see
-    // BENCHMARKS.md):
-    // tcpdump writes to stderr only when it starts, fails or ends, far less than a pipe holds, so
-    // its stderr
-    // is read whenever the output is asked for (every status refresh) and to its end once the
-    // process exits.
+    // BENCHMARKS.md): tcpdump writes to stderr only when it starts, fails or ends, far less than a
+    // pipe holds, so its stderr is read whenever the output is asked for (every status refresh) and
+    // to its end once the process exits.
     CompletableFuture<Void> unused =
         process
             .onExit()

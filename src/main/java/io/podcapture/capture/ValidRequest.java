@@ -65,19 +65,7 @@ record ValidRequest(CaptureRequest request, List<IpLiteral> ips, UserFilter filt
               + MAX_FILE_SIZE_MB
               + " is accepted");
     }
-    if (request.ips().isEmpty()) {
-      throw new CaptureException(
-          InvalidInput, "the Pod has no IP yet: at least one IP is needed for the filter");
-    }
-    if (request.ips().size() > MAX_IPS) {
-      throw new CaptureException(
-          InvalidInput,
-          request.ips().size() + " Pod IPs given: at most " + MAX_IPS + " are accepted");
-    }
-    Set<IpLiteral> ips = new LinkedHashSet<>();
-    for (String ip : request.ips()) {
-      ips.add(IpLiteral.parse(ip));
-    }
+    List<IpLiteral> ips = ips(request.ips());
     if (request.packetCount() != null && request.packetCount() < 1) {
       throw new CaptureException(
           InvalidInput,
@@ -102,7 +90,24 @@ record ValidRequest(CaptureRequest request, List<IpLiteral> ips, UserFilter filt
               + MAX_SNAP_LENGTH
               + " bytes are accepted");
     }
-    return new ValidRequest(request, new ArrayList<>(ips), UserFilter.parse(request.filter()));
+    return new ValidRequest(request, ips, UserFilter.parse(request.filter()));
+  }
+
+  /** The Pod's IPs parsed, without repeats: at least one, at most {@code MAX_IPS}. */
+  private static List<IpLiteral> ips(List<String> given) throws CaptureException {
+    if (given.isEmpty()) {
+      throw new CaptureException(
+          InvalidInput, "the Pod has no IP yet: at least one IP is needed for the filter");
+    }
+    if (given.size() > MAX_IPS) {
+      throw new CaptureException(
+          InvalidInput, given.size() + " Pod IPs given: at most " + MAX_IPS + " are accepted");
+    }
+    Set<IpLiteral> ips = new LinkedHashSet<>();
+    for (String ip : given) {
+      ips.add(IpLiteral.parse(ip));
+    }
+    return new ArrayList<>(ips);
   }
 
   /**

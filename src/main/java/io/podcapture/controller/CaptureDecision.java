@@ -1,13 +1,11 @@
 package io.podcapture.controller;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodIP;
 import io.podcapture.AgentConfig;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.api.v1alpha1.PodCaptureStatus;
-import io.podcapture.capture.CaptureKey;
+import io.podcapture.capture.CaptureException;
 import io.podcapture.capture.CaptureRequest;
 import io.podcapture.capture.CaptureSnapshot;
 import io.podcapture.controller.CaptureState.BackingOff;
@@ -15,581 +13,387 @@ import io.podcapture.controller.CaptureState.Completed;
 import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
+import io.podcapture.controller.Plan.Action;
+import io.podcapture.controller.Plan.Note;
+import io.podcapture.controller.Plan.Where;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
  * What one pass does for one PodCapture on this node, decided without side effects from the
  * PodCapture, its Pod, the capture's remembered state, the capture layer's snapshot, the node's
- * budget and the clock. The reconciler carries the plan out; tests call {@link #decide} directly.
+ * budget, the clock and, after a start, its outcome. Every state transition and every Event is
+ * decided here; the reconciler carries the plan out. Tests call {@link #decide} directly.
  *
- * <p>The order of the checks is the order of precedence: deletion, then the Pod's presence, then
- * input errors, then end states (completed, failed), then backoff, then room on the node, then the
- * capture itself.
+ * <p>{@link #decide} reads top to bottom in the order of precedence: deletion, the spec, an earlier
+ * completion, the Pod's presence, refusals, the Pod's IP; then {@link #capture} for the capture
+ * itself: the outcome of a start, completion, failure, restart or back-off, room on the node,
+ * running, start. Each step returns a complete plan.
  */
 final class CaptureDecision {
   static final int DEFAULT_MAX_FILES = 1;
   static final int DEFAULT_FILE_SIZE_MB = 1;
   static final String MISSING_POD_NAME =
-      "spec.podName is required: the name of the Pod to capture, in the "
-          + "PodCapture's namespace";
-
-  /**
-   * Everything a decision reads. {@code pod} is the Pod named by spec.podName if it is on this
-   * node, else null.
-   */
-  record Inputs(
-      PodCapture cr,
-      Pod pod,
-      CaptureState state,
-      CaptureSnapshot snapshot,
-      NodeBudget.View budget,
-      boolean deletedByAgent,
-      Instant now) {}
-
-  /** One thing to do, in order. */
-  sealed interface Action {
-    /** Adds the cleanup finalizer, before tcpdump may write a file for this PodCapture. */
-    record AddFinalizer() implements Action {}
-
-    /** Starts (or restarts) tcpdump; the pass decides again with the outcome. */
-    record Start(CaptureRequest request) implements Action {}
-
-    /**
-     * Removes the capture (stops tcpdump, deletes the files); {@code why} is a CamelCase reason for
-     * metrics and the Stopped Event.
-     */
-    record Remove(String why) implements Action {}
-
-    /** Stops tcpdump and keeps the files (a full disk). */
-    record StopKeepingFiles() implements Action {}
-
-    /** Gives up the slot and keeps the disk budget: for a capture whose files stay. */
-    record Park(int maxFiles, int fileSizeMB) implements Action {}
-
-    /** Removes the Pod's annotation: the user deleted the annotation's PodCapture. */
-    record RemoveAnnotation() implements Action {}
-
-    /** Removes the cleanup finalizer (guarded JSON patch). */
-    record RemoveFinalizer() implements Action {}
-
-    /**
-     * The Pod left this node: removes the node label and the finalizer (files are deleted already),
-     * so the elected agent finds the Pod again wherever it comes back.
-     */
-    record Unclaim() implements Action {}
-
-    /** Deletes the PodCapture: its ttlSecondsAfterFinished ran out. */
-    record Delete() implements Action {}
-  }
-
-  /**
-   * An Event to record. On the PodCapture always; on the Pod too for the annotation's PodCapture.
-   */
-  record Note(boolean warning, String reason, String message) {}
-
-  /**
-   * The decision: actions in order, the state to remember afterwards (null forgets the capture),
-   * the status to write (null writes none), Events, and when to pass again (null: only on a
-   * change).
-   */
-  record Plan(
-      List<Action> actions,
-      CaptureState next,
-      PodCaptureStatus status,
-      List<Note> notes,
-      Duration requeueAfter) {}
+      "spec.podName is required: the name of the Pod to capture, in the PodCapture's namespace";
 
   private final AgentConfig config;
+  private final Refusals refusals;
+  private final Plans plans;
 
   CaptureDecision(AgentConfig config) {
     this.config = config;
+    this.refusals = new Refusals(config);
+    this.plans = new Plans(config);
   }
 
   Plan decide(Inputs in) {
     PodCapture cr = in.cr();
-    Pod pod = in.pod();
-    boolean managed = managedByAnnotation(cr);
-    boolean held = in.snapshot() != null || in.state() != null;
-
-    if (cr.getMetadata().getDeletionTimestamp() != null) {
-      return deleting(in, managed, held);
+    if (PodCaptures.deleting(cr)) {
+      return deleting(in);
     }
     if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
-      return failed(
+      return plans.failed(
           in,
-          stop(held, Names.REASON_INVALID_SPEC),
+          Plans.stop(in, Names.REASON_INVALID_SPEC),
           null,
           Names.REASON_INVALID_SPEC,
           MISSING_POD_NAME,
           null);
     }
-    // Ended as asked: kept as it is for this generation of the spec, also across agent restarts
-    // (the status says
-    // so when memory does not). A Pod update does not start it again, and its Pod going does not
-    // take its files:
-    // they are the result, kept until the PodCapture is deleted.
-    Completed finished = completedRun(in);
+    Completed finished = in.completedRun();
     if (finished != null) {
-      int files = Optional.ofNullable(cr.getSpec().getMaxFiles()).orElse(DEFAULT_MAX_FILES);
-      int size = Optional.ofNullable(cr.getSpec().getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
-      List<Action> actions =
-          in.state() instanceof Completed ? List.of() : List.of(new Action.Park(files, size));
-      return completed(in, actions, finished, in.snapshot());
+      return stillCompleted(in, finished);
     }
+    Pod pod = in.pod();
     if (pod == null) {
-      // The Pod is not on this node (any more). The annotation's PodCapture goes with its Pod (the
-      // annotation
-      // mirror deletes it); a direct one is handed back to the elected agent, which finds the Pod
-      // again.
-      List<Action> actions = new ArrayList<>(stop(held, Names.STOP_POD_GONE));
-      if (!managed) {
-        actions.add(new Action.Unclaim());
-      }
-      return new Plan(actions, null, null, List.of(), null);
+      return podGone(in);
     }
-    if (terminating(pod)) {
-      PodCaptureStatus status =
-          managed
-              ? null
-              : notRunning(
-                  cr,
-                  Names.PHASE_PENDING,
-                  Names.REASON_POD_TERMINATING,
-                  "Pod "
-                      + pod.getMetadata().getName()
-                      + " is terminating; the capture stopped and its files were deleted, "
-                      + "and it starts again when a Pod of that name runs",
-                  null,
-                  in.now());
-      return new Plan(stop(held, Names.STOP_POD_TERMINATING), null, status, List.of(), null);
+    if (PodCaptures.terminating(pod)) {
+      return podTerminating(in);
     }
-
-    String refusal = null;
-    String refusalReason = null;
-    int maxFiles = Optional.ofNullable(cr.getSpec().getMaxFiles()).orElse(DEFAULT_MAX_FILES);
-    if (managed) {
-      String raw = annotation(pod);
-      if (raw == null) {
-        // The annotation went: the mirror deletes this PodCapture; meanwhile nothing runs.
-        return new Plan(stop(held, Names.STOP_ANNOTATION_REMOVED), null, null, List.of(), null);
-      }
-      AnnotationValue value = AnnotationValue.parse(raw, config.maxFiles());
-      if (!value.valid()) {
-        refusalReason = Names.REASON_INVALID_ANNOTATION;
-        refusal = value.error();
-      } else {
-        maxFiles = value.maxFiles();
-      }
-    } else if (maxFiles > config.maxFiles()) {
-      refusalReason = Names.REASON_INVALID_SPEC;
-      refusal =
-          "spec.maxFiles "
-              + maxFiles
-              + " is more than this agent allows: expected 1 to "
-              + config.maxFiles()
-              + " (MAX_FILES)";
+    if (in.managed() && PodCaptures.annotation(pod) == null) {
+      // The annotation went: the mirror deletes this PodCapture; meanwhile nothing runs.
+      return Plans.stopping(in, Names.STOP_ANNOTATION_REMOVED, null);
     }
-    if (refusal == null && config.denyNamespaces().contains(cr.getMetadata().getNamespace())) {
-      refusalReason = Names.REASON_NAMESPACE_DENIED;
-      refusal =
-          "captures are refused in namespace "
-              + cr.getMetadata().getNamespace()
-              + " by this agent's "
-              + "DENY_NAMESPACES setting ("
-              + String.join(",", config.denyNamespaces().stream().sorted().toList())
-              + ")";
-    }
-    if (refusal == null && hostNetwork(pod) && !config.allowHostNetwork()) {
-      refusalReason = Names.REASON_HOST_NETWORK;
-      refusal =
-          "Pod "
-              + pod.getMetadata().getName()
-              + " uses the node's network (hostNetwork: true): a capture of "
-              + "its IP would record all traffic of node "
-              + config.nodeName()
-              + ", every Pod's and tenant's, so it is "
-              + "refused; an admin can allow such captures by setting ALLOW_HOST_NETWORK=true on the podcapture agent";
-    }
+    Refusals.Refusal refusal = refusals.of(cr, pod);
     if (refusal != null) {
-      return failed(in, stop(held, refusalReason), null, refusalReason, refusal, null);
+      return plans.failed(
+          in, Plans.stop(in, refusal.reason()), null, refusal.reason(), refusal.message(), null);
     }
-
-    List<String> ips = podIPs(pod);
+    List<String> ips = PodCaptures.podIPs(pod);
     if (ips.isEmpty()) {
-      return new Plan(
-          List.of(),
-          in.state(),
-          notRunning(
-              cr,
-              Names.PHASE_PENDING,
-              Names.REASON_WAITING_FOR_IP,
-              "waiting for Pod "
-                  + pod.getMetadata().getName()
-                  + " to get an IP address; the capture starts once it "
-                  + "has one",
-              null,
-              in.now()),
-          List.of(),
-          null);
+      return waitingForIp(in);
     }
-    PodCaptureSpec spec = cr.getSpec();
-    int fileSize = Optional.ofNullable(spec.getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
-    CaptureRequest request =
-        new CaptureRequest(
-            key(cr),
-            ips,
-            maxFiles,
-            fileSize,
-            blankToNull(spec.getFilter()),
-            spec.getPacketCount(),
-            spec.getDurationSeconds() == null
-                ? null
-                : Duration.ofSeconds(spec.getDurationSeconds()),
-            Optional.ofNullable(spec.getSnapLength()).orElse(0));
-    CaptureSnapshot snapshot = in.snapshot();
-    Long generation = cr.getMetadata().getGeneration();
-
-    boolean running = snapshot != null && snapshot.running();
-    if (snapshot != null && snapshot.completed() && request.equals(snapshot.request())) {
-      Completed done =
-          new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
-      return completed(in, List.of(new Action.Park(maxFiles, fileSize)), done, snapshot);
-    }
-    if (in.state() instanceof Failed failed && failed.request().equals(request)) {
-      List<Action> actions =
-          failed.keepsFiles() ? List.of(new Action.Park(maxFiles, fileSize)) : List.of();
-      return failed(
-          in,
-          actions,
-          failed,
-          failed.reason(),
-          failed.message(),
-          failed.keepsFiles() ? snapshot : null);
-    }
-
-    // tcpdump ended on its own: wait out the backoff, then restart; give up after MAX_RESTARTS.
-    if (snapshot != null
-        && !running
-        && snapshot.exitCode() != null
-        && !snapshot.completed()
-        && request.equals(snapshot.request())) {
-      String exit = exitText(snapshot);
-      if (snapshot.restartCount() >= config.maxRestarts()) {
-        String message =
-            exit
-                + "; gave up after "
-                + snapshot.restartCount()
-                + " restarts (MAX_RESTARTS); "
-                + retryHint(managed);
-        Failed failed = new Failed(request, Names.REASON_GAVE_UP, message, true);
-        return failed(
-            in,
-            List.of(new Action.Park(maxFiles, fileSize)),
-            failed,
-            failed.reason(),
-            message,
-            snapshot);
-      }
-      BackingOff backoff =
-          in.state() instanceof BackingOff b && !b.startFailed() && b.request().equals(request)
-              ? b
-              : new BackingOff(
-                  request,
-                  snapshot.restartCount(),
-                  in.now().plus(Backoff.after(snapshot.restartCount())),
-                  false,
-                  exit);
-      Duration left = Duration.between(in.now(), backoff.retryAt());
-      if (left.compareTo(Duration.ZERO) > 0) {
-        String message =
-            exit
-                + "; restart "
-                + (snapshot.restartCount() + 1)
-                + " of "
-                + config.maxRestarts()
-                + " in "
-                + Math.max(1, ceilSeconds(left))
-                + "s";
-        PodCaptureStatus status =
-            notRunning(
-                cr, Names.PHASE_PENDING, Names.REASON_TCPDUMP_EXITED, message, snapshot, in.now());
-        return new Plan(
-            List.of(), backoff, status, warnIfNew(cr, Names.REASON_TCPDUMP_EXITED, exit), left);
-      }
-    }
-    // A start that failed is tried again only after its backoff: our own status write must not
-    // bring it on early.
-    if (in.state() instanceof BackingOff b && b.startFailed() && b.request().equals(request)) {
-      Duration left = Duration.between(in.now(), b.retryAt());
-      if (left.compareTo(Duration.ZERO) > 0) {
-        PodCaptureStatus status =
-            notRunning(
-                cr, Names.PHASE_PENDING, Names.REASON_START_FAILED, b.message(), null, in.now());
-        return new Plan(
-            List.of(), b, status, warnIfNew(cr, Names.REASON_START_FAILED, b.message()), left);
-      }
-    }
-
-    NodeBudget.Verdict room = in.budget().check(key(cr), maxFiles, fileSize);
-    if (!room.fits()) {
-      List<Action> actions = stop(snapshot != null, room.reason());
-      if (room.waiting()) {
-        return new Plan(
-            actions,
-            new Waiting(room.reason(), room.message()),
-            notRunning(cr, Names.PHASE_PENDING, room.reason(), room.message(), null, in.now()),
-            List.of(),
-            null);
-      }
-      return failed(in, actions, null, room.reason(), room.message(), null);
-    }
-
-    if (running && request.equals(snapshot.request())) {
-      if (snapshot.storageProblem() != null) {
-        String message =
-            snapshot.storageProblem()
-                + "; tcpdump was stopped and the files captured so far are "
-                + "kept; free space on the node, then "
-                + (managed
-                    ? "remove and re-add the annotation"
-                    : "change the PodCapture's spec or re-create it")
-                + " to capture again";
-        Failed failed = new Failed(request, Names.REASON_DISK_FULL, message, true);
-        return failed(
-            in,
-            List.of(new Action.StopKeepingFiles(), new Action.Park(maxFiles, fileSize)),
-            failed,
-            failed.reason(),
-            message,
-            snapshot);
-      }
-      PodCaptureStatus status =
-          DesiredStatus.running(cr, config.nodeName(), config.agentPod(), snapshot, in.now());
-      return new Plan(List.of(), new Running(request), status, List.of(), config.statusRefresh());
-    }
-
-    List<Action> actions = new ArrayList<>();
-    if (!hasFinalizer(cr)) {
-      actions.add(new Action.AddFinalizer());
-    }
-    actions.add(new Action.Start(request));
-    return new Plan(actions, in.state(), null, List.of(), null);
+    return capture(in, in.request(ips, config.maxFiles()));
   }
 
   /**
-   * The completed run this generation of the spec already had, from memory or, after a restart, the
-   * status.
+   * The capture itself, once nothing stands in its way: the outcome of this pass's start, then
+   * completion, failure, restart or back-off, room on the node, running, start.
    */
-  private static Completed completedRun(Inputs in) {
-    Long generation = in.cr().getMetadata().getGeneration();
-    if (in.state() instanceof Completed done && Objects.equals(done.generation(), generation)) {
-      return done;
+  private Plan capture(Inputs in, CaptureRequest request) {
+    if (in.started() != null) {
+      return afterStart(in, request);
     }
-    PodCaptureStatus status = in.cr().getStatus();
-    boolean running = in.snapshot() != null && in.snapshot().running();
-    if (in.state() == null
-        && !running
-        && status != null
-        && Names.PHASE_COMPLETED.equals(status.getPhase())
-        && Objects.equals(status.getObservedGeneration(), generation)) {
-      return new Completed(generation, status.getCompletionTime());
+    CaptureSnapshot snapshot = in.snapshot();
+    boolean same = snapshot != null && request.equals(snapshot.request());
+    if (same && snapshot.completed()) {
+      return completedNow(in, request);
     }
-    return null;
+    if (in.state() instanceof Failed failed && failed.request().equals(request)) {
+      return stillFailed(in, failed);
+    }
+    if (same && !snapshot.running() && snapshot.exitCode() != null) {
+      Plan plan = restartOrGiveUp(in, request);
+      if (plan != null) {
+        return plan;
+      }
+    }
+    if (in.state() instanceof BackingOff b && b.startFailed() && b.request().equals(request)) {
+      Plan plan = startBackingOff(in, b);
+      if (plan != null) {
+        return plan;
+      }
+    }
+    NodeBudget.Verdict room =
+        in.budget().check(request.key(), request.maxFiles(), request.fileSizeMB());
+    if (!room.fits()) {
+      return noRoom(in, room);
+    }
+    if (same && snapshot.running()) {
+      return running(in, request);
+    }
+    return start(in, request);
   }
 
-  // --- plans
-  // ------------------------------------------------------------------------------------------------
+  // --- the steps, in the order decide takes them
 
-  private Plan deleting(Inputs in, boolean managed, boolean held) {
+  /**
+   * Deleted: stop and remove the capture, and release the finalizer. A PodCapture the user (or its
+   * TTL) deleted ends the capture for good: the annotation goes too, so nothing creates it again.
+   * One the agent deleted itself (the annotation or the Pod went) leaves the Pod alone: an
+   * annotation added again meanwhile starts a new capture.
+   */
+  private Plan deleting(Inputs in) {
     PodCapture cr = in.cr();
-    List<Action> actions = new ArrayList<>(stop(held || hasFinalizer(cr), Names.REASON_CR_DELETED));
-    if (!hasFinalizer(cr)) {
-      return new Plan(actions, null, null, List.of(), null);
+    boolean finalizer = PodCaptures.hasFinalizer(cr);
+    List<Action> actions = new ArrayList<>();
+    if (in.held() || finalizer) {
+      actions.add(new Action.Remove(Names.REASON_CR_DELETED));
     }
-    List<Note> notes = new ArrayList<>();
+    List<Note> notes = new ArrayList<>(Plans.stopped(in, Names.REASON_CR_DELETED));
+    if (!finalizer) {
+      return new Plan(actions, null, null, notes, null);
+    }
     Pod pod = in.pod();
-    // A PodCapture the user (or its TTL) deleted ends the capture for good: the annotation goes
-    // too, so nothing
-    // creates it again. One the agent deleted itself (the annotation or the Pod went) leaves the
-    // Pod alone: an
-    // annotation added again meanwhile starts a new capture.
-    if (managed
+    if (in.managed()
         && !in.deletedByAgent()
         && pod != null
-        && annotation(pod) != null
-        && !terminating(pod)) {
+        && PodCaptures.annotation(pod) != null
+        && !PodCaptures.terminating(pod)) {
       actions.add(new Action.RemoveAnnotation());
+      notes.add(
+          new Note(
+              false,
+              Names.REASON_CR_DELETED,
+              "PodCapture deleted: capture stopped, files deleted, annotation "
+                  + Names.ANNOTATION
+                  + " removed",
+              Where.POD));
     }
     actions.add(new Action.RemoveFinalizer());
     return new Plan(actions, null, null, notes, null);
   }
 
-  private Plan completed(
-      Inputs in, List<Action> actions, Completed done, CaptureSnapshot snapshot) {
-    PodCaptureStatus status =
-        DesiredStatus.completed(
-            in.cr(), config.nodeName(), config.agentPod(), snapshot, done.at(), in.now());
-    List<Note> notes =
-        Names.REASON_COMPLETED.equals(readyReason(in.cr()))
-            ? List.of()
-            : List.of(new Note(false, Names.REASON_COMPLETED, status.getMessage()));
-    return withTtl(in, new Plan(actions, done, status, notes, null), done.at());
-  }
-
-  private Plan failed(
-      Inputs in,
-      List<Action> actions,
-      CaptureState next,
-      String reason,
-      String message,
-      CaptureSnapshot snapshot) {
-    PodCaptureStatus status =
-        notRunning(in.cr(), Names.PHASE_FAILED, reason, message, snapshot, in.now());
-    Plan plan = new Plan(actions, next, status, warnIfNew(in.cr(), reason, message), null);
-    return withTtl(in, plan, status.getCompletionTime());
-  }
-
-  /** A finished PodCapture with a TTL is deleted once it ran out, and passed again when it will. */
-  private Plan withTtl(Inputs in, Plan plan, String finishedAt) {
-    Integer ttl = in.cr().getSpec() == null ? null : in.cr().getSpec().getTtlSecondsAfterFinished();
-    if (ttl == null || finishedAt == null) {
-      return plan;
-    }
-    Instant finished;
-    try {
-      finished = Instant.parse(finishedAt);
-    } catch (java.time.format.DateTimeParseException e) {
-      finished = in.now(); // not written by this agent: count from now rather than fail every pass
-    }
-    Instant expiry = finished.plusSeconds(ttl);
-    if (!in.now().isBefore(expiry)) {
-      List<Action> actions = new ArrayList<>(plan.actions());
-      actions.add(new Action.Delete());
-      return new Plan(actions, plan.next(), null, List.of(), null);
-    }
-    Duration left = Duration.between(in.now(), expiry);
-    Duration requeue =
-        plan.requeueAfter() == null || left.compareTo(plan.requeueAfter()) < 0
-            ? left
-            : plan.requeueAfter();
-    return new Plan(plan.actions(), plan.next(), plan.status(), plan.notes(), requeue);
-  }
-
-  private PodCaptureStatus notRunning(
-      PodCapture cr,
-      String phase,
-      String reason,
-      String message,
-      CaptureSnapshot snapshot,
-      Instant now) {
-    return DesiredStatus.notRunning(
-        cr, config.nodeName(), config.agentPod(), phase, reason, message, snapshot, now);
+  /**
+   * Ended as asked: kept as it is for this generation of the spec, also across agent restarts (the
+   * status says so when memory does not). A Pod update does not start it again, and its Pod going
+   * does not take its files: they are the result, kept until the PodCapture is deleted.
+   */
+  private Plan stillCompleted(Inputs in, Completed finished) {
+    PodCaptureSpec spec = in.cr().getSpec();
+    int files = Optional.ofNullable(spec.getMaxFiles()).orElse(DEFAULT_MAX_FILES);
+    int size = Optional.ofNullable(spec.getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
+    List<Action> actions =
+        in.state() instanceof Completed ? List.of() : List.of(new Action.Park(files, size));
+    return plans.completed(in, actions, finished, in.snapshot());
   }
 
   /**
-   * A warning Event when the Ready reason changes to this one (not on every pass that repeats it).
+   * The Pod is not on this node (any more). The annotation's PodCapture goes with its Pod (the
+   * annotation mirror deletes it); a direct one is handed back to the elected agent, which finds
+   * the Pod again.
    */
-  private static List<Note> warnIfNew(PodCapture cr, String reason, String message) {
-    return reason.equals(readyReason(cr)) ? List.of() : List.of(new Note(true, reason, message));
+  private Plan podGone(Inputs in) {
+    List<Action> actions = new ArrayList<>(Plans.stop(in, Names.STOP_POD_GONE));
+    if (!in.managed()) {
+      actions.add(new Action.Unclaim());
+    }
+    return new Plan(actions, null, null, List.of(), null);
   }
 
-  private static List<Action> stop(boolean held, String why) {
-    return held ? List.of(new Action.Remove(why)) : List.of();
+  private Plan podTerminating(Inputs in) {
+    PodCaptureStatus status =
+        in.managed()
+            ? null
+            : plans.notRunning(
+                in,
+                Names.PHASE_PENDING,
+                Names.REASON_POD_TERMINATING,
+                "Pod "
+                    + in.pod().getMetadata().getName()
+                    + " is terminating; the capture stopped and its files were deleted, "
+                    + "and it starts again when a Pod of that name runs",
+                null);
+    return Plans.stopping(in, Names.STOP_POD_TERMINATING, status);
   }
 
-  // --- reading the objects
-  // ---------------------------------------------------------------------------------
-
-  static CaptureKey key(PodCapture cr) {
-    return new CaptureKey(cr.getMetadata().getNamespace(), cr.getMetadata().getName());
+  private Plan waitingForIp(Inputs in) {
+    String message =
+        "waiting for Pod "
+            + in.pod().getMetadata().getName()
+            + " to get an IP address; the capture starts once it has one";
+    PodCaptureStatus status =
+        plans.notRunning(in, Names.PHASE_PENDING, Names.REASON_WAITING_FOR_IP, message, null);
+    return new Plan(List.of(), in.state(), status, List.of(), null);
   }
 
-  static String readyReason(PodCapture cr) {
-    PodCaptureStatus status = cr.getStatus();
-    if (status == null || status.getConditions() == null) {
+  /**
+   * This pass just started tcpdump, or tried to: the outcome gives the state (Running; Failed for a
+   * request the capture layer refused; backing off, or Failed once the attempts are spent, for a
+   * start that failed), and the capture is decided again from there.
+   */
+  private Plan afterStart(Inputs in, CaptureRequest request) {
+    StartOutcome outcome = in.started();
+    if (outcome instanceof StartOutcome.NoRoom noRoom) {
+      return noRoom(in, noRoom.verdict());
+    }
+    if (outcome instanceof StartOutcome.StartFailed failed) {
+      return capture(in.withState(startFailed(in, request, failed)), request);
+    }
+    CaptureSnapshot snapshot = ((StartOutcome.Started) outcome).snapshot();
+    String message =
+        "started capture into "
+            + request.maxFiles()
+            + " x "
+            + request.fileSizeMB()
+            + " MB files, filter: "
+            + snapshot.filter();
+    // One Event per start, on the Pod for the annotation's capture (where its user looks) and on
+    // the PodCapture otherwise: one Event more would make an annotation capture's lifecycle cost 7
+    // writes, not 6.
+    Where where = in.managed() && in.pod() != null ? Where.POD : Where.CAPTURE;
+    Plan plan = capture(in.withState(new Running(request)), request);
+    return plan.withNote(new Note(false, Names.REASON_STARTED, message, where));
+  }
+
+  /** The state after a failed start: refused for good, backing off, or out of attempts. */
+  private CaptureState startFailed(
+      Inputs in, CaptureRequest request, StartOutcome.StartFailed failed) {
+    if (failed.reason() == CaptureException.Reason.InvalidFilter) {
+      return new Failed(request, Names.REASON_INVALID_FILTER, failed.message(), false);
+    }
+    if (failed.reason() == CaptureException.Reason.InvalidInput) {
+      return new Failed(request, Names.REASON_INVALID_INPUT, failed.message(), false);
+    }
+    int attempts =
+        (in.state() instanceof BackingOff b && b.startFailed() && b.request().equals(request)
+                ? b.attempts()
+                : 0)
+            + 1;
+    String couldNot = "tcpdump could not start: " + failed.message();
+    if (attempts > config.maxRestarts()) {
+      String message =
+          couldNot + "; gave up after " + attempts + " attempts; " + Plans.retryHint(in.managed());
+      return new Failed(request, Names.REASON_START_FAILED, message, false);
+    }
+    Duration delay = Backoff.after(attempts - 1);
+    String message =
+        String.format(
+            "%s; retrying in %ds (attempt %d of %d)",
+            couldNot, delay.toSeconds(), attempts, config.maxRestarts() + 1);
+    return new BackingOff(request, attempts, in.now().plus(delay), true, message);
+  }
+
+  private Plan completedNow(Inputs in, CaptureRequest request) {
+    Long generation = in.cr().getMetadata().getGeneration();
+    Completed done = new Completed(generation, in.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    Action park = new Action.Park(request.maxFiles(), request.fileSizeMB());
+    return plans.completed(in, List.of(park), done, in.snapshot());
+  }
+
+  /** Failed for this request: stays so until the request changes. */
+  private Plan stillFailed(Inputs in, Failed failed) {
+    CaptureRequest request = failed.request();
+    List<Action> actions =
+        failed.keepsFiles()
+            ? List.of(new Action.Park(request.maxFiles(), request.fileSizeMB()))
+            : List.of();
+    CaptureSnapshot files = failed.keepsFiles() ? in.snapshot() : null;
+    return plans.failed(in, actions, failed, failed.reason(), failed.message(), files);
+  }
+
+  /**
+   * tcpdump ended on its own: wait out the backoff, then restart (null: the backoff is over); give
+   * up after MAX_RESTARTS.
+   */
+  private Plan restartOrGiveUp(Inputs in, CaptureRequest request) {
+    CaptureSnapshot snapshot = in.snapshot();
+    String exit = Plans.exitText(snapshot);
+    int restarts = snapshot.restartCount();
+    if (restarts >= config.maxRestarts()) {
+      String message =
+          exit
+              + "; gave up after "
+              + restarts
+              + " restarts (MAX_RESTARTS); "
+              + Plans.retryHint(in.managed());
+      Failed failed = new Failed(request, Names.REASON_GAVE_UP, message, true);
+      Action park = new Action.Park(request.maxFiles(), request.fileSizeMB());
+      return plans.failed(in, List.of(park), failed, failed.reason(), message, snapshot);
+    }
+    BackingOff backoff =
+        in.state() instanceof BackingOff b && !b.startFailed() && b.request().equals(request)
+            ? b
+            : new BackingOff(
+                request, restarts, in.now().plus(Backoff.after(restarts)), false, exit);
+    Duration left = Duration.between(in.now(), backoff.retryAt());
+    if (left.compareTo(Duration.ZERO) <= 0) {
       return null;
     }
-    return status.getConditions().stream()
-        .filter(c -> Names.CONDITION_READY.equals(c.getType()))
-        .map(io.fabric8.kubernetes.api.model.Condition::getReason)
-        .findFirst()
-        .orElse(null);
+    String message =
+        String.format(
+            "%s; restart %d of %d in %ds",
+            exit, restarts + 1, config.maxRestarts(), Math.max(1, Plans.ceilSeconds(left)));
+    PodCaptureStatus status =
+        plans.notRunning(in, Names.PHASE_PENDING, Names.REASON_TCPDUMP_EXITED, message, snapshot);
+    List<Note> notes = Plans.warnIfNew(in.cr(), Names.REASON_TCPDUMP_EXITED, exit);
+    return new Plan(List.of(), backoff, status, notes, left);
   }
 
-  static boolean managedByAnnotation(PodCapture cr) {
-    return Names.MANAGED_BY.equals(label(cr, Names.LABEL_MANAGED_BY));
-  }
-
-  static boolean hasFinalizer(PodCapture cr) {
-    List<String> finalizers = cr.getMetadata().getFinalizers();
-    return finalizers != null && finalizers.contains(Names.FINALIZER);
-  }
-
-  static String annotation(Pod pod) {
-    Map<String, String> annotations = pod.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(Names.ANNOTATION);
-  }
-
-  static boolean terminating(Pod pod) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    return pod.getMetadata().getDeletionTimestamp() != null
-        || "Succeeded".equals(phase)
-        || "Failed".equals(phase);
-  }
-
-  static boolean hostNetwork(Pod pod) {
-    return pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork());
-  }
-
-  static List<String> podIPs(Pod pod) {
-    List<String> ips = new ArrayList<>();
-    if (pod.getStatus() == null) {
-      return ips;
+  /**
+   * A start that failed is tried again only after its backoff (null: the backoff is over): our own
+   * status write must not bring it on early.
+   */
+  private Plan startBackingOff(Inputs in, BackingOff backoff) {
+    Duration left = Duration.between(in.now(), backoff.retryAt());
+    if (left.compareTo(Duration.ZERO) <= 0) {
+      return null;
     }
-    if (pod.getStatus().getPodIPs() != null) {
-      for (PodIP ip : pod.getStatus().getPodIPs()) {
-        if (ip.getIp() != null && !ip.getIp().isBlank() && !ips.contains(ip.getIp())) {
-          ips.add(ip.getIp());
-        }
-      }
+    PodCaptureStatus status =
+        plans.notRunning(
+            in, Names.PHASE_PENDING, Names.REASON_START_FAILED, backoff.message(), null);
+    List<Note> notes = Plans.warnIfNew(in.cr(), Names.REASON_START_FAILED, backoff.message());
+    return new Plan(List.of(), backoff, status, notes, left);
+  }
+
+  /** No room on the node: Pending while others hold it, Failed if the ring can never fit. */
+  private Plan noRoom(Inputs in, NodeBudget.Verdict room) {
+    List<Action> actions =
+        in.snapshot() != null ? List.of(new Action.Remove(room.reason())) : List.of();
+    List<Note> notes = in.snapshot() != null ? Plans.stopped(in, room.reason()) : List.of();
+    if (room.waiting()) {
+      PodCaptureStatus status =
+          plans.notRunning(in, Names.PHASE_PENDING, room.reason(), room.message(), null);
+      return new Plan(actions, new Waiting(room.reason(), room.message()), status, notes, null);
     }
-    String single = pod.getStatus().getPodIP();
-    if (ips.isEmpty() && single != null && !single.isBlank()) {
-      ips.add(single);
+    return plans.failed(in, actions, null, room.reason(), room.message(), null);
+  }
+
+  /** Runs as asked; a full disk stops it, keeping the files. */
+  private Plan running(Inputs in, CaptureRequest request) {
+    CaptureSnapshot snapshot = in.snapshot();
+    if (snapshot.storageProblem() != null) {
+      String message =
+          snapshot.storageProblem()
+              + "; tcpdump was stopped and the files captured so far are kept; free space on the"
+              + " node, then "
+              + (in.managed()
+                  ? "remove and re-add the annotation"
+                  : "change the PodCapture's spec or re-create it")
+              + " to capture again";
+      Failed failed = new Failed(request, Names.REASON_DISK_FULL, message, true);
+      List<Action> actions =
+          List.of(
+              new Action.StopKeepingFiles(),
+              new Action.Park(request.maxFiles(), request.fileSizeMB()));
+      return plans.failed(in, actions, failed, failed.reason(), message, snapshot);
     }
-    return ips;
+    PodCaptureStatus status =
+        DesiredStatus.running(in.cr(), config.nodeName(), config.agentPod(), snapshot, in.now());
+    return new Plan(List.of(), new Running(request), status, List.of(), config.statusRefresh());
   }
 
-  static String label(HasMetadata o, String name) {
-    Map<String, String> labels = o.getMetadata().getLabels();
-    return labels == null ? null : labels.get(name);
-  }
-
-  static String retryHint(boolean managed) {
-    return managed
-        ? "remove and re-add the annotation to try again"
-        : "change the PodCapture's spec, or delete and re-create it, to try again";
-  }
-
-  static String exitText(CaptureSnapshot snapshot) {
-    String out = snapshot.lastOutput();
-    return "tcpdump "
-        + snapshot.exitReason()
-        + (out == null || out.isBlank() ? "" : ": " + out.strip().replace('\n', ' '));
-  }
-
-  private static long ceilSeconds(Duration d) {
-    return (d.toMillis() + 999) / 1000;
-  }
-
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s;
+  /** Starts tcpdump, the finalizer first so no file is written before it. */
+  private static Plan start(Inputs in, CaptureRequest request) {
+    List<Action> actions = new ArrayList<>();
+    if (!PodCaptures.hasFinalizer(in.cr())) {
+      actions.add(new Action.AddFinalizer());
+    }
+    actions.add(new Action.Start(request));
+    return new Plan(actions, in.state(), null, List.of(), null);
   }
 }

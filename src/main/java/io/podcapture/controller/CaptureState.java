@@ -5,8 +5,9 @@ import java.time.Instant;
 
 /**
  * What the agent remembers about one capture between passes, beyond what the capture layer's
- * snapshot and the PodCapture's status already say. One value per capture, in one map; absent means
- * nothing to remember (never started, or stopped and forgotten).
+ * snapshot and the PodCapture's status already say. One value per capture, in its record ({@link
+ * CaptureRecords}); absent means nothing to remember (never started, or stopped and forgotten). The
+ * values are decided by {@link CaptureDecision} only.
  */
 sealed interface CaptureState {
 

@@ -32,4 +32,11 @@ public interface ControllerMetrics {
 
   /** A tcpdump that had ended on its own was started again. */
   default void tcpdumpRestarted() {}
+
+  /**
+   * The informer of this node's PodCaptures told of a change to one labelled with {@code node} (its
+   * node label, null if none): any other node than this one means the label selector let it
+   * through.
+   */
+  default void podCaptureEvent(String node) {}
 }

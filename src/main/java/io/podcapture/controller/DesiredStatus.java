@@ -118,13 +118,16 @@ final class DesiredStatus {
     return status;
   }
 
-  /** A PodCapture no node agent holds yet, as the elected agent reports it: Pending, and why. */
+  /**
+   * A PodCapture no node agent holds yet, as the elected agent reports it: Pending (or Failed for a
+   * spec no agent can run), and why.
+   */
   static PodCaptureStatus unclaimed(
-      PodCapture cr, String node, String reason, String message, Instant now) {
+      PodCapture cr, String phase, String node, String reason, String message, Instant now) {
     PodCaptureStatus status = new PodCaptureStatus();
     status.setNode(node);
     status.setObservedGeneration(cr.getMetadata().getGeneration());
-    status.setPhase(Names.PHASE_PENDING);
+    status.setPhase(phase);
     status.setMessage(message);
     status.setConditions(ready(cr, false, reason, message, now));
     return status;

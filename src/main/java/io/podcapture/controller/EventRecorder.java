@@ -3,6 +3,7 @@ package io.podcapture.controller;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -74,94 +75,101 @@ public final class EventRecorder implements AutoCloseable {
 
   private void record(HasMetadata about, String type, String reason, String message) {
     metrics.event(type, reason);
-    String kind = about.getKind();
-    String apiVersion = about.getApiVersion();
-    String namespace = about.getMetadata().getNamespace();
-    String name = about.getMetadata().getName();
-    String uid = about.getMetadata().getUid();
-    String resourceVersion = about.getMetadata().getResourceVersion();
-    sender.execute(
-        () -> send(kind, apiVersion, namespace, name, uid, resourceVersion, type, reason, message));
+    // Read now, on the caller's thread: the object may change once the pass goes on.
+    ObjectReference ref =
+        new ObjectReferenceBuilder()
+            .withKind(about.getKind())
+            .withApiVersion(about.getApiVersion())
+            .withNamespace(about.getMetadata().getNamespace())
+            .withName(about.getMetadata().getName())
+            .withUid(about.getMetadata().getUid())
+            .withResourceVersion(about.getMetadata().getResourceVersion())
+            .build();
+    sender.execute(() -> send(ref, type, reason, message));
   }
 
-  private void send(
-      String kind,
-      String apiVersion,
-      String namespace,
-      String name,
-      String uid,
-      String resourceVersion,
-      String type,
-      String reason,
-      String message) {
+  private void send(ObjectReference ref, String type, String reason, String message) {
     String dedupKey =
-        kind + "/" + namespace + "/" + name + "/" + uid + "/" + type + "/" + reason + "/" + message;
+        String.join(
+            "/",
+            ref.getKind(),
+            ref.getNamespace(),
+            ref.getName(),
+            ref.getUid(),
+            type,
+            reason,
+            message);
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     try {
       Sent previous = recent.get(dedupKey);
       if (previous != null && previous.last().plusSeconds(REPEAT_WINDOW_SECONDS).isAfter(now)) {
-        int count = previous.count() + 1;
-        String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}";
-        // resource(stub) rather than withName(): the client then sends the patch without reading
-        // the Event first.
-        Event stub =
-            new EventBuilder()
-                .withNewMetadata()
-                .withName(previous.name())
-                .withNamespace(previous.namespace())
-                .endMetadata()
-                .build();
-        client
-            .v1()
-            .events()
-            .inNamespace(previous.namespace())
-            .resource(stub)
-            .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-        recent.put(dedupKey, new Sent(previous.namespace(), previous.name(), count, now));
-        return;
+        recent.put(dedupKey, repeat(previous, now));
+      } else {
+        recent.put(dedupKey, create(ref, type, reason, message, now));
       }
-      String eventName =
-          name + "." + Long.toHexString(System.nanoTime() ^ (System.currentTimeMillis() << 20));
-      Event event =
-          new EventBuilder()
-              .withNewMetadata()
-              .withName(eventName)
-              .withNamespace(namespace)
-              .endMetadata()
-              .withInvolvedObject(
-                  new ObjectReferenceBuilder()
-                      .withKind(kind)
-                      .withApiVersion(apiVersion)
-                      .withNamespace(namespace)
-                      .withName(name)
-                      .withUid(uid)
-                      .withResourceVersion(resourceVersion)
-                      .build())
-              .withType(type)
-              .withReason(reason)
-              .withMessage(message)
-              .withNewSource()
-              .withComponent(Names.COMPONENT)
-              .withHost(host)
-              .endSource()
-              .withReportingComponent(Names.COMPONENT)
-              .withReportingInstance(host)
-              .withFirstTimestamp(now.toString())
-              .withLastTimestamp(now.toString())
-              .withCount(1)
-              .build();
-      client.v1().events().inNamespace(namespace).resource(event).create();
-      recent.put(dedupKey, new Sent(namespace, eventName, 1, now));
     } catch (RuntimeException e) {
       recent.remove(dedupKey);
       LOG.warn(
           "could not record event {} on {}({}/{}): {}",
           reason,
-          kind,
-          namespace,
-          name,
+          ref.getKind(),
+          ref.getNamespace(),
+          ref.getName(),
           e.getMessage());
     }
+  }
+
+  /** Bumps the count of an Event sent before. */
+  private Sent repeat(Sent previous, Instant now) {
+    int count = previous.count() + 1;
+    String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}";
+    // resource(stub) rather than withName(): the client then sends the patch without reading the
+    // Event first.
+    Event stub =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(previous.name())
+            .withNamespace(previous.namespace())
+            .endMetadata()
+            .build();
+    client
+        .v1()
+        .events()
+        .inNamespace(previous.namespace())
+        .resource(stub)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    return new Sent(previous.namespace(), previous.name(), count, now);
+  }
+
+  private Sent create(
+      ObjectReference ref, String type, String reason, String message, Instant now) {
+    String namespace = ref.getNamespace();
+    String eventName =
+        ref.getName()
+            + "."
+            + Long.toHexString(System.nanoTime() ^ (System.currentTimeMillis() << 20));
+    Event event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(eventName)
+            .withNamespace(namespace)
+            .endMetadata()
+            .withInvolvedObject(ref)
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message)
+            .withNewSource()
+            .withComponent(Names.COMPONENT)
+            .withHost(host)
+            .endSource()
+            .withReportingComponent(Names.COMPONENT)
+            .withReportingInstance(host)
+            .withFirstTimestamp(now.toString())
+            .withLastTimestamp(now.toString())
+            .withCount(1)
+            .build();
+    client.v1().events().inNamespace(namespace).resource(event).create();
+    return new Sent(namespace, eventName, 1, now);
   }
 
   /** Waits briefly for queued Events to be sent, then stops. */

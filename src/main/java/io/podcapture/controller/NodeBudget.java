@@ -2,9 +2,7 @@ package io.podcapture.controller;
 
 import io.podcapture.capture.CaptureKey;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The node's capture limits: at most {@code maxCaptures} tcpdumps at once (slots), and all rings
@@ -16,10 +14,21 @@ import java.util.Set;
 final class NodeBudget {
   private final int maxCaptures;
   private final long budgetMB;
-  private final Map<CaptureKey, Long> reservedMB = new HashMap<>();
+  private final Store reservations;
 
-  /** Reserved keys that hold disk but no slot. */
-  private final Set<CaptureKey> parked = new HashSet<>();
+  /** What a capture holds: megabytes of disk and, unless {@code parked}, a slot. */
+  record Reservation(long megabytes, boolean parked) {}
+
+  /** Where the reservations are kept: in each capture's record ({@link CaptureRecords}). */
+  interface Store {
+    /** The key's reservation, or null. */
+    Reservation get(CaptureKey key);
+
+    /** Sets the key's reservation; null removes it. */
+    void put(CaptureKey key, Reservation reservation);
+
+    Iterable<Reservation> all();
+  }
 
   /** Fits, or why not: {@code waiting} means it fits once others end; otherwise it never fits. */
   record Verdict(boolean fits, boolean waiting, String reason, String message) {
@@ -31,9 +40,38 @@ final class NodeBudget {
     Verdict check(CaptureKey key, int maxFiles, int fileSizeMB);
   }
 
-  NodeBudget(int maxCaptures, long budgetMB) {
+  NodeBudget(int maxCaptures, long budgetMB, Store reservations) {
     this.maxCaptures = maxCaptures;
     this.budgetMB = budgetMB;
+    this.reservations = reservations;
+  }
+
+  /** A budget that keeps its reservations itself. */
+  NodeBudget(int maxCaptures, long budgetMB) {
+    this(maxCaptures, budgetMB, new OwnStore());
+  }
+
+  private static final class OwnStore implements Store {
+    private final Map<CaptureKey, Reservation> map = new HashMap<>();
+
+    @Override
+    public Reservation get(CaptureKey key) {
+      return map.get(key);
+    }
+
+    @Override
+    public void put(CaptureKey key, Reservation reservation) {
+      if (reservation == null) {
+        map.remove(key);
+      } else {
+        map.put(key, reservation);
+      }
+    }
+
+    @Override
+    public Iterable<Reservation> all() {
+      return map.values();
+    }
   }
 
   /**
@@ -61,8 +99,8 @@ final class NodeBudget {
                   + "%d MB (DISK_BUDGET_MB); use fewer files",
               maxFiles, fileSizeMB, need, budgetMB));
     }
-    Long held = reservedMB.get(key);
-    boolean hasSlot = held != null && !parked.contains(key);
+    Reservation held = reservations.get(key);
+    boolean hasSlot = held != null && !held.parked();
     if (!hasSlot && inUse() >= maxCaptures) {
       return new Verdict(
           false,
@@ -72,7 +110,7 @@ final class NodeBudget {
               "waiting for a capture slot: %d of %d captures run on node %s (MAX_CAPTURES); starts when one ends",
               inUse(), maxCaptures, node));
     }
-    long used = reservedMB() - (held == null ? 0 : held);
+    long used = reservedMB() - (held == null ? 0 : held.megabytes());
     if (used + need > budgetMB) {
       return new Verdict(
           false,
@@ -93,8 +131,7 @@ final class NodeBudget {
   synchronized Verdict reserve(CaptureKey key, int maxFiles, int fileSizeMB, String node) {
     Verdict verdict = check(key, maxFiles, fileSizeMB, node);
     if (verdict.fits()) {
-      reservedMB.put(key, ringMB(maxFiles, fileSizeMB));
-      parked.remove(key);
+      reservations.put(key, new Reservation(ringMB(maxFiles, fileSizeMB), false));
     }
     return verdict;
   }
@@ -104,24 +141,33 @@ final class NodeBudget {
    * whether a slot was freed.
    */
   synchronized boolean park(CaptureKey key, int maxFiles, int fileSizeMB) {
-    boolean hadSlot = reservedMB.containsKey(key) && !parked.contains(key);
-    reservedMB.putIfAbsent(key, ringMB(maxFiles, fileSizeMB));
-    parked.add(key);
-    return hadSlot;
+    Reservation held = reservations.get(key);
+    long megabytes = held == null ? ringMB(maxFiles, fileSizeMB) : held.megabytes();
+    reservations.put(key, new Reservation(megabytes, true));
+    return held != null && !held.parked();
   }
 
   /** Frees the key's reservation; returns whether it held one. */
   synchronized boolean release(CaptureKey key) {
-    parked.remove(key);
-    return reservedMB.remove(key) != null;
+    boolean held = reservations.get(key) != null;
+    reservations.put(key, null);
+    return held;
   }
 
   /** Slots taken: captures reserved and not parked. */
   synchronized int inUse() {
-    return reservedMB.size() - parked.size();
+    int n = 0;
+    for (Reservation r : reservations.all()) {
+      n += r.parked() ? 0 : 1;
+    }
+    return n;
   }
 
   synchronized long reservedMB() {
-    return reservedMB.values().stream().mapToLong(Long::longValue).sum();
+    long sum = 0;
+    for (Reservation r : reservations.all()) {
+      sum += r.megabytes();
+    }
+    return sum;
   }
 }

@@ -4,11 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
@@ -24,10 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class PodCaptureController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaptureController.class);
   private static final String BY_POD = "byPod";
-  private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
-  private static final Duration RENEW_DEADLINE = Duration.ofSeconds(10);
-  private static final Duration RETRY_PERIOD = Duration.ofSeconds(2);
 
   /** One unit of work: which pass, for which object. */
   record Work(Pass pass, CaptureKey key) {}
@@ -56,11 +45,9 @@ public final class PodCaptureController implements AutoCloseable {
     UNCLAIMED
   }
 
-  private final KubernetesClient client;
   private final AgentConfig config;
   private final PacketCapturer capturer;
   private final ControllerMetrics metrics;
-  private final Clock clock;
   private final WorkQueue<Work> queue =
       new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
   private final SharedIndexInformer<Pod> podInformer;
@@ -71,24 +58,8 @@ public final class PodCaptureController implements AutoCloseable {
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
 
-  /**
-   * PodCapture events received from the node's informer, per node label value (tests count them).
-   */
-  private final Map<String, AtomicLong> captureEvents =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  private final ExecutorService electionThread =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "leader-election");
-            t.setDaemon(true);
-            return t;
-          });
-  private volatile SharedIndexInformer<PodCapture> unclaimedInformer;
-  private volatile UnclaimedCaptures unclaimed;
-  private volatile CompletableFuture<?> election;
+  private final ElectedAgent elected;
   private volatile boolean synced;
-  private volatile boolean closed;
 
   public PodCaptureController(
       KubernetesClient client, AgentConfig config, PacketCapturer capturer, Clock clock) {
@@ -101,31 +72,61 @@ public final class PodCaptureController implements AutoCloseable {
       PacketCapturer capturer,
       Clock clock,
       ControllerMetrics metrics) {
-    this.client = client;
     this.metrics = metrics;
     this.config = config;
     this.capturer = capturer;
-    this.clock = clock;
-    // Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
-    // cluster's.
-    this.podInformer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .withField("spec.nodeName", config.nodeName())
-            .runnableInformer(0);
-    // ...and of each only the fields the agent reads: a node's Pods are otherwise most of the
-    // agent's heap.
-    podInformer.itemStore(new SlimPodStore());
-    // Only this node's PodCaptures: a status write elsewhere in the cluster is not sent to every
-    // agent.
-    this.captureInformer =
+    this.podInformer = podInformer(client, config.nodeName());
+    this.captureInformer = captureInformer(client, config.nodeName());
+    this.events = new EventRecorder(client, config.nodeName(), metrics);
+    CaptureRecords records = new CaptureRecords(clock, config.maxCaptures(), config.diskBudgetMB());
+    this.writes = new Writes(client, clock, config.statusRefresh(), records);
+    Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
+    Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
+    this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, records);
+    CaptureReconciler.Parts parts =
+        new CaptureReconciler.Parts(
+            pods,
+            captures,
+            capturer,
+            events,
+            writes,
+            new PodCaptureApi(client, config.nodeName()),
+            records,
+            metrics);
+    this.reconciler =
+        new CaptureReconciler(parts, config, clock, key -> queue.add(new Work(Pass.CAPTURE, key)));
+    podInformer.addEventHandler(handler(this::podChanged));
+    captureInformer.addEventHandler(handler(this::captureChanged));
+    capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
+    this.elected =
+        new ElectedAgent(client, config, clock, key -> queue.add(new Work(Pass.UNCLAIMED, key)));
+  }
+
+  /**
+   * Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
+   * cluster's; and of each only the fields the agent reads: a node's Pods are otherwise most of the
+   * agent's heap.
+   */
+  private static SharedIndexInformer<Pod> podInformer(KubernetesClient client, String node) {
+    SharedIndexInformer<Pod> informer =
+        client.pods().inAnyNamespace().withField("spec.nodeName", node).runnableInformer(0);
+    informer.itemStore(new SlimPodStore());
+    return informer;
+  }
+
+  /**
+   * Only this node's PodCaptures (a status write elsewhere in the cluster is not sent to every
+   * agent), indexed by the Pod they name.
+   */
+  private static SharedIndexInformer<PodCapture> captureInformer(
+      KubernetesClient client, String node) {
+    SharedIndexInformer<PodCapture> informer =
         client
             .resources(PodCapture.class)
             .inAnyNamespace()
-            .withLabel(Names.LABEL_NODE, config.nodeName())
+            .withLabel(Names.LABEL_NODE, node)
             .runnableInformer(0);
-    captureInformer.addIndexers(
+    informer.addIndexers(
         Map.of(
             BY_POD,
             cr ->
@@ -133,28 +134,7 @@ public final class PodCaptureController implements AutoCloseable {
                     podIndexKey(
                         cr.getMetadata().getNamespace(),
                         cr.getSpec() == null ? null : cr.getSpec().getPodName()))));
-    this.events = new EventRecorder(client, config.nodeName(), metrics);
-    this.writes = new Writes(client, clock, config.statusRefresh());
-    AgentDeletions deletions = new AgentDeletions(clock);
-    Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
-    Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
-    this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, deletions);
-    this.reconciler =
-        new CaptureReconciler(
-            client,
-            pods,
-            captures,
-            capturer,
-            events,
-            config,
-            clock,
-            writes,
-            deletions,
-            key -> queue.add(new Work(Pass.CAPTURE, key)),
-            metrics);
-    podInformer.addEventHandler(handler(this::podChanged));
-    captureInformer.addEventHandler(handler(this::captureChanged));
-    capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
+    return informer;
   }
 
   private static String podIndexKey(String namespace, String pod) {
@@ -176,15 +156,13 @@ public final class PodCaptureController implements AutoCloseable {
    * named after.
    */
   private void captureChanged(PodCapture cr) {
-    captureEvents
-        .computeIfAbsent(
-            String.valueOf(CaptureDecision.label(cr, Names.LABEL_NODE)), n -> new AtomicLong())
-        .incrementAndGet();
+    metrics.podCaptureEvent(PodCaptures.label(cr, Names.LABEL_NODE));
     queue.add(new Work(Pass.CAPTURE, keyOf(cr)));
     queue.add(new Work(Pass.POD, keyOf(cr)));
   }
 
-  private static <T extends HasMetadata> ResourceEventHandler<T> handler(
+  /** An informer's event handler that hands every added, changed or deleted object on. */
+  static <T extends HasMetadata> ResourceEventHandler<T> handler(
       java.util.function.Consumer<T> changed) {
     return new ResourceEventHandler<>() {
       @Override
@@ -225,7 +203,7 @@ public final class PodCaptureController implements AutoCloseable {
       worker.start();
       workers.add(worker);
     }
-    campaign();
+    elected.campaign();
     synced = true;
     LOG.info(
         "agent ready on node {}: {} Pods and {} PodCaptures in cache",
@@ -242,99 +220,24 @@ public final class PodCaptureController implements AutoCloseable {
   private Set<CaptureKey> wantedKeys() {
     Set<CaptureKey> keep = new HashSet<>();
     for (Pod pod : podInformer.getIndexer().list()) {
-      if (config.nodeName().equals(pod.getSpec().getNodeName())
-          && CaptureDecision.annotation(pod) != null) {
+      if (PodCaptures.onNode(pod, config.nodeName()) && PodCaptures.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
     }
     for (PodCapture cr : captureInformer.getIndexer().list()) {
-      if (cr.getMetadata().getDeletionTimestamp() == null) {
+      if (!PodCaptures.deleting(cr)) {
         keep.add(keyOf(cr));
       }
     }
     return keep;
   }
 
-  // --- the elected agent
-  // ------------------------------------------------------------------------------------
-
-  /**
-   * Runs for the Lease; whoever holds it answers for PodCaptures without a node. Runs again when it
-   * loses.
-   */
-  private void campaign() {
-    if (closed) {
-      return;
-    }
-    String identity = config.podName().isEmpty() ? config.nodeName() : config.podName();
-    LeaderElectionConfig election =
-        new LeaderElectionConfigBuilder()
-            .withName("podcapture-agent")
-            .withLock(new LeaseLock(config.podNamespace(), Names.LEASE, identity))
-            .withLeaseDuration(LEASE_DURATION)
-            .withRenewDeadline(RENEW_DEADLINE)
-            .withRetryPeriod(RETRY_PERIOD)
-            .withReleaseOnCancel(true)
-            .withLeaderCallbacks(
-                new LeaderCallbacks(
-                    this::startLeading,
-                    this::stopLeading,
-                    leader -> LOG.info("elected agent: {}", leader)))
-            .build();
-    this.election = new LeaderElector(client, election, electionThread).start();
-    CompletableFuture<?> unused =
-        this.election.whenComplete(
-            (ok, error) -> {
-              if (!closed) {
-                LOG.info(
-                    "left the leader election ({}), running for the Lease again",
-                    error == null ? "lost" : error);
-                campaign();
-              }
-            });
-  }
-
-  private synchronized void startLeading() {
-    if (closed || unclaimedInformer != null) {
-      return;
-    }
-    LOG.info("this agent answers for PodCaptures no node agent holds yet");
-    SharedIndexInformer<PodCapture> informer =
-        client
-            .resources(PodCapture.class)
-            .inAnyNamespace()
-            .withoutLabel(Names.LABEL_NODE)
-            .runnableInformer(0);
-    // Its own memory of writes: what it wrote about PodCaptures beyond this node must not look, to
-    // this node's
-    // passes, like PodCaptures of this node.
-    unclaimed =
-        new UnclaimedCaptures(
-            client,
-            new Lister<>(informer.getIndexer()),
-            new Writes(client, clock, config.statusRefresh()),
-            clock);
-    informer.addEventHandler(handler(cr -> queue.add(new Work(Pass.UNCLAIMED, keyOf(cr)))));
-    unclaimedInformer = informer;
-    informer.start();
-  }
-
-  private synchronized void stopLeading() {
-    if (unclaimedInformer != null) {
-      LOG.info("this agent no longer answers for PodCaptures without a node");
-      unclaimedInformer.close();
-      unclaimedInformer = null;
-      unclaimed = null;
-    }
-  }
-
   /** Whether this agent holds the Lease now. */
   public boolean leading() {
-    return unclaimedInformer != null;
+    return elected.leading();
   }
 
   // --- workers
-  // ----------------------------------------------------------------------------------------------
 
   private void work() {
     while (true) {
@@ -369,8 +272,8 @@ public final class PodCaptureController implements AutoCloseable {
               e.getMessage());
         }
         // At least once per status refresh: a status that could not be written while the API server
-        // was away is
-        // written soon after it returns, not after a backoff grown through the outage (up to 60 s).
+        // was away is written soon after it returns, not after a backoff grown through the outage
+        // (up to 60 s).
         Duration backoff = queue.nextBackoff(item);
         queue.addAfter(
             item, backoff.compareTo(config.statusRefresh()) > 0 ? config.statusRefresh() : backoff);
@@ -388,10 +291,7 @@ public final class PodCaptureController implements AutoCloseable {
     return switch (item.pass()) {
       case POD -> mirror.reconcile(item.key());
       case CAPTURE -> reconciler.reconcile(item.key()).requeueAfter();
-      case UNCLAIMED -> {
-        UnclaimedCaptures leader = unclaimed;
-        yield leader == null ? null : leader.reconcile(item.key());
-      }
+      case UNCLAIMED -> elected.reconcile(item.key());
     };
   }
 
@@ -427,21 +327,11 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /**
-   * PodCapture events this agent's node informer received, counted per value of their node label.
-   */
-  public Map<String, Long> captureEventsByNode() {
-    Map<String, Long> counts = new java.util.TreeMap<>();
-    captureEvents.forEach((node, n) -> counts.put(node, n.get()));
-    return counts;
-  }
-
-  /**
    * Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the
    * next run.
    */
   @Override
   public void close() {
-    closed = true;
     queue.close();
     for (Thread worker : workers) {
       try {
@@ -450,13 +340,7 @@ public final class PodCaptureController implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    CompletableFuture<?> running = election;
-    if (running != null) {
-      running.cancel(
-          true); // releases the Lease (releaseOnCancel), so another agent takes over at once
-    }
-    stopLeading();
-    electionThread.shutdownNow();
+    elected.close();
     podInformer.close();
     captureInformer.close();
     capturer.close();

@@ -7,17 +7,16 @@ import io.podcapture.capture.CaptureKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's memory of its own PodCapture writes, and the status writer. The informer cache lags
- * behind our own writes by a few milliseconds: a pass in between must not take the stale copy for
- * the truth and write (or create) the same thing again, so passes read {@link #freshest}. Status is
- * written only when it changed, and a change of file sizes alone at most once per refresh interval.
+ * The agent's memory of its own PodCapture writes (kept in each capture's record, {@link
+ * CaptureRecords}), and the status writer. The informer cache lags behind our own writes by a few
+ * milliseconds: a pass in between must not take the stale copy for the truth and write (or create)
+ * the same thing again, so passes read {@link #freshest}. Status is written only when it changed,
+ * and a change of file sizes alone at most once per refresh interval.
  */
 final class Writes {
   private static final Logger LOG = LoggerFactory.getLogger(Writes.class);
@@ -34,29 +33,38 @@ final class Writes {
   private final KubernetesClient client;
   private final Clock clock;
   private final Duration sizeRefresh;
-  private final Map<CaptureKey, Written> recent = new ConcurrentHashMap<>();
+  private final CaptureRecords records;
 
-  /** When a status carrying only new sizes was last written, per key. */
-  private final Map<CaptureKey, Instant> sizesWritten = new ConcurrentHashMap<>();
-
-  private record Written(PodCapture object, Instant at) {}
-
-  Writes(KubernetesClient client, Clock clock, Duration sizeRefresh) {
+  /** Remembers writes in {@code records}: each capture's last write and when sizes were written. */
+  Writes(KubernetesClient client, Clock clock, Duration sizeRefresh, CaptureRecords records) {
     this.client = client;
     this.clock = clock;
     this.sizeRefresh = sizeRefresh;
+    this.records = records;
+  }
+
+  /**
+   * When a pass that went by our own recent write, not the cache ({@code cached} null, {@code cr}
+   * not), looks again: once the cache has caught up, as the object may be gone by then without an
+   * event left to bring the key back; sooner if the pass asked for sooner.
+   */
+  static Duration recheckAfterOwnWrite(PodCapture cached, PodCapture cr, Duration again) {
+    if (cached != null || cr == null) {
+      return again;
+    }
+    return again != null && again.compareTo(RECHECK_AFTER_LAG) < 0 ? again : RECHECK_AFTER_LAG;
   }
 
   /**
    * The cached object, or what we wrote a moment ago if the cache has not caught up with it yet.
    */
   PodCapture freshest(CaptureKey key, PodCapture cached) {
-    Written mine = recent.get(key);
+    CaptureRecords.Written mine = records.get(key).lastWrite();
     if (mine == null) {
       return cached;
     }
     if (mine.at().plus(CACHE_LAG).isBefore(clock.instant())) {
-      recent.remove(key, mine);
+      records.update(key, r -> mine.equals(r.lastWrite()) ? written(r, null) : r);
       return cached;
     }
     if (cached == null) {
@@ -78,13 +86,15 @@ final class Writes {
     }
   }
 
-  void remember(PodCapture written) {
-    recent.put(CaptureDecision.key(written), new Written(written, clock.instant()));
+  void remember(PodCapture object) {
+    CaptureRecords.Written mine = new CaptureRecords.Written(object, clock.instant());
+    records.update(PodCaptures.key(object), r -> written(r, mine));
   }
 
-  void forget(CaptureKey key) {
-    recent.remove(key);
-    sizesWritten.remove(key);
+  private static CaptureRecords.Record written(
+      CaptureRecords.Record r, CaptureRecords.Written lastWrite) {
+    return new CaptureRecords.Record(
+        r.state(), r.reservation(), lastWrite, r.sizesWritten(), r.refused());
   }
 
   /**
@@ -92,14 +102,14 @@ final class Writes {
    * wrote.
    */
   boolean status(PodCapture cr, PodCaptureStatus desired) {
-    CaptureKey key = CaptureDecision.key(cr);
+    CaptureKey key = PodCaptures.key(cr);
     DesiredStatus.Change change = DesiredStatus.compare(cr.getStatus(), desired);
     if (change == DesiredStatus.Change.NONE) {
       return false;
     }
     Instant now = clock.instant();
     if (change == DesiredStatus.Change.SIZES) {
-      Instant last = sizesWritten.get(key);
+      Instant last = records.get(key).sizesWritten();
       if (last != null && last.plus(sizeRefresh).isAfter(now)) {
         return false;
       }
@@ -113,8 +123,9 @@ final class Writes {
             .inNamespace(key.namespace())
             .resource(copy)
             .updateStatus();
-    remember(written);
-    sizesWritten.put(key, now);
+    CaptureRecords.Written mine = new CaptureRecords.Written(written, now);
+    records.update(
+        key, r -> new CaptureRecords.Record(r.state(), r.reservation(), mine, now, r.refused()));
     LOG.debug(
         "PodCapture({}) status written: {} {}", key, desired.getPhase(), desired.getMessage());
     return true;

@@ -19,6 +19,7 @@ public final class AgentMetrics implements ControllerMetrics {
   private final Counter restarts;
   private final Counter apiErrors;
   private final Counter events;
+  private final Counter podCaptureEvents;
   private final Histogram reconcileDuration;
 
   /** What the gauges read at scrape time. */
@@ -29,40 +30,38 @@ public final class AgentMetrics implements ControllerMetrics {
       DoubleSupplier queueDepth) {}
 
   public AgentMetrics(String node, Gauges gauges) {
-    starts =
-        Counter.builder()
-            .name("podcapture_capture_starts_total")
-            .help("tcpdump processes started for captures")
-            .register(registry);
+    starts = counter("podcapture_capture_starts_total", "tcpdump processes started for captures");
     stops =
-        Counter.builder()
-            .name("podcapture_capture_stops_total")
-            .help("captures stopped and their files deleted, by reason")
-            .labelNames("reason")
-            .register(registry);
+        counter(
+            "podcapture_capture_stops_total",
+            "captures stopped and their files deleted, by reason",
+            "reason");
     failures =
-        Counter.builder()
-            .name("podcapture_capture_failures_total")
-            .help("captures that went to Failed or could not start, by reason")
-            .labelNames("reason")
-            .register(registry);
+        counter(
+            "podcapture_capture_failures_total",
+            "captures that went to Failed or could not start, by reason",
+            "reason");
     restarts =
-        Counter.builder()
-            .name("podcapture_tcpdump_restarts_total")
-            .help("tcpdump processes started again after ending on their own")
-            .register(registry);
+        counter(
+            "podcapture_tcpdump_restarts_total",
+            "tcpdump processes started again after ending on their own");
     apiErrors =
-        Counter.builder()
-            .name("podcapture_api_errors_total")
-            .help("failed calls to the Kubernetes API server, by HTTP code (0: no answer)")
-            .labelNames("code")
-            .register(registry);
+        counter(
+            "podcapture_api_errors_total",
+            "failed calls to the Kubernetes API server, by HTTP code (0: no answer)",
+            "code");
     events =
-        Counter.builder()
-            .name("podcapture_events_total")
-            .help("Kubernetes Events recorded, by type and reason")
-            .labelNames("type", "reason")
-            .register(registry);
+        counter(
+            "podcapture_events_total",
+            "Kubernetes Events recorded, by type and reason",
+            "type",
+            "reason");
+    podCaptureEvents =
+        counter(
+            "podcapture_podcapture_events_total",
+            "PodCapture changes the agent's watch was told of, by the node label of the"
+                + " PodCapture (another node than this one means the label selector failed)",
+            "node");
     reconcileDuration =
         Histogram.builder()
             .name("podcapture_reconcile_duration_seconds")
@@ -86,6 +85,10 @@ public final class AgentMetrics implements ControllerMetrics {
         .callback(cb -> cb.call(gauges.bytesOnDisk().getAsDouble(), node))
         .register(registry);
     gauge("podcapture_workqueue_depth", "keys waiting in the work queue", gauges.queueDepth());
+  }
+
+  private Counter counter(String name, String help, String... labels) {
+    return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
   }
 
   private void gauge(String name, String help, DoubleSupplier value) {
@@ -133,5 +136,10 @@ public final class AgentMetrics implements ControllerMetrics {
   @Override
   public void tcpdumpRestarted() {
     restarts.inc();
+  }
+
+  @Override
+  public void podCaptureEvent(String node) {
+    podCaptureEvents.labelValues(String.valueOf(node)).inc();
   }
 }

@@ -125,8 +125,7 @@ class TopologyCaptureTest {
 
     List<Path> ours = CaptureFiles.of(tmp.resolve("capture"), key).ring();
     // libpcap hands packets over up to a second late; a duplicate would come with its original.
-    // Both tcpdumps get
-    // that second before they are stopped, so neither loses a packet to the stop.
+    // Both tcpdumps get that second before they are stopped, so neither loses a packet to the stop.
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> echoes(Pcap.packets(ours), ipv6).size() >= expected);

@@ -5,27 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.podcapture.AgentConfig;
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.api.v1alpha1.PodCaptureStatus;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureRequest;
 import io.podcapture.capture.CaptureSnapshot;
 import io.podcapture.capture.RingFile;
-import io.podcapture.controller.CaptureDecision.Action;
-import io.podcapture.controller.CaptureDecision.Inputs;
-import io.podcapture.controller.CaptureDecision.Note;
-import io.podcapture.controller.CaptureDecision.Plan;
 import io.podcapture.controller.CaptureState.BackingOff;
 import io.podcapture.controller.CaptureState.Completed;
 import io.podcapture.controller.CaptureState.Failed;
 import io.podcapture.controller.CaptureState.Running;
 import io.podcapture.controller.CaptureState.Waiting;
+import io.podcapture.controller.Plan.Action;
+import io.podcapture.controller.Plan.Note;
 import io.podcapture.testing.AgentEnvironment;
+import io.podcapture.testing.PodCaptureBuilder;
 import io.podcapture.testing.Pods;
+import io.podcapture.testing.SnapshotBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,28 +61,17 @@ class CaptureDecisionTest {
 
   /** The annotation's PodCapture of Pod web, as the mirror makes it. */
   private static PodCapture annotationCapture(int maxFiles) {
-    PodCapture cr = direct("web", "web");
-    cr.getMetadata()
-        .setLabels(Map.of(Names.LABEL_MANAGED_BY, Names.MANAGED_BY, Names.LABEL_NODE, "node-a"));
-    cr.getMetadata().setFinalizers(List.of(Names.FINALIZER));
-    cr.getSpec().setMaxFiles(maxFiles);
-    return cr;
+    return PodCaptureBuilder.ofAnnotation("web", "node-a", maxFiles)
+        .stored("web-uid", 1L, "10")
+        .build();
   }
 
   /** A PodCapture created directly, labelled with node-a by the elected agent, no finalizer yet. */
   private static PodCapture direct(String name, String pod) {
-    PodCapture cr = new PodCapture();
-    cr.setMetadata(
-        new ObjectMetaBuilder()
-            .withNamespace("default")
-            .withName(name)
-            .withUid(name + "-uid")
-            .withGeneration(1L)
-            .withResourceVersion("10")
-            .addToLabels(Names.LABEL_NODE, "node-a")
-            .build());
-    cr.setSpec(new PodCaptureSpec(pod, null, null));
-    return cr;
+    return PodCaptureBuilder.direct(name, pod)
+        .stored(name + "-uid", 1L, "10")
+        .node("node-a")
+        .build();
   }
 
   private static PodCapture withFinalizer(PodCapture cr) {
@@ -109,8 +96,10 @@ class CaptureDecisionTest {
   }
 
   private static CaptureSnapshot running(CaptureRequest request) {
-    return new CaptureSnapshot(
-        request, true, "host 10.1.0.5", NOW.minusSeconds(30), files(request.key()), null, null, 0);
+    return SnapshotBuilder.of(request)
+        .startedAt(NOW.minusSeconds(30))
+        .files(files(request.key()))
+        .build();
   }
 
   private static List<RingFile> files(CaptureKey key) {
@@ -119,29 +108,20 @@ class CaptureDecisionTest {
   }
 
   private static CaptureSnapshot exited(CaptureRequest request, int restarts) {
-    return new CaptureSnapshot(
-        request,
-        false,
-        "host 10.1.0.5",
-        NOW.minusSeconds(30),
-        files(request.key()),
-        1,
-        "tcpdump: pcap_loop: The interface went down",
-        restarts);
+    return SnapshotBuilder.of(request)
+        .startedAt(NOW.minusSeconds(30))
+        .files(files(request.key()))
+        .exited(1, "tcpdump: pcap_loop: The interface went down")
+        .restarts(restarts)
+        .build();
   }
 
   private static CaptureSnapshot completed(CaptureRequest request) {
-    return new CaptureSnapshot(
-        request,
-        false,
-        "host 10.1.0.5",
-        NOW.minusSeconds(3),
-        files(request.key()),
-        0,
-        null,
-        0,
-        null,
-        true);
+    return SnapshotBuilder.of(request)
+        .startedAt(NOW.minusSeconds(3))
+        .files(files(request.key()))
+        .completed()
+        .build();
   }
 
   private static String reason(PodCaptureStatus status) {
@@ -154,7 +134,6 @@ class CaptureDecisionTest {
   }
 
   // --- starting
-  // ---------------------------------------------------------------------------------------------
 
   @Test
   void directPodCaptureGetsTheFinalizerBeforeItsTcpdumpStarts() {
@@ -235,20 +214,16 @@ class CaptureDecisionTest {
         DECIDE.decide(in(cr, web("5"), new Running(request), running(request))).status();
     withStatus(cr, first);
     CaptureSnapshot grown =
-        new CaptureSnapshot(
-            request,
-            true,
-            "host 10.1.0.5",
-            NOW.minusSeconds(30),
-            List.of(
-                new RingFile(
-                    "capture-web.pcap0",
-                    Path.of("/capture/default/capture-web.pcap0"),
-                    8192,
-                    false)),
-            null,
-            null,
-            0);
+        SnapshotBuilder.of(request)
+            .startedAt(NOW.minusSeconds(30))
+            .files(
+                List.of(
+                    new RingFile(
+                        "capture-web.pcap0",
+                        Path.of("/capture/default/capture-web.pcap0"),
+                        8192,
+                        false)))
+            .build();
 
     PodCaptureStatus later =
         DECIDE
@@ -277,7 +252,6 @@ class CaptureDecisionTest {
   }
 
   // --- refused input
-  // ----------------------------------------------------------------------------------------
 
   @ParameterizedTest
   @ValueSource(
@@ -436,7 +410,6 @@ class CaptureDecisionTest {
   }
 
   // --- room on the node
-  // -------------------------------------------------------------------------------------
 
   @Test
   void captureWithoutASlotWaitsAndIsRemembered() {
@@ -467,7 +440,6 @@ class CaptureDecisionTest {
   }
 
   // --- tcpdump ends on its own
-  // ------------------------------------------------------------------------------
 
   @Test
   void crashedTcpdumpIsReportedThenRestartedAfterTheBackoff() {
@@ -547,17 +519,11 @@ class CaptureDecisionTest {
   void fullDiskHaltsTheCaptureAndKeepsItsFiles() {
     CaptureRequest request = request(WEB, 2);
     CaptureSnapshot full =
-        new CaptureSnapshot(
-            request,
-            true,
-            "host 10.1.0.5",
-            NOW,
-            files(WEB),
-            null,
-            null,
-            0,
-            "no space left in capture folder /capture/default (0 bytes free)",
-            false);
+        SnapshotBuilder.of(request)
+            .startedAt(NOW)
+            .files(files(WEB))
+            .storageProblem("no space left in capture folder /capture/default (0 bytes free)")
+            .build();
 
     Plan plan = DECIDE.decide(in(annotationCapture(2), web("2"), new Running(request), full));
 
@@ -567,7 +533,6 @@ class CaptureDecisionTest {
   }
 
   // --- completion and TTL
-  // -----------------------------------------------------------------------------------
 
   @Test
   void captureThatEndsAsAskedIsCompletedKeepsItsFilesAndFreesItsSlot() {
@@ -690,7 +655,6 @@ class CaptureDecisionTest {
   }
 
   // --- the end of a capture
-  // ---------------------------------------------------------------------------------
 
   @Test
   void podCaptureDeletedByTheUserStopsRemovesTheAnnotationAndReleasesTheFinalizer() {
@@ -776,5 +740,131 @@ class CaptureDecisionTest {
 
     assertEquals(List.of(new Action.Remove(Names.STOP_POD_TERMINATING)), plan.actions());
     assertEquals(Names.REASON_POD_TERMINATING, reason(plan.status()));
+  }
+
+  // --- the outcome of a start, decided in the same pass
+
+  private static Inputs after(PodCapture cr, Pod pod, CaptureState state, StartOutcome started) {
+    CaptureSnapshot now = started instanceof StartOutcome.Started s ? s.snapshot() : null;
+    return new Inputs(cr, pod, state, now, ROOM, false, NOW, started);
+  }
+
+  @Test
+  void aStartThatWorkedRunsAndTellsTheAnnotationsUserOnThePodOnce() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan =
+        DECIDE.decide(
+            after(
+                annotationCapture(5), web("5"), null, new StartOutcome.Started(running(request))));
+
+    assertEquals(new Running(request), plan.next());
+    assertEquals(Names.PHASE_RUNNING, plan.status().getPhase());
+    assertEquals(List.of(), plan.actions(), "no second start");
+    assertEquals(
+        List.of(
+            new Note(
+                false,
+                Names.REASON_STARTED,
+                "started capture into 5 x 1 MB files, filter: host 10.1.0.5",
+                Plan.Where.POD)),
+        plan.notes());
+  }
+
+  @Test
+  void aDirectCapturesStartIsToldOnThePodCapture() {
+    CaptureRequest request = request(WEB, 1);
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    Plan plan =
+        DECIDE.decide(
+            new Inputs(
+                cr,
+                web(null),
+                null,
+                running(request),
+                ROOM,
+                false,
+                NOW,
+                new StartOutcome.Started(running(request))));
+
+    assertEquals(Plan.Where.CAPTURE, plan.notes().get(0).where());
+    assertEquals(Names.REASON_STARTED, plan.notes().get(0).reason());
+  }
+
+  @Test
+  void aFilterTheCaptureLayerRefusedFailsAtOnceAndIsNotRetried() {
+    Plan plan =
+        DECIDE.decide(
+            after(
+                annotationCapture(5),
+                web("5"),
+                null,
+                new StartOutcome.StartFailed(
+                    io.podcapture.capture.CaptureException.Reason.InvalidFilter,
+                    "tcpdump: syntax error")));
+
+    assertInstanceOf(Failed.class, plan.next());
+    assertEquals(Names.PHASE_FAILED, plan.status().getPhase());
+    assertEquals(Names.REASON_INVALID_FILTER, reason(plan.status()));
+    assertEquals(List.of(), plan.actions());
+    assertNull(plan.requeueAfter());
+  }
+
+  @Test
+  void aStartThatFailedBacksOffThenGivesUpAfterMaxRestartsPlusOneAttempts() {
+    StartOutcome failed =
+        new StartOutcome.StartFailed(
+            io.podcapture.capture.CaptureException.Reason.TcpdumpFailed, "no such device");
+
+    Plan first = DECIDE.decide(after(annotationCapture(5), web("5"), null, failed));
+
+    BackingOff backoff = assertInstanceOf(BackingOff.class, first.next());
+    assertEquals(1, backoff.attempts());
+    assertTrue(backoff.startFailed());
+    assertEquals(Duration.ofSeconds(1), first.requeueAfter());
+    assertEquals(Names.PHASE_PENDING, first.status().getPhase());
+    assertEquals(Names.REASON_START_FAILED, reason(first.status()));
+    assertTrue(
+        first.status().getMessage().contains("retrying in 1s (attempt 1 of 4)"),
+        first.status().getMessage());
+
+    BackingOff spent =
+        new BackingOff(request(WEB, 5), 3, NOW.minusSeconds(1), true, backoff.message());
+    Plan last = DECIDE.decide(after(annotationCapture(5), web("5"), spent, failed));
+
+    Failed gaveUp = assertInstanceOf(Failed.class, last.next());
+    assertEquals(Names.REASON_START_FAILED, gaveUp.reason());
+    assertTrue(gaveUp.message().contains("gave up after 4 attempts"), gaveUp.message());
+    assertEquals(Names.PHASE_FAILED, last.status().getPhase());
+  }
+
+  @Test
+  void aStartThatFoundTheRoomTakenWaitsForIt() {
+    NodeBudget.Verdict taken =
+        new NodeBudget.Verdict(false, true, Names.REASON_WAITING_FOR_SLOT, "waiting for a slot");
+
+    Plan plan =
+        DECIDE.decide(after(annotationCapture(5), web("5"), null, new StartOutcome.NoRoom(taken)));
+
+    assertEquals(new Waiting(Names.REASON_WAITING_FOR_SLOT, "waiting for a slot"), plan.next());
+    assertEquals(Names.PHASE_PENDING, plan.status().getPhase());
+    assertEquals(List.of(), plan.actions(), "no second start");
+  }
+
+  @Test
+  void removingTheAnnotationStopsTheCaptureAndTellsThePod() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(5), web(null), new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Remove(Names.STOP_ANNOTATION_REMOVED)), plan.actions());
+    assertNull(plan.next());
+    assertEquals(
+        List.of(
+            new Note(
+                false,
+                Names.REASON_STOPPED,
+                "capture stopped and files deleted: " + Names.STOP_ANNOTATION_REMOVED,
+                Plan.Where.POD)),
+        plan.notes());
   }
 }

@@ -6,8 +6,8 @@ import io.podcapture.capture.CaptureRequest;
 import io.podcapture.capture.CaptureSnapshot;
 import io.podcapture.capture.PacketCapturer;
 import io.podcapture.capture.RingFile;
+import io.podcapture.testing.SnapshotBuilder;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +55,7 @@ final class FakePacketCapturer implements PacketCapturer {
     starts.add(request);
     held.put(
         request.key(),
-        new CaptureSnapshot(
-            request, true, filter(request), Instant.now(), List.of(), null, null, restarts));
+        SnapshotBuilder.of(request).filter(filter(request)).restarts(restarts).build());
     return snapshot(request.key()).orElseThrow();
   }
 
@@ -85,18 +84,7 @@ final class FakePacketCapturer implements PacketCapturer {
     Path dir = Path.of("/capture", key.namespace());
     String name = "capture-" + key.name() + ".pcap0";
     List<RingFile> files = List.of(new RingFile(name, dir.resolve(name), fileSize, false));
-    return Optional.of(
-        new CaptureSnapshot(
-            s.request(),
-            s.running(),
-            s.filter(),
-            s.startTime(),
-            files,
-            s.exitCode(),
-            s.lastOutput(),
-            s.restartCount(),
-            null,
-            s.completed()));
+    return Optional.of(SnapshotBuilder.from(s).files(files).storageProblem(null).build());
   }
 
   @Override
@@ -118,17 +106,7 @@ final class FakePacketCapturer implements PacketCapturer {
   void exit(CaptureKey key, int code, String output) {
     synchronized (this) {
       CaptureSnapshot s = held.get(key);
-      held.put(
-          key,
-          new CaptureSnapshot(
-              s.request(),
-              false,
-              s.filter(),
-              s.startTime(),
-              List.of(),
-              code,
-              output,
-              s.restartCount()));
+      held.put(key, SnapshotBuilder.from(s).files(List.of()).exited(code, output).build());
     }
     listeners.forEach(l -> l.accept(key));
   }
@@ -140,19 +118,7 @@ final class FakePacketCapturer implements PacketCapturer {
   void complete(CaptureKey key) {
     synchronized (this) {
       CaptureSnapshot s = held.get(key);
-      held.put(
-          key,
-          new CaptureSnapshot(
-              s.request(),
-              false,
-              s.filter(),
-              s.startTime(),
-              List.of(),
-              0,
-              null,
-              s.restartCount(),
-              null,
-              true));
+      held.put(key, SnapshotBuilder.from(s).files(List.of()).completed().build());
     }
     listeners.forEach(l -> l.accept(key));
   }

@@ -14,6 +14,7 @@ import io.podcapture.capture.CaptureRequest;
 import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NodeAwareCrudDispatcher;
+import io.podcapture.testing.PodCaptureBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -151,7 +152,7 @@ class PodCaptureControllerMockTest {
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     await()
         .atMost(WAIT)
-        .until(() -> CaptureDecision.annotation(agent.getPod("default", "web")) == null);
+        .until(() -> PodCaptures.annotation(agent.getPod("default", "web")) == null);
     assertEquals(List.of(WEB), capturer.removals);
     // Nothing is recreated afterwards.
     await()
@@ -200,7 +201,7 @@ class PodCaptureControllerMockTest {
 
     await().atMost(WAIT).until(() -> agent.cr("default", "tls-only") == null);
     assertEquals(List.of(key), capturer.removals);
-    assertNull(CaptureDecision.annotation(agent.getPod("default", "web")));
+    assertNull(PodCaptures.annotation(agent.getPod("default", "web")));
     assertEquals(1, agent.user.pods().inNamespace("default").list().getItems().size());
   }
 
@@ -277,7 +278,7 @@ class PodCaptureControllerMockTest {
     assertEquals("db", cr.getSpec().getPodName());
     assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY));
     assertEquals(1, capturer.starts.size());
-    assertEquals("5", CaptureDecision.annotation(agent.getPod("default", "web")));
+    assertEquals("5", PodCaptures.annotation(agent.getPod("default", "web")));
   }
 
   @Test
@@ -318,14 +319,7 @@ class PodCaptureControllerMockTest {
 
   /** A PodCapture as a user writes it: name, Pod, nothing else. */
   static PodCapture direct(String name, String pod) {
-    PodCapture cr = new PodCapture();
-    cr.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName(name)
-            .withNamespace("default")
-            .build());
-    cr.setSpec(new io.podcapture.api.v1alpha1.PodCaptureSpec(pod, null, null));
-    return cr;
+    return PodCaptureBuilder.direct(name, pod).build();
   }
 
   @Test

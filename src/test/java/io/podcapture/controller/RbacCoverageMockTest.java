@@ -200,10 +200,8 @@ class RbacCoverageMockTest {
     agent.annotate("default", "db", null);
     await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
     // A direct PodCapture of a Pod not there yet: the elected agent looks for the Pod (get) and
-    // writes the status;
-    // once the Pod is there, labels it (patch); the node agent adds its finalizer (patch) and
-    // starts it. It
-    // completes, and its TTL deletes it (delete).
+    // writes the status; once the Pod is there, labels it (patch); the node agent adds its
+    // finalizer (patch) and starts it. It completes, and its TTL deletes it (delete).
     PodCapture direct = PodCaptureControllerMockTest.direct("later", "late");
     direct.getSpec().setPacketCount(10);
     direct.getSpec().setTtlSecondsAfterFinished(0);
@@ -226,8 +224,7 @@ class RbacCoverageMockTest {
     agent.user.pods().inNamespace("default").withName("moving").delete();
     awaitPhase(agent, "moving", "Pending");
     // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the
-    // agent reads it
-    // (get) and refuses the annotation.
+    // agent reads it (get) and refuses the annotation.
     agent.create(running("default", "remote", "node-b", null, "10.2.0.5"));
     agent
         .user

@@ -16,6 +16,9 @@ import io.podcapture.testing.NodeAwareCrudDispatcher.Request;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -34,14 +37,36 @@ class TwoNodesMockTest {
   private FakePacketCapturer onB;
   private AgentHarness a;
   private AgentHarness b;
+  private final HeardPodCaptures heardByA = new HeardPodCaptures();
+  private final HeardPodCaptures heardByB = new HeardPodCaptures();
+
+  /** PodCapture events an agent's node informer received, counted per value of their node label. */
+  private static final class HeardPodCaptures implements ControllerMetrics {
+    private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
+
+    @Override
+    public void podCaptureEvent(String node) {
+      counts.computeIfAbsent(String.valueOf(node), n -> new AtomicLong()).incrementAndGet();
+    }
+
+    Map<String, Long> byNode() {
+      Map<String, Long> byNode = new TreeMap<>();
+      counts.forEach((node, n) -> byNode.put(node, n.get()));
+      return byNode;
+    }
+  }
 
   @BeforeEach
   void startTwoAgents() throws Exception {
     api = new MockApiServer();
     onA = new FakePacketCapturer();
     onB = new FakePacketCapturer();
-    a = new AgentHarness(api, onA, Map.of()).start();
-    b = new AgentHarness(api, onB, Map.of("NODE_NAME", "node-b", "POD_NAME", "agent-b")).start();
+    a = new AgentHarness(api, onA, Map.of());
+    a.metrics = heardByA;
+    a.start();
+    b = new AgentHarness(api, onB, Map.of("NODE_NAME", "node-b", "POD_NAME", "agent-b"));
+    b.metrics = heardByB;
+    b.start();
   }
 
   @AfterEach
@@ -118,23 +143,19 @@ class TwoNodesMockTest {
             .sorted(java.util.Comparator.comparing(CaptureKey::name))
             .toList());
 
-    Map<String, Long> heardByA = a.controller.captureEventsByNode();
-    Map<String, Long> heardByB = b.controller.captureEventsByNode();
+    Map<String, Long> onNodeA = heardByA.byNode();
+    Map<String, Long> onNodeB = heardByB.byNode();
     System.out.println(
         "PodCapture events heard, by node label: agent on node-a "
-            + heardByA
+            + onNodeA
             + ", on node-b "
-            + heardByB);
-    assertTrue(heardByA.getOrDefault("node-a", 0L) > 0, heardByA.toString());
-    assertTrue(heardByB.getOrDefault("node-b", 0L) > 0, heardByB.toString());
+            + onNodeB);
+    assertTrue(onNodeA.getOrDefault("node-a", 0L) > 0, onNodeA.toString());
+    assertTrue(onNodeB.getOrDefault("node-b", 0L) > 0, onNodeB.toString());
     assertEquals(
-        Map.of("node-a", heardByA.get("node-a")),
-        heardByA,
-        "node-a's agent heard only of node-a's");
+        Map.of("node-a", onNodeA.get("node-a")), onNodeA, "node-a's agent heard only of node-a's");
     assertEquals(
-        Map.of("node-b", heardByB.get("node-b")),
-        heardByB,
-        "node-b's agent heard only of node-b's");
+        Map.of("node-b", onNodeB.get("node-b")), onNodeB, "node-b's agent heard only of node-b's");
     // And the API server was asked by each node agent for its own node's PodCaptures only.
     List<String> watches =
         api.dispatcher().requests().stream()
@@ -173,8 +194,6 @@ class TwoNodesMockTest {
     assertEquals(List.of("10.2.0.7"), a.cr("default", "cap-a").getStatus().getPodIPs());
     assertFalse(onA.captures().contains(new CaptureKey("default", "cap-a")), "stopped on node-a");
     assertTrue(onB.running(new CaptureKey("default", "cap-a")));
-    assertFalse(
-        b.controller.captureEventsByNode().containsKey("node-a"),
-        "node-b's agent never heard of node-a's");
+    assertFalse(heardByB.byNode().containsKey("node-a"), "node-b's agent never heard of node-a's");
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
@@ -19,6 +18,7 @@ import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
+import io.podcapture.testing.PodCaptureBuilder;
 import io.podcapture.testing.Pods;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.Requirements;
@@ -197,7 +197,6 @@ class AgentEndToEndTest {
   }
 
   // --- PodCaptures created directly
-  // -------------------------------------------------------------------------
 
   private PodCapture cr(String name) {
     return kubectl.cr("default", name);
@@ -205,11 +204,7 @@ class AgentEndToEndTest {
 
   private PodCapture create(
       String name, String pod, java.util.function.Consumer<PodCaptureSpec> spec) {
-    PodCapture cr = new PodCapture();
-    cr.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName(name).build());
-    cr.setSpec(new PodCaptureSpec(pod, null, null));
-    spec.accept(cr.getSpec());
-    return kubectl.createPodCapture(cr);
+    return kubectl.createPodCapture(PodCaptureBuilder.direct(name, pod).spec(spec).build());
   }
 
   private void delete(String name) {

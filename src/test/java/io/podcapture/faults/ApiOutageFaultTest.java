@@ -76,9 +76,8 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     // The Pod keeps talking while the agent cannot reach the API server.
     assertEquals(20, web.ping(Ping.count(20).interval(Duration.ofMillis(20))).received());
     // A user, through an API server the agent cannot reach, stops one capture and deletes the Pod
-    // of another.
-    // (Only a fresh list tells a resumed watch about a deletion it missed: this needs the informer
-    // to relist.)
+    // of another. (Only a fresh list tells a resumed watch about a deletion it missed: this needs
+    // the informer to relist.)
     try (KubernetesClient elsewhere = api.sideDoor()) {
       User.annotate(elsewhere, "shop", "other", null);
       elsewhere.pods().inNamespace("shop").withName("gone").delete();
@@ -103,9 +102,8 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     long restarted = System.nanoTime();
 
     // Both are timed from the API server's return, each on its own: the changes made meanwhile are
-    // applied (both
-    // captures stop, their files and PodCaptures go), and the status catches up with the bytes of
-    // the outage.
+    // applied (both captures stop, their files and PodCaptures go), and the status catches up with
+    // the bytes of the outage.
     long[] otherApplied = {-1};
     long[] statusWritten = {-1};
     await()
@@ -130,8 +128,7 @@ class ApiOutageFaultTest extends LocalAgentFaultTest {
     long statusCaughtUp = statusWritten[0];
 
     // Within a status refresh or two of the API server's return (1 s here, plus the client's own
-    // retries), whatever
-    // backoff the failed writes would have reached by then.
+    // retries), whatever backoff the failed writes would have reached by then.
     assertTrue(statusCaughtUp < 5000, "status caught up after " + statusCaughtUp + " ms");
     PodCapture after = cluster.cr("default", "web");
     assertEquals("Running", after.getStatus().getPhase());

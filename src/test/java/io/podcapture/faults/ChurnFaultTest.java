@@ -94,9 +94,8 @@ class ChurnFaultTest extends LocalAgentFaultTest {
                 "Running".equals(cluster.phase("default", "web"))
                     && Processes.writingInto(captureDir).equals(pids));
     // The user's last word stands, and the agent never took the annotation away on its own: every
-    // removal the API
-    // server saw is one of the user's hundred (the agent removes it only when a user deletes the
-    // PodCapture).
+    // removal the API server saw is one of the user's hundred (the agent removes it only when a
+    // user deletes the PodCapture).
     assertEquals("2", cluster.annotation("default", "web"));
     assertEquals(
         100,

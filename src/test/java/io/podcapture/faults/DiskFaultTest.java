@@ -228,9 +228,8 @@ class DiskFaultTest {
     Path dir = captureDir.resolve("full");
     await().atMost(WAIT).until(() -> Processes.writingInto(dir).size() == 1);
     // Something takes the place where earlier files are kept, then tcpdump dies: its restart cannot
-    // keep the
-    // earlier ring, so it fails, and the capture layer no longer holds the capture whose ring is
-    // still on disk.
+    // keep the earlier ring, so it fails, and the capture layer no longer holds the capture whose
+    // ring is still on disk.
     Files.writeString(dir.resolve("previous"), "not a folder");
     Processes.kill9(Processes.writingInto(dir).get(0));
     await()

@@ -117,8 +117,7 @@ class TcpdumpCrashLoopFaultTest extends LocalAgentFaultTest {
                     + "the annotation to try again"),
         failed.getStatus().getMessage());
     // No further try, and what was captured is kept and listed (the pid file names a dead process:
-    // it goes with
-    // the capture, and a later agent run would never signal a recycled pid).
+    // it goes with the capture, and a later agent run would never signal a recycled pid).
     await()
         .during(Duration.ofSeconds(5))
         .atMost(Duration.ofSeconds(8))

@@ -5,6 +5,7 @@ import io.podcapture.Agent;
 import io.podcapture.AgentConfig;
 import io.podcapture.capture.CaptureConfig;
 import io.podcapture.capture.PacketCapturer;
+import io.podcapture.controller.ControllerMetrics;
 import io.podcapture.controller.PodCaptureController;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -53,9 +54,13 @@ public class AgentHarness extends User implements AutoCloseable {
     this.config = config;
   }
 
+  /** What the controller reports into (controller mode); set before {@link #start}. */
+  public ControllerMetrics metrics = ControllerMetrics.NONE;
+
   /** Starts the controller (controller mode). */
   public AgentHarness start() throws Exception {
-    controller = new PodCaptureController(agentClient, config, capturer, Clock.systemUTC());
+    controller =
+        new PodCaptureController(agentClient, config, capturer, Clock.systemUTC(), metrics);
     controller.start(Duration.ofSeconds(10));
     return this;
   }
