@@ -40,9 +40,8 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     // First of all: until these handlers are in place the JVM's own answer to SIGTERM is to exit
-    // with 143
-    // without running any of the clean-up below. They replace it, so the JVM ends only when main
-    // says so.
+    // with 143 without running any of the clean-up below. They replace it, so the JVM ends only
+    // when main says so.
     CompletableFuture<String> stopRequested = new CompletableFuture<>();
     Signal.handle(new Signal("TERM"), s -> stopRequested.complete("SIGTERM"));
     try {
@@ -93,8 +92,7 @@ public final class Main {
       // included.
       log.info("{} during start-up: abandoning start-up", stopRequested.join());
       // Agent.start closes what it has opened when its wait for the caches is interrupted; an agent
-      // that
-      // started meanwhile is closed here.
+      // that started meanwhile is closed here.
       starter.interrupt();
       try {
         started.get(ABANDON_START_SECONDS, TimeUnit.SECONDS).close();

@@ -191,12 +191,10 @@ public final class NetnsNode implements AutoCloseable {
     run("ip", "netns", "add", podNetns);
     pod.ip("link", "set", "lo", "up");
     // The pair is made on the node and the Pod's end moved; a moved device keeps its interface
-    // index where that
-    // is free (always, in a namespace holding only lo), so the two ends never share an index. In a
-    // fresh node
-    // namespace, making the pair in the Pod's namespace and moving the host end (as CNI plugins do)
-    // can give the
-    // host end its peer's index, which a real node, with its many devices, practically never does.
+    // index where that is free (always, in a namespace holding only lo), so the two ends never
+    // share an index. In a fresh node namespace, making the pair in the Pod's namespace and moving
+    // the host end (as CNI plugins do) can give the host end its peer's index, which a real node,
+    // with its many devices, practically never does.
     ip("link", "add", veth, "type", "veth", "peer", "name", "eth0");
     ip("link", "set", "eth0", "netns", podNetns);
     return pod;
