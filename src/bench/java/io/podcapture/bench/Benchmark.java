@@ -94,8 +94,8 @@ public final class Benchmark {
         phases.contains("cpu") ? new CpuPerPacketPhase(bench).measure() : null;
     FootprintPhase.Result footprint =
         phases.contains("footprint") ? new FootprintPhase(bench).measure(shipped) : null;
-    // "agent" is both: the single captures of each kind ("lifecycles"), then 100 at once and the
-    // steady state ("load")
+    // "agent" is both: the single captures of each kind ("lifecycles"), then 100 at once and
+    // the steady state ("load")
     boolean lifecycles = phases.contains("agent") || phases.contains("lifecycles");
     boolean load = phases.contains("agent") || phases.contains("load");
     AgentPhases.Result agent =

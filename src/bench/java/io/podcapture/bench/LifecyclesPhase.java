@@ -130,8 +130,8 @@ final class LifecyclesPhase {
       }
       times.add(t);
       List<BenchApiServer.Call> window = s.api.agentCalls(t0, System.nanoTime());
-      // the capture's PodCapture, and Events about it or its Pod (the annotation's capture reports
-      // on the Pod)
+      // the capture's PodCapture, and Events about it or its Pod (the annotation's capture
+      // reports on the Pod)
       List<BenchApiServer.Call> mine =
           window.stream().filter(c -> c.concerns(name) || c.concerns(pod)).toList();
       otherCalls += window.size() - mine.size();
