@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
@@ -46,10 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("real-capture")
 class KubectlPluginStreamTest {
-  static final String STREAM_JSONPATH =
-      "jsonpath={.spec.podName}{\"\\n\"}{.status.phase}{\"\\n\"}"
-          + "{.status.agentPod}{\"\\n\"}{.status.node}{\"\\n--podcapture-filter--\\n\"}{.status.filter}"
-          + "{\"\\n--podcapture-message--\\n\"}{.status.message}";
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
 
   /** The watchdog the Dockerfile copies into the agent image. */
@@ -443,9 +441,11 @@ class KubectlPluginStreamTest {
     assertEquals(List.of(), kubectl.calls());
   }
 
-  /** The canned status answers here match what a real kubectl prints for the plugin's jsonpath. */
+  /**
+   * The canned status answers here have the shape of real kubectl's JSON where the plugin reads it.
+   */
   @Test
-  void cannedStatusAnswersMatchWhatRealKubectlPrints() throws Exception {
+  void cannedStatusAnswersHaveTheShapeOfRealKubectlJson() throws Exception {
     Requirements.commands(
         "kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Path full =
@@ -473,15 +473,29 @@ class KubectlPluginStreamTest {
         spec: {podName: web}
         """);
 
-    assertEquals(
-        "web\nRunning\n"
-            + AGENT
-            + "\nnode-1\n--podcapture-filter--\n((inbound and src host 10.244.1.7) or "
-            + "(outbound and dst host 10.244.1.7)) and (tcp port 443)\n--podcapture-message--\ntcpdump is running",
-        KubectlPluginTest.render(full, STREAM_JSONPATH));
-    assertEquals(
-        "web\n\n\n\n--podcapture-filter--\n\n--podcapture-message--\n",
-        KubectlPluginTest.render(empty, STREAM_JSONPATH));
+    List<String> streamReads =
+        List.of(
+            "/spec/podName",
+            "/status/phase",
+            "/status/agentPod",
+            "/status/node",
+            "/status/filter",
+            "/status/message");
+    KubectlPluginTest.assertSameAt(
+        streamReads,
+        JSON.readTree(KubectlPluginTest.render(full, "json")),
+        streamStatus(
+            "web-tls",
+            "web",
+            "Running",
+            AGENT,
+            "node-1",
+            "((inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)) and (tcp port 443)",
+            "tcpdump is running"));
+    KubectlPluginTest.assertSameAt(
+        streamReads,
+        JSON.readTree(KubectlPluginTest.render(empty, "json")),
+        streamStatus("web-stream-abcde", "web", "", "", "", "", ""));
   }
 
   // ---------------------------------------------------------------- nothing left running
@@ -921,18 +935,26 @@ class KubectlPluginStreamTest {
       throws IOException {
     return kubectl
         .on(statusCall(name, namespace))
-        .prints(
-            pod
-                + "\n"
-                + phase
-                + "\n"
-                + agent
-                + "\n"
-                + node
-                + "\n--podcapture-filter--\n"
-                + filter
-                + "\n--podcapture-message--\n"
-                + message);
+        .prints(streamStatus(name, pod, phase, agent, node, filter, message));
+  }
+
+  /** The PodCapture stream reads, as kubectl -o json prints it. */
+  static String streamStatus(
+      String name,
+      String pod,
+      String phase,
+      String agent,
+      String node,
+      String filter,
+      String message) {
+    ObjectNode capture = KubectlPluginTest.podCapture("default", name, pod);
+    ObjectNode status = capture.putObject("status");
+    KubectlPluginTest.putIfAny(status, "phase", phase);
+    KubectlPluginTest.putIfAny(status, "agentPod", agent);
+    KubectlPluginTest.putIfAny(status, "node", node);
+    KubectlPluginTest.putIfAny(status, "filter", filter);
+    KubectlPluginTest.putIfAny(status, "message", message);
+    return capture.toString();
   }
 
   static List<String> statusCall(String name, String namespace) {
@@ -940,7 +962,7 @@ class KubectlPluginStreamTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("--ignore-not-found", "-o", STREAM_JSONPATH));
+    call.addAll(List.of("--ignore-not-found", "-o", KubectlPluginTest.JSON_OUTPUT));
     return call;
   }
 

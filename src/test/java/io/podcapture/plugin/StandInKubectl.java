@@ -37,8 +37,8 @@ final class StandInKubectl {
 
   /**
    * What the plugin may use besides kubectl and mergecap (bash, mkdir, rm; sleep for --wait and
-   * stream; date for list's ages; perl, if there, for stream to see that its reader has gone), and
-   * cat, which only the stand-ins use (as they use perl).
+   * stream; date for list's ages; perl to read kubectl's JSON, and for stream to see that its
+   * reader has gone), and cat, which only the stand-ins use (as they use perl).
    */
   static final List<String> TOOLS = List.of("bash", "cat", "date", "mkdir", "perl", "rm", "sleep");
 
