@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the Go module proxy (and nothing else), at the
+# Builds etcd, kube-apiserver, kube-controller-manager and a kubectl of the same release from the Go module proxy (and nothing else), at the
 # versions in versions.env, into a cache outside the repository keyed by those versions. A second run finds the
 # binaries and returns at once. Prints the folder that holds the binaries as its last line.
 #
@@ -13,12 +13,22 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache="${PODCAPTURE_CACHE:-${HOME:-/root}/.cache/podcapture}"
 out="$cache/controlplane-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 bin="$out/bin"
-commands=(etcd kube-apiserver kube-controller-manager)
+commands=(etcd kube-apiserver kube-controller-manager kubectl)
 
 have_all() {
   local c
   for c in "${commands[@]}"; do [ -x "$bin/$c" ] || return 1; done
 }
+if have_all; then
+  echo "$bin"
+  exit 0
+fi
+
+# One build at a time per version (two control planes started at once both find the binaries missing): the
+# second waits here, then finds them built.
+mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9
 if have_all; then
   echo "$bin"
   exit 0
@@ -51,14 +61,30 @@ cp -R "$here/module/." "$src/"
   echo ")"
 } > "$src/go.mod"
 
+# The release's own version strings, as its Makefile stamps them, so /version and kubectl version tell the truth.
+minor="${KUBERNETES_VERSION#v1.}"
+minor="${minor%%.*}"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean"
+done
+
 cd "$src"
 export GOFLAGS="-mod=mod"
 echo "build.sh: resolving modules (k8s.io/kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION)" >&2
 go mod tidy >&2
 echo "build.sh: compiling ${commands[*]} (cold: several minutes on 2 cores)" >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager >&2
-go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd >&2
+# Each binary is written beside its final name and renamed into place, so an interrupted build never leaves a
+# half-written binary that have_all would take for a built one.
+build() {
+  go build -trimpath -ldflags "$2" -o "$bin/.$1.tmp" "$3" >&2
+  mv -f "$bin/.$1.tmp" "$bin/$1"
+}
+build kube-apiserver "$ldflags" k8s.io/kubernetes/cmd/kube-apiserver
+build kube-controller-manager "$ldflags" k8s.io/kubernetes/cmd/kube-controller-manager
+build kubectl "$ldflags" k8s.io/kubernetes/cmd/kubectl
+build etcd "-s -w" ./etcd
 have_all
 echo "build.sh: built in $((SECONDS - started)) s" >&2
 echo "$bin"
