@@ -100,7 +100,28 @@ public final class Benchmark {
     boolean load = phases.contains("agent") || phases.contains("load");
     AgentPhases.Result agent =
         lifecycles || load ? new AgentPhases(bench).measure(shipped, lifecycles, load) : null;
-    return new ReportWriter.Results(completeness, cpu, footprint, agent);
+    return new ReportWriter.Results(
+        completeness, cpu, footprint, agent, lifecycles ? onRealServer(bench, shipped) : null);
+  }
+
+  /**
+   * The single captures against the real API server bench/run.sh started (--real-kubeconfig), or
+   * null, with a note saying why, when there is none.
+   */
+  private static ReportWriter.RealServer onRealServer(Workbench bench, Shipped shipped)
+      throws Exception {
+    String kubeconfig = bench.options.get("real-kubeconfig");
+    if (kubeconfig == null) {
+      bench.notes.add(
+          "no real API server: "
+              + bench.options.getOrDefault(
+                  "real-unavailable", "run without --real-kubeconfig (bench/run.sh gives one)"));
+      return null;
+    }
+    String server = bench.options.getOrDefault("real-server", "a real kube-apiserver");
+    RealApiServer real = new RealApiServer(Path.of(kubeconfig), server);
+    return new ReportWriter.RealServer(
+        server, new AgentPhases(bench).measureOnRealServer(shipped, real));
   }
 
   /** The Dockerfile's flags and environment, or what --flags and --env put in their place. */

@@ -115,6 +115,7 @@ final class FootprintPhase {
         (v.client() + "-" + v.how()).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT);
     try (Session s =
         new Session(
+            new BenchApiServer(),
             bench.work.resolve("fp-" + slug),
             bench.logs().resolve("footprint-" + slug + ".log"),
             bench.podIps,

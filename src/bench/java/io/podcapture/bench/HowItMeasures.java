@@ -4,7 +4,7 @@ package io.podcapture.bench;
 final class HowItMeasures {
   private HowItMeasures() {}
 
-  static String markdown(int podJsonBytes) {
+  static String markdown(int podJsonBytes, String realServer) {
     StringBuilder md = new StringBuilder();
     md.append("## How it measures\n\n");
     md.append(
@@ -60,7 +60,23 @@ final class HowItMeasures {
             + "filter (`host <ip>` per Pod IP) and one with the Pod filter, and divides each one's user + system time "
             + "(`/proc/<pid>/stat`) by the packets it captured (its own counter). The kernel runs the filter program for "
             + "every packet in the context of whoever sends or receives it, not of tcpdump, so that cost does not show "
-            + "in tcpdump's time; the program's length (`tcpdump -d`) is given beside it.\n\n");
-    return md.toString();
+            + "in tcpdump's time; the program's length (`tcpdump -d`) is given beside it.\n");
+    return md.append(real(realServer)).append('\n').toString();
+  }
+
+  /** The bullet on the real API server's columns, or nothing when there were none. */
+  private static String real(String realServer) {
+    if (realServer == null) {
+      return "";
+    }
+    return "- *real*: the single captures once more, the agent talking to "
+        + realServer
+        + ", which bench/run.sh starts on loopback with controlplane/up.sh (etcd,"
+        + " kube-apiserver and kube-controller-manager built from source), the CRD applied"
+        + " with kubectl, and stops at the end. The agent uses the admin kubeconfig. The"
+        + " benchmark creates the same Pods there, without owner references (the garbage"
+        + " collector would delete Pods of a missing ReplicaSet), and writes their status as"
+        + " a kubelet would. The real server records no requests: the API cost is the mock"
+        + " server's.\n";
   }
 }

@@ -86,6 +86,65 @@ final class LatencyReport {
     return md.toString();
   }
 
+  /**
+   * The single captures' start and stop latency side by side: the agent against the mock API server
+   * and against a real one, one after the other in this run.
+   */
+  static String mockAndReal(LifecyclesPhase.Result mock, ReportWriter.RealServer real) {
+    LifecyclesPhase.Result r = real.lifecycles();
+    StringBuilder md = new StringBuilder("## Start and stop latency: mock and real API server\n\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "The same %d single captures of each kind again, the agent (shipped jar and flags, ready"
+                + " %.0f ms after process start) now talking to %s, started for this run on loopback"
+                + " with controlplane/up.sh (%d and %d incomplete); the mock columns are the table"
+                + " above. Load %s → %s.%n%n",
+            r.rounds(),
+            r.readyMs(),
+            real.server(),
+            r.annotation().failures(),
+            r.direct().failures(),
+            r.load0(),
+            r.load1()));
+    md.append(
+        "| | n (mock / real) | p50 mock | p50 real | p99 mock | p99 real |\n"
+            + "|---|---|---|---|---|---|\n");
+    List<Rounds> mockKinds = List.of(mock.annotation(), mock.direct());
+    List<Rounds> realKinds = List.of(r.annotation(), r.direct());
+    for (int i = 0; i < 2; i++) {
+      Rounds m = mockKinds.get(i);
+      Rounds x = realKinds.get(i);
+      CaptureKind k = m.kind();
+      md.append(pair(k.started() + " → tcpdump running", m, x, Times::toTcpdump));
+      md.append(pair(k.started() + " → `Running` in the status", m, x, Times::toRunning));
+      md.append(
+          pair(
+              k.stopped() + " → tcpdump gone and files deleted",
+              m,
+              x,
+              Times::toGoneAndFilesDeleted));
+      md.append(pair(k.stopped() + " → PodCapture gone", m, x, Times::toCrGone));
+    }
+    return md.append('\n').toString();
+  }
+
+  private static String pair(
+      String what, Rounds mock, Rounds real, java.util.function.ToDoubleFunction<Times> of) {
+    Stats m = Stats.of(mock.of(of));
+    Stats x = Stats.of(real.of(of));
+    return String.format(
+        Locale.ROOT,
+        "| %s | %d / %d | %s | %s | %s | %s |%n",
+        what,
+        m.n(),
+        x.n(),
+        Stats.ms(m.p50()),
+        Stats.ms(x.p50()),
+        Stats.ms(m.p99()),
+        Stats.ms(x.p99()));
+  }
+
   private static String latencyRows(Rounds r) {
     CaptureKind k = r.kind();
     return Markdown.row(k.started() + " → tcpdump running", Stats.of(r.of(Times::toTcpdump)))

@@ -129,13 +129,6 @@ final class LifecyclesPhase {
         continue;
       }
       times.add(t);
-      List<BenchApiServer.Call> window = s.api.agentCalls(t0, System.nanoTime());
-      // the capture's PodCapture, and Events about it or its Pod (the annotation's capture
-      // reports on the Pod)
-      List<BenchApiServer.Call> mine =
-          window.stream().filter(c -> c.concerns(name) || c.concerns(pod)).toList();
-      otherCalls += window.size() - mine.size();
-      lifecycles.add(lifecycle(kind, name, mine));
       if (r % 10 == 9) {
         Workbench.log(
             "%s, round %d: start %s / %s, stop %s",
@@ -145,6 +138,16 @@ final class LifecyclesPhase {
             Stats.ms(t.toRunning()),
             Stats.ms(t.toFilesDeleted()));
       }
+      if (!s.api.recordsCalls()) {
+        continue;
+      }
+      List<BenchApiServer.Call> window = s.api.agentCalls(t0, System.nanoTime());
+      // the capture's PodCapture, and Events about it or its Pod (the annotation's capture
+      // reports on the Pod)
+      List<BenchApiServer.Call> mine =
+          window.stream().filter(c -> c.concerns(name) || c.concerns(pod)).toList();
+      otherCalls += window.size() - mine.size();
+      lifecycles.add(lifecycle(kind, name, mine));
     }
     return new Rounds(kind, times, lifecycles, otherCalls, failures);
   }

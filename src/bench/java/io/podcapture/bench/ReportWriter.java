@@ -18,7 +18,11 @@ final class ReportWriter {
       CompletenessPhase.Result completeness,
       CpuPerPacketPhase.Result cpu,
       FootprintPhase.Result footprint,
-      AgentPhases.Result agent) {}
+      AgentPhases.Result agent,
+      RealServer real) {}
+
+  /** The single captures against a real API server, and which one; null when none ran. */
+  record RealServer(String server, LifecyclesPhase.Result lifecycles) {}
 
   /** What the run was: its command, machine, shipped flags, length and Pods. */
   record Setting(
@@ -28,10 +32,12 @@ final class ReportWriter {
 
   static String write(Setting setting, Results results, List<String> notes) {
     StringBuilder md = new StringBuilder();
-    md.append(header(setting));
+    md.append(header(setting, results.real()));
     md.append(targets(results).markdown());
     md.append(sections(results));
-    md.append(HowItMeasures.markdown(setting.podJsonBytes()));
+    md.append(
+        HowItMeasures.markdown(
+            setting.podJsonBytes(), results.real() == null ? null : results.real().server()));
     if (!notes.isEmpty()) {
       md.append("## Notes\n\n");
       notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -67,6 +73,9 @@ final class ReportWriter {
     if (r.agent() != null && r.agent().lifecycles() != null) {
       md.append(LatencyReport.markdown(r.agent().lifecycles()));
     }
+    if (r.real() != null && r.agent() != null && r.agent().lifecycles() != null) {
+      md.append(LatencyReport.mockAndReal(r.agent().lifecycles(), r.real()));
+    }
     if (r.agent() != null && r.agent().load() != null) {
       md.append(LoadReport.markdown(r.agent().load()));
     }
@@ -82,7 +91,7 @@ final class ReportWriter {
     return md.toString();
   }
 
-  private static String header(Setting s) {
+  private static String header(Setting s, RealServer real) {
     Machine machine = s.machine();
     Shipped shipped = s.shipped();
     String env =
@@ -125,6 +134,14 @@ final class ReportWriter {
         + env
         + " |\n"
         + "| HTTP client | fabric8 7.5.2 JDK client (the only one in the shipped jar) |\n"
+        + "| API server | "
+        + (real == null
+            ? "fabric8's mock API server in the benchmark's JVM, for every number"
+            : "fabric8's mock API server in the benchmark's JVM, for every number but the *real*"
+                + " columns of the start and stop latency, which come from "
+                + real.server()
+                + " on this machine (controlplane/up.sh)")
+        + " |\n"
         + "| run time | "
         + String.format(Locale.ROOT, "%.1f", s.minutes())
         + " min |\n\n"

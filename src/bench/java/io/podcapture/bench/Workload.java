@@ -185,6 +185,8 @@ final class Workload {
   }
 
   private static PodSpec spec(String app, String hash) {
+    // the service-account volume, which both containers mount (a real API server checks the name)
+    String volume = "kube-api-access-" + hash.substring(0, 5);
     return new PodSpecBuilder()
         .withNodeName(NODE)
         .withServiceAccountName("default")
@@ -196,10 +198,10 @@ final class Workload {
         .withPriority(0)
         .withPreemptionPolicy("PreemptLowerPriority")
         .addToContainers(
-            container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080),
-            container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090))
+            container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080, volume),
+            container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090, volume))
         .addNewVolume()
-        .withName("kube-api-access-" + hash.substring(0, 5))
+        .withName(volume)
         .withNewProjected()
         .withDefaultMode(420)
         .addNewSource()
@@ -248,7 +250,7 @@ final class Workload {
   }
 
   private static io.fabric8.kubernetes.api.model.Container container(
-      String name, String image, int port) {
+      String name, String image, int port, String volume) {
     ContainerBuilder c =
         new ContainerBuilder()
             .withName(name)
@@ -268,7 +270,7 @@ final class Workload {
             .withTerminationMessagePath("/dev/termination-log")
             .withTerminationMessagePolicy("File")
             .addNewVolumeMount()
-            .withName("kube-api-access")
+            .withName(volume)
             .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount")
             .withReadOnly(true)
             .endVolumeMount()
