@@ -47,7 +47,8 @@ mvn -B -q -Pbench test-compile \
 driver_cp="target/test-classes:target/classes:$(tr ':' '\n' < target/bench/bench.classpath \
   | grep -v -E 'kubernetes-httpclient-(vertx|okhttp)' | paste -sd: -)"
 
-# The real API server, when controlplane/ can start one: the CRD applied, the benchmark's namespace made and
+# The real API server, when controlplane/ can start one: the CRD applied, the benchmark's node made (without its
+# Node object the Pod garbage collector deletes Pods bound to it within a minute) and its namespace made and
 # given its default ServiceAccount (Pods need it). Stopped, and its state deleted, when this script ends.
 start_real() {
   local state=$1
@@ -58,6 +59,8 @@ start_real() {
   "${k[@]}" apply -f crds/ >>target/bench/controlplane.log 2>&1 || return 1
   "${k[@]}" wait --for=condition=Established crd/podcaptures.tcpdump.antrea.io --timeout=60s \
     >>target/bench/controlplane.log 2>&1 || return 1
+  "${k[@]}" create -f - >>target/bench/controlplane.log 2>&1 <<<'{"apiVersion":"v1","kind":"Node","metadata":{"name":"bench-node"}}' ||
+    return 1
   "${k[@]}" create namespace bench >>target/bench/controlplane.log 2>&1 || return 1
   for _ in $(seq 60); do
     "${k[@]}" -n bench get serviceaccount default >/dev/null 2>&1 && return 0
