@@ -11,7 +11,7 @@ RUN mvn -B -q dependency:go-offline
 COPY src ./src
 RUN mvn -B -q package -DskipTests
 
-# ---- runtime: JRE, tcpdump, and tar for kubectl cp -------------------------
+# ---- runtime: JRE, tcpdump, tar for kubectl cp, and the stream watchdog ---
 FROM debian:bookworm-slim
 
 ARG VERSION=0.1.0-SNAPSHOT
@@ -31,6 +31,9 @@ RUN mkdir -p /usr/share/man/man1 \
     && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /src/target/podcapture-agent.jar /app/podcapture-agent.jar
+# The watchdog `kubectl podcapture stream` runs here around its tcpdump (see docs/plugin.md): perl, which
+# bookworm-slim has (perl-base is essential), with core modules only.
+COPY plugin/podcapture-watchdog /usr/local/bin/podcapture-watchdog
 WORKDIR /app
 
 # Captures go to the /capture volume; /healthz, /readyz and /metrics on 9397.

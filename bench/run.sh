@@ -15,6 +15,11 @@
 # --flags="-XX:NativeMemoryTracking=summary ...") writes NMT, threads, smaps and a class histogram to
 # target/bench/logs/; --pods=slim gives the Pods only the fields the agent reads.
 #
+# With controlplane/ (issue 19), the single captures also run against a real kube-apiserver that this script
+# starts on loopback with controlplane/up.sh (built from the Go module proxy, cached under ~/.cache/podcapture)
+# and stops at the end; BENCHMARKS.md then shows their start and stop latency beside the mock server's.
+# --server=mock leaves it out.
+#
 # Needs root (real tcpdump, network namespaces), tcpdump, iproute2, ping, a JDK 17 with jcmd, and Maven.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,11 +47,52 @@ mvn -B -q -Pbench test-compile \
 driver_cp="target/test-classes:target/classes:$(tr ':' '\n' < target/bench/bench.classpath \
   | grep -v -E 'kubernetes-httpclient-(vertx|okhttp)' | paste -sd: -)"
 
-PODCAPTURE_PROJECT_DIR="$PWD" exec java -Xmx512m -cp "$driver_cp" io.podcapture.bench.Benchmark \
+# The real API server, when controlplane/ can start one: the CRD applied, the benchmark's node made (without its
+# Node object the Pod garbage collector deletes Pods bound to it within a minute) and its namespace made and
+# given its default ServiceAccount (Pods need it). Stopped, and its state deleted, when this script ends.
+start_real() {
+  local state=$1
+  controlplane/up.sh "$state" >target/bench/controlplane.log 2>&1 || return 1
+  # shellcheck source=/dev/null
+  . "$state/control-plane.env"
+  local k=("$KUBECTL" --kubeconfig "$state/admin.kubeconfig")
+  "${k[@]}" apply -f crds/ >>target/bench/controlplane.log 2>&1 || return 1
+  "${k[@]}" wait --for=condition=Established crd/podcaptures.tcpdump.antrea.io --timeout=60s \
+    >>target/bench/controlplane.log 2>&1 || return 1
+  "${k[@]}" create -f - >>target/bench/controlplane.log 2>&1 <<<'{"apiVersion":"v1","kind":"Node","metadata":{"name":"bench-node"}}' ||
+    return 1
+  "${k[@]}" create namespace bench >>target/bench/controlplane.log 2>&1 || return 1
+  for _ in $(seq 60); do
+    "${k[@]}" -n bench get serviceaccount default >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  return 1
+}
+real_args=()
+if [[ " $* " == *" --server=mock "* ]]; then
+  real_args=("--real-unavailable=run with --server=mock")
+elif [ -x controlplane/up.sh ]; then
+  cp_state=$(mktemp -d /tmp/podcapture-bench-controlplane.XXXXXX)
+  trap 'controlplane/down.sh "$cp_state" >/dev/null 2>&1 || true' EXIT
+  echo "starting the real control plane (log: target/bench/controlplane.log)..."
+  if start_real "$cp_state"; then
+    # shellcheck source=/dev/null
+    . controlplane/versions.env
+    real_args=("--real-kubeconfig=$cp_state/admin.kubeconfig"
+      "--real-server=kube-apiserver $KUBERNETES_VERSION (etcd $ETCD_VERSION)")
+  else
+    real_args=("--real-unavailable=controlplane/up.sh could not start one (see target/bench/controlplane.log)")
+  fi
+fi
+
+rc=0
+PODCAPTURE_PROJECT_DIR="$PWD" java -Xmx512m -cp "$driver_cp" io.podcapture.bench.Benchmark \
   --project="$PWD" \
   --jar=target/podcapture-agent.jar \
   --runtime-classpath=target/bench/runtime.classpath \
   --bench-classpath=target/bench/bench.classpath \
   --out=BENCHMARKS.md \
   --command="bench/run.sh${*:+ $*}" \
-  "$@"
+  ${real_args[@]+"${real_args[@]}"} \
+  "$@" || rc=$?
+exit "$rc"

@@ -12,7 +12,8 @@
 #  4. Builds the Dockerfile's runtime stage. The Maven stage's image cannot be pulled here, so the jar built in
 #     step 2 is handed in as an additional build context named after that stage ("build"), laid out where the
 #     Dockerfile's COPY --from=build expects it; podman then has no need to build that stage.
-#  5. Runs io.podcapture.image.ImageCheck (test code): what the image holds; the agent in a container with the
+#  5. Runs io.podcapture.image.ImageCheck (test code): what the image holds, and that its stream watchdog
+#     (plugin/podcapture-watchdog) passes exit statuses on and ends its command at the end of input; the agent in a container with the
 #     DaemonSet's security context, limits, environment and volumes (read from the manifest) capturing a
 #     network-namespace Pod for the test API server on the host; podman stop during start-up and while capturing.
 #  6. Removes what it made and fails if anything it made is left.

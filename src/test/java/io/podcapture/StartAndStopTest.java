@@ -64,7 +64,6 @@ class StartAndStopTest {
   }
 
   // ---- an API server the agent cannot use
-  // -----------------------------------------------------------------
 
   /**
    * The unusable API servers: a closed port, a name that does not resolve, TLS spoken to a
@@ -153,7 +152,6 @@ class StartAndStopTest {
   }
 
   // ---- SIGTERM
-  // -----------------------------------------------------------------------------------------------
 
   @Test
   void sigtermDuringStartUpExits0WithNothingLeftRunning() throws Exception {
@@ -204,7 +202,6 @@ class StartAndStopTest {
   }
 
   // ---- the agent as a process
-  // --------------------------------------------------------------------------------
 
   private Process start(Path kubeconfig, Map<String, String> env) throws IOException {
     return AgentJvm.start(kubeconfig, tmp.resolve("capture"), tmp.resolve("agent.log"), env)

@@ -1,5 +1,6 @@
 package io.podcapture.bench;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,7 +21,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * spec.nodeName}), with every request timed and told apart by its User-Agent: the benchmark's own
  * requests from the agent's.
  */
-final class BenchApiServer implements AutoCloseable {
+final class BenchApiServer implements ApiServer {
   static final String DRIVER_USER_AGENT = "podcapture-bench-driver";
 
   /** One request: when it was answered, who sent it, and the answer's status code. */
@@ -115,7 +116,8 @@ final class BenchApiServer implements AutoCloseable {
    * A client for the benchmark itself (JDK HTTP client, marked so its requests are not counted as
    * the agent's).
    */
-  KubernetesClient client() {
+  @Override
+  public KubernetesClient client() {
     Config config =
         new ConfigBuilder(Config.empty())
             .withMasterUrl(api.url())
@@ -131,7 +133,8 @@ final class BenchApiServer implements AutoCloseable {
   }
 
   /** A kubeconfig file pointing at this server, for an agent in another process. */
-  Path writeKubeconfig(Path file) throws java.io.IOException {
+  @Override
+  public Path writeKubeconfig(Path file) throws java.io.IOException {
     return api.writeKubeconfig(file);
   }
 
@@ -140,8 +143,24 @@ final class BenchApiServer implements AutoCloseable {
     return new ArrayList<>(dispatcher.calls);
   }
 
+  @Override
+  public Pod createPod(KubernetesClient user, Pod pod) {
+    return user.pods().inNamespace(Workload.NAMESPACE).resource(pod).create();
+  }
+
+  @Override
+  public boolean recordsCalls() {
+    return true;
+  }
+
+  @Override
+  public String describe() {
+    return "fabric8's mock API server";
+  }
+
   /** The agent's requests answered in [from, to) (System.nanoTime). */
-  List<Call> agentCalls(long from, long to) {
+  @Override
+  public List<Call> agentCalls(long from, long to) {
     List<Call> out = new ArrayList<>();
     for (Call c : dispatcher.calls) {
       if (!c.fromDriver() && c.nanos() >= from && c.nanos() < to) {
@@ -155,7 +174,8 @@ final class BenchApiServer implements AutoCloseable {
    * Drops recorded requests (and the bodies the base dispatcher keeps), to bound memory in long
    * phases.
    */
-  void forget() {
+  @Override
+  public void forget() {
     dispatcher.calls.clear();
     dispatcher.clearRequests();
   }

@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * to see tcpdump and its files.
  */
 final class Session implements AutoCloseable {
-  final BenchApiServer api;
+  final ApiServer api;
   final KubernetesClient user;
   final Path dir;
   final Path captureDir;
@@ -49,6 +49,7 @@ final class Session implements AutoCloseable {
   private final ExecutorService patcher = Executors.newFixedThreadPool(8);
 
   Session(
+      ApiServer api,
       Path dir,
       Path agentLog,
       List<List<String>> podIps,
@@ -59,7 +60,7 @@ final class Session implements AutoCloseable {
     this.dir = dir;
     Files.createDirectories(dir);
     this.captureDir = dir.resolve("capture");
-    api = new BenchApiServer();
+    this.api = api;
     user = api.client();
     int bytes = 0;
     for (int i = 0; i < podIps.size(); i++) {
@@ -67,8 +68,7 @@ final class Session implements AutoCloseable {
           "slim".equals(System.getProperty("bench.pods"))
               ? Workload.slimPod(i, podIps.get(i))
               : Workload.pod(i, podIps.get(i));
-      bytes +=
-          Workload.jsonBytes(user.pods().inNamespace(Workload.NAMESPACE).resource(pod).create());
+      bytes += Workload.jsonBytes(api.createPod(user, pod));
       podNames.add(pod.getMetadata().getName());
     }
     podJsonBytes = bytes / Math.max(1, podIps.size());

@@ -2,9 +2,18 @@ package io.podcapture.bench;
 
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.FieldsV1;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.LinkedHashMap;
@@ -19,6 +28,9 @@ import java.util.UUID;
  * on a real node.
  */
 final class Workload {
+  /** When the Pods were made, started and last written: one fixed time. */
+  private static final String TIME = "2025-06-01T10:00:00Z";
+
   static final String NAMESPACE = "bench";
   static final String NODE = "bench-node";
 
@@ -54,139 +66,13 @@ final class Workload {
 
   /** Pod {@code i} on the benchmark's node with the given IPs (IPv4 first). */
   static Pod pod(int i, List<String> ips) {
-    String name = podName(i);
     String app = "shop-" + (i % 12);
     String hash = Integer.toHexString(0x5d8f7c9b + i % 12);
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put("app.kubernetes.io/name", app);
-    labels.put("app.kubernetes.io/part-of", "shop");
-    labels.put("pod-template-hash", hash);
-    String time = "2025-06-01T10:00:00Z";
     PodBuilder b =
         new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace(NAMESPACE)
-            .withUid(UUID.randomUUID().toString())
-            .withGenerateName(app + "-" + hash + "-")
-            .withLabels(labels)
-            .withAnnotations(
-                Map.of(
-                    "kubectl.kubernetes.io/restartedAt",
-                    time,
-                    "prometheus.io/scrape",
-                    "true",
-                    "prometheus.io/port",
-                    "8080"))
-            .addNewOwnerReference()
-            .withApiVersion("apps/v1")
-            .withKind("ReplicaSet")
-            .withName(app + "-" + hash)
-            .withUid(UUID.randomUUID().toString())
-            .withController(true)
-            .withBlockOwnerDeletion(true)
-            .endOwnerReference()
-            .withManagedFields(
-                new ManagedFieldsEntryBuilder()
-                    .withManager("kube-controller-manager")
-                    .withOperation("Update")
-                    .withApiVersion("v1")
-                    .withTime(time)
-                    .withFieldsType("FieldsV1")
-                    .withFieldsV1(
-                        fields(
-                            "f:metadata",
-                            "f:generateName",
-                            "f:labels",
-                            "f:ownerReferences",
-                            "f:spec",
-                            "f:containers",
-                            "f:dnsPolicy",
-                            "f:enableServiceLinks",
-                            "f:restartPolicy",
-                            "f:schedulerName",
-                            "f:securityContext",
-                            "f:terminationGracePeriodSeconds"))
-                    .build(),
-                new ManagedFieldsEntryBuilder()
-                    .withManager("kubelet")
-                    .withOperation("Update")
-                    .withApiVersion("v1")
-                    .withTime(time)
-                    .withFieldsType("FieldsV1")
-                    .withSubresource("status")
-                    .withFieldsV1(
-                        fields(
-                            "f:status",
-                            "f:conditions",
-                            "f:containerStatuses",
-                            "f:hostIP",
-                            "f:hostIPs",
-                            "f:phase",
-                            "f:podIP",
-                            "f:podIPs",
-                            "f:startTime"))
-                    .build())
-            .withCreationTimestamp(time)
-            .withResourceVersion(null)
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(NODE)
-            .withServiceAccountName("default")
-            .withRestartPolicy("Always")
-            .withDnsPolicy("ClusterFirst")
-            .withSchedulerName("default-scheduler")
-            .withTerminationGracePeriodSeconds(30L)
-            .withEnableServiceLinks(true)
-            .withPriority(0)
-            .withPreemptionPolicy("PreemptLowerPriority")
-            .addToContainers(
-                container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080),
-                container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090))
-            .addNewVolume()
-            .withName("kube-api-access-" + hash.substring(0, 5))
-            .withNewProjected()
-            .withDefaultMode(420)
-            .addNewSource()
-            .withNewServiceAccountToken()
-            .withExpirationSeconds(3607L)
-            .withPath("token")
-            .endServiceAccountToken()
-            .endSource()
-            .addNewSource()
-            .withNewConfigMap()
-            .withName("kube-root-ca.crt")
-            .addNewItem()
-            .withKey("ca.crt")
-            .withPath("ca.crt")
-            .endItem()
-            .endConfigMap()
-            .endSource()
-            .endProjected()
-            .endVolume()
-            .addNewToleration()
-            .withKey("node.kubernetes.io/not-ready")
-            .withOperator("Exists")
-            .withEffect("NoExecute")
-            .withTolerationSeconds(300L)
-            .endToleration()
-            .addNewToleration()
-            .withKey("node.kubernetes.io/unreachable")
-            .withOperator("Exists")
-            .withEffect("NoExecute")
-            .withTolerationSeconds(300L)
-            .endToleration()
-            .endSpec()
-            .withNewStatus()
-            .withPhase("Running")
-            .withQosClass("Burstable")
-            .withHostIP("10.0.0.17")
-            .addNewHostIP()
-            .withIp("10.0.0.17")
-            .endHostIP()
-            .withStartTime(time)
-            .withPodIP(ips.get(0))
-            .endStatus();
+            .withMetadata(metadata(podName(i), app, hash))
+            .withSpec(spec(app, hash))
+            .withStatus(status(ips));
     for (String ip : ips) {
       b.editStatus().addNewPodIP().withIp(ip).endPodIP().endStatus();
     }
@@ -195,7 +81,7 @@ final class Workload {
           .addNewCondition()
           .withType(type)
           .withStatus("True")
-          .withLastTransitionTime(time)
+          .withLastTransitionTime(TIME)
           .endCondition()
           .endStatus();
     }
@@ -211,7 +97,7 @@ final class Workload {
           .withContainerID("containerd://" + "fedcba9876543210".repeat(4))
           .withNewState()
           .withNewRunning()
-          .withStartedAt(time)
+          .withStartedAt(TIME)
           .endRunning()
           .endState()
           .endContainerStatus()
@@ -220,8 +106,151 @@ final class Workload {
     return b.build();
   }
 
+  private static ObjectMeta metadata(String name, String app, String hash) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("app.kubernetes.io/name", app);
+    labels.put("app.kubernetes.io/part-of", "shop");
+    labels.put("pod-template-hash", hash);
+    return new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(NAMESPACE)
+        .withUid(UUID.randomUUID().toString())
+        .withGenerateName(app + "-" + hash + "-")
+        .withLabels(labels)
+        .withAnnotations(
+            Map.of(
+                "kubectl.kubernetes.io/restartedAt",
+                TIME,
+                "prometheus.io/scrape",
+                "true",
+                "prometheus.io/port",
+                "8080"))
+        .addNewOwnerReference()
+        .withApiVersion("apps/v1")
+        .withKind("ReplicaSet")
+        .withName(app + "-" + hash)
+        .withUid(UUID.randomUUID().toString())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .endOwnerReference()
+        .withManagedFields(managedFields())
+        .withCreationTimestamp(TIME)
+        .withResourceVersion(null)
+        .build();
+  }
+
+  /** What a real API server lists as written by the controller manager and by the kubelet. */
+  private static List<ManagedFieldsEntry> managedFields() {
+    return List.of(
+        new ManagedFieldsEntryBuilder()
+            .withManager("kube-controller-manager")
+            .withOperation("Update")
+            .withApiVersion("v1")
+            .withTime(TIME)
+            .withFieldsType("FieldsV1")
+            .withFieldsV1(
+                fields(
+                    "f:metadata",
+                    "f:generateName",
+                    "f:labels",
+                    "f:ownerReferences",
+                    "f:spec",
+                    "f:containers",
+                    "f:dnsPolicy",
+                    "f:enableServiceLinks",
+                    "f:restartPolicy",
+                    "f:schedulerName",
+                    "f:securityContext",
+                    "f:terminationGracePeriodSeconds"))
+            .build(),
+        new ManagedFieldsEntryBuilder()
+            .withManager("kubelet")
+            .withOperation("Update")
+            .withApiVersion("v1")
+            .withTime(TIME)
+            .withFieldsType("FieldsV1")
+            .withSubresource("status")
+            .withFieldsV1(
+                fields(
+                    "f:status",
+                    "f:conditions",
+                    "f:containerStatuses",
+                    "f:hostIP",
+                    "f:hostIPs",
+                    "f:phase",
+                    "f:podIP",
+                    "f:podIPs",
+                    "f:startTime"))
+            .build());
+  }
+
+  private static PodSpec spec(String app, String hash) {
+    // the service-account volume, which both containers mount (a real API server checks the name)
+    String volume = "kube-api-access-" + hash.substring(0, 5);
+    return new PodSpecBuilder()
+        .withNodeName(NODE)
+        .withServiceAccountName("default")
+        .withRestartPolicy("Always")
+        .withDnsPolicy("ClusterFirst")
+        .withSchedulerName("default-scheduler")
+        .withTerminationGracePeriodSeconds(30L)
+        .withEnableServiceLinks(true)
+        .withPriority(0)
+        .withPreemptionPolicy("PreemptLowerPriority")
+        .addToContainers(
+            container("app", "registry.example.com/shop/" + app + ":1.14.2", 8080, volume),
+            container("proxy", "registry.example.com/mesh/proxy:1.22.0", 15090, volume))
+        .addNewVolume()
+        .withName(volume)
+        .withNewProjected()
+        .withDefaultMode(420)
+        .addNewSource()
+        .withNewServiceAccountToken()
+        .withExpirationSeconds(3607L)
+        .withPath("token")
+        .endServiceAccountToken()
+        .endSource()
+        .addNewSource()
+        .withNewConfigMap()
+        .withName("kube-root-ca.crt")
+        .addNewItem()
+        .withKey("ca.crt")
+        .withPath("ca.crt")
+        .endItem()
+        .endConfigMap()
+        .endSource()
+        .endProjected()
+        .endVolume()
+        .addNewToleration()
+        .withKey("node.kubernetes.io/not-ready")
+        .withOperator("Exists")
+        .withEffect("NoExecute")
+        .withTolerationSeconds(300L)
+        .endToleration()
+        .addNewToleration()
+        .withKey("node.kubernetes.io/unreachable")
+        .withOperator("Exists")
+        .withEffect("NoExecute")
+        .withTolerationSeconds(300L)
+        .endToleration()
+        .build();
+  }
+
+  private static PodStatus status(List<String> ips) {
+    return new PodStatusBuilder()
+        .withPhase("Running")
+        .withQosClass("Burstable")
+        .withHostIP("10.0.0.17")
+        .addNewHostIP()
+        .withIp("10.0.0.17")
+        .endHostIP()
+        .withStartTime(TIME)
+        .withPodIP(ips.get(0))
+        .build();
+  }
+
   private static io.fabric8.kubernetes.api.model.Container container(
-      String name, String image, int port) {
+      String name, String image, int port, String volume) {
     ContainerBuilder c =
         new ContainerBuilder()
             .withName(name)
@@ -241,32 +270,12 @@ final class Workload {
             .withTerminationMessagePath("/dev/termination-log")
             .withTerminationMessagePolicy("File")
             .addNewVolumeMount()
-            .withName("kube-api-access")
+            .withName(volume)
             .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount")
             .withReadOnly(true)
             .endVolumeMount()
-            .withNewReadinessProbe()
-            .withNewHttpGet()
-            .withPath("/ready")
-            .withNewPort(port)
-            .withScheme("HTTP")
-            .endHttpGet()
-            .withPeriodSeconds(10)
-            .withTimeoutSeconds(1)
-            .withSuccessThreshold(1)
-            .withFailureThreshold(3)
-            .endReadinessProbe()
-            .withNewLivenessProbe()
-            .withNewHttpGet()
-            .withPath("/healthz")
-            .withNewPort(port)
-            .withScheme("HTTP")
-            .endHttpGet()
-            .withPeriodSeconds(10)
-            .withTimeoutSeconds(1)
-            .withSuccessThreshold(1)
-            .withFailureThreshold(3)
-            .endLivenessProbe();
+            .withReadinessProbe(probe("/ready", port))
+            .withLivenessProbe(probe("/healthz", port));
     for (String env :
         List.of(
             "LOG_LEVEL",
@@ -289,6 +298,21 @@ final class Workload {
         .endValueFrom()
         .endEnv();
     return c.build();
+  }
+
+  /** An HTTP probe every 10 s, as a Deployment's defaults fill it in. */
+  private static Probe probe(String path, int port) {
+    return new ProbeBuilder()
+        .withNewHttpGet()
+        .withPath(path)
+        .withNewPort(port)
+        .withScheme("HTTP")
+        .endHttpGet()
+        .withPeriodSeconds(10)
+        .withTimeoutSeconds(1)
+        .withSuccessThreshold(1)
+        .withFailureThreshold(3)
+        .build();
   }
 
   /** A FieldsV1 blob with the keys a real managedFields entry lists. */

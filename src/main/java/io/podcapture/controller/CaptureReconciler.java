@@ -257,8 +257,8 @@ final class CaptureReconciler {
 
   private void releaseFinalizer(CaptureKey key, PodCapture cr) {
     // Forgotten before the patch: the API server may delete the object, and the informer hand its
-    // delete event to another pass, before the patch returns; that pass must not take our memory
-    // of it for the truth.
+    // delete event to another pass, before the patch returns; that pass must not take our memory of
+    // it for the truth.
     forget(key);
     api.removeFinalizer(cr);
     LOG.info("PodCapture({}) finalizer released", key);

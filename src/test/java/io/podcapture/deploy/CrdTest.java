@@ -159,7 +159,6 @@ class CrdTest {
   }
 
   // ---- helpers
-  // ---------------------------------------------------------------------------------------------
 
   private static CustomResourceDefinition crd() {
     return ManifestsTest.typed(CHECKED_IN_CRD, CustomResourceDefinition.class);

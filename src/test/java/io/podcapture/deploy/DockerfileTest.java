@@ -33,6 +33,7 @@ class DockerfileTest {
           "-XX:+ExitOnOutOfMemoryError");
 
   private static final String JAR = "/app/podcapture-agent.jar";
+  private static final String WATCHDOG = "/usr/local/bin/podcapture-watchdog";
 
   @Test
   void buildsTheJarWithMavenAndRunsItOnDebianSlim() {
@@ -85,10 +86,41 @@ class DockerfileTest {
             .map(Instruction::arguments)
             .collect(Collectors.toList());
 
-    assertEquals(List.of("--from=build /src/target/podcapture-agent.jar " + JAR), copies);
+    assertEquals("--from=build /src/target/podcapture-agent.jar " + JAR, copies.get(0));
     List<String> entrypoint = entrypoint();
     assertEquals(
         List.of("-jar", JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
+  }
+
+  @Test
+  void runtimeCopiesOnlyTheJarAndTheStreamWatchdog() {
+    List<String> copies =
+        runtimeStage().stream()
+            .filter(i -> i.keyword().equals("COPY"))
+            .map(Instruction::arguments)
+            .collect(Collectors.toList());
+
+    assertEquals(
+        List.of(
+            "--from=build /src/target/podcapture-agent.jar " + JAR,
+            "plugin/podcapture-watchdog " + WATCHDOG),
+        copies);
+  }
+
+  @Test
+  void streamWatchdogIsAnExecutableFileOnThePluginsPathInTheImage() {
+    // The plugin runs it by name in the agent container, whose PATH has /usr/local/bin; the COPY
+    // keeps the file's mode, so the file itself must be executable.
+    assertTrue(
+        ProjectFiles.read("plugin/kubectl-podcapture")
+            .contains("readonly WATCHDOG=" + WATCHDOG.substring(WATCHDOG.lastIndexOf('/') + 1)),
+        "the plugin runs the watchdog by the name the image ships it under");
+    assertTrue(
+        java.nio.file.Files.isExecutable(ProjectFiles.path("plugin/podcapture-watchdog")),
+        "plugin/podcapture-watchdog is executable");
+    assertTrue(
+        ProjectFiles.read("plugin/podcapture-watchdog").startsWith("#!/usr/bin/perl\n"),
+        "the image's perl runs it");
   }
 
   @Test
@@ -162,7 +194,8 @@ class DockerfileTest {
         ".git/HEAD",
         "deploy/daemonset.yaml",
         "podcapture-agent.iml",
-        ".idea/workspace.xml"
+        ".idea/workspace.xml",
+        "plugin/kubectl-podcapture"
       })
   void buildContextLeavesOut(String path) {
     assertTrue(dockerIgnores(path), path + " should not be sent to the Docker daemon");
@@ -173,14 +206,14 @@ class DockerfileTest {
       strings = {
         "pom.xml",
         "src/main/java/io/podcapture/api/v1alpha1/PodCapture.java",
-        "src/test/java/io/podcapture/deploy/DockerfileTest.java"
+        "src/test/java/io/podcapture/deploy/DockerfileTest.java",
+        "plugin/podcapture-watchdog"
       })
   void buildContextKeeps(String path) {
     assertFalse(dockerIgnores(path), path + " is needed by the build stage");
   }
 
   // ---- reading the Dockerfile
-  // ------------------------------------------------------------------------------
 
   private static Dockerfile dockerfile() {
     return Dockerfile.parse(ProjectFiles.read("Dockerfile"));

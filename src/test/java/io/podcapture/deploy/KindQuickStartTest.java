@@ -38,7 +38,6 @@ class KindQuickStartTest {
   @TempDir Path temp;
 
   // ---- kind-config.yaml
-  // ------------------------------------------------------------------------------------
 
   @Test
   void kindClusterHasOneControlPlaneAndTwoWorkersAndNoDefaultCni() {
@@ -82,7 +81,6 @@ class KindQuickStartTest {
   }
 
   // ---- kind-up.sh
-  // ------------------------------------------------------------------------------------------
 
   @Test
   void kindUpCreatesTheClusterInstallsAntreaThenTheAgent() throws Exception {
@@ -197,7 +195,6 @@ class KindQuickStartTest {
   }
 
   // ---- kind-down.sh
-  // ----------------------------------------------------------------------------------------
 
   @Test
   void kindDownDeletesTheCluster() throws Exception {
@@ -232,7 +229,6 @@ class KindQuickStartTest {
   }
 
   // ---- running the scripts against stand-ins
-  // ---------------------------------------------------------------
 
   /** What a script run printed and which stand-in commands it called, in which directory. */
   private record Run(int exitCode, String output, List<String[]> log) {
@@ -322,7 +318,6 @@ class KindQuickStartTest {
   }
 
   // ---- helpers
-  // ---------------------------------------------------------------------------------------------
 
   private static String image() {
     return ManifestsTest.agent().getImage();

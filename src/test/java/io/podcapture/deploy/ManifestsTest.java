@@ -103,7 +103,6 @@ class ManifestsTest {
   }
 
   // ---- every manifest
-  // --------------------------------------------------------------------------------------
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("typedDocuments")
@@ -162,7 +161,6 @@ class ManifestsTest {
   }
 
   // ---- the agent's DaemonSet
-  // -------------------------------------------------------------------------------
 
   @Test
   void daemonSetIsTheAgentInKubeSystemSelectingItsOwnPods() {
@@ -378,7 +376,6 @@ class ManifestsTest {
   }
 
   // ---- RBAC
-  // ------------------------------------------------------------------------------------------------
 
   @Test
   void clusterRoleGrantsExactlyWhatTheAgentNeeds() {
@@ -503,7 +500,6 @@ class ManifestsTest {
   }
 
   // ---- test Pod and examples
-  // -------------------------------------------------------------------------------
 
   @Test
   void testPodPingsWithNetRawAlone() {
@@ -722,7 +718,6 @@ class ManifestsTest {
   }
 
   // ---- helpers
-  // ---------------------------------------------------------------------------------------------
 
   static DaemonSet daemonSet() {
     return typed(DAEMONSET, DaemonSet.class);

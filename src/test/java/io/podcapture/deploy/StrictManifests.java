@@ -239,11 +239,9 @@ final class StrictManifests {
         new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
       mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
     }
-    // fabric8 configures (in place) this mapper with its modules, one of which
-    // (GoCompatibilityModule) reads
-    // "9397" as the Integer 9397. Modules registered later take precedence: put Jackson's own
-    // readers back,
-    // which honour the coercion settings above.
+    // fabric8 configures (in place) this mapper with its modules. One of them,
+    // GoCompatibilityModule, reads "9397" as the Integer 9397. Modules registered later take
+    // precedence: put Jackson's own readers back, which honour the coercion settings above.
     KubernetesSerialization serialization = new KubernetesSerialization(mapper, true);
     SimpleModule strictNumbers = new SimpleModule("strict-numbers");
     strictNumbers.addDeserializer(

@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -81,6 +83,7 @@ public final class ImageCheck {
     int exit = 0;
     try {
       check.contents();
+      check.streamWatchdog();
       check.captureAndStop();
       check.stopDuringStartUp();
       say("all checks passed");
@@ -96,7 +99,6 @@ public final class ImageCheck {
   }
 
   // ---- the image
-  // -------------------------------------------------------------------------------------------
 
   /**
    * tcpdump, tar (for kubectl cp) and a JRE; no JDK, compiler or build tool; the Dockerfile's
@@ -110,7 +112,7 @@ public final class ImageCheck {
 
     // Each tool's path, or "-" where the image has none; no network, no volumes, nothing else
     // needed.
-    List<String> present = List.of("tcpdump", "tar", "java");
+    List<String> present = List.of("tcpdump", "tar", "java", "podcapture-watchdog");
     List<String> absent = List.of("javac", "jar", "mvn", "gradle", "gcc", "cc", "make", "git");
     String script =
         "for t in \"$@\"; do p=$(command -v \"$t\") || p=-; echo \"$t $p\"; done; java -version 2>&1";
@@ -150,8 +152,30 @@ public final class ImageCheck {
     say("image size: " + size / 1_000_000 + " MB (" + image + ")");
   }
 
+  /**
+   * The watchdog {@code kubectl podcapture stream} runs around tcpdump, as the image runs it: it
+   * passes its command's exit status on while its input stays open, and ends its command at the end
+   * of its input (kubectl exec gone) long before its limit.
+   */
+  private void streamWatchdog() {
+    String script =
+        "sleep 8 | podcapture-watchdog 5 sh -c 'exit 3'; echo \"status $?\"; "
+            + "start=$(date +%s); podcapture-watchdog 30 sleep 600 </dev/null; "
+            + "echo \"ended $? after $(( $(date +%s) - start )) s\"";
+    String output =
+        Podman.run("run", "--rm", "--network=none", "--entrypoint=/bin/sh", image, "-c", script);
+    check(
+        output.contains("status 3"),
+        "the image's podcapture-watchdog passes its command's exit status on",
+        output);
+    Matcher ended = Pattern.compile("ended 0 after (\\d+) s").matcher(output);
+    check(
+        ended.find() && Integer.parseInt(ended.group(1)) <= 3,
+        "the image's podcapture-watchdog ends its command at the end of its input",
+        output);
+  }
+
   // ---- a real capture
-  // ----------------------------------------------------------------------------------------
 
   private void captureAndStop() throws Exception {
     Path captureDir = Files.createDirectories(work.resolve("capture"));
@@ -287,7 +311,6 @@ public final class ImageCheck {
   }
 
   // ---- stopping during start-up
-  // --------------------------------------------------------------------------
 
   /**
    * An API server that refuses connections keeps the agent in start-up (the client retries for
@@ -313,7 +336,6 @@ public final class ImageCheck {
   }
 
   // ---- the container
-  // ---------------------------------------------------------------------------------------
 
   /**
    * Starts the agent's container for {@code apiServer}, with its capture volume in {@code
@@ -461,7 +483,6 @@ public final class ImageCheck {
   }
 
   // ---- helpers
-  // ---------------------------------------------------------------------------------------------
 
   private static void waitFor(
       Duration timeout, BooleanSupplier condition, Container agent, String what)

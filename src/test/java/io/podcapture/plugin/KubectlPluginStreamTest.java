@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.Pcap;
@@ -46,11 +47,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("real-capture")
 class KubectlPluginStreamTest {
-  static final String STREAM_JSONPATH =
-      "jsonpath={.spec.podName}{\"\\n\"}{.status.phase}{\"\\n\"}"
-          + "{.status.agentPod}{\"\\n\"}{.status.node}{\"\\n--podcapture-filter--\\n\"}{.status.filter}"
-          + "{\"\\n--podcapture-message--\\n\"}{.status.message}";
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
+
+  /** The watchdog the Dockerfile copies into the agent image. */
+  private static final Path WATCHDOG_SOURCE =
+      StandInKubectl.SCRIPT.resolveSibling("podcapture-watchdog");
+
   private static final List<String> EXEC =
       List.of("exec", "-i", "-n", "kube-system", "podcapture-agent-x7k2p", "-c", "agent", "--");
   private static final String FILTER =
@@ -104,6 +107,7 @@ class KubectlPluginStreamTest {
   @TempDir Path tmp;
   private StandInKubectl kubectl;
   private Path stubDir;
+  private Path imageBin;
   private final List<Process> started = new ArrayList<>();
 
   @BeforeEach
@@ -115,7 +119,13 @@ class KubectlPluginStreamTest {
       Files.createSymbolicLink(remote.resolve(tool), hostExecutable(tool).orElseThrow());
     }
     writeExecutable(remote.resolve("tcpdump"), FAKE_TCPDUMP);
-    kubectl.env.put("REMOTE_PATH", remote.toString());
+    // The agent image ships the watchdog in /usr/local/bin (see the Dockerfile): here, a folder of
+    // its own on the "agent Pod's" PATH, so that the real-capture tests can put the real tcpdump
+    // behind it.
+    imageBin = Files.createDirectories(tmp.resolve("agent-image-bin"));
+    Files.createSymbolicLink(
+        imageBin.resolve("podcapture-watchdog"), WATCHDOG_SOURCE.toAbsolutePath());
+    kubectl.env.put("REMOTE_PATH", imageBin + ":" + remote);
     Files.write(stubDir.resolve("tcpdump.out"), PCAP_HEADER);
     tcpdumpExits(0);
     kubectl.execRunsLocally(EXEC);
@@ -375,6 +385,34 @@ class KubectlPluginStreamTest {
   }
 
   /**
+   * An agent image older than the plugin has no watchdog: the container runtime cannot run it, and
+   * stream says why and what to do, after kubectl's own message.
+   */
+  @Test
+  void streamSaysSoWhenTheAgentImageHasNoWatchdog() throws Exception {
+    kubectl.env.put("REMOTE_PATH", tmp.resolve("agent-pod-path").toString());
+    answerStatus("web", null, "web", "Running", AGENT, "node-1", FILTER, "");
+
+    Result r = kubectl.run("stream", "web");
+
+    assertEquals(1, r.exit());
+    assertTrue(
+        r.stderr().contains("exec: \"podcapture-watchdog\": executable file not found"),
+        r.stderr());
+    assertTrue(
+        r.stderr()
+            .endsWith(
+                "error: agent Pod "
+                    + AGENT
+                    + " could not run podcapture-watchdog (exit code 126; kubectl's message is "
+                    + "above): its image is older than this plugin, which needs the agent image's "
+                    + "/usr/local/bin/podcapture-watchdog; update the agent, or use the plugin of the "
+                    + "agent's release\n"),
+        r.stderr());
+    assertTrue(tcpdumpPids().isEmpty(), "no tcpdump ran without its watchdog");
+  }
+
+  /**
    * pcap on a terminal garbles it: stream says what to do instead, before asking kubectl anything.
    */
   @Test
@@ -403,9 +441,11 @@ class KubectlPluginStreamTest {
     assertEquals(List.of(), kubectl.calls());
   }
 
-  /** The canned status answers here match what a real kubectl prints for the plugin's jsonpath. */
+  /**
+   * The canned status answers here have the shape of real kubectl's JSON where the plugin reads it.
+   */
   @Test
-  void cannedStatusAnswersMatchWhatRealKubectlPrints() throws Exception {
+  void cannedStatusAnswersHaveTheShapeOfRealKubectlJson() throws Exception {
     Requirements.commands(
         "kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Path full =
@@ -433,15 +473,29 @@ class KubectlPluginStreamTest {
         spec: {podName: web}
         """);
 
-    assertEquals(
-        "web\nRunning\n"
-            + AGENT
-            + "\nnode-1\n--podcapture-filter--\n((inbound and src host 10.244.1.7) or "
-            + "(outbound and dst host 10.244.1.7)) and (tcp port 443)\n--podcapture-message--\ntcpdump is running",
-        KubectlPluginTest.render(full, STREAM_JSONPATH));
-    assertEquals(
-        "web\n\n\n\n--podcapture-filter--\n\n--podcapture-message--\n",
-        KubectlPluginTest.render(empty, STREAM_JSONPATH));
+    List<String> streamReads =
+        List.of(
+            "/spec/podName",
+            "/status/phase",
+            "/status/agentPod",
+            "/status/node",
+            "/status/filter",
+            "/status/message");
+    KubectlPluginTest.assertSameAt(
+        streamReads,
+        JSON.readTree(KubectlPluginTest.render(full, "json")),
+        streamStatus(
+            "web-tls",
+            "web",
+            "Running",
+            AGENT,
+            "node-1",
+            "((inbound and src host 10.244.1.7) or (outbound and dst host 10.244.1.7)) and (tcp port 443)",
+            "tcpdump is running"));
+    KubectlPluginTest.assertSameAt(
+        streamReads,
+        JSON.readTree(KubectlPluginTest.render(empty, "json")),
+        streamStatus("web-stream-abcde", "web", "", "", "", "", ""));
   }
 
   // ---------------------------------------------------------------- nothing left running
@@ -534,7 +588,7 @@ class KubectlPluginStreamTest {
   void watchdogEndsTcpdumpWhenHeartbeatsStopThoughTheInputStaysOpen() throws Exception {
     tcpdumpStaysSilent();
     List<String> remoteArgv = remoteArgvOfAStream();
-    remoteArgv.set(remoteArgv.indexOf("--") + 1, "2");
+    remoteArgv.set(1, "2");
     ProcessBuilder pb =
         new ProcessBuilder(remoteArgv)
             .redirectOutput(tmp.resolve("watchdog.out").toFile())
@@ -699,17 +753,16 @@ class KubectlPluginStreamTest {
   }
 
   private void useRealTcpdump() {
-    kubectl.env.put("REMOTE_PATH", System.getenv("PATH"));
+    kubectl.env.put("REMOTE_PATH", imageBin + ":" + System.getenv("PATH"));
   }
 
   private void assertExecOf(String filter, List<String> call) {
     assertEquals(EXEC, call.subList(0, EXEC.size()), call.toString());
     List<String> remote = call.subList(EXEC.size(), call.size());
-    assertEquals(List.of("perl", "-e"), remote.subList(0, 2));
-    assertTrue(remote.get(2).contains("exec { $ARGV[0] } @ARGV"), remote.get(2));
+    assertEquals("podcapture-watchdog", remote.get(0), "the watchdog the agent image ships");
+    assertFalse(remote.contains("-e"), "no program text sent to the agent Pod: " + remote);
     assertEquals(
         List.of(
-            "--",
             "10",
             "tcpdump",
             "-i",
@@ -725,17 +778,22 @@ class KubectlPluginStreamTest {
             "-",
             "--",
             filter),
-        remote.subList(3, remote.size()));
+        remote.subList(1, remote.size()));
   }
 
-  /** The command stream runs in the agent Pod, as the stand-in kubectl received it. */
+  /**
+   * The command stream runs in the agent Pod, as the stand-in kubectl received it, with the
+   * watchdog's path as the agent container's PATH finds it.
+   */
   private List<String> remoteArgvOfAStream() throws Exception {
     answerStatus("web", null, "web", "Running", AGENT, "node-1", FILTER, "");
     tcpdumpExits(0);
     assertEquals(0, kubectl.run("stream", "web").exit(), stderr());
     tcpdumpStaysSilent();
     List<String> exec = last(kubectl.calls());
-    return new ArrayList<>(exec.subList(EXEC.size(), exec.size()));
+    List<String> remote = new ArrayList<>(exec.subList(EXEC.size(), exec.size()));
+    remote.set(0, imageBin.resolve(remote.get(0)).toString());
+    return remote;
   }
 
   private Process startStream(ProcessBuilder.Redirect stdout, String... args) throws IOException {
@@ -781,8 +839,7 @@ class KubectlPluginStreamTest {
     all.addAll(tcpdumpPids());
     all.addAll(kubectl.remotePids());
     // within 5 s: half the watchdog's limit, so it is the end of input that ended tcpdump, not the
-    // heartbeats
-    // stopping; and more than the 2 s of the heartbeat's last sleep
+    // heartbeats stopping; and more than the 2 s of the heartbeat's last sleep
     await(
         Duration.ofSeconds(5),
         () -> Processes.inGroup(pgid).isEmpty() && all.stream().noneMatch(Processes::alive),
@@ -878,18 +935,26 @@ class KubectlPluginStreamTest {
       throws IOException {
     return kubectl
         .on(statusCall(name, namespace))
-        .prints(
-            pod
-                + "\n"
-                + phase
-                + "\n"
-                + agent
-                + "\n"
-                + node
-                + "\n--podcapture-filter--\n"
-                + filter
-                + "\n--podcapture-message--\n"
-                + message);
+        .prints(streamStatus(name, pod, phase, agent, node, filter, message));
+  }
+
+  /** The PodCapture stream reads, as kubectl -o json prints it. */
+  static String streamStatus(
+      String name,
+      String pod,
+      String phase,
+      String agent,
+      String node,
+      String filter,
+      String message) {
+    ObjectNode capture = KubectlPluginTest.podCapture("default", name, pod);
+    ObjectNode status = capture.putObject("status");
+    KubectlPluginTest.putIfAny(status, "phase", phase);
+    KubectlPluginTest.putIfAny(status, "agentPod", agent);
+    KubectlPluginTest.putIfAny(status, "node", node);
+    KubectlPluginTest.putIfAny(status, "filter", filter);
+    KubectlPluginTest.putIfAny(status, "message", message);
+    return capture.toString();
   }
 
   static List<String> statusCall(String name, String namespace) {
@@ -897,7 +962,7 @@ class KubectlPluginStreamTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("--ignore-not-found", "-o", STREAM_JSONPATH));
+    call.addAll(List.of("--ignore-not-found", "-o", KubectlPluginTest.JSON_OUTPUT));
     return call;
   }
 

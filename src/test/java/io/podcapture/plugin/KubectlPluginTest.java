@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.podcapture.plugin.StandInKubectl.Result;
 import io.podcapture.testing.Requirements;
 import java.io.IOException;
@@ -38,26 +41,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Tag("integration")
 class KubectlPluginTest {
   /**
-   * What the plugin asks kubectl for; {@link #status} renders an answer the way kubectl's jsonpath
-   * does.
+   * What the plugin asks kubectl for: JSON, read by its one reader. {@link #status}, {@link #row},
+   * {@link #answerPods} and {@link #waitStatus} write answers shaped as kubectl's (see {@link
+   * #cannedAnswersHaveTheShapeOfRealKubectlJson}).
    */
-  static final String STATUS_JSONPATH =
-      "jsonpath={.metadata.namespace}{\"\\n\"}{.status.phase}{\"\\n\"}"
-          + "{.status.node}{\"\\n\"}{.status.agentPod}{\"\\n\"}{range .status.files[*]}{.path}{\"\\n\"}{end}"
-          + "{\"message:\\n\"}{.status.message}";
+  static final String JSON_OUTPUT = "json";
 
-  /** One row per PodCapture; {@link #row} renders one the way kubectl's jsonpath does. */
-  static final String ROW =
-      "{.metadata.namespace}{\"|\"}{.metadata.name}{\"|\"}{.spec.podName}{\"|\"}"
-          + "{.metadata.labels.app\\.kubernetes\\.io/managed-by}{\"|\"}{.status.phase}{\"|\"}{.status.node}{\"|\"}"
-          + "{.status.fileCount}{\"|\"}{.status.totalBytes}{\"|\"}{.metadata.creationTimestamp}{\"\\n\"}";
-
-  static final String ROWS_JSONPATH = "jsonpath={range .items[*]}" + ROW + "{end}";
-  static final String PODS_JSONPATH =
-      "jsonpath={range .items[*]}{.metadata.namespace}{\"|\"}{.metadata.name}{\"\\n\"}{end}";
-  static final String WAIT_JSONPATH =
-      "jsonpath={.status.phase}{\"\\n\"}{.status.node}{\"\\n\"}"
-          + "{.status.fileCount}{\"\\n\"}{.status.totalBytes}{\"\\n\"}{.status.message}";
   private static final String AGENT = "kube-system/podcapture-agent-x7k2p";
   private static final String RING0 = "/capture/default/capture-web.pcap0";
   private static final String RING1 = "/capture/default/capture-web.pcap1";
@@ -189,9 +178,6 @@ class KubectlPluginTest {
         Arguments.of(List.of("start", "web", "--filter"), "--filter needs a filter expression"),
         Arguments.of(List.of("start", "web", "--filter", ""), "--filter needs a filter expression"),
         Arguments.of(
-            List.of("start", "web", "--filter", "x".repeat(1025)),
-            "--filter is 1025 characters long; the agent accepts at most 1024"),
-        Arguments.of(
             List.of("start", "web", "--filter", "udp\u0001"),
             "--filter must not contain control characters"),
         Arguments.of(
@@ -204,28 +190,18 @@ class KubectlPluginTest {
         Arguments.of(
             List.of("start", "web", "--duration", "-5"), "--duration must be a duration like"),
         Arguments.of(
-            List.of("start", "web", "--duration", "0"),
-            "--duration must be from 1s to 2147483647s"),
-        Arguments.of(List.of("start", "web", "--duration", "0s"), "--duration must be from 1s"),
-        Arguments.of(
-            List.of("start", "web", "--duration", "999999999h"), "--duration must be from 1s"),
+            List.of("start", "web", "--duration", "999999999h"),
+            "--duration must be at most 2147483647s (got \"999999999h\")"),
         Arguments.of(List.of("start", "web", "--ttl", "soon"), "--ttl must be a duration like"),
         Arguments.of(
-            List.of("start", "web", "--count", "0"),
-            "--count must be a whole number from 1 to 2147483647"),
-        Arguments.of(
-            List.of("start", "web", "--count", "2147483648"), "--count must be a whole number"),
+            List.of("start", "web", "--count", "2147483648"),
+            "--count must be a whole number from 0 to 2147483647 (got \"2147483648\")"),
         Arguments.of(List.of("start", "web", "--count", "1e3"), "--count must be a whole number"),
         Arguments.of(
-            List.of("start", "web", "--files", "0"), "--files must be a whole number from 1"),
-        Arguments.of(
-            List.of("start", "web", "--files", "07"), "--files must be a whole number from 1"),
+            List.of("start", "web", "--files", "07"), "--files must be a whole number from 0"),
         Arguments.of(
             List.of("start", "web", "--file-size", "1.5"),
-            "--file-size must be a whole number from 1"),
-        Arguments.of(
-            List.of("start", "web", "--snaplen", "262145"),
-            "--snaplen must be a whole number from 0 to 262144 (got \"262145\")"),
+            "--file-size must be a whole number from 0"),
         Arguments.of(
             List.of("start", "web", "--snaplen", "-1"), "--snaplen must be a whole number"),
         Arguments.of(List.of("start", "web", "--name", "Web_1"), "invalid name \"Web_1\""),
@@ -470,24 +446,101 @@ class KubectlPluginTest {
         r.stderr());
   }
 
+  /**
+   * What the API server refuses for a field's limits (the CRD's minimum, maximum and rules), as a
+   * real one words it; the plugin keeps no copy of those limits.
+   */
+  static Stream<Arguments> outsideTheCrdsLimits() {
+    String invalid = "The PodCapture \"\" is invalid: ";
+    return Stream.of(
+        Arguments.of(
+            List.of("--filter", "x".repeat(1025)),
+            "\"filter\":\"" + "x".repeat(1025) + "\"",
+            invalid
+                + "spec.filter: Invalid value: \"string\": filter must be at most 1024 characters"),
+        Arguments.of(
+            List.of("--duration", "0"),
+            "\"durationSeconds\":0",
+            invalid
+                + "spec.durationSeconds: Invalid value: 0: spec.durationSeconds in body should be"
+                + " greater than or equal to 1"),
+        Arguments.of(
+            List.of("--duration", "0s"),
+            "\"durationSeconds\":0",
+            invalid
+                + "spec.durationSeconds: Invalid value: 0: spec.durationSeconds in body should be"
+                + " greater than or equal to 1"),
+        Arguments.of(
+            List.of("--count", "0"),
+            "\"packetCount\":0",
+            invalid
+                + "spec.packetCount: Invalid value: 0: spec.packetCount in body should be greater"
+                + " than or equal to 1"),
+        Arguments.of(
+            List.of("--files", "0"),
+            "\"maxFiles\":0",
+            invalid
+                + "spec.maxFiles: Invalid value: 0: spec.maxFiles in body should be greater than or"
+                + " equal to 1"),
+        Arguments.of(
+            List.of("--files", "1001"),
+            "\"maxFiles\":1001",
+            invalid
+                + "spec.maxFiles: Invalid value: 1001: spec.maxFiles in body should be less than or"
+                + " equal to 1000"),
+        Arguments.of(
+            List.of("--file-size", "1025"),
+            "\"fileSizeMB\":1025",
+            invalid
+                + "spec.fileSizeMB: Invalid value: 1025: spec.fileSizeMB in body should be less than"
+                + " or equal to 1024"),
+        Arguments.of(
+            List.of("--snaplen", "262145"),
+            "\"snapLength\":262145",
+            invalid
+                + "spec.snapLength: Invalid value: 262145: spec.snapLength in body should be less"
+                + " than or equal to 262144"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("outsideTheCrdsLimits")
+  void aValueOutsideTheCrdsLimitsIsSentAndTheApiServersRefusalShown(
+      List<String> option, String field, String refusal) throws Exception {
+    kubectl.on(createCall(null)).exitsWith(1, refusal + "\n");
+    List<String> args = new ArrayList<>(List.of("start", "web"));
+    args.addAll(option);
+
+    Result r = run(args.toArray(String[]::new));
+
+    assertEquals(1, r.exit(), r.stderr());
+    assertEquals("", r.stdout());
+    assertTrue(onlyManifest().contains(field), onlyManifest());
+    assertTrue(r.stderr().contains(refusal), r.stderr());
+    assertTrue(
+        r.stderr()
+            .endsWith(
+                "error: kubectl create failed (its error is above); 0 PodCapture(s) created\n"),
+        r.stderr());
+  }
+
   @Test
   void startWaitEndsOnCompletedAndPrintsTheOutcome() throws Exception {
     kubectl.on(createCall("default")).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
     kubectl
         .on(waitCall("web-x7k2p", "default"))
-        .prints("Pending\n\n\n\nwaiting for the agent")
+        .prints(waitStatus("Pending", "", "", "", "waiting for the agent"))
         .once();
     kubectl
         .on(waitCall("web-x7k2p", "default"))
-        .prints("Running\nnode-1\n1\n24\ntcpdump is running")
+        .prints(waitStatus("Running", "node-1", "1", "24", "tcpdump is running"))
         .once();
     kubectl
         .on(waitCall("web-x7k2p", "default"))
-        .prints("Running\nnode-1\n1\n4096\ntcpdump is running")
+        .prints(waitStatus("Running", "node-1", "1", "4096", "tcpdump is running"))
         .once();
     kubectl
         .on(waitCall("web-x7k2p", "default"))
-        .prints("Completed\nnode-1\n1\n8192\nstopped after 30 s");
+        .prints(waitStatus("Completed", "node-1", "1", "8192", "stopped after 30 s"));
 
     Result r = run("start", "web", "--duration", "30s", "--wait", "-n", "default");
 
@@ -511,10 +564,16 @@ class KubectlPluginTest {
   @Test
   void startWaitEndsOnFailedWithExitCodeOneAndTheAgentsMessage() throws Exception {
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
-    kubectl.on(waitCall("web-x7k2p", null)).prints("Pending\n\n\n\n").once();
+    kubectl.on(waitCall("web-x7k2p", null)).prints(waitStatus("Pending", "", "", "", "")).once();
     kubectl
         .on(waitCall("web-x7k2p", null))
-        .prints("Failed\nnode-1\n0\n0\ninvalid filter: tcpdump: syntax error in filter expression");
+        .prints(
+            waitStatus(
+                "Failed",
+                "node-1",
+                "0",
+                "0",
+                "invalid filter: tcpdump: syntax error in filter expression"));
 
     Result r = run("start", "web", "--count", "10", "--filter", "icmp and and", "--wait");
 
@@ -536,11 +595,16 @@ class KubectlPluginTest {
         .on(createCall(null))
         .prints(
             "podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
-    kubectl.on(waitCall("web-1-abcde", null)).prints("Running\nnode-1\n1\n24\n").once();
-    kubectl.on(waitCall("web-1-abcde", null)).prints("Completed\nnode-1\n1\n2048\n");
+    kubectl
+        .on(waitCall("web-1-abcde", null))
+        .prints(waitStatus("Running", "node-1", "1", "24", ""))
+        .once();
+    kubectl
+        .on(waitCall("web-1-abcde", null))
+        .prints(waitStatus("Completed", "node-1", "1", "2048", ""));
     kubectl
         .on(waitCall("web-2-fghij", null))
-        .prints("Failed\nnode-2\n0\n0\nPod web-2 uses the host network");
+        .prints(waitStatus("Failed", "node-2", "0", "0", "Pod web-2 uses the host network"));
 
     Result r = run("start", "-l", "app=web", "--count", "10", "--wait");
 
@@ -555,7 +619,10 @@ class KubectlPluginTest {
   @Test
   void startWaitSaysSoWhenTheCaptureIsDeletedBeforeItEnds() throws Exception {
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
-    kubectl.on(waitCall("web-x7k2p", null)).prints("Running\nnode-1\n1\n24\n").once();
+    kubectl
+        .on(waitCall("web-x7k2p", null))
+        .prints(waitStatus("Running", "node-1", "1", "24", ""))
+        .once();
     kubectl.on(waitCall("web-x7k2p", null)).prints("");
 
     Result r = run("start", "web", "--count", "10", "--ttl", "0", "--wait");
@@ -734,10 +801,20 @@ class KubectlPluginTest {
   void listOfAllNamespacesShowsTheNamespace(String args) throws Exception {
     Instant now = Instant.now();
     kubectl
-        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH))
+        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", JSON_OUTPUT))
         .prints(
-            rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
-                + rowIn(
+            items(
+                rowIn(
+                    "shop",
+                    "web",
+                    "web",
+                    true,
+                    "Running",
+                    "node-1",
+                    "1",
+                    "24",
+                    now.minusSeconds(600)),
+                rowIn(
                     "default",
                     "db-abcde",
                     "db",
@@ -746,7 +823,7 @@ class KubectlPluginTest {
                     "node-2",
                     "1",
                     "48",
-                    now.minus(5, ChronoUnit.HOURS)));
+                    now.minus(5, ChronoUnit.HOURS))));
 
     Result r = run(words(args).toArray(String[]::new));
 
@@ -795,13 +872,23 @@ class KubectlPluginTest {
   void listWithSelectorInAllNamespacesMatchesPodsByNamespaceAndName() throws Exception {
     Instant now = Instant.now();
     kubectl
-        .on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", PODS_JSONPATH))
-        .prints("shop|web\n");
+        .on(List.of("get", "pods", "--all-namespaces", "--selector=app=web", "-o", JSON_OUTPUT))
+        .prints(items(pod("shop", "web")));
     kubectl
-        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", ROWS_JSONPATH))
+        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", JSON_OUTPUT))
         .prints(
-            rowIn("shop", "web", "web", true, "Running", "node-1", "1", "24", now.minusSeconds(600))
-                + rowIn(
+            items(
+                rowIn(
+                    "shop",
+                    "web",
+                    "web",
+                    true,
+                    "Running",
+                    "node-1",
+                    "1",
+                    "24",
+                    now.minusSeconds(600)),
+                rowIn(
                     "default",
                     "web",
                     "web",
@@ -810,7 +897,7 @@ class KubectlPluginTest {
                     "node-2",
                     "1",
                     "48",
-                    now.minusSeconds(600)));
+                    now.minusSeconds(600))));
 
     Result r = run("list", "-A", "-l", "app=web");
 
@@ -832,6 +919,40 @@ class KubectlPluginTest {
     assertEquals(0, r.exit(), r.stderr());
     assertEquals("", r.stdout());
     assertEquals("No captures in the current namespace.\n", r.stderr());
+  }
+
+  /**
+   * Reading kubectl's answers needs perl (JSON::PP): without it the plugin says so, after asking
+   * kubectl, and lists nothing half-read.
+   */
+  @Test
+  void listWithoutPerlSaysThePluginNeedsIt() throws Exception {
+    answerCaptures("prod", row("web", "web", true, "Running"));
+    Files.delete(kubectl.tools.resolve("perl"));
+
+    Result r = run("list", "-n", "prod");
+
+    assertEquals(1, r.exit());
+    assertEquals("", r.stdout());
+    assertEquals(
+        "error: kubectl podcapture needs perl to read kubectl's answers (its core module"
+            + " JSON::PP)\n",
+        r.stderr());
+    assertEquals(List.of(capturesCall("prod")), kubectlCalls());
+  }
+
+  /** An answer that is not JSON (a kubectl that ignored -o json) is an error, not a guess. */
+  @Test
+  void listOfAnAnswerThatIsNotJsonIsAnError() throws Exception {
+    kubectl.on(capturesCall("prod")).prints("prod|web|web||Running|node-1|1|24|x\n");
+
+    Result r = run("list", "-n", "prod");
+
+    assertEquals(1, r.exit());
+    assertEquals("", r.stdout());
+    assertTrue(
+        r.stderr().endsWith("error: cannot read kubectl's answer as JSON (see the error above)\n"),
+        r.stderr());
   }
 
   @Test
@@ -1603,7 +1724,7 @@ class KubectlPluginTest {
    * without a cluster (on one object: the rows template is checked without its {@code range}).
    */
   @Test
-  void cannedAnswersMatchWhatRealKubectlPrints() throws Exception {
+  void cannedAnswersHaveTheShapeOfRealKubectlJson() throws Exception {
     Requirements.commands(
         "kubectl"); // skips with a reason, fails under CI=true (.ci/run installs it)
     Path full = tmp.resolve("full.yaml");
@@ -1639,21 +1760,60 @@ class KubectlPluginTest {
         spec: {podName: web}
         """);
 
-    assertEquals(
-        status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0),
-        render(full, STATUS_JSONPATH));
-    assertEquals(status("", "", "", ""), render(empty, STATUS_JSONPATH));
+    JsonNode realFull = JSON.readTree(render(full, "json"));
+    JsonNode realEmpty = JSON.readTree(render(empty, "json"));
     Instant created = Instant.parse("2026-11-30T02:00:00Z");
-    assertEquals(
-        row("web", "web", true, "Running", "node-1", "2", "1048820", created),
-        render(full, "jsonpath=" + ROW));
-    assertEquals(
-        row("web-x7k2p", "web", false, "", "", "", "", created), render(empty, "jsonpath=" + ROW));
-    assertEquals("Running\nnode-1\n2\n1048820\ntwo\nlines", render(full, WAIT_JSONPATH));
-    assertEquals("\n\n\n\n", render(empty, WAIT_JSONPATH));
+    List<String> downloadReads =
+        List.of(
+            "/metadata/namespace",
+            "/status/phase",
+            "/status/node",
+            "/status/agentPod",
+            "/status/files/0/path",
+            "/status/files/1/path",
+            "/status/files/2",
+            "/status/message");
+    assertSameAt(
+        downloadReads, realFull, status("Running", "node-1", AGENT, "two\nlines", RING0, OLD0));
+    assertSameAt(downloadReads, realEmpty, status("", "", "", ""));
+    List<String> listReads =
+        List.of(
+            "/metadata/namespace",
+            "/metadata/name",
+            "/spec/podName",
+            "/metadata/labels/app.kubernetes.io~1managed-by",
+            "/status/phase",
+            "/status/node",
+            "/status/fileCount",
+            "/status/totalBytes",
+            "/metadata/creationTimestamp");
+    assertSameAt(
+        listReads, realFull, row("web", "web", true, "Running", "node-1", "2", "1048820", created));
+    assertSameAt(listReads, realEmpty, row("web-x7k2p", "web", false, "", "", "", "", created));
+    List<String> waitReads =
+        List.of(
+            "/status/phase",
+            "/status/node",
+            "/status/fileCount",
+            "/status/totalBytes",
+            "/status/message");
+    assertSameAt(
+        waitReads, realFull, waitStatus("Running", "node-1", "2", "1048820", "two\nlines"));
+    assertSameAt(waitReads, realEmpty, waitStatus("", "", "", "", ""));
   }
 
-  static String render(Path yaml, String jsonpath) throws Exception {
+  /**
+   * The canned answer holds what real kubectl printed at each of these JSON pointers, or lacks it
+   * as well.
+   */
+  static void assertSameAt(List<String> pointers, JsonNode real, String canned) throws IOException {
+    JsonNode ours = JSON.readTree(canned);
+    for (String pointer : pointers) {
+      assertEquals(real.at(pointer), ours.at(pointer), pointer + " in " + canned);
+    }
+  }
+
+  static String render(Path yaml, String output) throws Exception {
     Path kubeconfig = Files.writeString(yaml.resolveSibling("kubeconfig"), "");
     Path err = yaml.resolveSibling("kubectl.err");
     ProcessBuilder pb =
@@ -1665,7 +1825,7 @@ class KubectlPluginTest {
             yaml.toString(),
             "example.com/x=y",
             "-o",
-            jsonpath);
+            output);
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.redirectError(err.toFile());
     Process p = pb.start();
@@ -1734,7 +1894,7 @@ class KubectlPluginTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("--ignore-not-found", "-o", WAIT_JSONPATH));
+    call.addAll(List.of("--ignore-not-found", "-o", JSON_OUTPUT));
     return call;
   }
 
@@ -1743,7 +1903,7 @@ class KubectlPluginTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("--selector=" + selector, "-o", PODS_JSONPATH));
+    call.addAll(List.of("--selector=" + selector, "-o", JSON_OUTPUT));
     return call;
   }
 
@@ -1752,28 +1912,44 @@ class KubectlPluginTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("-o", ROWS_JSONPATH));
+    call.addAll(List.of("-o", JSON_OUTPUT));
     return call;
   }
 
   private void answerPods(String namespace, String selector, String... pods) throws IOException {
-    StringBuilder out = new StringBuilder();
-    for (String pod : pods) {
-      out.append(namespace == null ? "default" : namespace).append('|').append(pod).append('\n');
+    String[] items = new String[pods.length];
+    for (int i = 0; i < pods.length; i++) {
+      items[i] = pod(namespace == null ? "default" : namespace, pods[i]);
     }
-    kubectl.on(podsCall(namespace, selector)).prints(out.toString());
+    kubectl.on(podsCall(namespace, selector)).prints(items(items));
+  }
+
+  /** A Pod as kubectl -o json lists it, with the fields the plugin reads. */
+  static String pod(String namespace, String name) {
+    ObjectNode pod = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Pod");
+    pod.putObject("metadata").put("name", name).put("namespace", namespace);
+    return pod.toString();
+  }
+
+  /** kubectl's List of these objects (JSON, one per string). */
+  static String items(String... objects) {
+    return "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+        + String.join(",", objects)
+        + "],\"metadata\":{\"resourceVersion\":\"\"}}\n";
   }
 
   private void answerCaptures(String namespace, String... rows) throws IOException {
     String ns = namespace == null ? "default" : namespace;
-    StringBuilder out = new StringBuilder();
-    for (String row : rows) {
-      out.append(ns).append(row.substring(row.indexOf('|')));
+    String[] items = new String[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      ObjectNode row = (ObjectNode) JSON.readTree(rows[i]);
+      ((ObjectNode) row.get("metadata")).put("namespace", ns);
+      items[i] = row.toString();
     }
-    kubectl.on(capturesCall(namespace)).prints(out.toString());
+    kubectl.on(capturesCall(namespace)).prints(items(items));
   }
 
-  /** One line of the rows template, in namespace default (answerCaptures puts in its own). */
+  /** One PodCapture as listed, in namespace default (answerCaptures puts in its own). */
   static String row(String name, String pod, boolean annotation, String phase) {
     return row(
         name, pod, annotation, phase, "node-1", "1", "24", Instant.parse("2026-11-30T02:00:00Z"));
@@ -1801,24 +1977,62 @@ class KubectlPluginTest {
       String files,
       String bytes,
       Instant created) {
-    return String.join(
-            "|",
-            namespace,
-            name,
-            pod,
-            annotation ? "podcapture-agent" : "",
-            phase,
-            node,
-            files,
-            bytes,
-            created.truncatedTo(ChronoUnit.SECONDS).toString())
-        + "\n";
+    ObjectNode capture = podCapture(namespace, name, pod);
+    ObjectNode metadata = (ObjectNode) capture.get("metadata");
+    metadata.put("creationTimestamp", created.truncatedTo(ChronoUnit.SECONDS).toString());
+    if (annotation) {
+      metadata.putObject("labels").put("app.kubernetes.io/managed-by", "podcapture-agent");
+    }
+    ObjectNode status = capture.putObject("status");
+    putIfAny(status, "phase", phase);
+    putIfAny(status, "node", node);
+    if (!files.isEmpty()) {
+      status.put("fileCount", Integer.parseInt(files));
+    }
+    if (!bytes.isEmpty()) {
+      status.put("totalBytes", Long.parseLong(bytes));
+    }
+    return capture.toString();
+  }
+
+  /** A PodCapture's skeleton as kubectl -o json prints it. */
+  static ObjectNode podCapture(String namespace, String name, String pod) {
+    ObjectNode capture =
+        JSON.createObjectNode()
+            .put("apiVersion", "tcpdump.antrea.io/v1alpha1")
+            .put("kind", "PodCapture");
+    capture.putObject("metadata").put("name", name).put("namespace", namespace);
+    capture.putObject("spec").put("podName", pod);
+    return capture;
   }
 
   /**
-   * kubectl's jsonpath output for the plugin's status template: see {@link
-   * #cannedAnswersMatchWhatRealKubectlPrints}.
+   * Sets a string field unless the value is null or empty, as the API server leaves unset ones out.
    */
+  static void putIfAny(ObjectNode node, String field, String value) {
+    if (value != null && !value.isEmpty()) {
+      node.put(field, value);
+    }
+  }
+
+  /** A PodCapture that --wait reads. */
+  private static String waitStatus(
+      String phase, String node, String files, String bytes, String message) {
+    ObjectNode capture = podCapture("default", "web-x7k2p", "web");
+    ObjectNode status = capture.putObject("status");
+    putIfAny(status, "phase", phase);
+    putIfAny(status, "node", node);
+    if (!files.isEmpty()) {
+      status.put("fileCount", Integer.parseInt(files));
+    }
+    if (!bytes.isEmpty()) {
+      status.put("totalBytes", Long.parseLong(bytes));
+    }
+    putIfAny(status, "message", message);
+    return capture.toString();
+  }
+
+  /** The PodCapture download reads: see {@link #cannedAnswersHaveTheShapeOfRealKubectlJson}. */
   private static String status(
       String phase, String node, String agentPod, String message, String... paths) {
     return statusIn("default", phase, node, agentPod, message, paths);
@@ -1831,17 +2045,19 @@ class KubectlPluginTest {
       String agentPod,
       String message,
       String... paths) {
-    StringBuilder s = new StringBuilder(namespace).append('\n');
-    s.append(phase == null ? "" : phase)
-        .append('\n')
-        .append(node)
-        .append('\n')
-        .append(agentPod)
-        .append('\n');
-    for (String path : paths) {
-      s.append(path).append('\n');
+    ObjectNode capture = podCapture(namespace, "web", "web");
+    ObjectNode status = capture.putObject("status");
+    putIfAny(status, "phase", phase);
+    putIfAny(status, "node", node);
+    putIfAny(status, "agentPod", agentPod);
+    putIfAny(status, "message", message);
+    if (paths.length > 0) {
+      ArrayNode files = status.putArray("files");
+      for (String path : paths) {
+        files.addObject().put("name", path.substring(path.lastIndexOf('/') + 1)).put("path", path);
+      }
     }
-    return s.append("message:\n").append(message == null ? "" : message).toString();
+    return capture.toString();
   }
 
   private static List<String> statusCall(String namespace) {
@@ -1853,7 +2069,7 @@ class KubectlPluginTest {
     if (namespace != null) {
       call.addAll(List.of("-n", namespace));
     }
-    call.addAll(List.of("--ignore-not-found", "-o", STATUS_JSONPATH));
+    call.addAll(List.of("--ignore-not-found", "-o", JSON_OUTPUT));
     return call;
   }
 

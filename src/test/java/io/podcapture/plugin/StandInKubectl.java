@@ -37,8 +37,8 @@ final class StandInKubectl {
 
   /**
    * What the plugin may use besides kubectl and mergecap (bash, mkdir, rm; sleep for --wait and
-   * stream; date for list's ages; perl, if there, for stream to see that its reader has gone), and
-   * cat, which only the stand-ins use (as they use perl).
+   * stream; date for list's ages; perl to read kubectl's JSON, and for stream to see that its
+   * reader has gone), and cat, which only the stand-ins use (as they use perl).
    */
   static final List<String> TOOLS = List.of("bash", "cat", "date", "mkdir", "perl", "rm", "sleep");
 
@@ -105,7 +105,13 @@ final class StandInKubectl {
         open(STDOUT, '>&', $out_w) or die;
         close $_ for ($in_r, $in_w, $out_r, $out_w);
         $ENV{PATH} = $ENV{REMOTE_PATH} if $ENV{REMOTE_PATH};
-        exec { $ARGV[0] } @ARGV or die "stand-in kubectl exec: cannot run $ARGV[0]: $!\\n";
+        # as a container runtime reports a command it cannot find, and kubectl exec's exit code then
+        exec { $ARGV[0] } @ARGV or do {
+          print STDERR "OCI runtime exec failed: exec failed: unable to start container process: "
+            . "exec: \\"$ARGV[0]\\": executable file not found in \\$PATH: unknown\\n"
+            . "command terminated with exit code 126\\n";
+          POSIX::_exit(126);
+        };
       }
       close $in_r;
       close $out_w;

@@ -243,9 +243,8 @@ final class AdmissionPolicies {
         }
         applied.add(policy.name());
         // Kubernetes computes a variable when an expression first uses it; here all are computed up
-        // front,
-        // which gives the same results as long as none fails (an error is reported below either
-        // way).
+        // front, which gives the same results as long as none fails (an error is reported below
+        // either way).
         for (int i = 0; i < policy.variables().size(); i++) {
           variables.put(policy.variableNames().get(i), policy.variables().get(i).eval(activation));
         }

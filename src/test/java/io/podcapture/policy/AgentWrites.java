@@ -75,8 +75,7 @@ final class AgentWrites {
         continue;
       }
       // A patch is applied here to the object as it was, as the API server applies it before
-      // admission; the
-      // store's answer may be empty (a finalizer released completes the deletion).
+      // admission; the store's answer may be empty (a finalizer released completes the deletion).
       Map<String, Object> after =
           r.method().equals("PATCH")
               ? patched(before, r.body())

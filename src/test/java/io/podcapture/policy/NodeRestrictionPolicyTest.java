@@ -109,7 +109,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- the manifest
-  // ----------------------------------------------------------------------------------------
 
   @Test
   void everyExpressionOfThePolicyCompilesWithJavaCel() throws IOException {
@@ -189,7 +188,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- the agent's real writes
-  // -----------------------------------------------------------------------------
 
   /**
    * The agent's writes the policies govern: all but the election's Lease, which every agent must be
@@ -265,7 +263,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- forged writes on Pods
-  // -------------------------------------------------------------------------------
 
   @Test
   void aLabelChangeOnAPodOfItsNodeIsDenied() {
@@ -383,7 +380,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- forged writes on PodCaptures
-  // ------------------------------------------------------------------------
 
   @Test
   void aPodCaptureStatusWrittenForAnotherNodesPodIsDenied() {
@@ -482,8 +478,7 @@ class NodeRestrictionPolicyTest {
   void aPodCaptureNoNodeHoldsGetsOnlyItsNodeLabelOrAPendingStatusFromAnotherNode() {
     Map<String, Object> unlabelled = podCapture("db", "db", Map.of("team", "a"), List.of());
     // Labelling it for another node and at once adding a finalizer or changing a label is more than
-    // the
-    // elected agent does.
+    // the elected agent does.
     assertDenied(
         CAPTURE_OF_OTHER_NODE,
         captureUpdate(
@@ -614,7 +609,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- Events
-  // ----------------------------------------------------------------------------------------------
 
   @Test
   void eventsAboutOtherKindsOrClaimingAnotherNodeAreDenied() {
@@ -683,7 +677,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- the writes of the controller decided in issue 11
-  // ----------------------------------------------------
 
   @Test
   void adoptingAPodCaptureNamedAfterItsPodIsAllowed() {
@@ -776,7 +769,6 @@ class NodeRestrictionPolicyTest {
   }
 
   // ---- helpers
-  // ---------------------------------------------------------------------------------------------
 
   static void assertDenied(String messagePart, AdmissionRequest request) {
     Decision d = policies.admit(request);

@@ -209,8 +209,8 @@ public final class NetnsPod implements AutoCloseable {
       return;
     }
     Command.run("ip", "netns", "del", netns);
-    // normally gone with the namespace; this covers a failure between "link add" and moving the
-    // peer
+    // normally gone with the namespace; this covers a failure between "link add" and moving
+    // the peer
     if (Command.run("ip", "link", "show", hostInterface).ok()) {
       Command.run("ip", "link", "del", hostInterface);
     }

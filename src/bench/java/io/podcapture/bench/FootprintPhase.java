@@ -1,0 +1,235 @@
+package io.podcapture.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/** The agent process's footprint with each HTTP client and set of JVM flags, idle and busy. */
+final class FootprintPhase {
+  static final int FOOTPRINT_CAPTURES = 16;
+  static final String SHIPPED = "shipped jar, shipped flags";
+
+  /** The Dockerfile's flags before the benchmark tuned them, kept to show the before/after. */
+  static final List<String> INITIAL_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xss512k",
+          "-XX:MaxRAM=192m",
+          "-Xmx48m",
+          "-XX:MaxMetaspaceSize=64m",
+          "-XX:+ExitOnOutOfMemoryError");
+
+  /** One way to run the agent: an HTTP client, how it is launched, flags and environment. */
+  record Variant(
+      String client, String how, List<String> flags, List<String> launch, Map<String, String> env) {
+
+    boolean shipped() {
+      return SHIPPED.equals(how);
+    }
+  }
+
+  /** One variant's readings: 5 s after ready, and 5 s after the captures are Running. */
+  record Reading(
+      double readyMs,
+      String readySource,
+      long readyCpuMillis,
+      AgentProcess.Footprint idle,
+      AgentProcess.Footprint busy,
+      List<long[]> tcpdumpKiB) {}
+
+  /** A variant and its reading, or why it could not be read. */
+  record Row(Variant variant, Reading reading, String failure) {}
+
+  /** Every variant's row, with the load before and after. */
+  record Result(String load0, String load1, long memoryMiB, List<Row> rows) {}
+
+  private final Workbench bench;
+
+  FootprintPhase(Workbench bench) {
+    this.bench = bench;
+  }
+
+  Result measure(Shipped shipped) throws Exception {
+    List<Variant> variants = variants(shipped);
+    String load0 = Machine.loadAverage();
+    List<Row> rows = new ArrayList<>();
+    for (Variant v : variants) {
+      Workbench.log("footprint: %s, %s", v.client(), v.how());
+      try {
+        rows.add(new Row(v, read(v), null));
+      } catch (Exception e) {
+        Workbench.log("footprint of %s, %s failed: %s", v.client(), v.how(), e);
+        rows.add(new Row(v, null, String.valueOf(e.getMessage())));
+      }
+    }
+    return new Result(load0, Machine.loadAverage(), Machine.read().memoryMiB(), rows);
+  }
+
+  private List<Variant> variants(Shipped shipped) throws IOException {
+    List<Variant> variants = new ArrayList<>();
+    List<String> jarLaunch = List.of("-jar", bench.jar().toString());
+    variants.add(new Variant("JDK", "shipped jar, JVM defaults", List.of(), jarLaunch, Map.of()));
+    variants.add(
+        new Variant("JDK", "shipped jar, flags before tuning", INITIAL_FLAGS, jarLaunch, Map.of()));
+    variants.add(new Variant("JDK", SHIPPED, shipped.flags(), jarLaunch, shipped.env()));
+    boolean onlyShipped = "shipped".equals(bench.options.get("footprint"));
+    Map<String, List<String>> classpaths = onlyShipped ? Map.of() : clientClasspaths();
+    if (onlyShipped) {
+      variants.removeIf(v -> !v.shipped());
+      bench.notes.add(
+          "run with --footprint=shipped: only the shipped configuration's footprint was measured");
+    }
+    for (String client : List.of("JDK", "Vert.x", "OkHttp")) {
+      List<String> cp = classpaths.get(client);
+      if (cp == null) {
+        bench.notes.add(
+            "HTTP client "
+                + client
+                + " not compared: its jars were not on the benchmark classpath "
+                + "(run with -Pbench, as bench/run.sh does)");
+        continue;
+      }
+      List<String> launch = List.of("-cp", String.join(":", cp), "io.podcapture.Main");
+      if (!"JDK".equals(client)) {
+        variants.add(new Variant(client, "classpath, JVM defaults", List.of(), launch, Map.of()));
+      }
+      variants.add(
+          new Variant(client, "classpath, shipped flags", shipped.flags(), launch, shipped.env()));
+    }
+    return variants;
+  }
+
+  private Reading read(Variant v) throws Exception {
+    String slug =
+        (v.client() + "-" + v.how()).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT);
+    try (Session s =
+        new Session(
+            new BenchApiServer(),
+            bench.work.resolve("fp-" + slug),
+            bench.logs().resolve("footprint-" + slug + ".log"),
+            bench.podIps,
+            v.flags(),
+            v.launch(),
+            v.env())) {
+      bench.podJsonBytesSeen = s.podJsonBytes;
+      double readyMs = s.agent.awaitReady(60);
+      long readyCpu = s.agent.cpuMillis();
+      AgentProcess.sleepMillis(5000);
+      AgentProcess.Footprint idle = s.agent.footprint();
+      boolean diagnose = bench.options.containsKey("diagnose");
+      String idleDiagnosis = diagnose ? Diagnosis.baseline(s.agent.pid()) : "";
+      List<String> pods =
+          IntStream.range(0, FOOTPRINT_CAPTURES).mapToObj(Workload::podName).toList();
+      s.annotateAll(pods, "5");
+      long t0 = System.nanoTime();
+      while (!s.runningAt.keySet().containsAll(pods)
+          && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30)) {
+        AgentProcess.sleepMillis(20);
+      }
+      if (!s.runningAt.keySet().containsAll(pods)) {
+        throw new IllegalStateException(
+            "not all " + FOOTPRINT_CAPTURES + " captures Running within 30 s");
+      }
+      AgentProcess.sleepMillis(5000);
+      AgentProcess.Footprint busy = s.agent.footprint();
+      List<long[]> tcpdumps = s.tcpdumpMemoryKiB();
+      if (diagnose) {
+        Files.writeString(
+            bench.logs().resolve("diagnose-" + slug + ".txt"),
+            idleDiagnosis + Diagnosis.busy(s.agent.pid()));
+      }
+      log(readyMs, idle, busy);
+      return new Reading(readyMs, s.agent.readySource(), readyCpu, idle, busy, tcpdumps);
+    }
+  }
+
+  private static void log(
+      double readyMs, AgentProcess.Footprint idle, AgentProcess.Footprint busy) {
+    Workbench.log(
+        "  ready %.0f ms, RSS %s → %s (peak %s), heap %s → %s, threads %d → %d",
+        readyMs,
+        Markdown.mib(idle.rssKiB()),
+        Markdown.mib(busy.rssKiB()),
+        Markdown.mib(busy.hwmKiB()),
+        Markdown.mib(idle.heapUsedKiB()),
+        Markdown.mib(busy.heapUsedKiB()),
+        idle.threads(),
+        busy.threads());
+  }
+
+  /**
+   * For tuning by hand (--diagnose, with -XX:NativeMemoryTracking=summary in --flags): what the
+   * JVM's memory is made of.
+   */
+  private static final class Diagnosis {
+    private Diagnosis() {}
+
+    static String baseline(long pid) {
+      jcmd(pid, "VM.native_memory", "baseline");
+      return AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps_rollup"));
+    }
+
+    static String busy(long pid) {
+      return jcmd(pid, "VM.native_memory", "summary.diff")
+          + jcmd(pid, "Thread.print")
+          + AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps"))
+          + jcmd(pid, "GC.class_histogram").lines().limit(40).collect(Collectors.joining("\n"))
+          + jcmd(pid, "GC.heap_info")
+          + jcmd(pid, "VM.classloader_stats");
+    }
+
+    private static String jcmd(long pid, String... command) {
+      List<String> argv = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
+      argv.addAll(Arrays.asList(command));
+      return AgentProcess.run(argv);
+    }
+  }
+
+  /** Classpaths with exactly one fabric8 HTTP client each, from the lists bench/run.sh wrote. */
+  private Map<String, List<String>> clientClasspaths() throws IOException {
+    Path runtime =
+        Path.of(bench.options.getOrDefault("runtime-classpath", "target/bench/runtime.classpath"));
+    Path all =
+        Path.of(bench.options.getOrDefault("bench-classpath", "target/bench/bench.classpath"));
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    if (!Files.exists(runtime) || !Files.exists(all)) {
+      return out;
+    }
+    List<String> base = new ArrayList<>();
+    base.add(bench.project.resolve("target/classes").toString());
+    for (String e : Files.readString(runtime).strip().split(":")) {
+      if (!e.contains("kubernetes-httpclient-")) {
+        base.add(e);
+      }
+    }
+    List<String> entries = Arrays.asList(Files.readString(all).strip().split(":"));
+    Map<String, Pattern> clients =
+        Map.of(
+            "JDK", Pattern.compile("kubernetes-httpclient-jdk"),
+            "Vert.x", Pattern.compile("kubernetes-httpclient-vertx|/io/vertx/|/io/netty/"),
+            "OkHttp",
+                Pattern.compile(
+                    "kubernetes-httpclient-okhttp|/com/squareup/|/org/jetbrains/kotlin/"));
+    for (String client : List.of("JDK", "Vert.x", "OkHttp")) {
+      List<String> extra =
+          entries.stream().filter(e -> clients.get(client).matcher(e).find()).toList();
+      if (extra.stream().anyMatch(e -> e.contains("kubernetes-httpclient-"))) {
+        List<String> cp = new ArrayList<>(base);
+        extra.stream().filter(e -> !cp.contains(e)).forEach(cp::add);
+        out.put(client, cp);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,108 @@
+package io.podcapture.bench;
+
+import static io.podcapture.bench.Markdown.mib;
+
+import io.podcapture.bench.FootprintPhase.Reading;
+import io.podcapture.bench.FootprintPhase.Row;
+import java.util.Locale;
+
+/** BENCHMARKS.md's footprint section: one row per way of running the agent. */
+final class FootprintReport {
+  private FootprintReport() {}
+
+  static void targets(FootprintPhase.Result r, Targets targets) {
+    for (Row row : r.rows()) {
+      Reading m = row.reading();
+      if (m == null || !row.variant().shipped()) {
+        continue;
+      }
+      targets.add(
+          "footprint: agent RSS ≤ 96 MiB with 110 Pods and 16 captures",
+          "RSS "
+              + mib(m.busy().rssKiB())
+              + ", peak "
+              + mib(m.busy().hwmKiB())
+              + " (0 captures: "
+              + mib(m.idle().rssKiB())
+              + ")",
+          m.busy().rssKiB() <= 96 * 1024 && m.busy().hwmKiB() <= 96 * 1024);
+      targets.add(
+          "ready ≤ 3 s after process start",
+          Stats.ms(m.readyMs())
+              + " ("
+              + m.readySource()
+              + "), using "
+              + String.format(Locale.ROOT, "%.1f", m.readyCpuMillis() / 1000.0)
+              + " s of CPU",
+          m.readyMs() <= 3000);
+    }
+  }
+
+  static String markdown(FootprintPhase.Result r) {
+    StringBuilder md = new StringBuilder("## Footprint of the agent process\n\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%d Pods on the node; the agent started, read 5 s after ready with no "
+                + "capture, then again 5 s after %d captures are Running. RSS is VmRSS, peak is VmHWM. Load at start: "
+                + "%s.%n%n",
+            Workbench.PODS,
+            FootprintPhase.FOOTPRINT_CAPTURES,
+            r.load0()));
+    md.append(
+        "| HTTP client | how | ready | CPU to ready | RSS, 0 captures | heap used | threads | RSS, 16 captures "
+            + "| peak RSS | heap used | metaspace | threads | each tcpdump | cgroup, 0 / 16 captures (peak) |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (Row row : r.rows()) {
+      md.append(row.reading() == null ? failed(row) : measured(row));
+    }
+    md.append('\n');
+    md.append(
+        "Flags: *JVM defaults* is no flag at all (on this machine the JVM then sizes its heap for "
+            + r.memoryMiB()
+            + " MiB of RAM; in a container it would size it for the limit); *before "
+            + "tuning* is `"
+            + String.join(" ", FootprintPhase.INITIAL_FLAGS)
+            + "`; *shipped* is the Dockerfile's. *classpath* runs "
+            + "the same classes unshaded with exactly one fabric8 HTTP client, to compare clients like for like.\n\n");
+    md.append(String.format(Locale.ROOT, "Load at end: %s.%n%n", r.load1()));
+    return md.toString();
+  }
+
+  private static String failed(Row row) {
+    return "| "
+        + row.variant().client()
+        + " | "
+        + row.variant().how()
+        + " | failed: "
+        + row.failure().replace('|', '/')
+        + " |||||||||||\n";
+  }
+
+  private static String measured(Row row) {
+    Reading m = row.reading();
+    boolean shipped = row.variant().shipped();
+    return String.format(
+        Locale.ROOT,
+        "| %s | %s | %s | %.1f s | %s | %s | %d | %s | %s | %s | %s | %d | %s | %s |%n",
+        row.variant().client(),
+        shipped ? "**" + row.variant().how() + "**" : row.variant().how(),
+        Stats.ms(m.readyMs()),
+        m.readyCpuMillis() / 1000.0,
+        mib(m.idle().rssKiB()),
+        mib(m.idle().heapUsedKiB()),
+        m.idle().threads(),
+        shipped ? "**" + mib(m.busy().rssKiB()) + "**" : mib(m.busy().rssKiB()),
+        mib(m.busy().hwmKiB()),
+        mib(m.busy().heapUsedKiB()),
+        mib(m.busy().metaspaceUsedKiB()),
+        m.busy().threads(),
+        Markdown.rssRange(m.tcpdumpKiB()),
+        mib(m.idle().cgroupKiB()).replace(" MiB", "")
+            + " / "
+            + mib(m.busy().cgroupKiB())
+            + " ("
+            + mib(m.busy().cgroupPeakKiB())
+            + ")");
+  }
+}
