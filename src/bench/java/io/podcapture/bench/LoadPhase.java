@@ -1,5 +1,6 @@
 package io.podcapture.bench;
 
+import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.NetnsPod.PingResult;
@@ -29,6 +30,7 @@ final class LoadPhase {
       String load,
       List<Double> toTcpdump,
       List<Double> toRunning,
+      List<String> runningByListOnly,
       long cpuMillis,
       List<BenchApiServer.Call> calls) {}
 
@@ -63,6 +65,28 @@ final class LoadPhase {
     return new Result(burst, steady, stopAll, shutdown);
   }
 
+  /**
+   * Burst PodCaptures the server holds Running that the informer has not seen so: noted as Running
+   * now. The mock server's watch has been seen to drop one event of the burst (the server held the
+   * PodCapture Running, its status write answered 200, and no watch or informer event ever came),
+   * so once every tcpdump runs the benchmark also lists, every 200 ms.
+   */
+  private static List<String> runningOnTheServer(Session s, List<String> burstPods) {
+    List<String> found = new ArrayList<>();
+    for (PodCapture cr :
+        s.user.resources(PodCapture.class).inNamespace(Workload.NAMESPACE).list().getItems()) {
+      String name = cr.getMetadata().getName();
+      if (burstPods.contains(name)
+          && !s.runningAt.containsKey(name)
+          && cr.getStatus() != null
+          && "Running".equals(cr.getStatus().getPhase())
+          && s.runningAt.putIfAbsent(name, System.nanoTime()) == null) {
+        found.add(name);
+      }
+    }
+    return found;
+  }
+
   private static Burst burst(Session s, List<String> burstPods) throws Exception {
     s.api.forget();
     burstPods.forEach(
@@ -76,6 +100,8 @@ final class LoadPhase {
     s.annotateAll(burstPods, "5");
     double patched = Timing.ms(System.nanoTime() - tb);
     Map<String, Long> tcpdumpAt = new HashMap<>();
+    List<String> listedOnly = new ArrayList<>();
+    long nextList = 0;
     long deadline = tb + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline
         && (tcpdumpAt.size() < BURST || s.runningAt.size() < BURST)) {
@@ -83,6 +109,10 @@ final class LoadPhase {
         if (!tcpdumpAt.containsKey(p) && s.ringStarted(p)) {
           tcpdumpAt.put(p, System.nanoTime());
         }
+      }
+      if (tcpdumpAt.size() == BURST && System.nanoTime() >= nextList) {
+        listedOnly.addAll(runningOnTheServer(s, burstPods));
+        nextList = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
       }
       AgentProcess.sleepMillis(2);
     }
@@ -95,7 +125,7 @@ final class LoadPhase {
             .toList();
     long cpu = s.agent.cpuMillis() - cpu0;
     List<BenchApiServer.Call> calls = s.api.agentCalls(tb, System.nanoTime());
-    return new Burst(patched, load, toTcpdump, toRunning, cpu, calls);
+    return new Burst(patched, load, toTcpdump, toRunning, List.copyOf(listedOnly), cpu, calls);
   }
 
   /**

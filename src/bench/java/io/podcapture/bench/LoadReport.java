@@ -81,6 +81,15 @@ final class LoadReport {
     md.append(Markdown.row("tcpdump running", Stats.of(b.toTcpdump())));
     md.append(Markdown.row("`Running` in the PodCapture status", Stats.of(b.toRunning())));
     md.append('\n');
+    if (!b.runningByListOnly().isEmpty()) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "The mock server's watch never delivered `Running` for %s, though the server held it "
+                  + "(the agent's status write was answered 200): its time is when the benchmark's "
+                  + "LIST, every 200 ms once all tcpdumps ran, first showed it, an upper bound.%n%n",
+              String.join(", ", b.runningByListOnly())));
+    }
     md.append(
         String.format(
             Locale.ROOT,
