@@ -880,15 +880,7 @@ class NodeRestrictionPolicyTest {
 
   /** The spec fields of the checked-in CRD, with their OpenAPI types. */
   static Map<String, String> crdSpecFields() {
-    JSONSchemaProps spec =
-        MockApiServer.crd()
-            .getSpec()
-            .getVersions()
-            .get(0)
-            .getSchema()
-            .getOpenAPIV3Schema()
-            .getProperties()
-            .get("spec");
+    JSONSchemaProps spec = MockApiServer.crdSpecSchema();
     Map<String, String> fields = new LinkedHashMap<>();
     spec.getProperties().forEach((name, schema) -> fields.put(name, schema.getType()));
     return fields;

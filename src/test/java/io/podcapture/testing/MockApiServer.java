@@ -1,6 +1,7 @@
 package io.podcapture.testing;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -79,6 +80,18 @@ public final class MockApiServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + file, e);
     }
+  }
+
+  /** The PodCapture spec's schema in the checked-in CRD. */
+  public static JSONSchemaProps crdSpecSchema() {
+    return crd()
+        .getSpec()
+        .getVersions()
+        .get(0)
+        .getSchema()
+        .getOpenAPIV3Schema()
+        .getProperties()
+        .get("spec");
   }
 
   public static Path projectDir() {

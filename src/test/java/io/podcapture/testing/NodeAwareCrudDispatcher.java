@@ -171,15 +171,7 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
   }
 
   /** The PodCapture spec's schema in the CRD: each field's rules. */
-  private static final JSONSchemaProps SPEC_SCHEMA =
-      MockApiServer.crd()
-          .getSpec()
-          .getVersions()
-          .get(0)
-          .getSchema()
-          .getOpenAPIV3Schema()
-          .getProperties()
-          .get("spec");
+  private static final JSONSchemaProps SPEC_SCHEMA = MockApiServer.crdSpecSchema();
 
   /** The one CEL rule shape the CRD uses on a string: {@code self.size() <= N}. */
   private static final Pattern SIZE_RULE = Pattern.compile("self\\.size\\(\\) <= (\\d+)");
@@ -263,15 +255,7 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
 
   private static Map<String, JsonNode> specDefaults() {
     Map<String, JsonNode> defaults = new LinkedHashMap<>();
-    JSONSchemaProps spec =
-        MockApiServer.crd()
-            .getSpec()
-            .getVersions()
-            .get(0)
-            .getSchema()
-            .getOpenAPIV3Schema()
-            .getProperties()
-            .get("spec");
+    JSONSchemaProps spec = MockApiServer.crdSpecSchema();
     spec.getProperties()
         .forEach(
             (field, schema) -> {
