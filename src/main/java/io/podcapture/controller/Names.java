@@ -28,6 +28,12 @@ public final class Names {
   /** Field manager / component name shown in Events. */
   public static final String COMPONENT = "podcapture-agent";
 
+  /** The cluster controller's component name (Events, field manager, Lease holder prefix). */
+  public static final String CONTROLLER_COMPONENT = "podcapture-controller";
+
+  /** On a PodCaptureSet's children: the set's name (the child is also owned by the set). */
+  public static final String LABEL_SET = "tcpdump.antrea.io/set";
+
   public static final String PHASE_PENDING = "Pending";
   public static final String PHASE_RUNNING = "Running";
   public static final String PHASE_FAILED = "Failed";
@@ -65,6 +71,9 @@ public final class Names {
   public static final String REASON_GAVE_UP = "RestartLimitReached";
   public static final String REASON_DISK_FULL = "DiskFull";
   public static final String REASON_CR_DELETED = "PodCaptureDeleted";
+
+  /** A direct or set capture whose Pod was deleted while it ran: Completed, files kept. */
+  public static final String REASON_POD_DELETED = "PodDeleted";
 
   // Why a capture was stopped, besides the failure reasons above (metric labels and logs).
   public static final String STOP_ANNOTATION_REMOVED = "AnnotationRemoved";
