@@ -32,6 +32,7 @@ public final class EventRecorder implements AutoCloseable {
 
   private final KubernetesClient client;
   private final String host;
+  private final String component;
   private final ExecutorService sender;
   private final ControllerMetrics metrics;
   private final Map<String, Sent> recent =
@@ -44,8 +45,16 @@ public final class EventRecorder implements AutoCloseable {
 
   private record Sent(String namespace, String name, int count, Instant last) {}
 
+  /** The agent's recorder: Events name {@link Names#COMPONENT} and the node as their source. */
   public EventRecorder(KubernetesClient client, String host, ControllerMetrics metrics) {
+    this(client, Names.COMPONENT, host, metrics);
+  }
+
+  /** A recorder whose Events name the given component (the agent's, or the cluster controller's). */
+  public EventRecorder(
+      KubernetesClient client, String component, String host, ControllerMetrics metrics) {
     this.client = client;
+    this.component = component;
     this.host = host;
     this.metrics = metrics;
     // One thread and a bounded backlog: under an API outage Events are dropped rather than piling
@@ -159,10 +168,10 @@ public final class EventRecorder implements AutoCloseable {
             .withReason(reason)
             .withMessage(message)
             .withNewSource()
-            .withComponent(Names.COMPONENT)
+            .withComponent(component)
             .withHost(host)
             .endSource()
-            .withReportingComponent(Names.COMPONENT)
+            .withReportingComponent(component)
             .withReportingInstance(host)
             .withFirstTimestamp(now.toString())
             .withLastTimestamp(now.toString())
