@@ -265,9 +265,10 @@ final class CaptureReconciler {
   }
 
   /**
-   * Hands a direct PodCapture whose Pod left this node back to the elected agent (node label and
-   * finalizer removed). The Pod cache may lag behind a Pod just created here, so the API server is
-   * asked first; returns false when the Pod is on this node after all.
+   * Hands a direct PodCapture whose Pod is not on this node back to the cluster controller (node
+   * label and finalizer removed), which labels it with the Pod's node or explains why it cannot.
+   * The Pod cache may lag behind a Pod just created here, so the API server is asked first; returns
+   * false when the Pod is on this node after all.
    */
   private boolean unclaim(CaptureKey key, PodCapture cr) {
     String podName = cr.getSpec().getPodName();
@@ -277,7 +278,7 @@ final class CaptureReconciler {
     forget(key); // before the patch, as for the finalizer's release
     api.unclaim(cr);
     LOG.info(
-        "PodCapture({}) handed back: Pod {} is no longer on node {}",
+        "PodCapture({}) handed back to the cluster controller: Pod {} is not on node {}",
         key,
         podName,
         config.nodeName());

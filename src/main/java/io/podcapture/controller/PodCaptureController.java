@@ -24,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the informers to the work queue and the queue to the three passes: the annotation mirror
- * (per Pod), the capture reconciler (per PodCapture of this node) and, while this agent is elected,
- * the pass over PodCaptures no node agent holds yet. Event handlers only enqueue keys; workers take
- * keys, run the pass, and forget them on success or queue them again with backoff on error.
+ * Wires the informers to the work queue and the queue to the two passes: the annotation mirror (per
+ * Pod) and the capture reconciler (per PodCapture of this node). The agent watches only its own
+ * node's Pods and PodCaptures and takes part in no election: the cluster controller answers for
+ * PodCaptures no node agent holds. Event handlers only enqueue keys; workers take keys, run the
+ * pass, and forget them on success or queue them again with backoff on error.
  */
 public final class PodCaptureController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaptureController.class);
@@ -40,9 +41,7 @@ public final class PodCaptureController implements AutoCloseable {
     /** A Pod of this node: the annotation mirror. */
     POD,
     /** A PodCapture of this node: the capture reconciler. */
-    CAPTURE,
-    /** A PodCapture without a node (elected agent only). */
-    UNCLAIMED
+    CAPTURE
   }
 
   private final AgentConfig config;
@@ -57,8 +56,6 @@ public final class PodCaptureController implements AutoCloseable {
   private final AnnotationMirror mirror;
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
-
-  private final ElectedAgent elected;
   private volatile boolean synced;
 
   public PodCaptureController(
@@ -98,8 +95,6 @@ public final class PodCaptureController implements AutoCloseable {
     podInformer.addEventHandler(handler(this::podChanged));
     captureInformer.addEventHandler(handler(this::captureChanged));
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
-    this.elected =
-        new ElectedAgent(client, config, clock, key -> queue.add(new Work(Pass.UNCLAIMED, key)));
   }
 
   /**
@@ -188,7 +183,7 @@ public final class PodCaptureController implements AutoCloseable {
 
   /**
    * Starts the informers, waits until both caches are filled, removes what an earlier run left
-   * behind, starts the workers and enters the leader election. Returns once the agent is ready.
+   * behind and starts the workers. Returns once the agent is ready.
    */
   public void start(Duration syncTimeout) throws Exception {
     CompletableFuture<Void> pods = podInformer.start().toCompletableFuture();
@@ -203,7 +198,6 @@ public final class PodCaptureController implements AutoCloseable {
       worker.start();
       workers.add(worker);
     }
-    elected.campaign();
     synced = true;
     LOG.info(
         "agent ready on node {}: {} Pods and {} PodCaptures in cache",
@@ -230,11 +224,6 @@ public final class PodCaptureController implements AutoCloseable {
       }
     }
     return keep;
-  }
-
-  /** Whether this agent holds the Lease now. */
-  public boolean leading() {
-    return elected.leading();
   }
 
   // --- workers
@@ -291,7 +280,6 @@ public final class PodCaptureController implements AutoCloseable {
     return switch (item.pass()) {
       case POD -> mirror.reconcile(item.key());
       case CAPTURE -> reconciler.reconcile(item.key()).requeueAfter();
-      case UNCLAIMED -> elected.reconcile(item.key());
     };
   }
 
@@ -327,8 +315,7 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /**
-   * Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the
-   * next run.
+   * Stops the workers, informers and every tcpdump, keeping files and PodCaptures for the next run.
    */
   @Override
   public void close() {
@@ -340,7 +327,6 @@ public final class PodCaptureController implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    elected.close();
     podInformer.close();
     captureInformer.close();
     capturer.close();

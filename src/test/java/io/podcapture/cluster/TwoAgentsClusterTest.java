@@ -141,7 +141,7 @@ class TwoAgentsClusterTest {
             .admin()
             .leases()
             .inNamespace(ControlPlane.AGENT_NAMESPACE)
-            .withName(Names.LEASE)
+            .withName("podcapture-agent-leader")
             .get();
     return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
   }
