@@ -35,7 +35,7 @@ final class CaptureReconciler {
    */
   private static final int MAX_DECISIONS = 3;
 
-  private final Lister<Pod> pods;
+  private final SlimPodStore.Pods pods;
   private final Lister<PodCapture> captures;
   private final PacketCapturer capturer;
   private final EventRecorder events;
@@ -55,7 +55,7 @@ final class CaptureReconciler {
 
   /** The collaborators of a pass; the controller makes one of each. */
   record Parts(
-      Lister<Pod> pods,
+      SlimPodStore.Pods pods,
       Lister<PodCapture> captures,
       PacketCapturer capturer,
       EventRecorder events,
@@ -325,7 +325,7 @@ final class CaptureReconciler {
     if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
       return null;
     }
-    Pod pod = pods.namespace(cr.getMetadata().getNamespace()).get(cr.getSpec().getPodName());
+    Pod pod = pods.get(cr.getMetadata().getNamespace(), cr.getSpec().getPodName());
     return PodCaptures.onNode(pod, config.nodeName()) ? pod : null;
   }
 }

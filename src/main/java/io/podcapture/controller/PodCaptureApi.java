@@ -33,7 +33,8 @@ final class PodCaptureApi {
    * behind a Pod just created here.
    */
   Pod podOnThisNode(String namespace, String name) {
-    Pod pod = client.pods().inNamespace(namespace).withName(name).get();
+    SlimPod slim = client.resources(SlimPod.class).inNamespace(namespace).withName(name).get();
+    Pod pod = slim == null ? null : slim.toPod();
     return PodCaptures.onNode(pod, node) ? pod : null;
   }
 
@@ -87,9 +88,9 @@ final class PodCaptureApi {
   /** Removes the {@code tcpdump.antrea.io} annotation from the Pod. */
   void removeAnnotation(Pod pod) {
     client
-        .pods()
+        .resources(SlimPod.class)
         .inNamespace(pod.getMetadata().getNamespace())
-        .resource(pod)
+        .resource(SlimPod.of(pod))
         .patch(
             PatchContext.of(PatchType.JSON_MERGE),
             "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":null}}}");

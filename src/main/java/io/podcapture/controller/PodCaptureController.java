@@ -49,7 +49,7 @@ public final class PodCaptureController implements AutoCloseable {
   private final ControllerMetrics metrics;
   private final WorkQueue<Work> queue =
       new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
-  private final SharedIndexInformer<Pod> podInformer;
+  private final SharedIndexInformer<SlimPod> podInformer;
   private final SharedIndexInformer<PodCapture> captureInformer;
   private final EventRecorder events;
   private final Writes writes;
@@ -77,7 +77,7 @@ public final class PodCaptureController implements AutoCloseable {
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     CaptureRecords records = new CaptureRecords(clock, config.maxCaptures(), config.diskBudgetMB());
     this.writes = new Writes(client, clock, config.statusRefresh(), records);
-    Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
+    SlimPodStore.Pods pods = new SlimPodStore.Pods(new Lister<>(podInformer.getIndexer()));
     Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
     this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, records);
     CaptureReconciler.Parts parts =
@@ -99,12 +99,17 @@ public final class PodCaptureController implements AutoCloseable {
 
   /**
    * Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
-   * cluster's; and of each only the fields the agent reads: a node's Pods are otherwise most of the
-   * agent's heap.
+   * cluster's; and of each only the fields the agent reads, parsed as {@link SlimPod}: a node's
+   * Pods, and the classes that parse a whole Pod, are otherwise most of the agent's memory.
    */
-  private static SharedIndexInformer<Pod> podInformer(KubernetesClient client, String node) {
-    SharedIndexInformer<Pod> informer =
-        client.pods().inAnyNamespace().withField("spec.nodeName", node).runnableInformer(0);
+  private static SharedIndexInformer<SlimPod> podInformer(KubernetesClient client, String node) {
+    SlimPod.register(client);
+    SharedIndexInformer<SlimPod> informer =
+        client
+            .resources(SlimPod.class)
+            .inAnyNamespace()
+            .withField("spec.nodeName", node)
+            .runnableInformer(0);
     informer.itemStore(new SlimPodStore());
     return informer;
   }
@@ -137,7 +142,7 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /** A Pod changed: its annotation mirror, and every PodCapture of this node that names it. */
-  private void podChanged(Pod pod) {
+  private void podChanged(SlimPod pod) {
     CaptureKey key = keyOf(pod);
     queue.add(new Work(Pass.POD, key));
     for (PodCapture cr :
@@ -213,7 +218,8 @@ public final class PodCaptureController implements AutoCloseable {
    */
   private Set<CaptureKey> wantedKeys() {
     Set<CaptureKey> keep = new HashSet<>();
-    for (Pod pod : podInformer.getIndexer().list()) {
+    for (SlimPod slim : podInformer.getIndexer().list()) {
+      Pod pod = slim.toPod();
       if (PodCaptures.onNode(pod, config.nodeName()) && PodCaptures.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
