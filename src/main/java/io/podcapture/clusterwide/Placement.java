@@ -54,6 +54,13 @@ final class Placement implements AutoCloseable {
    */
   private final Map<CaptureKey, PodCapture> written = new ConcurrentHashMap<>();
 
+  /**
+   * The node label a PodCapture was created with, while nobody has answered for it: if the agent of
+   * that node hands it back (removes the label, its Pod being elsewhere) before this controller
+   * corrects it, the correction is still reported from that node to the Pod's.
+   */
+  private final Map<CaptureKey, String> createdWith = new ConcurrentHashMap<>();
+
   private Placement(
       KubernetesClient client, ControllerConfig config, Clock clock, ClusterMetrics metrics) {
     this.client = client;
@@ -68,17 +75,25 @@ final class Placement implements AutoCloseable {
         new ResourceEventHandler<>() {
           @Override
           public void onAdd(PodCapture cr) {
+            String label = PlacementDecision.nodeLabel(cr);
+            if (label != null && cr.getStatus() == null) {
+              createdWith.put(key(cr), label);
+            }
             queue.add(key(cr));
           }
 
           @Override
           public void onUpdate(PodCapture old, PodCapture cr) {
+            if (cr.getStatus() != null && PlacementDecision.nodeLabel(cr) != null) {
+              createdWith.remove(key(cr));
+            }
             queue.add(key(cr));
           }
 
           @Override
           public void onDelete(PodCapture cr, boolean finalStateUnknown) {
             written.remove(key(cr));
+            createdWith.remove(key(cr));
           }
         });
     this.worker = new Thread(this::work, "placement");
@@ -170,18 +185,22 @@ final class Placement implements AutoCloseable {
         PlacementDecision.needsPod(cr, agents::serves)
             ? client.pods().inNamespace(key.namespace()).withName(cr.getSpec().getPodName()).get()
             : null;
-    Plan plan = PlacementDecision.decide(cr, pod, agents::serves, clock.instant());
+    String before = PlacementDecision.nodeLabel(cr);
+    String handedBackFrom = before == null ? createdWith.get(key) : null;
+    Plan plan = PlacementDecision.decide(cr, pod, agents::serves, handedBackFrom, clock.instant());
     if (plan.nothing()) {
       return null;
     }
-    String before = PlacementDecision.nodeLabel(cr);
     if (plan.label() != null) {
       cr = remember(label(cr, before, plan.label()));
-      metrics.placed(before == null ? "labelled" : "corrected");
+      createdWith.remove(key);
+      metrics.placed(before == null && handedBackFrom == null ? "labelled" : "corrected");
       LOG.info(
           "PodCapture({}) {} node {} (Pod {})",
           key,
-          before == null ? "labelled with" : "label corrected from " + before + " to",
+          before == null && handedBackFrom == null
+              ? "labelled with"
+              : "label corrected from " + (before == null ? handedBackFrom : before) + " to",
           plan.label(),
           cr.getSpec().getPodName());
     }

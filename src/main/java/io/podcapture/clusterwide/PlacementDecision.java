@@ -64,11 +64,19 @@ final class PlacementDecision {
     return label == null || !served.test(label) || cr.getStatus() == null;
   }
 
+  /** As below, for a PodCapture no agent has handed back. */
+  static Plan decide(PodCapture cr, Pod pod, Predicate<String> served, Instant now) {
+    return decide(cr, pod, served, null, now);
+  }
+
   /**
    * The plan for {@code cr}, whose Pod is {@code pod} (null: not found), where {@code served} says
-   * whether an agent serves a node.
+   * whether an agent serves a node. {@code handedBackFrom} is the node label it was created with if
+   * the agent of that node has removed it since (the Pod is not there): the correction is then the
+   * controller's to report, from that node to the Pod's.
    */
-  static Plan decide(PodCapture cr, Pod pod, Predicate<String> served, Instant now) {
+  static Plan decide(
+      PodCapture cr, Pod pod, Predicate<String> served, String handedBackFrom, Instant now) {
     if (finished(cr) || cr.getMetadata().getDeletionTimestamp() != null) {
       return Plan.NOTHING;
     }
@@ -121,8 +129,9 @@ final class PlacementDecision {
               RECHECK,
               now);
     }
+    String wrong = label != null ? label : handedBackFrom;
     List<Note> notes =
-        label == null || label.equals(node)
+        wrong == null || wrong.equals(node)
             ? List.of()
             : List.of(
                 new Note(
@@ -131,7 +140,7 @@ final class PlacementDecision {
                     "node label "
                         + Names.LABEL_NODE
                         + " corrected from "
-                        + label
+                        + wrong
                         + " to "
                         + node
                         + ": Pod "

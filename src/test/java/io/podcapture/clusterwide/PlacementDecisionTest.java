@@ -75,6 +75,21 @@ class PlacementDecisionTest {
   }
 
   @Test
+  void aLabelHandedBackByTheWrongNodesAgentIsStillReportedAsCorrected() {
+    // The agent of node-b removed the label (the Pod is not there) before the controller looked.
+    Plan plan = PlacementDecision.decide(capture().build(), webOn("node-a"), AGENTS, "node-b", NOW);
+    assertEquals("node-a", plan.label());
+    assertEquals(
+        "node label tcpdump.antrea.io/node corrected from node-b to node-a: Pod web runs on node"
+            + " node-a",
+        plan.notes().get(0).message());
+    assertEquals(
+        List.of(),
+        PlacementDecision.decide(capture().build(), webOn("node-a"), AGENTS, "node-a", NOW)
+            .notes());
+  }
+
+  @Test
   void aLabelNamingANodeWithoutAgentIsCorrectedToThePodsNode() {
     Plan plan = decide(capture().node("node-c").build(), webOn("node-b"));
     assertEquals("node-b", plan.label());
