@@ -551,6 +551,30 @@ public final class ControlPlane {
     }
   }
 
+  /**
+   * As {@link #startController}, and waits until this replica holds the Lease (at once if nobody
+   * holds it or its holder released it; up to the Lease's 15 s after a holder was killed).
+   */
+  public ControllerJvm startLeadingController(String name, Path dir) throws Exception {
+    ControllerJvm controller = startController(name, dir, Map.of());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    while (!name.equals(controllerLeaseHolder())) {
+      if (!controller.alive() || System.nanoTime() > deadline) {
+        String log = controller.log();
+        controller.close();
+        throw new IllegalStateException(
+            "controller "
+                + name
+                + " does not hold the Lease ("
+                + controllerLeaseHolder()
+                + "):\n"
+                + log);
+      }
+      sleep(100);
+    }
+    return controller;
+  }
+
   /** Who holds the controller's Lease now (null: nobody, or no Lease yet). */
   public String controllerLeaseHolder() {
     var lease = admin.leases().inNamespace(AGENT_NAMESPACE).withName(CONTROLLER_LEASE).get();
