@@ -91,6 +91,10 @@ public final class SetDecision {
     children.addAll(made);
     count(children, status);
     status.setMatchedPods(in.pods().size());
+    if (!plan.isInvalid() && !plan.window().open(in.now()) && old != null) {
+      // The Pod watch stops with the window: the count stays as it was when the window closed.
+      status.setMatchedPods(old.getMatchedPods());
+    }
     status.setCapturedPods(Math.max(in.madeBefore(), in.children().size()) + made.size());
     status.setObservedGeneration(set.getMetadata().getGeneration());
     Instant now = in.now();
