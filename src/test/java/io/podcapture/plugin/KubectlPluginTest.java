@@ -686,9 +686,9 @@ class KubectlPluginTest {
         .on(setChildrenCall("s", null))
         .prints(
             items(
-                child("s-web-1-1a2b3", "web-1", "Running", "node-1", ""),
+                child("s-web-1", "web-1", "Running", "node-1", ""),
                 child(
-                    "s-web-2-4c5d6",
+                    "s-web-2",
                     "web-2",
                     "Pending",
                     "node-9",
@@ -699,7 +699,7 @@ class KubectlPluginTest {
     assertEquals(1, r.exit());
     assertEquals(
         "s\ns: not all running: after 0s it is Running, 1 of 2 capture(s) running, 1 pending\n"
-            + "  s-web-2-4c5d6 (Pod web-2): Pending on node node-9: node node-9 runs no podcapture"
+            + "  s-web-2 (Pod web-2): Pending on node node-9: node node-9 runs no podcapture"
             + " agent: the DaemonSet does not cover it\n",
         r.stdout());
     assertTrue(
@@ -715,20 +715,15 @@ class KubectlPluginTest {
         .on(setChildrenCall("s", null))
         .prints(
             items(
-                child("s-web-1-1a2b3", "web-1", "Running", "node-1", ""),
-                child(
-                    "s-web-2-4c5d6",
-                    "web-2",
-                    "Failed",
-                    "node-1",
-                    "Pod web-2 uses the host network")));
+                child("s-web-1", "web-1", "Running", "node-1", ""),
+                child("s-web-2", "web-2", "Failed", "node-1", "Pod web-2 uses the host network")));
 
     Result r = run("start", "-l", "app=web", "--name", "s", "--wait");
 
     assertEquals(1, r.exit());
     assertEquals(
         "s\ns: not all running: 1 of its 2 capture(s) Failed\n"
-            + "  s-web-2-4c5d6 (Pod web-2): Failed on node node-1: Pod web-2 uses the host network\n",
+            + "  s-web-2 (Pod web-2): Failed on node node-1: Pod web-2 uses the host network\n",
         r.stdout());
     assertEquals(3, kubectlCalls().size(), "no waiting once a capture failed");
   }
@@ -1096,7 +1091,7 @@ class KubectlPluginTest {
                     "prod", "incident-42", "Completed", 0, 0, 4, 3, 8192, now.minusSeconds(7200))));
     String child =
         row(
-            "app-web-x7k2p-web-1-1a2b3",
+            "app-web-x7k2p-web-1",
             "web-1",
             false,
             "Running",
@@ -1122,9 +1117,9 @@ class KubectlPluginTest {
         app-web-x7k2p   Running     3         2         1           2       1048576   5m
         incident-42     Completed   0         0         4           3       8192      120m
 
-        NAME                        POD     SET             PHASE       NODE     FILES   BYTES   AGE
-        app-web-x7k2p-web-1-1a2b3   web-1   app-web-x7k2p   Running     node-1   1       24      4m50s
-        db-abcde                    db      <none>          Completed   node-2   1       48      10m
+        NAME                  POD     SET             PHASE       NODE     FILES   BYTES   AGE
+        app-web-x7k2p-web-1   web-1   app-web-x7k2p   Running     node-1   1       24      4m50s
+        db-abcde              db      <none>          Completed   node-2   1       48      10m
         """,
         r.stdout());
   }
