@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.podcapture.clusterwide.ClusterController;
 import io.podcapture.clusterwide.ControllerConfig;
+import io.podcapture.sets.SetConfig;
+import io.podcapture.sets.SetController;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -67,6 +69,13 @@ public final class Main {
    * The cluster controller: it runs for the Lease at once and needs the API server for nothing else
    * at start, so a stop at any moment is answered by closing it (releasing the Lease if held).
    */
+  /** The PodCaptureSet controller, a leader duty beside placement. */
+  private static AutoCloseable startSetController(
+      KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
+    return SetController.start(
+        client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
+  }
+
   private static void runController(CompletableFuture<String> stopRequested) throws Exception {
     ControllerConfig config;
     try {
@@ -82,8 +91,9 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
     ClusterController controller;
     try {
-      // Further leader duties join here: the PodCaptureSet controller at merge (see LeaderDuties).
-      controller = ClusterController.start(config, client, Clock.systemUTC(), List.of());
+      controller =
+          ClusterController.start(
+              config, client, Clock.systemUTC(), List.of(Main::startSetController));
     } catch (IOException e) {
       log.error("controller could not start: monitoring port {}: {}", config.httpPort(), e);
       client.close();
