@@ -21,7 +21,8 @@ public final class Benchmark {
 
   /** What --phases may name; "agent" stands for "lifecycles" and "load" on one agent. */
   static final List<String> PHASES =
-      List.of("completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets");
+      List.of(
+          "completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets", "controller");
 
   private Benchmark() {}
 
@@ -62,7 +63,8 @@ public final class Benchmark {
     Machine machine = Machine.read();
     Shipped shipped = shipped(bench);
     List<String> phases = phases(options);
-    if (SetsPhase.runIfAsked(bench, phases)) {
+    boolean setsOnly = SetsPhase.runIfAsked(bench, phases);
+    if (ControllerFootprintPhase.runIfAsked(bench, phases) || setsOnly) {
       return;
     }
     Workbench.log(
