@@ -2,7 +2,6 @@ package io.podcapture;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -51,7 +50,7 @@ public final class Main {
     configureLogging(config.logLevel());
     Logger log = LoggerFactory.getLogger(Main.class);
     Config clientConfig = clientConfig();
-    KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+    KubernetesClient client = Agent.client(clientConfig);
 
     // Start-up runs on its own thread, so that a stop asked for while it waits for the API server
     // is answered.
