@@ -64,22 +64,25 @@ public final class Agent implements AutoCloseable {
   private static final int CLIENT_THREADS = 2;
 
   /**
-   * At most {@code threads} daemon threads, started on demand and then kept (a thread count that
-   * does not rise and fall with the traffic); tasks wait in line beyond that.
+   * {@code threads} daemon threads, started now and kept (a thread count that does not rise and
+   * fall with the traffic); tasks wait in line beyond that.
    */
   static ExecutorService boundedPool(String name, int threads) {
     AtomicInteger n = new AtomicInteger();
-    return new ThreadPoolExecutor(
-        threads,
-        threads,
-        0,
-        TimeUnit.MILLISECONDS,
-        new LinkedBlockingQueue<>(),
-        r -> {
-          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.prestartAllCoreThreads();
+    return pool;
   }
 
   /** The capture layer's settings that follow from the agent's. */

@@ -178,7 +178,8 @@ final class FootprintPhase {
 
     static String baseline(long pid) {
       jcmd(pid, "VM.native_memory", "baseline");
-      return AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps_rollup"));
+      return AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps_rollup"))
+          + jcmd(pid, "Thread.print");
     }
 
     static String busy(long pid) {
