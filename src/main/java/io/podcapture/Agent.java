@@ -1,6 +1,9 @@
 package io.podcapture;
 
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.podcapture.capture.CaptureConfig;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureManager;
@@ -12,6 +15,11 @@ import io.podcapture.monitoring.MonitoringServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +38,51 @@ public final class Agent implements AutoCloseable {
     this.capturer = capturer;
     this.controller = controller;
     this.monitoring = monitoring;
+  }
+
+  /**
+   * The agent's API client: fabric8's JDK HTTP client, with small bounded thread pools in place of
+   * the client's unbounded cached ones. Those grew with the bursts of requests captures bring
+   * (measured: 10 pool threads with 16 captures, kept for a minute after), so the agent's threads
+   * grew with its captures; now only the capture layer's process reaper (one per tcpdump) does. Two
+   * informers, one status writer at a time per capture and Events need no more than these.
+   */
+  public static KubernetesClient client(Config config) {
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withHttpClientFactory(
+            new JdkHttpClientFactory() {
+              @Override
+              protected void additionalConfig(java.net.http.HttpClient.Builder builder) {
+                builder.executor(boundedPool("api-client", CLIENT_THREADS));
+              }
+            })
+        .withTaskExecutor(boundedPool("api-tasks", CLIENT_THREADS))
+        .build();
+  }
+
+  private static final int CLIENT_THREADS = 2;
+
+  /**
+   * {@code threads} daemon threads, started now and kept (a thread count that does not rise and
+   * fall with the traffic); tasks wait in line beyond that.
+   */
+  static ExecutorService boundedPool(String name, int threads) {
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.prestartAllCoreThreads();
+    return pool;
   }
 
   /** The capture layer's settings that follow from the agent's. */

@@ -128,7 +128,7 @@ public final class Main {
     configureLogging(config.logLevel());
     Logger log = LoggerFactory.getLogger(Main.class);
     Config clientConfig = clientConfig("podcapture-agent");
-    KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+    KubernetesClient client = Agent.client(clientConfig);
 
     // Start-up runs on its own thread, so that a stop asked for while it waits for the API server
     // is answered.

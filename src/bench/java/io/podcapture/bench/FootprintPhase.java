@@ -157,7 +157,7 @@ final class FootprintPhase {
   private static void log(
       double readyMs, AgentProcess.Footprint idle, AgentProcess.Footprint busy) {
     Workbench.log(
-        "  ready %.0f ms, RSS %s → %s (peak %s), heap %s → %s, threads %d → %d",
+        "  ready %.0f ms, RSS %s → %s (peak %s), heap %s → %s, threads %d → %d (%.2f per capture)",
         readyMs,
         Markdown.mib(idle.rssKiB()),
         Markdown.mib(busy.rssKiB()),
@@ -165,7 +165,8 @@ final class FootprintPhase {
         Markdown.mib(idle.heapUsedKiB()),
         Markdown.mib(busy.heapUsedKiB()),
         idle.threads(),
-        busy.threads());
+        busy.threads(),
+        (busy.threads() - idle.threads()) / (double) FOOTPRINT_CAPTURES);
   }
 
   /**
@@ -177,7 +178,8 @@ final class FootprintPhase {
 
     static String baseline(long pid) {
       jcmd(pid, "VM.native_memory", "baseline");
-      return AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps_rollup"));
+      return AgentProcess.run(List.of("cat", "/proc/" + pid + "/smaps_rollup"))
+          + jcmd(pid, "Thread.print");
     }
 
     static String busy(long pid) {

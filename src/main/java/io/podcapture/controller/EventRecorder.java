@@ -74,6 +74,8 @@ public final class EventRecorder implements AutoCloseable {
               return t;
             },
             new ThreadPoolExecutor.DiscardPolicy());
+    // Started now rather than at the first Event, as the work queue's timer is.
+    ((ThreadPoolExecutor) sender).prestartAllCoreThreads();
   }
 
   public void normal(HasMetadata about, String reason, String message) {

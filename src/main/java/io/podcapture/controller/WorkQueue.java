@@ -7,9 +7,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,13 +33,18 @@ public final class WorkQueue<K> implements AutoCloseable {
   public WorkQueue(Duration baseDelay, Duration maxDelay) {
     this.baseDelayMillis = baseDelay.toMillis();
     this.maxDelayMillis = maxDelay.toMillis();
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor delays =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "workqueue-timer");
               t.setDaemon(true);
               return t;
             });
+    // Started now rather than at the first delay: the agent's thread count is then the same idle
+    // and busy, apart from one process reaper per running tcpdump.
+    delays.prestartAllCoreThreads();
+    this.timer = delays;
   }
 
   /** Queues the key now unless it is already waiting. */

@@ -29,6 +29,8 @@ class DockerfileTest {
           "-XX:MaxRAM=192m",
           "-Xmx32m",
           "-Xmn4m",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=20",
           "-XX:MaxMetaspaceSize=64m",
           "-XX:+ExitOnOutOfMemoryError");
 
