@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.podcapture.clusterwide.ClusterController;
 import io.podcapture.clusterwide.ControllerConfig;
+import io.podcapture.sets.SetConfig;
+import io.podcapture.sets.SetController;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -82,8 +84,9 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
     ClusterController controller;
     try {
-      // Further leader duties join here: the PodCaptureSet controller at merge (see LeaderDuties).
-      controller = ClusterController.start(config, client, Clock.systemUTC(), List.of());
+      controller =
+          ClusterController.start(
+              config, client, Clock.systemUTC(), List.of(Main::startSetController));
     } catch (IOException e) {
       log.error("controller could not start: monitoring port {}: {}", config.httpPort(), e);
       client.close();
@@ -104,6 +107,13 @@ public final class Main {
     client.close();
     log.info("controller stopped");
     System.exit(0);
+  }
+
+  /** The PodCaptureSet controller, a leader duty beside placement. */
+  private static AutoCloseable startSetController(
+      KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
+    return SetController.start(
+        client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
   }
 
   private static void runAgent(CompletableFuture<String> stopRequested) throws Exception {

@@ -13,10 +13,9 @@ import org.slf4j.LoggerFactory;
  * replica that lost the Lease writes nothing more.
  *
  * <p>The duties, in order: {@link Placement} (PodCaptures without a node, or with a node label
- * nobody answers to) and the further duties the controller mode is given. PodCaptureSets join here:
- * at merge, the controller mode passes {@code (client, config, clock) ->
- * io.podcapture.sets.SetController.start(client, new SetConfig(...config.setMaxPodsCap()...),
- * clock)} as a further duty (see {@link ClusterController#start}).
+ * nobody answers to) and the further duties the controller mode is given: {@code Main} passes the
+ * PodCaptureSet controller ({@code io.podcapture.sets.SetController}), which this package does not
+ * know.
  */
 public final class LeaderDuties implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderDuties.class);
