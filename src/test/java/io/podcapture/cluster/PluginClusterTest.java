@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -30,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * plugin/kubectl-podcapture run by the real kubectl (found on PATH as a plugin) against the real
- * API server, with the real agent taking the captures: start with options, start -l, list, stop.
+ * API server, with the real agent taking the captures and a controller replica placing them and
+ * running the PodCaptureSet that start -l makes: start with options, start -l, list, stop.
  */
 @Tag("cluster")
 class PluginClusterTest {
@@ -94,7 +97,7 @@ class PluginClusterTest {
   }
 
   @Test
-  void startWithOptionsStartWithSelectorListAndStop() throws Exception {
+  void startWithOptionsStartASetWithSelectorListAndStop() throws Exception {
     String out =
         plugin(
                 "start",
@@ -126,18 +129,41 @@ class PluginClusterTest {
     assertEquals(128, spec.getSnapLength());
     assertEquals(3600, spec.getTtlSecondsAfterFinished());
 
-    plugin("start", "-l", "app=web", "3", "-n", NS).orThrow();
-    for (String pod : List.of("web-1", "web-2")) {
-      assertEquals("3", user.annotation(NS, pod));
-      assertEquals(
-          Names.PHASE_RUNNING, user.awaitPhase(NS, pod, "Running", WAIT).getStatus().getPhase());
-    }
+    // start -l: one PodCaptureSet; the controller keeps a capture of each matching Pod
+    String started =
+        plugin("start", "-l", "app=web", "--duration", "10m", "--name", "web-set", "-n", NS)
+            .orThrow()
+            .output();
+    assertTrue(started.lines().anyMatch("web-set"::equals), started);
+    await()
+        .atMost(WAIT)
+        .alias("both Pods' captures of set web-set Running; controller's log:\n" + controller.log())
+        .until(
+            () ->
+                children("web-set").stream()
+                    .filter(c -> c.getStatus() != null)
+                    .filter(c -> Names.PHASE_RUNNING.equals(c.getStatus().getPhase()))
+                    .map(c -> c.getSpec().getPodName())
+                    .collect(Collectors.toSet())
+                    .equals(Set.of("web-1", "web-2")));
+    List<String> children =
+        children("web-set").stream().map(c -> c.getMetadata().getName()).sorted().toList();
 
     List<String> rows = plugin("list", "-n", NS).orThrow().output().lines().toList();
     assertEquals(
-        List.of("NAME", "POD", "PHASE", "NODE", "FILES", "BYTES", "AGE"),
+        List.of("SET", "PHASE", "MATCHED", "RUNNING", "COMPLETED", "NODES", "BYTES", "AGE"),
         List.of(rows.get(0).strip().split("\\s+")));
-    for (String capture : List.of(name, "web-1", "web-2")) {
+    assertTrue(
+        rows.stream().anyMatch(r -> r.startsWith("web-set ") && r.contains("Running")),
+        "set web-set not listed Running: " + rows);
+    String capturesHeader =
+        rows.stream().filter(r -> r.startsWith("NAME ")).findFirst().orElseThrow();
+    assertEquals(
+        List.of("NAME", "POD", "SET", "PHASE", "NODE", "FILES", "BYTES", "AGE"),
+        List.of(capturesHeader.strip().split("\\s+")));
+    List<String> all = new ArrayList<>(children);
+    all.add(name);
+    for (String capture : all) {
       assertTrue(
           rows.stream()
               .anyMatch(
@@ -148,12 +174,25 @@ class PluginClusterTest {
           capture + " not listed Running on " + node.name() + ": " + rows);
     }
 
-    plugin("stop", "-l", "app=web", "-n", NS).orThrow();
-    for (String capture : List.of(name, "web-1", "web-2")) {
+    // stop SET: the set, its captures and their files go
+    plugin("stop", "web-set", "-n", NS).orThrow();
+    await().atMost(WAIT).until(() -> children("web-set").isEmpty());
+    plugin("stop", name, "-n", NS).orThrow();
+    for (String capture : all) {
       await().atMost(WAIT).until(() -> user.cr(NS, capture) == null);
       await().atMost(WAIT).until(() -> node.files(NS, capture).isEmpty());
     }
-    assertEquals(null, user.annotation(NS, "web-1"));
     assertTrue(plugin("list", "-n", NS).output().contains("No captures in"));
+  }
+
+  /** The captures the set's controller made (labelled with the set). */
+  private static List<PodCapture> children(String set) {
+    return plane
+        .admin()
+        .resources(PodCapture.class)
+        .inNamespace(NS)
+        .withLabel(Names.LABEL_SET, set)
+        .list()
+        .getItems();
   }
 }
