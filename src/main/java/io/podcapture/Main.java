@@ -69,13 +69,6 @@ public final class Main {
    * The cluster controller: it runs for the Lease at once and needs the API server for nothing else
    * at start, so a stop at any moment is answered by closing it (releasing the Lease if held).
    */
-  /** The PodCaptureSet controller, a leader duty beside placement. */
-  private static AutoCloseable startSetController(
-      KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
-    return SetController.start(
-        client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
-  }
-
   private static void runController(CompletableFuture<String> stopRequested) throws Exception {
     ControllerConfig config;
     try {
@@ -114,6 +107,13 @@ public final class Main {
     client.close();
     log.info("controller stopped");
     System.exit(0);
+  }
+
+  /** The PodCaptureSet controller, a leader duty beside placement. */
+  private static AutoCloseable startSetController(
+      KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
+    return SetController.start(
+        client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
   }
 
   private static void runAgent(CompletableFuture<String> stopRequested) throws Exception {

@@ -22,7 +22,8 @@ public final class Benchmark {
   /** What --phases may name; "agent" stands for "lifecycles" and "load" on one agent. */
   static final List<String> PHASES =
       List.of(
-          "completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets", "controller");
+          "completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets", "controller",
+          "lease");
 
   private Benchmark() {}
 
@@ -72,6 +73,12 @@ public final class Benchmark {
         machine.cores(), machine.memoryMiB(), Machine.loadAverage(), shipped.flags());
     bench.createPods();
     ReportWriter.Results results = measure(bench, shipped, phases);
+    if (phases.contains("lease")) {
+      // Lease requests per minute against the real control plane (LeasePhase), beside the report.
+      String lease = LeasePhase.run(bench.options);
+      Files.writeString(bench.project.resolve("target/bench/lease.md"), lease);
+      Workbench.log("Lease requests:%n%s", lease);
+    }
     double minutes = (System.nanoTime() - began) / 60e9;
     String md =
         ReportWriter.write(

@@ -444,7 +444,18 @@ public final class ControlPlane {
   public AgentJvm startAgent(
       AgentIdentity identity, Path kubeconfig, Path captureDir, Map<String, String> env)
       throws IOException {
-    Path jar = MockApiServer.projectDir().resolve("target/podcapture-agent.jar");
+    return startAgent(
+        identity,
+        kubeconfig,
+        captureDir,
+        env,
+        MockApiServer.projectDir().resolve("target/podcapture-agent.jar"));
+  }
+
+  /** As above, running another build's jar (the benchmark's "before" runs an older one). */
+  public AgentJvm startAgent(
+      AgentIdentity identity, Path kubeconfig, Path captureDir, Map<String, String> env, Path jar)
+      throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run mvn package first");
     }
