@@ -12,13 +12,16 @@ import io.fabric8.kubernetes.client.http.Interceptor;
  * metadata informers ask for). A Pod's spec and status, most of its bytes, then never cross the
  * wire. Used for the sets' Pod watches only.
  */
-final class MetadataOnlyClient {
+public final class MetadataOnlyClient {
   static final String LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
   static final String WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
   private MetadataOnlyClient() {}
 
-  static KubernetesClient from(KubernetesClient client) {
+  /**
+   * A new client with {@code client}'s settings that asks for metadata only; the caller closes it.
+   */
+  public static KubernetesClient from(KubernetesClient client) {
     return new KubernetesClientBuilder()
         .withConfig(client.getConfiguration())
         .withHttpClientBuilderConsumer(

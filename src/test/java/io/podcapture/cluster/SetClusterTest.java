@@ -5,16 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSet;
 import io.podcapture.api.v1alpha1.PodCaptureSetSpec;
 import io.podcapture.api.v1alpha1.PodCaptureSetStatus;
 import io.podcapture.controller.Names;
 import io.podcapture.sets.ChildNames;
+import io.podcapture.sets.MetadataOnlyClient;
 import io.podcapture.testing.ControlPlane;
 import io.podcapture.testing.ControllerJvm;
 import io.podcapture.testing.NetnsPod;
@@ -26,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -208,6 +215,51 @@ class SetClusterTest {
         .until(() -> Names.PHASE_COMPLETED.equals(set("late").getStatus().getPhase()));
     admin.resources(PodCaptureSet.class).inNamespace(NS).withName("late").delete();
     await().atMost(WAIT).until(() -> set("late") == null);
+  }
+
+  /**
+   * What the set controller's Pod watches ask for, the real API server sends: metadata only, as
+   * {@code PartialObjectMetadataList} and {@code PartialObjectMetadata} (the mock ignores the ask).
+   */
+  @Test
+  void theApiServerSendsTheSetsPodWatchMetadataOnly() throws Exception {
+    try (KubernetesClient meta = MetadataOnlyClient.from(admin)) {
+      List<GenericKubernetesResource> events = new CopyOnWriteArrayList<>();
+      try (Watch unused =
+          meta.genericKubernetesResources("v1", "Pod")
+              .inNamespace(NS)
+              .withLabel("app", "meta")
+              .watch(
+                  new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, GenericKubernetesResource pod) {
+                      events.add(pod);
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {}
+                  })) {
+        pod("meta-0", "meta", nodes[0], netns[3]);
+        await().atMost(WAIT).until(() -> !events.isEmpty());
+      }
+      GenericKubernetesResourceList list =
+          meta.genericKubernetesResources("v1", "Pod")
+              .inNamespace(NS)
+              .withLabel("app", "meta")
+              .list();
+      assertEquals("PartialObjectMetadataList", list.getKind());
+      assertEquals(1, list.getItems().size());
+      for (GenericKubernetesResource pod :
+          List.of(list.getItems().get(0), events.get(events.size() - 1))) {
+        assertEquals("PartialObjectMetadata", pod.getKind());
+        assertEquals("meta-0", pod.getMetadata().getName());
+        assertEquals(Map.of("app", "meta"), pod.getMetadata().getLabels());
+        assertFalse(pod.getAdditionalProperties().containsKey("spec"), "no spec");
+        assertFalse(pod.getAdditionalProperties().containsKey("status"), "no status");
+      }
+    } finally {
+      plane.deletePodNow(NS, "meta-0");
+    }
   }
 
   /**

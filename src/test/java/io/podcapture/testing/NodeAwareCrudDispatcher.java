@@ -131,13 +131,26 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
       GenericKubernetesResource resource,
       String newState) {
     AttributeSet attributes = pathAttributes;
+    // fabric8 passes the resource on a create only; on an update (of the Pod or its status) the
+    // new object is only in newState. Without its node there, a Pod's update was sent to the
+    // watchers of its node as DELETED, and never again (a Pod given its IP after it was made).
+    String node = null;
     if (resource != null && "Pod".equals(resource.getKind())) {
       Object spec = resource.getAdditionalProperties().get("spec");
-      if (spec instanceof Map<?, ?> map && map.get("nodeName") instanceof String node) {
-        attributes =
-            AttributeSet.merge(
-                pathAttributes, new AttributeSet(new Attribute(NODE_NAME_FIELD, node)));
+      if (spec instanceof Map<?, ?> map && map.get("nodeName") instanceof String n) {
+        node = n;
       }
+    } else if (resource == null && newState != null && path.startsWith("/api/v1/")) {
+      JsonNode object = json(newState.getBytes(StandardCharsets.UTF_8));
+      if ("Pod".equals(object.path("kind").asText())
+          && object.path("spec").hasNonNull("nodeName")) {
+        node = object.path("spec").path("nodeName").asText();
+      }
+    }
+    if (node != null) {
+      attributes =
+          AttributeSet.merge(
+              pathAttributes, new AttributeSet(new Attribute(NODE_NAME_FIELD, node)));
     }
     super.processEvent(path, attributes, oldAttributes, resource, newState);
   }
