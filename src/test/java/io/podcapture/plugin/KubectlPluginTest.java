@@ -1746,6 +1746,38 @@ class KubectlPluginTest {
   }
 
   @Test
+  void downloadOfASetPutsEachOfItsCapturesInItsOwnFolder() throws Exception {
+    answerStatus("s", "default", "");
+    String child = child("s-web-1", "web-1", "Running", "node-1", "");
+    answerCaptures("default", child, row("db-abcde", "db", false, "Running"));
+    kubectl
+        .on(statusCall("s-web-1", "default"))
+        .prints(
+            statusNamed(
+                "s-web-1",
+                "Running",
+                "node-1",
+                AGENT,
+                "",
+                "/capture/default/capture-s-web-1.pcap"));
+    answerAgentPodExists();
+    answerCp("/capture/default/capture-s-web-1.pcap", "out/s-web-1/capture-s-web-1.pcap", "x;");
+
+    Result r = run("download", "s", "-n", "default", "-o", "out");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        List.of(
+            statusCall("s", "default"),
+            capturesCall("default"),
+            statusCall("s-web-1", "default"),
+            agentPodCall(),
+            cpCall("/capture/default/capture-s-web-1.pcap", "out/s-web-1/capture-s-web-1.pcap")),
+        kubectlCalls());
+    assertEquals(List.of("s-web-1"), list("out"), "a set's captures each in a folder");
+  }
+
+  @Test
   void downloadWithSelectorPutsEachCaptureInItsOwnFolderAndMergesThemAll() throws Exception {
     kubectl.installMergecap();
     answerPods("prod", "app=web", "web-1", "web-2");
@@ -2415,6 +2447,23 @@ class KubectlPluginTest {
       }
     }
     return capture.toString();
+  }
+
+  /** The PodCapture download reads, of a capture with this name. */
+  private static String statusNamed(
+      String name, String phase, String node, String agentPod, String message, String... paths) {
+    ObjectNode capture =
+        (ObjectNode) readTree(statusIn("default", phase, node, agentPod, message, paths));
+    ((ObjectNode) capture.get("metadata")).put("name", name);
+    return capture.toString();
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static List<String> statusCall(String namespace) {
