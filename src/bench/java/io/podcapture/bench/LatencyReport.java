@@ -63,7 +63,7 @@ final class LatencyReport {
             Locale.ROOT,
             "%d single captures of each kind, one after the other, each on its "
                 + "own Pod: by annotation (`\"5\"`, then removed; %d incomplete), then by a PodCapture created directly "
-                + "(`podName` and `maxFiles: 1`, no label, no annotation; then deleted; %d incomplete). Agent: shipped "
+                + "(`podName` and `maxFiles: 1`, labelled with the node as the cluster controller labels it, no annotation; then deleted; %d incomplete). Agent: shipped "
                 + "jar and flags, ready %.0f ms after process start. Load %s → %s.%n%n",
             r.rounds(),
             r.annotation().failures(),
@@ -77,9 +77,10 @@ final class LatencyReport {
     }
     md.append('\n');
     md.append(
-        "A direct PodCapture goes through two hands on its way to tcpdump: the elected agent (the only "
-            + "one watching PodCaptures without the node label) writes `Pending` and the label, then the node's "
-            + "agent, watching its label, sees it, adds the finalizer and starts tcpdump. Here one agent is both.\n\n");
+        "In a cluster a direct PodCapture goes through two hands on its way to tcpdump: the cluster "
+            + "controller labels it with its Pod's node, then that node's agent, watching its label, sees it, "
+            + "adds the finalizer and starts tcpdump. No controller runs here: the PodCapture is created "
+            + "labelled, so these times are the agent's part only.\n\n");
     md.append("## API cost of one capture\n\n");
     md.append(apiCost(r.annotation(), "annotate → Running → remove → PodCapture gone"));
     md.append(apiCost(r.direct(), "create → Running → delete → PodCapture gone"));

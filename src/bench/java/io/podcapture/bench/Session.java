@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
+import io.podcapture.controller.Names;
 import io.podcapture.testing.AgentEnvironment;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.User;
@@ -122,8 +123,14 @@ final class Session implements AutoCloseable {
    */
   void createCapture(String name, String pod) {
     PodCapture cr = new PodCapture();
+    // Labelled with the benchmark's node, as the cluster controller would label it: no controller
+    // runs here, and the agent watches only its node's PodCaptures.
     cr.setMetadata(
-        new ObjectMetaBuilder().withName(name).withNamespace(Workload.NAMESPACE).build());
+        new ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(Workload.NAMESPACE)
+            .addToLabels(Names.LABEL_NODE, Workload.NODE)
+            .build());
     cr.setSpec(new PodCaptureSpec(pod, 1, 1));
     new User(user).createPodCapture(cr);
   }

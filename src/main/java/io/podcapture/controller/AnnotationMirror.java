@@ -23,7 +23,7 @@ final class AnnotationMirror {
   private static final Duration CREATE_RACE_RETRY = Duration.ofMillis(200);
 
   private final KubernetesClient client;
-  private final Lister<Pod> pods;
+  private final SlimPodStore.Pods pods;
   private final Lister<PodCapture> captures;
   private final EventRecorder events;
   private final AgentConfig config;
@@ -34,7 +34,7 @@ final class AnnotationMirror {
 
   AnnotationMirror(
       KubernetesClient client,
-      Lister<Pod> pods,
+      SlimPodStore.Pods pods,
       Lister<PodCapture> captures,
       EventRecorder events,
       AgentConfig config,
@@ -59,7 +59,7 @@ final class AnnotationMirror {
   }
 
   private Duration pass(CaptureKey key, PodCapture cr) {
-    Pod pod = pods.namespace(key.namespace()).get(key.name());
+    Pod pod = pods.get(key.namespace(), key.name());
     if (!PodCaptures.onNode(pod, config.nodeName())) {
       pod = null; // an API server may send Pods of other nodes; this agent acts only on its own
     }

@@ -29,9 +29,10 @@ import java.util.Optional;
  * decided here; the reconciler carries the plan out. Tests call {@link #decide} directly.
  *
  * <p>{@link #decide} reads top to bottom in the order of precedence: deletion, the spec, an earlier
- * completion, the Pod's presence, refusals, the Pod's IP; then {@link #capture} for the capture
- * itself: the outcome of a start, completion, failure, restart or back-off, room on the node,
- * running, start. Each step returns a complete plan.
+ * completion, the Pod's presence (a Pod deleted under a running capture ends it, files kept; a
+ * PodCapture whose Pod is on another node goes back to the cluster controller), refusals, the Pod's
+ * IP; then {@link #capture} for the capture itself: the outcome of a start, completion, failure,
+ * restart or back-off, room on the node, running, start. Each step returns a complete plan.
  */
 final class CaptureDecision {
   static final int DEFAULT_MAX_FILES = 1;
@@ -184,10 +185,15 @@ final class CaptureDecision {
 
   /**
    * The Pod is not on this node (any more). The annotation's PodCapture goes with its Pod (the
-   * annotation mirror deletes it); a direct one is handed back to the elected agent, which finds
-   * the Pod again.
+   * annotation mirror deletes it, files and all). A direct or set-child PodCapture whose tcpdump
+   * ran here lost its Pod to a deletion (a Pod never moves between nodes): it ends {@link
+   * #podDeleted}. One that never ran here is handed back to the cluster controller, which finds the
+   * Pod's node (the reconciler asks the API server first, in case the Pod cache is behind).
    */
   private Plan podGone(Inputs in) {
+    if (!in.managed() && in.ranHere(config.nodeName())) {
+      return podDeleted(in);
+    }
     List<Action> actions = new ArrayList<>(Plans.stop(in, Names.STOP_POD_GONE));
     if (!in.managed()) {
       actions.add(new Action.Unclaim());
@@ -195,7 +201,46 @@ final class CaptureDecision {
     return new Plan(actions, null, null, List.of(), null);
   }
 
+  /**
+   * The Pod of a direct or set-child capture that ran here was deleted (or is being deleted): the
+   * capture is often the evidence the user came for, so tcpdump stops, the files stay, and the
+   * PodCapture ends Completed with reason PodDeleted, until it is deleted or its
+   * ttlSecondsAfterFinished passes.
+   */
+  private Plan podDeleted(Inputs in) {
+    PodCaptureSpec spec = in.cr().getSpec();
+    CaptureSnapshot snapshot = in.snapshot();
+    int files =
+        snapshot != null
+            ? snapshot.request().maxFiles()
+            : Optional.ofNullable(spec.getMaxFiles()).orElse(DEFAULT_MAX_FILES);
+    int size =
+        snapshot != null
+            ? snapshot.request().fileSizeMB()
+            : Optional.ofNullable(spec.getFileSizeMB()).orElse(DEFAULT_FILE_SIZE_MB);
+    List<Action> actions = new ArrayList<>();
+    if (snapshot != null && snapshot.running()) {
+      actions.add(new Action.StopKeepingFiles());
+    }
+    actions.add(new Action.Park(files, size));
+    Completed done =
+        new Completed(
+            in.cr().getMetadata().getGeneration(),
+            in.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+            Names.REASON_POD_DELETED);
+    return plans.completed(in, actions, done, snapshot);
+  }
+
+  /**
+   * The Pod is being deleted or has ended. A direct or set-child capture that ran here and whose
+   * Pod is being deleted ends {@link #podDeleted}; the annotation's capture stops and its files go
+   * (the mirror deletes its PodCapture); otherwise the capture stops and waits Pending for a Pod of
+   * that name.
+   */
   private Plan podTerminating(Inputs in) {
+    if (!in.managed() && PodCaptures.deleting(in.pod()) && in.ranHere(config.nodeName())) {
+      return podDeleted(in);
+    }
     PodCaptureStatus status =
         in.managed()
             ? null

@@ -35,7 +35,7 @@ final class CaptureReconciler {
    */
   private static final int MAX_DECISIONS = 3;
 
-  private final Lister<Pod> pods;
+  private final SlimPodStore.Pods pods;
   private final Lister<PodCapture> captures;
   private final PacketCapturer capturer;
   private final EventRecorder events;
@@ -55,7 +55,7 @@ final class CaptureReconciler {
 
   /** The collaborators of a pass; the controller makes one of each. */
   record Parts(
-      Lister<Pod> pods,
+      SlimPodStore.Pods pods,
       Lister<PodCapture> captures,
       PacketCapturer capturer,
       EventRecorder events,
@@ -265,9 +265,10 @@ final class CaptureReconciler {
   }
 
   /**
-   * Hands a direct PodCapture whose Pod left this node back to the elected agent (node label and
-   * finalizer removed). The Pod cache may lag behind a Pod just created here, so the API server is
-   * asked first; returns false when the Pod is on this node after all.
+   * Hands a direct PodCapture whose Pod is not on this node back to the cluster controller (node
+   * label and finalizer removed), which labels it with the Pod's node or explains why it cannot.
+   * The Pod cache may lag behind a Pod just created here, so the API server is asked first; returns
+   * false when the Pod is on this node after all.
    */
   private boolean unclaim(CaptureKey key, PodCapture cr) {
     String podName = cr.getSpec().getPodName();
@@ -277,7 +278,7 @@ final class CaptureReconciler {
     forget(key); // before the patch, as for the finalizer's release
     api.unclaim(cr);
     LOG.info(
-        "PodCapture({}) handed back: Pod {} is no longer on node {}",
+        "PodCapture({}) handed back to the cluster controller: Pod {} is not on node {}",
         key,
         podName,
         config.nodeName());
@@ -324,7 +325,7 @@ final class CaptureReconciler {
     if (cr.getSpec() == null || cr.getSpec().getPodName() == null) {
       return null;
     }
-    Pod pod = pods.namespace(cr.getMetadata().getNamespace()).get(cr.getSpec().getPodName());
+    Pod pod = pods.get(cr.getMetadata().getNamespace(), cr.getSpec().getPodName());
     return PodCaptures.onNode(pod, config.nodeName()) ? pod : null;
   }
 }

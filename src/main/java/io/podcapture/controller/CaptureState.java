@@ -37,8 +37,19 @@ sealed interface CaptureState {
       implements CaptureState {}
 
   /**
-   * Ended as asked (duration or packet count): files kept, never started again for this {@code
-   * generation} of the PodCapture. {@code at} is the completion time, RFC 3339.
+   * Ended: files kept, never started again for this {@code generation} of the PodCapture. {@code
+   * at} is the completion time, RFC 3339; {@code reason} says how it ended: as asked (duration or
+   * packet count, {@link Names#REASON_COMPLETED}) or because its Pod was deleted while it ran
+   * ({@link Names#REASON_POD_DELETED}).
    */
-  record Completed(Long generation, String at) implements CaptureState {}
+  record Completed(Long generation, String at, String reason) implements CaptureState {
+    /** Ended as asked. */
+    Completed(Long generation, String at) {
+      this(generation, at, Names.REASON_COMPLETED);
+    }
+
+    boolean podDeleted() {
+      return Names.REASON_POD_DELETED.equals(reason);
+    }
+  }
 }

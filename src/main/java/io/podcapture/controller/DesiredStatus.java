@@ -84,7 +84,7 @@ final class DesiredStatus {
       String node,
       String agentPod,
       CaptureSnapshot snapshot,
-      String completionTime,
+      CaptureState.Completed done,
       Instant now) {
     PodCaptureStatus status = base(cr, node, agentPod);
     status.setPhase(Names.PHASE_COMPLETED);
@@ -107,29 +107,24 @@ final class DesiredStatus {
       status.setFileCount(old.getFileCount());
       status.setTotalBytes(old.getTotalBytes());
     }
-    status.setCompletionTime(completionTime);
+    status.setCompletionTime(done.at());
+    int files = Optional.ofNullable(status.getFileCount()).orElse(0);
+    String kept =
+        files
+            + " file(s) are kept until the PodCapture is deleted"
+            + (cr.getSpec().getTtlSecondsAfterFinished() == null
+                ? ""
+                : " or its ttlSecondsAfterFinished ("
+                    + cr.getSpec().getTtlSecondsAfterFinished()
+                    + "s) passes");
     status.setMessage(
-        "capture completed as asked ("
-            + limits(cr)
-            + "); its "
-            + Optional.ofNullable(status.getFileCount()).orElse(0)
-            + " file(s) are kept until the PodCapture is deleted");
-    status.setConditions(ready(cr, false, Names.REASON_COMPLETED, status.getMessage(), now));
-    return status;
-  }
-
-  /**
-   * A PodCapture no node agent holds yet, as the elected agent reports it: Pending (or Failed for a
-   * spec no agent can run), and why.
-   */
-  static PodCaptureStatus unclaimed(
-      PodCapture cr, String phase, String node, String reason, String message, Instant now) {
-    PodCaptureStatus status = new PodCaptureStatus();
-    status.setNode(node);
-    status.setObservedGeneration(cr.getMetadata().getGeneration());
-    status.setPhase(phase);
-    status.setMessage(message);
-    status.setConditions(ready(cr, false, reason, message, now));
+        done.podDeleted()
+            ? "Pod "
+                + cr.getSpec().getPodName()
+                + " was deleted while the capture ran; tcpdump was stopped and its "
+                + kept
+            : "capture completed as asked (" + limits(cr) + "); its " + kept);
+    status.setConditions(ready(cr, false, done.reason(), status.getMessage(), now));
     return status;
   }
 

@@ -50,7 +50,9 @@ public final class EventRecorder implements AutoCloseable {
     this(client, Names.COMPONENT, host, metrics);
   }
 
-  /** A recorder whose Events name the given component (the agent's, or the cluster controller's). */
+  /**
+   * A recorder whose Events name the given component (the agent's, or the cluster controller's).
+   */
   public EventRecorder(
       KubernetesClient client, String component, String host, ControllerMetrics metrics) {
     this.client = client;

@@ -43,6 +43,17 @@ record Inputs(
     return PodCaptures.managedByAnnotation(cr);
   }
 
+  /**
+   * Whether tcpdump ran here for this PodCapture: the capture layer holds its process or files, or
+   * (after an agent restart, before the capture layer took it up again) its status says it started
+   * on this node.
+   */
+  boolean ranHere(String node) {
+    PodCaptureStatus status = cr.getStatus();
+    return snapshot != null
+        || (status != null && node.equals(status.getNode()) && status.getStartTime() != null);
+  }
+
   /** Whether this agent holds anything of the capture: a process, files or a state. */
   boolean held() {
     return snapshot != null || state != null;
@@ -68,7 +79,12 @@ record Inputs(
         && status != null
         && Names.PHASE_COMPLETED.equals(status.getPhase())
         && Objects.equals(status.getObservedGeneration(), generation)) {
-      return new Completed(generation, status.getCompletionTime());
+      // After a restart the status says how it ended; a Pod deletion stays one.
+      String reason =
+          Names.REASON_POD_DELETED.equals(PodCaptures.readyReason(cr))
+              ? Names.REASON_POD_DELETED
+              : Names.REASON_COMPLETED;
+      return new Completed(generation, status.getCompletionTime(), reason);
     }
     return null;
   }

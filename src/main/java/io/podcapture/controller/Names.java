@@ -19,12 +19,6 @@ public final class Names {
    */
   public static final String LABEL_NODE = "tcpdump.antrea.io/node";
 
-  /**
-   * The Lease (in the agents' namespace) whose holder answers for PodCaptures no node agent holds
-   * yet.
-   */
-  public static final String LEASE = "podcapture-agent-leader";
-
   /** Field manager / component name shown in Events. */
   public static final String COMPONENT = "podcapture-agent";
 

@@ -45,8 +45,9 @@ record Plan(
     record RemoveFinalizer() implements Action {}
 
     /**
-     * The Pod left this node: removes the node label and the finalizer (files are deleted already),
-     * so the elected agent finds the Pod again wherever it comes back.
+     * The Pod is not on this node and the capture never ran here: removes the node label and the
+     * finalizer (in one guarded patch), so the cluster controller finds the Pod's node; nothing is
+     * done if the API server has the Pod on this node after all (the cache was behind).
      */
     record Unclaim() implements Action {}
 

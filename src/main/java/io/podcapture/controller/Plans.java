@@ -28,11 +28,11 @@ final class Plans {
   Plan completed(Inputs in, List<Action> actions, Completed done, CaptureSnapshot snapshot) {
     PodCaptureStatus status =
         DesiredStatus.completed(
-            in.cr(), config.nodeName(), config.agentPod(), snapshot, done.at(), in.now());
+            in.cr(), config.nodeName(), config.agentPod(), snapshot, done, in.now());
     List<Note> notes =
-        Names.REASON_COMPLETED.equals(PodCaptures.readyReason(in.cr()))
+        done.reason().equals(PodCaptures.readyReason(in.cr()))
             ? List.of()
-            : List.of(new Note(false, Names.REASON_COMPLETED, status.getMessage()));
+            : List.of(new Note(false, done.reason(), status.getMessage()));
     return withTtl(in, new Plan(actions, done, status, notes, null), done.at());
   }
 

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
 
 /**
  * The API writes the passes repeat, each written once: the cleanup finalizer added and removed with
- * a guarded JSON patch, delete if present, the node label set and removed, the Pod's annotation
- * removed. Objects are patched through {@code resource(obj)} rather than {@code withName()}: the
- * client then sends the patch without reading the object first.
+ * a guarded JSON patch, delete if present, the node label removed (a hand-back), the Pod's
+ * annotation removed. Objects are patched through {@code resource(obj)} rather than {@code
+ * withName()}: the client then sends the patch without reading the object first.
  */
 final class PodCaptureApi {
   private final KubernetesClient client;
@@ -33,7 +33,8 @@ final class PodCaptureApi {
    * behind a Pod just created here.
    */
   Pod podOnThisNode(String namespace, String name) {
-    Pod pod = client.pods().inNamespace(namespace).withName(name).get();
+    SlimPod slim = client.resources(SlimPod.class).inNamespace(namespace).withName(name).get();
+    Pod pod = slim == null ? null : slim.toPod();
     return PodCaptures.onNode(pod, node) ? pod : null;
   }
 
@@ -59,7 +60,7 @@ final class PodCaptureApi {
   }
 
   /**
-   * Hands a PodCapture back to the elected agent: removes this node's label and the cleanup
+   * Hands a PodCapture back to the cluster controller: removes this node's label and the cleanup
    * finalizer in one guarded patch; a PodCapture already gone is fine.
    */
   void unclaim(PodCapture cr) {
@@ -71,17 +72,6 @@ final class PodCaptureApi {
       releaseFinalizer(cr, ops);
     }
     ignoreNotFound(() -> patch(cr, ops));
-  }
-
-  /** Labels the PodCapture with the node whose agent runs it; returns it as written. */
-  PodCapture label(PodCapture cr, String nodeName) {
-    return client
-        .resources(PodCapture.class)
-        .inNamespace(cr.getMetadata().getNamespace())
-        .resource(cr)
-        .patch(
-            PatchContext.of(PatchType.JSON_MERGE),
-            "{\"metadata\":{\"labels\":{\"" + Names.LABEL_NODE + "\":\"" + nodeName + "\"}}}");
   }
 
   /** Deletes the PodCapture; returns false if it was gone already. */
@@ -98,9 +88,9 @@ final class PodCaptureApi {
   /** Removes the {@code tcpdump.antrea.io} annotation from the Pod. */
   void removeAnnotation(Pod pod) {
     client
-        .pods()
+        .resources(SlimPod.class)
         .inNamespace(pod.getMetadata().getNamespace())
-        .resource(pod)
+        .resource(SlimPod.of(pod))
         .patch(
             PatchContext.of(PatchType.JSON_MERGE),
             "{\"metadata\":{\"annotations\":{\"" + Names.ANNOTATION + "\":null}}}");

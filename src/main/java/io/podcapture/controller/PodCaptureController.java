@@ -24,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the informers to the work queue and the queue to the three passes: the annotation mirror
- * (per Pod), the capture reconciler (per PodCapture of this node) and, while this agent is elected,
- * the pass over PodCaptures no node agent holds yet. Event handlers only enqueue keys; workers take
- * keys, run the pass, and forget them on success or queue them again with backoff on error.
+ * Wires the informers to the work queue and the queue to the two passes: the annotation mirror (per
+ * Pod) and the capture reconciler (per PodCapture of this node). The agent watches only its own
+ * node's Pods and PodCaptures and takes part in no election: the cluster controller answers for
+ * PodCaptures no node agent holds. Event handlers only enqueue keys; workers take keys, run the
+ * pass, and forget them on success or queue them again with backoff on error.
  */
 public final class PodCaptureController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaptureController.class);
@@ -40,9 +41,7 @@ public final class PodCaptureController implements AutoCloseable {
     /** A Pod of this node: the annotation mirror. */
     POD,
     /** A PodCapture of this node: the capture reconciler. */
-    CAPTURE,
-    /** A PodCapture without a node (elected agent only). */
-    UNCLAIMED
+    CAPTURE
   }
 
   private final AgentConfig config;
@@ -50,15 +49,13 @@ public final class PodCaptureController implements AutoCloseable {
   private final ControllerMetrics metrics;
   private final WorkQueue<Work> queue =
       new WorkQueue<>(Duration.ofMillis(50), Duration.ofSeconds(60));
-  private final SharedIndexInformer<Pod> podInformer;
+  private final SharedIndexInformer<SlimPod> podInformer;
   private final SharedIndexInformer<PodCapture> captureInformer;
   private final EventRecorder events;
   private final Writes writes;
   private final AnnotationMirror mirror;
   private final CaptureReconciler reconciler;
   private final List<Thread> workers = new ArrayList<>();
-
-  private final ElectedAgent elected;
   private volatile boolean synced;
 
   public PodCaptureController(
@@ -80,7 +77,7 @@ public final class PodCaptureController implements AutoCloseable {
     this.events = new EventRecorder(client, config.nodeName(), metrics);
     CaptureRecords records = new CaptureRecords(clock, config.maxCaptures(), config.diskBudgetMB());
     this.writes = new Writes(client, clock, config.statusRefresh(), records);
-    Lister<Pod> pods = new Lister<>(podInformer.getIndexer());
+    SlimPodStore.Pods pods = new SlimPodStore.Pods(new Lister<>(podInformer.getIndexer()));
     Lister<PodCapture> captures = new Lister<>(captureInformer.getIndexer());
     this.mirror = new AnnotationMirror(client, pods, captures, events, config, writes, records);
     CaptureReconciler.Parts parts =
@@ -98,18 +95,21 @@ public final class PodCaptureController implements AutoCloseable {
     podInformer.addEventHandler(handler(this::podChanged));
     captureInformer.addEventHandler(handler(this::captureChanged));
     capturer.onExit(key -> queue.add(new Work(Pass.CAPTURE, key)));
-    this.elected =
-        new ElectedAgent(client, config, clock, key -> queue.add(new Work(Pass.UNCLAIMED, key)));
   }
 
   /**
    * Only this node's Pods: the API server filters them, so an agent holds a node's worth, not a
-   * cluster's; and of each only the fields the agent reads: a node's Pods are otherwise most of the
-   * agent's heap.
+   * cluster's; and of each only the fields the agent reads, parsed as {@link SlimPod}: a node's
+   * Pods, and the classes that parse a whole Pod, are otherwise most of the agent's memory.
    */
-  private static SharedIndexInformer<Pod> podInformer(KubernetesClient client, String node) {
-    SharedIndexInformer<Pod> informer =
-        client.pods().inAnyNamespace().withField("spec.nodeName", node).runnableInformer(0);
+  private static SharedIndexInformer<SlimPod> podInformer(KubernetesClient client, String node) {
+    SlimPod.register(client);
+    SharedIndexInformer<SlimPod> informer =
+        client
+            .resources(SlimPod.class)
+            .inAnyNamespace()
+            .withField("spec.nodeName", node)
+            .runnableInformer(0);
     informer.itemStore(new SlimPodStore());
     return informer;
   }
@@ -142,7 +142,7 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /** A Pod changed: its annotation mirror, and every PodCapture of this node that names it. */
-  private void podChanged(Pod pod) {
+  private void podChanged(SlimPod pod) {
     CaptureKey key = keyOf(pod);
     queue.add(new Work(Pass.POD, key));
     for (PodCapture cr :
@@ -188,7 +188,7 @@ public final class PodCaptureController implements AutoCloseable {
 
   /**
    * Starts the informers, waits until both caches are filled, removes what an earlier run left
-   * behind, starts the workers and enters the leader election. Returns once the agent is ready.
+   * behind and starts the workers. Returns once the agent is ready.
    */
   public void start(Duration syncTimeout) throws Exception {
     CompletableFuture<Void> pods = podInformer.start().toCompletableFuture();
@@ -203,7 +203,6 @@ public final class PodCaptureController implements AutoCloseable {
       worker.start();
       workers.add(worker);
     }
-    elected.campaign();
     synced = true;
     LOG.info(
         "agent ready on node {}: {} Pods and {} PodCaptures in cache",
@@ -219,7 +218,8 @@ public final class PodCaptureController implements AutoCloseable {
    */
   private Set<CaptureKey> wantedKeys() {
     Set<CaptureKey> keep = new HashSet<>();
-    for (Pod pod : podInformer.getIndexer().list()) {
+    for (SlimPod slim : podInformer.getIndexer().list()) {
+      Pod pod = slim.toPod();
       if (PodCaptures.onNode(pod, config.nodeName()) && PodCaptures.annotation(pod) != null) {
         keep.add(keyOf(pod));
       }
@@ -230,11 +230,6 @@ public final class PodCaptureController implements AutoCloseable {
       }
     }
     return keep;
-  }
-
-  /** Whether this agent holds the Lease now. */
-  public boolean leading() {
-    return elected.leading();
   }
 
   // --- workers
@@ -291,7 +286,6 @@ public final class PodCaptureController implements AutoCloseable {
     return switch (item.pass()) {
       case POD -> mirror.reconcile(item.key());
       case CAPTURE -> reconciler.reconcile(item.key()).requeueAfter();
-      case UNCLAIMED -> elected.reconcile(item.key());
     };
   }
 
@@ -327,8 +321,7 @@ public final class PodCaptureController implements AutoCloseable {
   }
 
   /**
-   * Stops the workers, informers, election and every tcpdump, keeping files and PodCaptures for the
-   * next run.
+   * Stops the workers, informers and every tcpdump, keeping files and PodCaptures for the next run.
    */
   @Override
   public void close() {
@@ -340,7 +333,6 @@ public final class PodCaptureController implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    elected.close();
     podInformer.close();
     captureInformer.close();
     capturer.close();

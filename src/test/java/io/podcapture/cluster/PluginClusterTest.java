@@ -9,6 +9,7 @@ import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.controller.Names;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.ControlPlane;
+import io.podcapture.testing.ControllerJvm;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.User;
@@ -40,6 +41,7 @@ class PluginClusterTest {
   private static ControlPlane plane;
   private static final List<NetnsPod> netns = new ArrayList<>();
   private static ClusterNode node;
+  private static ControllerJvm controller;
   private static User user;
 
   @BeforeAll
@@ -48,6 +50,8 @@ class PluginClusterTest {
     user = new User(plane.admin());
     plane.namespace(NS);
     node = ClusterNode.start(plane, "plugin-node", dir);
+    // It labels what the plugin creates with the Pod's node, as in a cluster.
+    controller = plane.startLeadingController("podcapture-controller-plugin", dir);
     for (String name : List.of("web-1", "web-2")) {
       NetnsPod pod = NetnsPod.create();
       netns.add(pod);
@@ -63,6 +67,9 @@ class PluginClusterTest {
 
   @AfterAll
   static void stop() throws Exception {
+    if (controller != null) {
+      controller.close();
+    }
     if (node != null) {
       node.close();
     }

@@ -66,7 +66,7 @@ class CaptureDecisionTest {
         .build();
   }
 
-  /** A PodCapture created directly, labelled with node-a by the elected agent, no finalizer yet. */
+  /** A PodCapture created directly, labelled with node-a, no finalizer yet. */
   private static PodCapture direct(String name, String pod) {
     return PodCaptureBuilder.direct(name, pod)
         .stored(name + "-uid", 1L, "10")
@@ -708,28 +708,101 @@ class CaptureDecisionTest {
   }
 
   @Test
-  void directPodCaptureWhosePodLeftTheNodeIsHandedBack() {
+  void directPodCaptureWhosePodIsNotOnThisNodeAndNeverRanHereIsHandedBack() {
+    Plan plan = DECIDE.decide(in(direct("web", "web"), null));
+
+    assertEquals(List.of(new Action.Unclaim()), plan.actions());
+    assertNull(plan.status(), "the cluster controller writes its status");
+    assertNull(plan.next());
+  }
+
+  @Test
+  void directPodCaptureThatOnlyWaitedForRoomHereIsForgottenAndHandedBack() {
+    Plan plan =
+        DECIDE.decide(
+            in(
+                direct("web", "web"),
+                null,
+                new Waiting(Names.REASON_WAITING_FOR_SLOT, "full"),
+                null));
+
+    assertEquals(
+        List.of(new Action.Remove(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
+  }
+
+  // --- a Pod deleted while its direct or set-child capture runs
+
+  private static final String POD_DELETED_MESSAGE =
+      "Pod web was deleted while the capture ran; tcpdump was stopped and its 1 file(s) are kept"
+          + " until the PodCapture is deleted";
+
+  @Test
+  void directPodCaptureWhosePodIsDeletedWhileItRunsEndsCompletedKeepingItsFiles() {
     CaptureRequest request = request(WEB, 1);
     Plan plan =
         DECIDE.decide(
             in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
 
+    assertEquals(List.of(new Action.StopKeepingFiles(), new Action.Park(1, 1)), plan.actions());
+    assertEquals(new Completed(1L, NOW.toString(), Names.REASON_POD_DELETED), plan.next());
+    assertEquals(Names.PHASE_COMPLETED, plan.status().getPhase());
+    assertEquals(Names.REASON_POD_DELETED, reason(plan.status()));
+    assertEquals(POD_DELETED_MESSAGE, plan.status().getMessage());
+    assertEquals(NOW.toString(), plan.status().getCompletionTime());
+    assertEquals(1, plan.status().getFileCount());
     assertEquals(
-        List.of(new Action.Remove(Names.STOP_POD_GONE), new Action.Unclaim()), plan.actions());
-    assertNull(plan.next());
+        List.of(new Note(false, Names.REASON_POD_DELETED, POD_DELETED_MESSAGE)), plan.notes());
+    assertNull(plan.requeueAfter(), "kept until the PodCapture is deleted");
   }
 
   @Test
-  void annotationPodCaptureWhosePodWentOnlyStops() {
-    CaptureRequest request = request(WEB, 5);
+  void aPodBeingDeletedEndsItsRunningDirectCaptureTheSameWay() {
+    Pod pod = web(null);
+    pod.getMetadata().setDeletionTimestamp(NOW.minusSeconds(1).toString());
+    CaptureRequest request = request(WEB, 1);
+
     Plan plan =
-        DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
+        DECIDE.decide(
+            in(withFinalizer(direct("web", "web")), pod, new Running(request), running(request)));
 
-    assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE)), plan.actions());
+    assertEquals(List.of(new Action.StopKeepingFiles(), new Action.Park(1, 1)), plan.actions());
+    assertEquals(Names.REASON_POD_DELETED, reason(plan.status()));
   }
 
   @Test
-  void terminatingPodStopsADirectCaptureAndSaysWhy() {
+  void aSetChildWhosePodIsDeletedWhileItRunsEndsCompletedKeepingItsFiles() {
+    PodCapture child =
+        PodCaptureBuilder.direct("web", "web")
+            .stored("child-uid", 1L, "10")
+            .node("node-a")
+            .label(Names.LABEL_SET, "shop")
+            .finalizer()
+            .build();
+    CaptureRequest request = request(WEB, 1);
+
+    Plan plan = DECIDE.decide(in(child, null, new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.StopKeepingFiles(), new Action.Park(1, 1)), plan.actions());
+    assertEquals(Names.REASON_POD_DELETED, reason(plan.status()));
+  }
+
+  @Test
+  void aDirectCaptureBackingOffAfterACrashKeepsItsFilesWhenItsPodIsDeleted() {
+    CaptureRequest request = request(WEB, 1);
+    Plan plan =
+        DECIDE.decide(
+            in(
+                withFinalizer(direct("web", "web")),
+                null,
+                new BackingOff(request, 1, NOW.plusSeconds(5), false, "exited"),
+                exited(request, 1)));
+
+    assertEquals(List.of(new Action.Park(1, 1)), plan.actions(), "nothing left to stop");
+    assertEquals(Names.REASON_POD_DELETED, reason(plan.status()));
+  }
+
+  @Test
+  void anEndedPodStillStopsADirectCaptureAndDeletesItsFiles() {
     Pod pod = web(null);
     pod.getStatus().setPhase("Succeeded");
     CaptureRequest request = request(WEB, 1);
@@ -740,6 +813,92 @@ class CaptureDecisionTest {
 
     assertEquals(List.of(new Action.Remove(Names.STOP_POD_TERMINATING)), plan.actions());
     assertEquals(Names.REASON_POD_TERMINATING, reason(plan.status()));
+  }
+
+  @Test
+  void aCaptureEndedByItsPodsDeletionStaysSoAndTellsNoMore() {
+    CaptureRequest request = request(WEB, 1);
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    Plan first = DECIDE.decide(in(cr, null, new Running(request), running(request)));
+    PodCapture written = withStatus(withFinalizer(direct("web", "web")), first.status());
+
+    // The next pass, even with a Pod of that name back on the node.
+    Plan again =
+        DECIDE.decide(
+            in(
+                written,
+                web(null),
+                first.next(),
+                SnapshotBuilder.from(running(request)).exited(143, "").build()));
+
+    assertEquals(List.of(), again.actions());
+    assertEquals(first.next(), again.next());
+    assertEquals(first.status(), again.status());
+    assertEquals(List.of(), again.notes());
+  }
+
+  @Test
+  void afterAnAgentRestartTheStatusStillSaysThePodWasDeleted() {
+    CaptureRequest request = request(WEB, 1);
+    Plan first =
+        DECIDE.decide(
+            in(withFinalizer(direct("web", "web")), null, new Running(request), running(request)));
+    PodCapture written = withStatus(withFinalizer(direct("web", "web")), first.status());
+
+    Plan restarted = DECIDE.decide(in(written, null));
+
+    assertEquals(List.of(new Action.Park(1, 1)), restarted.actions(), "its disk budget held again");
+    assertEquals(first.status(), restarted.status());
+    assertEquals(List.of(), restarted.notes());
+  }
+
+  @Test
+  void aPodDeletedWhileTheAgentWasDownEndsTheCaptureFromItsStatus() {
+    PodCaptureStatus runningStatus = new PodCaptureStatus();
+    runningStatus.setPhase(Names.PHASE_RUNNING);
+    runningStatus.setNode("node-a");
+    runningStatus.setStartTime(NOW.minusSeconds(60).toString());
+    runningStatus.setFileCount(1);
+    runningStatus.setFiles(
+        List.of(
+            new io.podcapture.api.v1alpha1.CaptureFile(
+                "capture-web.pcap", "/capture/default/capture-web.pcap", 10L)));
+    PodCapture cr = withStatus(withFinalizer(direct("web", "web")), runningStatus);
+
+    Plan plan = DECIDE.decide(in(cr, null));
+
+    assertEquals(List.of(new Action.Park(1, 1)), plan.actions(), "not handed back: it ran here");
+    assertEquals(Names.REASON_POD_DELETED, reason(plan.status()));
+    assertEquals(runningStatus.getFiles(), plan.status().getFiles());
+    assertEquals(runningStatus.getStartTime(), plan.status().getStartTime());
+  }
+
+  @Test
+  void aCaptureEndedByItsPodsDeletionIsDeletedWhenItsTtlPasses() {
+    CaptureRequest request = request(WEB, 1);
+    PodCapture cr = withFinalizer(direct("web", "web"));
+    cr.getSpec().setTtlSecondsAfterFinished(60);
+    Plan first = DECIDE.decide(in(cr, null, new Running(request), running(request)));
+    assertEquals(Duration.ofSeconds(60), first.requeueAfter());
+    assertTrue(
+        first.status().getMessage().endsWith("or its ttlSecondsAfterFinished (60s) passes"),
+        first.status().getMessage());
+
+    PodCapture written = withStatus(cr, first.status());
+    Inputs later = new Inputs(written, null, first.next(), null, ROOM, false, NOW.plusSeconds(60));
+    Plan expired = new CaptureDecision(config()).decide(later);
+
+    assertTrue(expired.actions().contains(new Action.Delete()), expired.actions().toString());
+    assertNull(expired.status());
+  }
+
+  @Test
+  void annotationPodCaptureWhosePodWentOnlyStops() {
+    CaptureRequest request = request(WEB, 5);
+    Plan plan =
+        DECIDE.decide(in(annotationCapture(5), null, new Running(request), running(request)));
+
+    assertEquals(List.of(new Action.Remove(Names.STOP_POD_GONE)), plan.actions());
   }
 
   // --- the outcome of a start, decided in the same pass

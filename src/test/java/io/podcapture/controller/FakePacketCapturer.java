@@ -26,6 +26,7 @@ final class FakePacketCapturer implements PacketCapturer {
   private final List<Consumer<CaptureKey>> listeners = new CopyOnWriteArrayList<>();
   final List<CaptureRequest> starts = new CopyOnWriteArrayList<>();
   final List<CaptureKey> removals = new CopyOnWriteArrayList<>();
+  final List<CaptureKey> stops = new CopyOnWriteArrayList<>();
   final List<Set<CaptureKey>> leftoverCalls = new CopyOnWriteArrayList<>();
 
   /** When set, ensure() throws this instead of starting. */
@@ -72,6 +73,16 @@ final class FakePacketCapturer implements PacketCapturer {
   public synchronized void remove(CaptureKey key) {
     if (held.remove(key) != null) {
       removals.add(key);
+    }
+  }
+
+  /** Stops the capture's tcpdump and keeps its files (as the real one does: exit 143, SIGTERM). */
+  @Override
+  public synchronized void stopKeepingFiles(CaptureKey key) {
+    CaptureSnapshot s = held.get(key);
+    if (s != null && s.running()) {
+      held.put(key, SnapshotBuilder.from(s).exited(143, "").build());
+      stops.add(key);
     }
   }
 

@@ -15,6 +15,7 @@ import io.podcapture.testing.AgentHarness;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NodeAwareCrudDispatcher;
 import io.podcapture.testing.PodCaptureBuilder;
+import io.podcapture.testing.Pods;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -169,9 +170,11 @@ class PodCaptureControllerMockTest {
 
     agent.deletePod("default", "web");
 
-    // The mock has no garbage collector: the agent itself deletes the PodCapture.
+    // The mock has no garbage collector: the agent itself deletes the PodCapture. The
+    // annotation's capture keeps its old behaviour: its files go with the Pod.
     await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
     assertEquals(List.of(WEB), capturer.removals);
+    assertTrue(capturer.stops.isEmpty(), "not stopped with its files kept");
   }
 
   @Test
@@ -190,7 +193,7 @@ class PodCaptureControllerMockTest {
     assertEquals(
         "node-a",
         cr.getMetadata().getLabels().get(Names.LABEL_NODE),
-        "labelled by the elected agent");
+        "the node label it was created with");
     assertNull(cr.getMetadata().getLabels().get(Names.LABEL_MANAGED_BY), "not the annotation's");
     assertEquals(List.of(Names.FINALIZER), cr.getMetadata().getFinalizers());
     await()
@@ -242,25 +245,78 @@ class PodCaptureControllerMockTest {
   }
 
   @Test
-  void directPodCaptureNamedAfterItsPodIsNeverDeletedByTheAgent() {
+  void directPodCaptureWhosePodIsDeletedWhileItRunsEndsCompletedAndKeepsItsFilesUntilDeleted() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
     agent.createPodCapture(direct("web", "web"));
     awaitPhase("default", "web", "Running");
 
     agent.deletePod("default", "web");
 
-    // Its Pod is gone: it stops and waits for the Pod to come back, and stays.
-    PodCapture cr = awaitPhase("default", "web", "Pending");
-    assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
-    assertNull(
-        cr.getMetadata().getLabels() == null
-            ? null
-            : cr.getMetadata().getLabels().get(Names.LABEL_NODE));
-    assertEquals(List.of(WEB), capturer.removals);
+    // The capture is the evidence: tcpdump stops, the files stay, and the PodCapture says why.
+    PodCapture cr = awaitPhase("default", "web", "Completed");
+    assertEquals(Names.REASON_POD_DELETED, ready(cr).getReason());
+    assertEquals(
+        "Pod web was deleted while the capture ran; tcpdump was stopped and its 1 file(s) are"
+            + " kept until the PodCapture is deleted",
+        cr.getStatus().getMessage());
+    assertEquals(1, cr.getStatus().getFileCount());
+    assertNotNull(cr.getStatus().getCompletionTime());
+    assertEquals("node-a", cr.getMetadata().getLabels().get(Names.LABEL_NODE), "not handed back");
+    assertEquals(List.of(WEB), capturer.stops);
+    assertTrue(capturer.removals.isEmpty(), "files kept");
+    await()
+        .atMost(WAIT)
+        .until(() -> agent.hasEvent("default", "PodCapture", "web", Names.REASON_POD_DELETED));
+    assertTrue(
+        agent.events("default").stream()
+            .filter(e -> Names.REASON_POD_DELETED.equals(e.getReason()))
+            .allMatch(e -> "Normal".equals(e.getType())));
 
+    // A Pod of that name coming back does not start it again: the capture ended.
     agent.create(running("default", "web", "node-a", null, "10.1.0.8"));
-    cr = awaitPhase("default", "web", "Running");
-    assertEquals(List.of("10.1.0.8"), cr.getStatus().getPodIPs());
+    await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> capturer.starts.size() == 1);
+    assertEquals(Names.PHASE_COMPLETED, agent.cr("default", "web").getStatus().getPhase());
+
+    agent.deletePodCapture("default", "web");
+    await().atMost(WAIT).until(() -> agent.cr("default", "web") == null);
+    assertEquals(List.of(WEB), capturer.removals);
+  }
+
+  @Test
+  void podCaptureLabelledWithThisNodeWhosePodIsElsewhereOrMissingIsHandedBack() {
+    agent.create(running("default", "remote", "node-b", null, "10.2.0.5"));
+    agent.createPodCapture(direct("elsewhere", "remote"));
+    agent.createPodCapture(direct("ghost", "nobody"));
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                nodeLabel(agent.cr("default", "elsewhere")) == null
+                    && nodeLabel(agent.cr("default", "ghost")) == null);
+    for (String name : List.of("elsewhere", "ghost")) {
+      PodCapture cr = agent.cr("default", name);
+      assertNull(
+          cr.getStatus(), name + ": the cluster controller writes its status, not this agent");
+      assertTrue(
+          cr.getMetadata().getFinalizers() == null || cr.getMetadata().getFinalizers().isEmpty(),
+          name + ": no finalizer of this agent's left");
+    }
+    assertTrue(capturer.starts.isEmpty(), "nothing ran here");
+    // The agent asked the API server for each Pod before giving the PodCapture back.
+    List<String> gets =
+        api.dispatcher().requests().stream()
+            .filter(r -> "GET".equals(r.method()))
+            .map(NodeAwareCrudDispatcher.Request::path)
+            .toList();
+    assertTrue(gets.contains("/api/v1/namespaces/default/pods/remote"), gets.toString());
+    assertTrue(gets.contains("/api/v1/namespaces/default/pods/nobody"), gets.toString());
+  }
+
+  private static String nodeLabel(PodCapture cr) {
+    return cr.getMetadata().getLabels() == null
+        ? null
+        : cr.getMetadata().getLabels().get(Names.LABEL_NODE);
   }
 
   @Test
@@ -302,24 +358,12 @@ class PodCaptureControllerMockTest {
     assertEquals(List.of(key), capturer.removals);
   }
 
-  @Test
-  void podCaptureOfAMissingPodSaysSoAndStartsWhenThePodAppears() {
-    agent.createPodCapture(direct("early", "later"));
-
-    PodCapture cr = awaitPhase("default", "early", "Pending");
-    assertEquals(Names.REASON_POD_NOT_FOUND, ready(cr).getReason());
-    assertEquals(
-        "Pod later not found in namespace default; the capture starts when it appears",
-        cr.getStatus().getMessage());
-
-    agent.create(running("default", "later", "node-a", null, "10.1.0.9"));
-
-    awaitPhase("default", "early", "Running");
-  }
-
-  /** A PodCapture as a user writes it: name, Pod, nothing else. */
+  /**
+   * A PodCapture as a user writes it (name, Pod), labelled with this agent's node as the cluster
+   * controller would label it (no controller runs in this tier).
+   */
   static PodCapture direct(String name, String pod) {
-    return PodCaptureBuilder.direct(name, pod).build();
+    return PodCaptureBuilder.direct(name, pod).node(Pods.NODE).build();
   }
 
   @Test

@@ -29,13 +29,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Records every request the agent makes while it goes through every reconcile path, and checks the
- * result against {@code deploy/rbac.yaml}: each request is allowed by the ClusterRole or the leader
- * election's Role, and each verb they grant is used by at least one request (least privilege, both
- * ways).
+ * result against the agent's roles in {@code deploy/rbac.yaml}: each request is allowed by them,
+ * and each verb they grant is used by at least one request (least privilege, both ways).
  */
 @Tag("integration")
 class RbacCoverageMockTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String AGENT = "podcapture-agent";
   private static final Pattern PATH =
       Pattern.compile(
           "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/(?<ns>[^/]+))?/(?<resource>[^/?]+)"
@@ -96,7 +96,9 @@ class RbacCoverageMockTest {
   }
 
   /**
-   * The grants of deploy/rbac.yaml: its ClusterRole everywhere, its Role in the Role's namespace.
+   * The agent's grants in deploy/rbac.yaml: its ClusterRole ({@code podcapture-agent}) everywhere,
+   * a Role of that name in the Role's namespace; the agent has no other (no Lease: it takes part in
+   * no election).
    */
   static Set<Permission> granted() throws Exception {
     Set<Permission> granted = new TreeSet<>();
@@ -105,9 +107,9 @@ class RbacCoverageMockTest {
       Object parsed = Serialization.unmarshal(in);
       List<?> docs = parsed instanceof List<?> list ? list : List.of(parsed);
       for (Object doc : docs) {
-        if (doc instanceof ClusterRole role) {
+        if (doc instanceof ClusterRole role && AGENT.equals(role.getMetadata().getName())) {
           add(granted, role.getRules(), "*");
-        } else if (doc instanceof Role role) {
+        } else if (doc instanceof Role role && AGENT.equals(role.getMetadata().getName())) {
           add(granted, role.getRules(), role.getMetadata().getNamespace());
         }
       }
@@ -164,7 +166,6 @@ class RbacCoverageMockTest {
    * node-restriction test).
    */
   static void exerciseEveryPath(AgentHarness agent, FakePacketCapturer capturer) {
-    // The agent takes the Lease (create, then patch to renew) at start.
     // Start: PodCapture created, status written, Event created.
     agent.create(running("default", "web", "node-a", "2", "10.1.0.5"));
     awaitPhase(agent, "web", "Running");
@@ -199,20 +200,18 @@ class RbacCoverageMockTest {
     awaitPhase(agent, "db", "Running");
     agent.annotate("default", "db", null);
     await().atMost(WAIT).until(() -> agent.cr("default", "db") == null);
-    // A direct PodCapture of a Pod not there yet: the elected agent looks for the Pod (get) and
-    // writes the status; once the Pod is there, labels it (patch); the node agent adds its
-    // finalizer (patch) and starts it. It completes, and its TTL deletes it (delete).
+    // A direct PodCapture labelled with this node: the agent adds its finalizer (patch) and starts
+    // it. It completes, and its TTL deletes it (delete).
+    agent.create(running("default", "late", "node-a", null, "10.1.0.7"));
     PodCapture direct = PodCaptureControllerMockTest.direct("later", "late");
     direct.getSpec().setPacketCount(10);
     direct.getSpec().setTtlSecondsAfterFinished(0);
     agent.user.resources(PodCapture.class).inNamespace("default").resource(direct).create();
-    awaitPhase(agent, "later", "Pending");
-    agent.create(running("default", "late", "node-a", null, "10.1.0.7"));
     awaitPhase(agent, "later", "Running");
     capturer.complete(new CaptureKey("default", "later"));
     await().atMost(WAIT).until(() -> agent.cr("default", "later") == null);
-    // A direct PodCapture whose Pod goes: the node agent checks the Pod (get) and hands it back
-    // (patch).
+    // A direct PodCapture whose Pod is deleted while it runs: Completed, files kept (status update,
+    // Event).
     agent.create(running("default", "moving", "node-a", null, "10.1.0.8"));
     agent
         .user
@@ -222,9 +221,9 @@ class RbacCoverageMockTest {
         .create();
     awaitPhase(agent, "moving", "Running");
     agent.user.pods().inNamespace("default").withName("moving").delete();
-    awaitPhase(agent, "moving", "Pending");
-    // An annotation on a Pod whose name another node's PodCapture holds: create fails (409), the
-    // agent reads it (get) and refuses the annotation.
+    awaitPhase(agent, "moving", "Completed");
+    // A PodCapture labelled with this node whose Pod is on another node: the agent asks for the Pod
+    // (get) and hands the PodCapture back to the cluster controller (patch).
     agent.create(running("default", "remote", "node-b", null, "10.2.0.5"));
     agent
         .user
@@ -234,15 +233,9 @@ class RbacCoverageMockTest {
         .create();
     await()
         .atMost(WAIT)
-        .until(
-            () ->
-                "node-b"
-                    .equals(
-                        agent
-                            .cr("default", "api")
-                            .getMetadata()
-                            .getLabels()
-                            .get(Names.LABEL_NODE)));
+        .until(() -> PodCaptures.label(agent.cr("default", "api"), Names.LABEL_NODE) == null);
+    // An annotation on a Pod whose name is taken by a PodCapture this agent does not hold: create
+    // fails (409), the agent reads it (get) and refuses the annotation.
     agent.create(running("default", "api", "node-a", "1", "10.1.0.9"));
     await()
         .atMost(WAIT)

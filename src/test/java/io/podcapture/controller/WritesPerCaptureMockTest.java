@@ -103,7 +103,7 @@ class WritesPerCaptureMockTest {
   }
 
   @Test
-  void aDirectPodCaptureCostsTheAgentsSixWrites() {
+  void aDirectPodCaptureLabelledWithItsNodeCostsTheAgentFourWrites() {
     agent.create(running("default", "web", "node-a", null, "10.1.0.5"));
     agent.createPodCapture(direct("web-all", "web"));
     awaitPhase("web-all", "Running");
@@ -117,8 +117,6 @@ class WritesPerCaptureMockTest {
     assertEquals(
         sorted(
             List.of(
-                "PUT " + cr + "/status", // the elected agent: Pending, waiting for the node's agent
-                "PATCH " + cr, // the elected agent: node label
                 "PATCH " + cr, // the node agent: finalizer, before tcpdump starts
                 "PUT " + cr + "/status", // the node agent: Running
                 "POST /api/v1/namespaces/default/events", // CaptureStarted

@@ -204,7 +204,9 @@ class AgentEndToEndTest {
 
   private PodCapture create(
       String name, String pod, java.util.function.Consumer<PodCaptureSpec> spec) {
-    return kubectl.createPodCapture(PodCaptureBuilder.direct(name, pod).spec(spec).build());
+    // Labelled with the Pod's node as the cluster controller would (no controller runs here).
+    return kubectl.createPodCapture(
+        PodCaptureBuilder.direct(name, pod).node(Pods.NODE).spec(spec).build());
   }
 
   private void delete(String name) {

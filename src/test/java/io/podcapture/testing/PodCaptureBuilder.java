@@ -28,7 +28,11 @@ public final class PodCaptureBuilder {
     spec = new PodCaptureSpec(pod, null, null);
   }
 
-  /** A PodCapture created directly, in namespace default: name and Pod, nothing else. */
+  /**
+   * A PodCapture created directly, in namespace default: name and Pod, nothing else (no node label:
+   * the cluster controller labels it with the Pod's node; tiers without a controller add {@link
+   * #node}).
+   */
   public static PodCaptureBuilder direct(String name, String pod) {
     return new PodCaptureBuilder(name, pod);
   }
@@ -61,7 +65,10 @@ public final class PodCaptureBuilder {
     return this;
   }
 
-  /** Labelled with the node whose agent holds it (as the elected agent labels it). */
+  /**
+   * Labelled with the node whose agent holds it (as the cluster controller labels it, or a user who
+   * knows the Pod's node).
+   */
   public PodCaptureBuilder node(String node) {
     return label(Names.LABEL_NODE, node);
   }
