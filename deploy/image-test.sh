@@ -15,7 +15,9 @@
 #  5. Runs io.podcapture.image.ImageCheck (test code): what the image holds, and that its stream watchdog
 #     (plugin/podcapture-watchdog) passes exit statuses on and ends its command at the end of input; the agent in a container with the
 #     DaemonSet's security context, limits, environment and volumes (read from the manifest) capturing a
-#     network-namespace Pod for the test API server on the host; podman stop during start-up and while capturing.
+#     network-namespace Pod for the test API server on the host; podman stop during start-up and while capturing;
+#     the image in controller mode with deploy/controller.yaml's user, security context and environment, taking
+#     its Lease from the test API server and releasing it on podman stop; PODCAPTURE_MODE=bogus exiting 2.
 #  6. Removes what it made and fails if anything it made is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."

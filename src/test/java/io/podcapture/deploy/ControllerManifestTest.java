@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -205,7 +204,6 @@ class ControllerManifestTest {
 
   @Test
   void controllerRunsAsItsOwnServiceAccountNotTheAgents() {
-    assumeControllerRbac();
     String account = deployment().getSpec().getTemplate().getSpec().getServiceAccountName();
     assertEquals("podcapture-controller", account);
     assertNotEquals(
@@ -235,7 +233,6 @@ class ControllerManifestTest {
     assertEquals(
         Set.of("apiVersion", "kind", "resources"), raw.keySet(), "no namespace or label rewrite");
     List<?> resources = (List<?>) raw.get("resources");
-    assumeControllerRbac();
 
     assertEquals(
         List.of(
@@ -272,16 +269,6 @@ class ControllerManifestTest {
   }
 
   // ---- helpers
-
-  /**
-   * deploy/controller-rbac.yaml comes from the controller's branch of issue 21; until it is merged,
-   * the checks that read it wait for it.
-   */
-  private static void assumeControllerRbac() {
-    assumeTrue(
-        Files.exists(ProjectFiles.path(CONTROLLER_RBAC)),
-        CONTROLLER_RBAC + " not merged yet (the controller's part of issue 21)");
-  }
 
   static Deployment deployment() {
     return only(Deployment.class);

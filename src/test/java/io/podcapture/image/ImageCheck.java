@@ -1,5 +1,6 @@
 package io.podcapture.image;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.deploy.Dockerfile;
@@ -36,9 +37,11 @@ import java.util.stream.Stream;
 /**
  * The image test's checks, run by {@code deploy/image-test.sh} once it has built the image: what
  * the image holds, and the agent in a container made as the kubelet makes it from {@code
- * deploy/daemonset.yaml} (read by {@link DaemonSetRun}), capturing a network-namespace Pod's real
+ * deploy/daemonset.yaml} (read by {@link WorkloadRun}), capturing a network-namespace Pod's real
  * traffic for the project's test API server on the host, and stopping cleanly on {@code podman
- * stop}, during start-up and while capturing.
+ * stop}, during start-up and while capturing; then the same image in controller mode, made from
+ * {@code deploy/controller.yaml} (not root, no capability), taking its Lease and handing it back on
+ * {@code podman stop}; and an unknown mode refused with exit code 2.
  *
  * <pre>java -cp ... io.podcapture.image.ImageCheck IMAGE PROJECT_DIR WORK_DIR CONTAINER_NAME_PREFIX
  * </pre>
@@ -46,6 +49,8 @@ import java.util.stream.Stream;
 public final class ImageCheck {
   private static final String NODE = "image-test-node";
   private static final String AGENT_POD = "podcapture-agent-image-test";
+  private static final String CONTROLLER_POD = "podcapture-controller-image-test";
+  private static final String CONTROLLER_LEASE = "podcapture-controller";
 
   /**
    * The annotation and phase of the contract (docs/api.md): the same for every controller behind
@@ -58,7 +63,8 @@ public final class ImageCheck {
 
   private final String image;
   private final Path work;
-  private final DaemonSetRun daemonSet;
+  private final WorkloadRun daemonSet;
+  private final WorkloadRun controller;
   private final Dockerfile dockerfile;
   private final List<String> containers = new ArrayList<>();
   private final String prefix;
@@ -67,7 +73,8 @@ public final class ImageCheck {
     this.image = image;
     this.prefix = prefix;
     this.work = work;
-    this.daemonSet = DaemonSetRun.read(project.resolve("deploy/daemonset.yaml"));
+    this.daemonSet = WorkloadRun.read(project.resolve("deploy/daemonset.yaml"));
+    this.controller = WorkloadRun.read(project.resolve("deploy/controller.yaml"));
     this.dockerfile = Dockerfile.read(project.resolve("Dockerfile"));
   }
 
@@ -84,8 +91,10 @@ public final class ImageCheck {
     try {
       check.contents();
       check.streamWatchdog();
+      check.unknownMode();
       check.captureAndStop();
       check.stopDuringStartUp();
+      check.controllerMode();
       say("all checks passed");
     } catch (AssertionError | RuntimeException e) {
       System.err.println("image test FAILED: " + e.getMessage());
@@ -335,6 +344,70 @@ public final class ImageCheck {
     agent.stop("during start-up", "SIGTERM during start-up");
   }
 
+  // ---- the other mode, and a mode that is none
+
+  /** PODCAPTURE_MODE takes agent or controller; anything else ends the process at once. */
+  private void unknownMode() {
+    Command.Result result =
+        Command.run(
+            Duration.ofMinutes(1),
+            List.of(
+                "podman", "run", "--rm", "--network=none", "--env=PODCAPTURE_MODE=bogus", image));
+    check(
+        result.exitCode() == 2 && result.output().contains("PODCAPTURE_MODE"),
+        "PODCAPTURE_MODE=bogus exits 2 with a line naming the setting",
+        "exit code " + result.exitCode() + ", output:\n" + result.output());
+  }
+
+  /**
+   * The image in controller mode as deploy/controller.yaml runs it (uid 65534, no capability, a
+   * read-only root): it gets ready, takes the Lease in its namespace as its Pod, runs no tcpdump,
+   * and on podman stop exits 0 within its grace period, having released the Lease.
+   */
+  private void controllerMode() throws Exception {
+    try (MockApiServer api = new MockApiServer();
+        KubernetesClient user = api.client()) {
+      long started = System.nanoTime();
+      Container replica =
+          start(
+              controller, CONTROLLER_POD, "controller", "http://localhost:" + api.port(), Map.of());
+      waitFor(
+          Duration.ofSeconds(60),
+          () -> replica.http("/healthz") == 200 && replica.http("/readyz") == 200,
+          replica,
+          "the controller's /healthz and /readyz answer 200");
+      say("controller ready " + millisSince(started) + " ms after podman run");
+      String namespace = controller.environment(NODE, CONTROLLER_POD).get("POD_NAMESPACE");
+      waitFor(
+          Duration.ofSeconds(30),
+          () -> CONTROLLER_POD.equals(leaseHolder(user, namespace)),
+          replica,
+          "the controller holds Lease " + namespace + "/" + CONTROLLER_LEASE);
+      check(
+          replica
+              .jvmArgv()
+              .subList(0, dockerfile.entrypoint().size())
+              .equals(dockerfile.entrypoint()),
+          "the controller's JVM runs with the Dockerfile's flags");
+      check(replica.tcpdumps().isEmpty(), "no tcpdump in the controller's container");
+      check(
+          Podman.inspect(replica.name, "{{.Config.User}}").startsWith("65534"),
+          "the controller runs as uid 65534, as deploy/controller.yaml says");
+      replica.stopped("of the controller");
+      check(
+          !CONTROLLER_POD.equals(leaseHolder(user, namespace)),
+          "the stopped controller released its Lease (a standby takes over at once)",
+          "holder: " + leaseHolder(user, namespace));
+      Podman.run("rm", replica.name);
+      containers.remove(replica.name);
+    }
+  }
+
+  private static String leaseHolder(KubernetesClient user, String namespace) {
+    Lease lease = user.leases().inNamespace(namespace).withName(CONTROLLER_LEASE).get();
+    return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
   // ---- the container
 
   /**
@@ -342,8 +415,19 @@ public final class ImageCheck {
    * captureDir}.
    */
   private Container start(String scenario, String apiServer, Path captureDir) throws IOException {
+    return start(daemonSet, AGENT_POD, scenario, apiServer, Map.of("capture", captureDir));
+  }
+
+  /** Starts a container of {@code workload}'s Pod as {@code podName}, for {@code apiServer}. */
+  private Container start(
+      WorkloadRun workload,
+      String podName,
+      String scenario,
+      String apiServer,
+      Map<String, Path> volumeDirs)
+      throws IOException {
     Path kubeconfig = Kubeconfig.write(work.resolve("kubeconfig-" + scenario), apiServer);
-    Map<String, String> env = daemonSet.environment(NODE, AGENT_POD);
+    Map<String, String> env = workload.environment(NODE, podName);
     int httpPort = Integer.parseInt(env.get("HTTP_PORT"));
     if (listening(httpPort)) {
       // Host network: the DaemonSet's port is a port of this machine, and something else holds it
@@ -361,21 +445,23 @@ public final class ImageCheck {
     env.put("KUBECONFIG", KUBECONFIG_IN_CONTAINER);
     String name = prefix + scenario;
     List<String> run = new ArrayList<>(List.of("run", "--detach", "--name=" + name));
-    run.addAll(daemonSet.options(Map.of("capture", captureDir), env));
+    run.addAll(workload.options(volumeDirs, env));
     run.add("--volume=" + kubeconfig.toAbsolutePath() + ":" + KUBECONFIG_IN_CONTAINER + ":ro");
     run.add(image);
     containers.add(name);
     Podman.run(run);
-    return new Container(name, httpPort);
+    return new Container(name, httpPort, workload.terminationGraceSeconds());
   }
 
   private final class Container {
     final String name;
     final int httpPort;
+    final int graceSeconds;
 
-    Container(String name, int httpPort) {
+    Container(String name, int httpPort, int graceSeconds) {
       this.name = name;
       this.httpPort = httpPort;
+      this.graceSeconds = graceSeconds;
     }
 
     String logs() {
@@ -454,25 +540,30 @@ public final class ImageCheck {
      * code 0, having logged {@code expected} on its way out.
      */
     void stop(String when, String expected) {
+      stopped(when);
+      String log = logs();
+      check(
+          log.contains(expected) && log.contains("agent stopped"),
+          "the agent's shutdown path ran to its end",
+          log);
+      Podman.run("rm", name);
+      containers.remove(name);
+    }
+
+    /**
+     * podman stop, and the process ended by itself with exit code 0 within its Pod's grace period.
+     */
+    void stopped(String when) {
       long sent = System.nanoTime();
       Podman.run("stop", name);
       long took = millisSince(sent);
       String exit = Podman.inspect(name, "{{.State.ExitCode}} {{.State.OOMKilled}}");
       check(
           exit.equals("0 false"),
-          "podman stop " + when + ": the agent exits 0",
+          "podman stop " + when + ": the process exits 0",
           "exit code and OOM killed: " + exit + "; its log:\n" + logs());
-      check(
-          took < TimeUnit.SECONDS.toMillis(daemonSet.terminationGraceSeconds()),
-          "stopped within the grace period");
-      String log = logs();
-      check(
-          log.contains(expected) && log.contains("agent stopped"),
-          "the agent's shutdown path ran to its end",
-          log);
+      check(took < TimeUnit.SECONDS.toMillis(graceSeconds), "stopped within the grace period");
       say("podman stop " + when + ": exit code 0 after " + took + " ms");
-      Podman.run("rm", name);
-      containers.remove(name);
     }
   }
 
@@ -495,7 +586,7 @@ public final class ImageCheck {
                 + timeout.toSeconds()
                 + " s: "
                 + what
-                + "; the agent's log:\n"
+                + "; the container's log:\n"
                 + agent.logs());
       }
       Thread.sleep(200);

@@ -1086,7 +1086,15 @@ class KubectlPluginTest {
         .prints(
             items(
                 setRow(
-                    "prod", "app-web-x7k2p", "Running", 3, 2, 1, 2, 1048576, now.minusSeconds(300)),
+                    "prod",
+                    "app-web-x7k2p",
+                    "Running",
+                    3,
+                    2,
+                    1,
+                    2,
+                    1048576,
+                    now.minusSeconds(1200)),
                 setRow(
                     "prod", "incident-42", "Completed", 0, 0, 4, 3, 8192, now.minusSeconds(7200))));
     String child =
@@ -1098,7 +1106,7 @@ class KubectlPluginTest {
             "node-1",
             "1",
             "24",
-            now.minusSeconds(290));
+            now.minusSeconds(1140));
     ObjectNode labelled = (ObjectNode) JSON.readTree(child);
     ((ObjectNode) labelled.get("metadata"))
         .putObject("labels")
@@ -1114,11 +1122,11 @@ class KubectlPluginTest {
     assertEquals(
         """
         SET             PHASE       MATCHED   RUNNING   COMPLETED   NODES   BYTES     AGE
-        app-web-x7k2p   Running     3         2         1           2       1048576   5m
+        app-web-x7k2p   Running     3         2         1           2       1048576   20m
         incident-42     Completed   0         0         4           3       8192      120m
 
         NAME                  POD     SET             PHASE       NODE     FILES   BYTES   AGE
-        app-web-x7k2p-web-1   web-1   app-web-x7k2p   Running     node-1   1       24      4m50s
+        app-web-x7k2p-web-1   web-1   app-web-x7k2p   Running     node-1   1       24      19m
         db-abcde              db      <none>          Completed   node-2   1       48      10m
         """,
         r.stdout());
@@ -1129,7 +1137,7 @@ class KubectlPluginTest {
     Instant now = Instant.now();
     kubectl
         .on(List.of("get", "podcapturesets", "--all-namespaces", "-o", JSON_OUTPUT))
-        .prints(items(setRow("shop", "s", "Running", 0, 0, 0, 0, 0, now.minusSeconds(30))));
+        .prints(items(setRow("shop", "s", "Running", 0, 0, 0, 0, 0, now.minusSeconds(7200))));
     kubectl
         .on(List.of("get", "podcaptures", "--all-namespaces", "-o", JSON_OUTPUT))
         .prints(items());
@@ -1140,7 +1148,7 @@ class KubectlPluginTest {
     assertEquals(
         """
         NAMESPACE   SET   PHASE     MATCHED   RUNNING   COMPLETED   NODES   BYTES   AGE
-        shop        s     Running   0         0         0           0       0       30s
+        shop        s     Running   0         0         0           0       0       120m
         """,
         r.stdout());
   }
@@ -1743,6 +1751,38 @@ class KubectlPluginTest {
             cpCall("/capture/default/capture-web-x7k2p.pcap", "out/capture-web-x7k2p.pcap")),
         kubectlCalls());
     assertEquals(List.of("capture-web-x7k2p.pcap"), list("out"));
+  }
+
+  @Test
+  void downloadOfASetPutsEachOfItsCapturesInItsOwnFolder() throws Exception {
+    answerStatus("s", "default", "");
+    String child = child("s-web-1", "web-1", "Running", "node-1", "");
+    answerCaptures("default", child, row("db-abcde", "db", false, "Running"));
+    kubectl
+        .on(statusCall("s-web-1", "default"))
+        .prints(
+            statusNamed(
+                "s-web-1",
+                "Running",
+                "node-1",
+                AGENT,
+                "",
+                "/capture/default/capture-s-web-1.pcap"));
+    answerAgentPodExists();
+    answerCp("/capture/default/capture-s-web-1.pcap", "out/s-web-1/capture-s-web-1.pcap", "x;");
+
+    Result r = run("download", "s", "-n", "default", "-o", "out");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        List.of(
+            statusCall("s", "default"),
+            capturesCall("default"),
+            statusCall("s-web-1", "default"),
+            agentPodCall(),
+            cpCall("/capture/default/capture-s-web-1.pcap", "out/s-web-1/capture-s-web-1.pcap")),
+        kubectlCalls());
+    assertEquals(List.of("s-web-1"), list("out"), "a set's captures each in a folder");
   }
 
   @Test
@@ -2415,6 +2455,23 @@ class KubectlPluginTest {
       }
     }
     return capture.toString();
+  }
+
+  /** The PodCapture download reads, of a capture with this name. */
+  private static String statusNamed(
+      String name, String phase, String node, String agentPod, String message, String... paths) {
+    ObjectNode capture =
+        (ObjectNode) readTree(statusIn("default", phase, node, agentPod, message, paths));
+    ((ObjectNode) capture.get("metadata")).put("name", name);
+    return capture.toString();
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static List<String> statusCall(String namespace) {

@@ -2,12 +2,14 @@ package io.podcapture.image;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,18 +24,20 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The {@code podman run} options that make a container as the kubelet would from {@code
- * deploy/daemonset.yaml}: host network, the security context, the resource limits, the environment
- * and the volumes, all read from the manifest. A field this class does not know how to apply is an
- * error, so the manifest cannot grow a setting the image test silently ignores.
+ * The {@code podman run} options that make a container as the kubelet would from a workload's
+ * manifest ({@code deploy/daemonset.yaml}, the agent; {@code deploy/controller.yaml}, the
+ * controller): the security context, the resource limits, the environment and the volumes, all read
+ * from the manifest. A field this class does not know how to apply is an error, so the manifest
+ * cannot grow a setting the image test silently ignores.
  */
-final class DaemonSetRun {
+final class WorkloadRun {
   /**
    * The security context fields applied below; anything else set in the manifest fails the test.
    */
   private static final Set<String> KNOWN_SECURITY_FIELDS =
       Set.of(
           "runAsUser",
+          "runAsGroup",
           "runAsNonRoot",
           "privileged",
           "allowPrivilegeEscalation",
@@ -45,13 +49,13 @@ final class DaemonSetRun {
   private final Container agent;
   private final String namespace;
 
-  private DaemonSetRun(PodSpec pod, Container agent, String namespace) {
+  private WorkloadRun(PodSpec pod, Container agent, String namespace) {
     this.pod = pod;
     this.agent = agent;
     this.namespace = namespace;
   }
 
-  static DaemonSetRun read(Path manifest) {
+  static WorkloadRun read(Path manifest) {
     try {
       return parse(Files.readString(manifest));
     } catch (IOException e) {
@@ -59,15 +63,34 @@ final class DaemonSetRun {
     }
   }
 
-  static DaemonSetRun parse(String yaml) {
-    DaemonSet daemonSet = Serialization.unmarshal(yaml, DaemonSet.class);
-    PodSpec pod = daemonSet.getSpec().getTemplate().getSpec();
+  /** The first DaemonSet or Deployment of the manifest (which may hold other objects too). */
+  static WorkloadRun parse(String yaml) {
+    Object parsed = Serialization.unmarshal(yaml);
+    for (Object document : parsed instanceof List<?> list ? list : List.of(parsed)) {
+      if (document instanceof DaemonSet daemonSet) {
+        if (!Boolean.TRUE.equals(daemonSet.getSpec().getTemplate().getSpec().getHostNetwork())) {
+          throw new IllegalStateException(
+              "the image test runs the agent on the host network, as the DaemonSet does;"
+                  + " the DaemonSet no longer says hostNetwork: true");
+        }
+        return of(daemonSet.getSpec().getTemplate().getSpec(), daemonSet.getMetadata());
+      }
+      if (document instanceof Deployment deployment) {
+        return of(deployment.getSpec().getTemplate().getSpec(), deployment.getMetadata());
+      }
+    }
+    throw new IllegalStateException("no DaemonSet or Deployment in the manifest");
+  }
+
+  private static WorkloadRun of(PodSpec pod, ObjectMeta metadata) {
     if (pod.getContainers().size() != 1) {
       throw new IllegalStateException(
-          "expected one container in the DaemonSet, found " + pod.getContainers().size());
+          "expected one container in "
+              + metadata.getName()
+              + ", found "
+              + pod.getContainers().size());
     }
-    return new DaemonSetRun(
-        pod, pod.getContainers().get(0), daemonSet.getMetadata().getNamespace());
+    return new WorkloadRun(pod, pod.getContainers().get(0), metadata.getNamespace());
   }
 
   Container agent() {
@@ -125,11 +148,9 @@ final class DaemonSetRun {
    */
   List<String> options(Map<String, Path> volumeDirs, Map<String, String> env) {
     List<String> options = new ArrayList<>();
-    if (!Boolean.TRUE.equals(pod.getHostNetwork())) {
-      throw new IllegalStateException(
-          "the image test runs the agent on the host network, as the DaemonSet does;"
-              + " the DaemonSet no longer says hostNetwork: true");
-    }
+    // The agent's DaemonSet says hostNetwork (checked in parse). The controller's Pod has a network
+    // of its own in a cluster; here the host's network is how it reaches the test API server on
+    // localhost, and nothing it does depends on which network it has.
     options.add("--network=host");
     options.addAll(security(agent.getSecurityContext()));
     options.addAll(resources());
@@ -150,7 +171,13 @@ final class DaemonSetRun {
     }
     List<String> options = new ArrayList<>();
     if (sc.getRunAsUser() != null) {
-      options.add("--user=" + sc.getRunAsUser());
+      options.add(
+          "--user="
+              + sc.getRunAsUser()
+              + (sc.getRunAsGroup() == null ? "" : ":" + sc.getRunAsGroup()));
+    } else if (sc.getRunAsGroup() != null) {
+      throw new IllegalStateException(
+          "runAsGroup without runAsUser is not applied by the image test");
     }
     if (Boolean.TRUE.equals(sc.getPrivileged())) {
       options.add("--privileged");

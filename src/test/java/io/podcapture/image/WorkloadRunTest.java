@@ -14,8 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The podman options the image test derives from deploy/daemonset.yaml, without podman. */
-class DaemonSetRunTest {
+/**
+ * The podman options the image test derives from deploy/daemonset.yaml and deploy/controller.yaml,
+ * without podman.
+ */
+class WorkloadRunTest {
   private static final Path CAPTURE = Path.of("/tmp/capture-volume");
 
   private static String manifest() throws IOException {
@@ -23,7 +26,7 @@ class DaemonSetRunTest {
   }
 
   private static List<String> options(String yaml) {
-    DaemonSetRun run = DaemonSetRun.parse(yaml);
+    WorkloadRun run = WorkloadRun.parse(yaml);
     return run.options(Map.of("capture", CAPTURE), run.environment("node-a", "agent-x"));
   }
 
@@ -55,7 +58,7 @@ class DaemonSetRunTest {
 
   @Test
   void downwardApiFieldsAreFilledInAndLiteralsKept() throws IOException {
-    DaemonSetRun run = DaemonSetRun.parse(manifest());
+    WorkloadRun run = WorkloadRun.parse(manifest());
     Map<String, String> env = run.environment("node-a", "agent-x");
 
     assertEquals("node-a", env.get("NODE_NAME"));
@@ -68,7 +71,11 @@ class DaemonSetRunTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"procMount: Default", "runAsGroup: 1000", "seLinuxOptions: {level: \"s0\"}"})
+      strings = {
+        "procMount: Default",
+        "seLinuxOptions: {level: \"s0\"}",
+        "windowsOptions: {runAsUserName: x}"
+      })
   void aSecuritySettingTheImageTestCannotApplyFailsInsteadOfBeingIgnored(String setting)
       throws IOException {
     String yaml =
@@ -91,5 +98,38 @@ class DaemonSetRunTest {
 
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> options(yaml));
     assertTrue(e.getMessage().contains("capture"), e.getMessage());
+  }
+
+  @Test
+  void theControllersDeploymentBecomesANonRootContainerWithoutCapabilities() throws IOException {
+    WorkloadRun run =
+        WorkloadRun.read(MockApiServer.projectDir().resolve("deploy/controller.yaml"));
+    Map<String, String> env = run.environment("unused", "podcapture-controller-x1");
+    List<String> options = run.options(Map.of(), env);
+
+    for (String option :
+        List.of(
+            "--user=65534:65534",
+            "--cap-drop=ALL",
+            "--security-opt=no-new-privileges",
+            "--read-only",
+            "--tmpfs=/tmp:mode=1777,rw,size=16777216",
+            "--env=PODCAPTURE_MODE=controller",
+            "--env=POD_NAME=podcapture-controller-x1",
+            "--env=POD_NAMESPACE=kube-system",
+            "--stop-timeout=" + run.terminationGraceSeconds())) {
+      assertTrue(options.contains(option), option + " in " + options);
+    }
+    assertTrue(options.stream().noneMatch(o -> o.startsWith("--cap-add")), options.toString());
+    assertTrue(options.stream().noneMatch(o -> o.startsWith("--volume")), options.toString());
+  }
+
+  @Test
+  void aDaemonSetOffTheHostNetworkFails() throws IOException {
+    String yaml = manifest().replace("      hostNetwork: true\n", "");
+
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> WorkloadRun.parse(yaml));
+    assertTrue(e.getMessage().contains("hostNetwork"), e.getMessage());
   }
 }
