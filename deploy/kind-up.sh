@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Quick start: a kind cluster with Antrea and the podcapture agent, in one command.
+# Quick start: a kind cluster with Antrea and podcapture (the agents and the controller), in one command.
 #
 #   deploy/kind-up.sh
 #
 # Needs docker (with a running engine), kind, kubectl and helm. Safe to run
 # again: it reuses the cluster, upgrades Antrea, rebuilds and reloads the image
-# and restarts the agents so they run the new one. Remove it all with
+# and restarts the agents and the controller so they run the new one. Remove it all with
 # deploy/kind-down.sh.
 #
 # Settings (environment):
@@ -66,21 +66,18 @@ docker build -t "$IMAGE" .
 log "Loading ${IMAGE} into the kind nodes"
 kind load docker-image "$IMAGE" --name "$CLUSTER_NAME"
 
-log "Installing the PodCapture CRD"
-k apply -f crds/
-k wait --for=condition=Established crd/podcaptures.tcpdump.antrea.io --timeout="$TIMEOUT"
-
-log "Installing the agent"
+log "Installing podcapture: CRDs, agent, controller, policies and user roles (kubectl apply -k deploy/)"
 existed=false
 if k -n kube-system get daemonset/podcapture-agent >/dev/null 2>&1; then
   existed=true
 fi
-k apply -f deploy/rbac.yaml -f deploy/daemonset.yaml
+k apply -k deploy/
 if [[ "$existed" == true ]]; then
   # Same image tag, new image: the Pods only pick it up when restarted.
-  k -n kube-system rollout restart daemonset/podcapture-agent
+  k -n kube-system rollout restart daemonset/podcapture-agent deployment/podcapture-controller
 fi
 k -n kube-system rollout status daemonset/podcapture-agent --timeout="$TIMEOUT"
+k -n kube-system rollout status deployment/podcapture-controller --timeout="$TIMEOUT"
 
 cat <<NEXT
 
@@ -89,4 +86,7 @@ podcapture is running on kind cluster ${CLUSTER_NAME} (context ${context}). Try 
   kubectl wait --for=condition=Ready pod/test-ping
   kubectl annotate pod test-ping tcpdump.antrea.io="5"
   kubectl get podcaptures
+  export PATH="\$PWD/plugin:\$PATH"          # the kubectl podcapture plugin
+  kubectl podcapture start -l app=test-ping --duration 60
+  kubectl get podcapturesets
 NEXT

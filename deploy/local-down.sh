@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Undoes deploy/local-up.sh: stops the agent and the demo Pod's ping, deletes the demo network namespace, stops
-# the control plane and removes the state folder (the capture files with it). Safe to run again.
+# Undoes deploy/local-up.sh: stops the controller, the agent and the demo Pod's ping, deletes the demo network
+# namespace, stops the control plane and removes the state folder (the capture files with it). Safe to run again.
 #
 #   sudo deploy/local-down.sh
 #
@@ -30,7 +30,9 @@ stop() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# The agent first, while the control plane is still up, so it stops its tcpdumps and tidies up as on a node.
+# The controller and the agent first, while the control plane is still up: the controller releases its Lease,
+# the agent stops its tcpdumps and tidies up as on a node.
+stop controller
 stop agent
 stop ping
 if ip netns list 2>/dev/null | grep -qw "$demo_netns"; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Try podcapture on this machine, in one command: a real control plane (etcd, kube-apiserver and
-# kube-controller-manager, built from source by controlplane/build.sh), the CRD, RBAC and policies as shipped, the
-# agent from the built jar, and a demo Pod that pings.
+# kube-controller-manager, built from source by controlplane/build.sh), the CRDs, RBAC and policies as shipped, the
+# agent and the controller from the built jar (one process each), and a demo Pod that pings.
 #
 #   sudo deploy/local-up.sh          # as root: the agent runs tcpdump, the demo Pod is a network namespace
 #   deploy/local-down.sh             # stops it all and removes its state
@@ -83,13 +83,15 @@ controlplane/up.sh "$cp_dir"
 export KUBECONFIG="$cp_dir/admin.kubeconfig"
 k() { "$KUBECTL" "$@"; }
 
-if alive agent && alive ping && ip netns list | grep -qw "$demo_netns"; then
+if alive agent && alive controller && alive ping && ip netns list | grep -qw "$demo_netns"; then
   log "Already up"
 else
-  log "CRD, RBAC and policies, as shipped"
+  log "CRDs, RBAC and policies, as shipped"
   k apply -f crds/
-  k wait --for=condition=Established crd/podcaptures.tcpdump.antrea.io --timeout=60s
-  k apply -f deploy/rbac.yaml -f deploy/user-roles.yaml -f deploy/node-restriction.yaml
+  k wait --for=condition=Established crd/podcaptures.tcpdump.antrea.io crd/podcapturesets.tcpdump.antrea.io \
+    --timeout=60s
+  k apply -f deploy/rbac.yaml -f deploy/controller-rbac.yaml -f deploy/user-roles.yaml \
+    -f deploy/node-restriction.yaml
 
   # --- The node and the agent's Pod object ------------------------------------------------------------------------
   log "Node $node and the agent's Pod object $agent_ns/$agent_pod"
@@ -135,6 +137,33 @@ current-context: podcapture-agent
 EOF
   )
 
+  # The controller's ServiceAccount token, not bound to a Pod (it belongs to no node; no node-restriction policy
+  # limits it), for a kubeconfig of its own.
+  controller_token="$(k -n "$agent_ns" create token podcapture-controller --duration 720h)"
+  controller_kubeconfig="$local_dir/controller.kubeconfig"
+  (
+    umask 077
+    cat > "$controller_kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: podcapture-local
+  cluster:
+    server: $APISERVER_URL
+    certificate-authority-data: $(base64 -w0 < "$CA_CERT")
+users:
+- name: podcapture-controller
+  user:
+    token: $controller_token
+contexts:
+- name: podcapture-controller
+  context:
+    cluster: podcapture-local
+    user: podcapture-controller
+current-context: podcapture-controller
+EOF
+  )
+
   # --- The agent ----------------------------------------------------------------------------------------------------
   jar="$repo/target/podcapture-agent.jar"
   if [ ! -f "$jar" ]; then
@@ -165,6 +194,29 @@ EOF
     sleep 0.5
   done
   [ "$ready" = true ] || { tail -n 30 "$local_dir/agent.log" >&2; die "the agent did not get ready; log: $local_dir/agent.log"; }
+
+  # --- The controller -----------------------------------------------------------------------------------------------
+  # One replica (the Deployment runs two); it takes the Lease podcapture-controller in $agent_ns at once. Its
+  # HTTP port is the next free one after the agent's.
+  controller_port=$((http_port + 1))
+  while ss -Htln | awk '{ print $4 }' | grep -q ":$controller_port\$"; do controller_port=$((controller_port + 1)); done
+  if alive controller; then
+    kill -TERM "$(cat "$local_dir/controller.pid")"
+    for _ in $(seq 1 100); do alive controller || break; sleep 0.1; done
+  fi
+  log "Controller (log: $local_dir/controller.log)"
+  controller_env=(KUBECONFIG="$controller_kubeconfig" PODCAPTURE_MODE=controller POD_NAME="podcapture-controller-$node"
+    POD_NAMESPACE="$agent_ns" HTTP_PORT="$controller_port")
+  start controller "$local_dir/controller.log" $((1 + ${#controller_env[@]})) env "${controller_env[@]}" \
+    java "${jvm_flags[@]}" -jar "$jar"
+  echo "$controller_port" > "$local_dir/controller.port"
+  ready=false
+  for _ in $(seq 1 120); do
+    if curl -sf --max-time 2 "http://127.0.0.1:$controller_port/readyz" >/dev/null; then ready=true; break; fi
+    alive controller || break
+    sleep 0.5
+  done
+  [ "$ready" = true ] || { tail -n 30 "$local_dir/controller.log" >&2; die "the controller did not get ready; log: $local_dir/controller.log"; }
 
   # --- The demo Pod ------------------------------------------------------------------------------------------------
   log "Demo Pod default/demo: network namespace $demo_netns pinging $demo_host_v4"
@@ -200,8 +252,8 @@ fi
 plugin="$repo/plugin"
 cat <<EOF
 
-podcapture is up on this machine: a control plane on $APISERVER_URL, the agent for node $node,
-and the demo Pod default/demo (a network namespace pinging $demo_host_v4 every second).
+podcapture is up on this machine: a control plane on $APISERVER_URL, the agent for node $node, the
+controller, and the demo Pod default/demo (a network namespace pinging $demo_host_v4 every second).
 No kubelet runs: Pods are API objects only, so kubectl exec, cp and logs, and with them the plugin's download
 and stream, do not work here. The capture files are on this machine, under $capture_dir.
 
@@ -213,9 +265,12 @@ Try:
   tcpdump -nr $capture_dir/default/capture-demo.pcap0 | head
   kubectl annotate pod demo tcpdump.antrea.io-         # stops it, the files are deleted
   kubectl podcapture start demo --filter icmp --count 5 --wait
+  kubectl podcapture start -l app=demo --duration 60 --name demo-set --wait   # a PodCaptureSet
   kubectl podcapture list
+  kubectl podcapture stop demo-set                     # the set, its capture and their files
   kubectl podcapture stop demo
 
-Agent log: $local_dir/agent.log    Control plane logs: $cp_dir/logs/
+Agent log: $local_dir/agent.log    Controller log: $local_dir/controller.log
+Control plane logs: $cp_dir/logs/
 Stop it all: deploy/local-down.sh
 EOF

@@ -2,7 +2,13 @@ package io.podcapture;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.podcapture.clusterwide.ClusterController;
+import io.podcapture.clusterwide.ControllerConfig;
+import io.podcapture.sets.SetConfig;
+import io.podcapture.sets.SetController;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -10,6 +16,7 @@ import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.security.cert.CertificateException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -23,10 +30,15 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
- * Entry point: reads the settings, starts the agent, and stops it cleanly on SIGTERM or SIGINT at
- * any moment, start-up included, exiting 0. If the agent cannot start (the API server unreachable,
- * credentials refused) it exits 1 with one line naming the API server and the cause; the kubelet
- * restarts it with back-off.
+ * Entry point of both modes of the jar, chosen by {@code PODCAPTURE_MODE}: {@code agent} (the
+ * default; the DaemonSet) or {@code controller} (the Deployment; {@link ClusterController}).
+ * Anything else exits 2 with one line saying what is accepted, as does a malformed setting.
+ *
+ * <p>The agent: reads the settings, starts, and stops cleanly on SIGTERM or SIGINT at any moment,
+ * start-up included, exiting 0. If it cannot start (the API server unreachable, credentials
+ * refused) it exits 1 with one line naming the API server and the cause; the kubelet restarts it
+ * with back-off. The controller: stops its duties and releases its Lease on SIGTERM or SIGINT,
+ * exiting 0.
  */
 public final class Main {
   /**
@@ -39,6 +51,72 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     CompletableFuture<String> stopRequested = stopOnSignals();
+    String mode = System.getenv().getOrDefault("PODCAPTURE_MODE", "").strip();
+    switch (mode) {
+      case "", "agent" -> runAgent(stopRequested);
+      case "controller" -> runController(stopRequested);
+      default -> {
+        System.err.println(
+            "podcapture: PODCAPTURE_MODE="
+                + mode
+                + " is not a mode: expected agent (the default) or controller");
+        System.exit(2);
+      }
+    }
+  }
+
+  /**
+   * The cluster controller: it runs for the Lease at once and needs the API server for nothing else
+   * at start, so a stop at any moment is answered by closing it (releasing the Lease if held).
+   */
+  /** The PodCaptureSet controller, a leader duty beside placement. */
+  private static AutoCloseable startSetController(
+      KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
+    return SetController.start(
+        client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
+  }
+
+  private static void runController(CompletableFuture<String> stopRequested) throws Exception {
+    ControllerConfig config;
+    try {
+      config = ControllerConfig.fromEnvironment(System.getenv());
+    } catch (ControllerConfig.ConfigException e) {
+      System.err.println("podcapture-controller: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    configureLogging(config.logLevel());
+    Logger log = LoggerFactory.getLogger(Main.class);
+    Config clientConfig = clientConfig("podcapture-controller");
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+    ClusterController controller;
+    try {
+      controller =
+          ClusterController.start(
+              config, client, Clock.systemUTC(), List.of(Main::startSetController));
+    } catch (IOException e) {
+      log.error("controller could not start: monitoring port {}: {}", config.httpPort(), e);
+      client.close();
+      System.exit(1);
+      return;
+    }
+    log.info(
+        "controller {} running against {}: Lease {}/{}, agents {} in {}",
+        config.podName(),
+        clientConfig.getMasterUrl(),
+        config.podNamespace(),
+        ClusterController.LEASE,
+        config.agentSelectorText(),
+        config.agentNamespace());
+    String signal = stopRequested.join();
+    log.info("{}: stopping", signal);
+    controller.close();
+    client.close();
+    log.info("controller stopped");
+    System.exit(0);
+  }
+
+  private static void runAgent(CompletableFuture<String> stopRequested) throws Exception {
     AgentConfig config;
     try {
       config = AgentConfig.fromEnvironment(System.getenv());
@@ -49,7 +127,7 @@ public final class Main {
     }
     configureLogging(config.logLevel());
     Logger log = LoggerFactory.getLogger(Main.class);
-    Config clientConfig = clientConfig();
+    Config clientConfig = clientConfig("podcapture-agent");
     KubernetesClient client = Agent.client(clientConfig);
 
     // Start-up runs on its own thread, so that a stop asked for while it waits for the API server
@@ -110,10 +188,11 @@ public final class Main {
   /**
    * The client's standard resolution: in-cluster in a Pod, KUBECONFIG (or ~/.kube/config) outside.
    */
-  private static Config clientConfig() {
+  private static Config clientConfig(String component) {
     Config clientConfig = Config.autoConfigure(null);
     clientConfig.setUserAgent(
-        "podcapture-agent/"
+        component
+            + "/"
             + Optional.ofNullable(Main.class.getPackage().getImplementationVersion())
                 .orElse("dev"));
     return clientConfig;

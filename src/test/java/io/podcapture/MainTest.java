@@ -49,4 +49,49 @@ class MainTest {
         List.of("podcapture-agent: MAX_FILES=lots is not a whole number: expected 1 to 1000"),
         lines);
   }
+
+  @Test
+  void anUnknownModeExitsTwoWithOneLineSayingWhatIsAccepted() throws Exception {
+    Process p = start("PODCAPTURE_MODE", "operator", "NODE_NAME", "n1");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    assertEquals(
+        List.of(
+            "podcapture: PODCAPTURE_MODE=operator is not a mode: expected agent (the default) or"
+                + " controller"),
+        read(p.getErrorStream()).lines().toList());
+    assertEquals("", read(p.getInputStream()));
+  }
+
+  @Test
+  void theAgentModeNamedExplicitlyIsTheAgent() throws Exception {
+    Process p = start("PODCAPTURE_MODE", "agent");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    List<String> lines = read(p.getErrorStream()).lines().toList();
+    assertEquals(1, lines.size(), "one line: " + lines);
+    assertTrue(lines.get(0).startsWith("podcapture-agent: NODE_NAME is not set"), lines.get(0));
+  }
+
+  @Test
+  void theControllerWithoutPodNameExitsTwoSayingWhatIsMissing() throws Exception {
+    Process p = start("PODCAPTURE_MODE", "controller");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    List<String> lines = read(p.getErrorStream()).lines().toList();
+    assertEquals(1, lines.size(), "one line: " + lines);
+    assertTrue(lines.get(0).startsWith("podcapture-controller: POD_NAME is not set"), lines.get(0));
+    assertEquals("", read(p.getInputStream()));
+  }
+
+  @Test
+  void theControllersMalformedSettingIsNamedInOneLine() throws Exception {
+    Process p =
+        start("PODCAPTURE_MODE", "controller", "POD_NAME", "c-1", "SET_MAX_PODS_CAP", "5000");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    assertEquals(
+        List.of("podcapture-controller: SET_MAX_PODS_CAP=5000 is out of range: expected 1 to 1000"),
+        read(p.getErrorStream()).lines().toList());
+  }
 }

@@ -21,7 +21,7 @@ public final class Benchmark {
 
   /** What --phases may name; "agent" stands for "lifecycles" and "load" on one agent. */
   static final List<String> PHASES =
-      List.of("completeness", "cpu", "footprint", "agent", "lifecycles", "load");
+      List.of("completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets");
 
   private Benchmark() {}
 
@@ -62,6 +62,9 @@ public final class Benchmark {
     Machine machine = Machine.read();
     Shipped shipped = shipped(bench);
     List<String> phases = phases(options);
+    if (SetsPhase.runIfAsked(bench, phases)) {
+      return;
+    }
     Workbench.log(
         "podcapture benchmark: %d cores, %d MiB, load %s; shipped JVM flags %s",
         machine.cores(), machine.memoryMiB(), Machine.loadAverage(), shipped.flags());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
+import io.podcapture.controller.Names;
 import io.podcapture.testing.ControlPlane;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
@@ -98,7 +99,14 @@ class ApiServerFaultsClusterTest {
     assertTrue(packets("web", "ICMP echo request") >= 20, "requests in the file after the outage");
     // ...and the informers relisted: a new PodCapture and a status refresh are handled
     PodCapture after = new PodCapture();
-    after.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("after").build());
+    // Labelled with its node, as the cluster controller would (placement is not this test's
+    // subject, and no controller runs here).
+    after.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(NS)
+            .withName("after")
+            .addToLabels(Names.LABEL_NODE, node.name())
+            .build());
     after.setSpec(new PodCaptureSpec("web", 1, 1));
     user.createPodCapture(after);
     user.awaitPhase(NS, "after", "Running", WAIT);

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.testing.ControlPlane;
+import io.podcapture.testing.ControllerJvm;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Pcap;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Captures end to end against the real API server: the real agent jar with a token bound to its
- * Pod, a network-namespace Pod whose status the test writes as its kubelet would, real tcpdump.
+ * Pod, a network-namespace Pod whose status the test writes as its kubelet would, real tcpdump. A
+ * replica of the cluster controller runs too: it labels the PodCaptures created without a node with
+ * their Pod's node, as in a cluster.
  */
 @Tag("cluster")
 class CaptureClusterTest {
@@ -37,6 +40,7 @@ class CaptureClusterTest {
   private static ControlPlane plane;
   private static NetnsPod web;
   private static ClusterNode node;
+  private static ControllerJvm controller;
   private static User user;
 
   @BeforeAll
@@ -46,11 +50,15 @@ class CaptureClusterTest {
     plane.namespace(NS);
     web = NetnsPod.create();
     node = ClusterNode.start(plane, "capture-node", dir);
+    controller = plane.startLeadingController("podcapture-controller-captures", dir);
     plane.runningPod(ControlPlane.boundPod(NS, "web", node.name()).build(), web.ips());
   }
 
   @AfterAll
   static void stop() throws Exception {
+    if (controller != null) {
+      controller.close();
+    }
     if (node != null) {
       node.close();
     }

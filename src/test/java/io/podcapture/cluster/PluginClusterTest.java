@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSet;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.controller.Names;
+import io.podcapture.sets.ChildNames;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.ControlPlane;
+import io.podcapture.testing.ControllerJvm;
 import io.podcapture.testing.MockApiServer;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.User;
@@ -40,6 +43,7 @@ class PluginClusterTest {
   private static ControlPlane plane;
   private static final List<NetnsPod> netns = new ArrayList<>();
   private static ClusterNode node;
+  private static ControllerJvm controller;
   private static User user;
 
   @BeforeAll
@@ -48,6 +52,8 @@ class PluginClusterTest {
     user = new User(plane.admin());
     plane.namespace(NS);
     node = ClusterNode.start(plane, "plugin-node", dir);
+    // It labels what the plugin creates with the Pod's node, as in a cluster.
+    controller = plane.startLeadingController("podcapture-controller-plugin", dir);
     for (String name : List.of("web-1", "web-2")) {
       NetnsPod pod = NetnsPod.create();
       netns.add(pod);
@@ -63,6 +69,9 @@ class PluginClusterTest {
 
   @AfterAll
   static void stop() throws Exception {
+    if (controller != null) {
+      controller.close();
+    }
     if (node != null) {
       node.close();
     }
@@ -119,18 +128,21 @@ class PluginClusterTest {
     assertEquals(128, spec.getSnapLength());
     assertEquals(3600, spec.getTtlSecondsAfterFinished());
 
-    plugin("start", "-l", "app=web", "3", "-n", NS).orThrow();
-    for (String pod : List.of("web-1", "web-2")) {
-      assertEquals("3", user.annotation(NS, pod));
-      assertEquals(
-          Names.PHASE_RUNNING, user.awaitPhase(NS, pod, "Running", WAIT).getStatus().getPhase());
+    // -l makes one PodCaptureSet; the controller gives each matching Pod a child.
+    plugin("start", "-l", "app=web", "--files", "3", "--name", "webset", "-n", NS).orThrow();
+    List<String> children =
+        List.of(ChildNames.of("webset", "web-1"), ChildNames.of("webset", "web-2"));
+    for (String child : children) {
+      PodCapture cr = user.awaitPhase(NS, child, "Running", WAIT);
+      assertEquals(3, cr.getSpec().getMaxFiles());
+      assertEquals("webset", cr.getMetadata().getLabels().get(Names.LABEL_SET));
     }
 
-    List<String> rows = plugin("list", "-n", NS).orThrow().output().lines().toList();
-    assertEquals(
-        List.of("NAME", "POD", "PHASE", "NODE", "FILES", "BYTES", "AGE"),
-        List.of(rows.get(0).strip().split("\\s+")));
-    for (String capture : List.of(name, "web-1", "web-2")) {
+    String listing = plugin("list", "-n", NS).orThrow().output();
+    List<String> rows = listing.lines().toList();
+    assertTrue(
+        rows.stream().anyMatch(r -> r.startsWith("webset ")), "set webset not listed: " + listing);
+    for (String capture : List.of(name, children.get(0), children.get(1))) {
       assertTrue(
           rows.stream()
               .anyMatch(
@@ -138,15 +150,26 @@ class PluginClusterTest {
                       r.startsWith(capture + " ")
                           && r.contains("Running")
                           && r.contains(node.name())),
-          capture + " not listed Running on " + node.name() + ": " + rows);
+          capture + " not listed Running on " + node.name() + ": " + listing);
     }
 
-    plugin("stop", "-l", "app=web", "-n", NS).orThrow();
-    for (String capture : List.of(name, "web-1", "web-2")) {
+    plugin("stop", "webset", "-n", NS).orThrow();
+    plugin("stop", name, "-n", NS).orThrow();
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                plane
+                        .admin()
+                        .resources(PodCaptureSet.class)
+                        .inNamespace(NS)
+                        .withName("webset")
+                        .get()
+                    == null);
+    for (String capture : List.of(name, children.get(0), children.get(1))) {
       await().atMost(WAIT).until(() -> user.cr(NS, capture) == null);
       await().atMost(WAIT).until(() -> node.files(NS, capture).isEmpty());
     }
-    assertEquals(null, user.annotation(NS, "web-1"));
     assertTrue(plugin("list", "-n", NS).output().contains("No captures in"));
   }
 }

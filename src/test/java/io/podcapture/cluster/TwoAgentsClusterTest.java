@@ -2,14 +2,9 @@ package io.podcapture.cluster;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.podcapture.api.v1alpha1.PodCapture;
-import io.podcapture.api.v1alpha1.PodCaptureSpec;
-import io.podcapture.controller.Names;
 import io.podcapture.testing.ControlPlane;
 import io.podcapture.testing.ControlPlane.AgentIdentity;
 import io.podcapture.testing.CountingApiProxy;
@@ -30,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two agents on two nodes against the real API server: each is sent only its own node's Pods and
- * PodCaptures (counted by a proxy in front of each), one of them holds the Lease and answers for
- * PodCaptures no node has taken on, and when it stops the other takes over.
+ * PodCaptures (counted by a proxy in front of each). The agents take part in no election: the
+ * cluster-wide duties and their Lease are the cluster controller's ({@link ControllerClusterTest}).
  */
 @Tag("cluster")
 class TwoAgentsClusterTest {
@@ -113,13 +108,13 @@ class TwoAgentsClusterTest {
               .map(Seen::node)
               .collect(Collectors.toSet());
       assertEquals(Set.of(own), podNodes, "nodes of the Pods sent to the agent on " + own);
-      // the elected agent also watches PodCaptures without a node label ("")
+      // no agent watches PodCaptures without a node label any more: the controller does
       Set<String> captureNodes =
           seen.stream()
               .filter(s -> s.resource().equals("podcaptures"))
               .map(Seen::node)
               .collect(Collectors.toSet());
-      assertTrue(Set.of(own, "").containsAll(captureNodes), own + " was sent " + captureNodes);
+      assertEquals(Set.of(own), captureNodes, own + " was sent PodCaptures of these nodes");
       // its own capture came and went: added, updated (status), deleted
       Map<String, Long> ownCapture =
           seen.stream()
@@ -133,79 +128,5 @@ class TwoAgentsClusterTest {
           seen.stream().noneMatch(s -> s.name().contains("web-" + other)),
           own + " was sent the other node's objects");
     }
-  }
-
-  private static String holder() {
-    Lease lease =
-        plane
-            .admin()
-            .leases()
-            .inNamespace(ControlPlane.AGENT_NAMESPACE)
-            .withName("podcapture-agent-leader")
-            .get();
-    return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
-  }
-
-  @Test
-  void whenTheElectedAgentStopsTheOtherTakesOverAndExplainsAMissingPod() throws Exception {
-    Set<String> agents = Set.of(nodes[0].identity.podName(), nodes[1].identity.podName());
-    await().atMost(WAIT).until(() -> agents.contains(holder()));
-    String first = holder();
-    ClusterNode elected = nodes[0].identity.podName().equals(first) ? nodes[0] : nodes[1];
-    ClusterNode other = elected == nodes[0] ? nodes[1] : nodes[0];
-    assertMissingPodExplained("ghost-1");
-
-    long stopped = System.nanoTime();
-    elected.stopAgent();
-    await()
-        .atMost(WAIT)
-        .pollInterval(Duration.ofMillis(100))
-        .until(() -> other.identity.podName().equals(holder()));
-    long tookMillis = (System.nanoTime() - stopped) / 1_000_000;
-    System.out.printf(
-        "Lease: %s stopped (SIGTERM), %s took over %d ms later%n",
-        first, other.identity.podName(), tookMillis);
-    // released on SIGTERM: taken at the other's next try (every 2 s), not after the Lease's 15 s
-    assertTrue(tookMillis < 10_000, "took over after " + tookMillis + " ms");
-    assertNotEquals(first, holder());
-    assertMissingPodExplained("ghost-2");
-    elected.startAgent();
-
-    // A crash gives nothing back: the other takes over once the Lease has run out
-    long killed = System.nanoTime();
-    other.killAgent();
-    await()
-        .atMost(WAIT)
-        .pollInterval(Duration.ofMillis(100))
-        .until(() -> elected.identity.podName().equals(holder()));
-    long crashMillis = (System.nanoTime() - killed) / 1_000_000;
-    System.out.printf(
-        "Lease: %s killed (SIGKILL), %s took over %d ms later%n",
-        other.identity.podName(), first, crashMillis);
-    assertMissingPodExplained("ghost-3");
-    other.startAgent();
-  }
-
-  private static void assertMissingPodExplained(String name) {
-    PodCapture cr = new PodCapture();
-    cr.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
-    cr.setSpec(new PodCaptureSpec("no-such-pod", 1, 1));
-    user.createPodCapture(cr);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .alias(name + " explained; agents' logs:\n" + nodes[0].log() + "\n" + nodes[1].log())
-        .until(
-            () -> {
-              PodCapture now = user.cr(NS, name);
-              return now.getStatus() != null && now.getStatus().getMessage() != null;
-            });
-    PodCapture now = user.cr(NS, name);
-    assertEquals("Pending", now.getStatus().getPhase());
-    assertEquals(
-        "Pod no-such-pod not found in namespace two; the capture starts when it appears",
-        now.getStatus().getMessage());
-    assertEquals(Names.REASON_POD_NOT_FOUND, User.ready(now).getReason());
-    user.deletePodCapture(NS, name);
-    await().atMost(WAIT).until(() -> user.cr(NS, name) == null);
   }
 }

@@ -83,7 +83,7 @@ class KindQuickStartTest {
   // ---- kind-up.sh
 
   @Test
-  void kindUpCreatesTheClusterInstallsAntreaThenTheAgent() throws Exception {
+  void kindUpCreatesTheClusterInstallsAntreaThenTheAgentsAndTheController() throws Exception {
     Run run = run(KIND_UP, Map.of());
 
     assertEquals(0, run.exitCode, run.output);
@@ -99,13 +99,10 @@ class KindQuickStartTest {
             "kubectl --context kind-podcapture wait --for=condition=Ready nodes --all --timeout=300s",
             "docker build -t " + image() + " .",
             "kind load docker-image " + image() + " --name podcapture",
-            "kubectl --context kind-podcapture apply -f crds/",
-            "kubectl --context kind-podcapture wait --for=condition=Established crd/"
-                + PodCapture.CRD_NAME
-                + " --timeout=300s",
             "kubectl --context kind-podcapture -n kube-system get daemonset/podcapture-agent",
-            "kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml",
-            "kubectl --context kind-podcapture -n kube-system rollout status daemonset/podcapture-agent --timeout=300s"),
+            "kubectl --context kind-podcapture apply -k deploy/",
+            "kubectl --context kind-podcapture -n kube-system rollout status daemonset/podcapture-agent --timeout=300s",
+            "kubectl --context kind-podcapture -n kube-system rollout status deployment/podcapture-controller --timeout=300s"),
         run.calls());
   }
 
@@ -121,7 +118,7 @@ class KindQuickStartTest {
   }
 
   @Test
-  void kindUpAgainReusesTheClusterAndRestartsTheAgentOnTheNewImage() throws Exception {
+  void kindUpAgainReusesTheClusterAndRestartsAgentsAndControllerOnTheNewImage() throws Exception {
     Run run =
         run(
             KIND_UP,
@@ -143,12 +140,11 @@ class KindQuickStartTest {
                     + " --kube-context kind-podcapture --version 2.2.0"),
         run.calls().toString());
     List<String> calls = run.calls();
-    int apply =
-        calls.indexOf(
-            "kubectl --context kind-podcapture apply -f deploy/rbac.yaml -f deploy/daemonset.yaml");
+    int apply = calls.indexOf("kubectl --context kind-podcapture apply -k deploy/");
     int restart =
         calls.indexOf(
-            "kubectl --context kind-podcapture -n kube-system rollout restart daemonset/podcapture-agent");
+            "kubectl --context kind-podcapture -n kube-system rollout restart"
+                + " daemonset/podcapture-agent deployment/podcapture-controller");
     assertTrue(apply >= 0 && restart > apply, "same tag, new image: restart after apply: " + calls);
   }
 

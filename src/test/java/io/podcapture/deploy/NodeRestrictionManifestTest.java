@@ -11,14 +11,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * deploy/node-restriction.yaml parses strictly into fabric8's admissionregistration.k8s.io/v1
- * model: a policy and its binding for each of Pods, PodCaptures and Events, with no field the API
- * server would drop. (NodeRestrictionPolicyTest evaluates what the policies say.)
+ * model: a policy and its binding for each of the agent's Pods, PodCaptures and Events, and one for
+ * the children of PodCaptureSets, with no field the API server would drop.
+ * (NodeRestrictionPolicyTest and SetPolicyTest evaluate what the policies say.)
  */
 class NodeRestrictionManifestTest {
   static final String NODE_RESTRICTION = "deploy/node-restriction.yaml";
 
   @Test
-  void parsesStrictlyIntoThreePoliciesAndTheirBindings() {
+  void parsesStrictlyIntoFourPoliciesAndTheirBindings() {
     List<String> problems = new ArrayList<>();
     List<String> kinds = new ArrayList<>();
     for (StrictManifests.Document d :
@@ -41,7 +42,9 @@ class NodeRestrictionManifestTest {
             "policy podcapture-agent-podcaptures",
                 "binding podcapture-agent-podcaptures -> podcapture-agent-podcaptures",
             "policy podcapture-agent-events",
-                "binding podcapture-agent-events -> podcapture-agent-events"),
+                "binding podcapture-agent-events -> podcapture-agent-events",
+            "policy podcapture-set-children",
+                "binding podcapture-set-children -> podcapture-set-children"),
         kinds);
   }
 }

@@ -79,7 +79,7 @@ class KubectlPluginTest {
             "Usage:",
             "kubectl podcapture start POD [N] [-n NS]",
             "kubectl podcapture start POD OPTION... [-n NS]",
-            "kubectl podcapture start -l SELECTOR [N | OPTION...]",
+            "kubectl podcapture start -l SELECTOR [OPTION...] [-n NS]",
             "kubectl podcapture stop NAME|POD [-n NS]",
             "kubectl podcapture stop -l SELECTOR [-n NS]",
             "kubectl podcapture list [-n NS | -A] [-l SELECTOR]",
@@ -103,6 +103,7 @@ class KubectlPluginTest {
         "--file-size",
         "--snaplen",
         "--ttl",
+        "--max-pods",
         "--name",
         "--wait",
         "-n",
@@ -174,7 +175,8 @@ class KubectlPluginTest {
             "N is the annotation's number of files; with options, give it as --files 3"),
         Arguments.of(
             List.of("start", "-l", "app=web", "3", "--count", "9"),
-            "N is the annotation's number of files; with options, give it as --files 3"),
+            "with -l, start creates one PodCaptureSet for every matching Pod, now and later; N is"
+                + " the annotation's number of files, for one Pod: give --files 3"),
         Arguments.of(List.of("start", "web", "--filter"), "--filter needs a filter expression"),
         Arguments.of(List.of("start", "web", "--filter", ""), "--filter needs a filter expression"),
         Arguments.of(
@@ -212,12 +214,40 @@ class KubectlPluginTest {
         Arguments.of(
             List.of("start", "web", "--wait=yes", "--count", "1"), "--wait takes no value"),
         Arguments.of(
-            List.of("start", "-l", "app=web", "--name", "x", "--count", "1"),
-            "--name names one capture; with -l each capture is named after its Pod"),
+            List.of("start", "web", "--max-pods", "3"),
+            "--max-pods is for a set: give -l SELECTOR instead of a POD"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "--max-pods", "-1"),
+            "--max-pods must be a whole number from 0 to 2147483647 (got \"-1\")"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "--name", "s".repeat(64)),
+            "invalid name \"" + "s".repeat(64) + "\": a set's name is at most 63 characters"),
+        Arguments.of(
+            List.of("start", "-l", "app=web", "--name", "Set_1"), "invalid name \"Set_1\""),
+        Arguments.of(
+            List.of("start", "-l", "=web"),
+            "invalid label selector \"=web\": cannot read \"=web\""),
+        Arguments.of(
+            List.of("start", "-l", "app=web;id"),
+            "invalid label selector \"app=web;id\": \"web;id\" is not a label value"),
+        Arguments.of(
+            List.of("start", "-l", "$(id)=x"),
+            "invalid label selector \"$(id)=x\": \"$(id)\" is not a label key"),
+        Arguments.of(
+            List.of("start", "-l", "app in ()"),
+            "invalid label selector \"app in ()\": app in () needs a value"),
+        Arguments.of(
+            List.of("start", "-l", "app=web,app=db"),
+            "invalid label selector \"app=web,app=db\": app is given twice"),
+        Arguments.of(
+            List.of("start", "-l", "app=" + "w".repeat(64)),
+            "invalid label selector \"app=" + "w".repeat(64) + "\": \""),
         Arguments.of(List.of("start", "-l", ""), "-l needs a label selector"),
         Arguments.of(List.of("start", "web", "-l", "app=web"), "give either a POD or -l, not both"),
         Arguments.of(
-            List.of("start", "-l", "app=web", "0"), "N must be a whole number of files, 1 or more"),
+            List.of("start", "-l", "app=web", "5"),
+            "with -l, start creates one PodCaptureSet for every matching Pod, now and later; N is"
+                + " the annotation's number of files, for one Pod: give --files 5"),
         Arguments.of(List.of("start", "--selector="), "--selector needs a label selector"),
         Arguments.of(List.of("stop"), "stop needs a NAME or POD"),
         Arguments.of(List.of("stop", "web", "3"), "too many arguments for stop: 3"),
@@ -300,36 +330,6 @@ class KubectlPluginTest {
     assertEquals(List.of(annotate), kubectlCalls());
   }
 
-  @Test
-  void startWithSelectorAnnotatesEveryMatchingPod() throws Exception {
-    answerPods("prod", "app=web", "web-1", "web-2", "web-3");
-    List<String> annotate =
-        words("annotate pod web-1 web-2 web-3 -n prod tcpdump.antrea.io=8 --overwrite");
-    kubectl.on(annotate).prints("pod/web-1 annotated\npod/web-2 annotated\npod/web-3 annotated\n");
-
-    Result r = run("start", "-l", "app=web", "8", "-n", "prod");
-
-    assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(podsCall("prod", "app=web"), annotate), kubectlCalls());
-    assertTrue(
-        r.stdout()
-            .contains(
-                "Capture of 3 Pod(s) requested (8 files of 1 MB each). "
-                    + "Follow them with: kubectl podcapture list -l app=web -n prod"),
-        r.stdout());
-  }
-
-  @Test
-  void startWithASelectorThatMatchesNoPodFails() throws Exception {
-    answerPods("prod", "app=nothing");
-
-    Result r = run("start", "--selector", "app=nothing", "--count", "10", "-n", "prod");
-
-    assertEquals(1, r.exit());
-    assertEquals("error: no Pods match \"app=nothing\" in namespace prod\n", r.stderr());
-    assertEquals(List.of(podsCall("prod", "app=nothing")), kubectlCalls());
-  }
-
   // ---------------------------------------------------------------- start: a PodCapture of its own
 
   /** Each start form, and the exact PodCapture it creates. */
@@ -401,30 +401,6 @@ class KubectlPluginTest {
     // 57 characters would end in '.', which may not come before the '-'
     assertEquals(
         "a".repeat(56) + "-", JSON.readTree(onlyManifest()).at("/metadata/generateName").asText());
-  }
-
-  @Test
-  void startWithSelectorAndOptionsCreatesOnePodCapturePerMatchingPod() throws Exception {
-    answerPods("prod", "app=web", "web-1", "web-2");
-    kubectl
-        .on(createCall("prod"))
-        .prints(
-            "podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
-
-    Result r = run("start", "-l", "app=web", "--duration", "30s", "--filter", "tcp", "-n", "prod");
-
-    assertEquals(0, r.exit(), r.stderr());
-    assertEquals("web-1-abcde\nweb-2-fghij\n", r.stdout());
-    assertEquals(List.of(podsCall("prod", "app=web"), createCall("prod")), kubectlCalls());
-    assertJson(
-        """
-        {"apiVersion":"v1","kind":"List","items":[
-          {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-1-"},
-           "spec":{"podName":"web-1","filter":"tcp","durationSeconds":30}},
-          {"apiVersion":"tcpdump.antrea.io/v1alpha1","kind":"PodCapture","metadata":{"generateName":"web-2-"},
-           "spec":{"podName":"web-2","filter":"tcp","durationSeconds":30}}]}
-        """,
-        onlyManifest());
   }
 
   @Test
@@ -589,34 +565,6 @@ class KubectlPluginTest {
   }
 
   @Test
-  void startWaitWithSelectorWaitsForEveryCaptureAndFailsIfOneFailed() throws Exception {
-    answerPods(null, "app=web", "web-1", "web-2");
-    kubectl
-        .on(createCall(null))
-        .prints(
-            "podcapture.tcpdump.antrea.io/web-1-abcde\npodcapture.tcpdump.antrea.io/web-2-fghij\n");
-    kubectl
-        .on(waitCall("web-1-abcde", null))
-        .prints(waitStatus("Running", "node-1", "1", "24", ""))
-        .once();
-    kubectl
-        .on(waitCall("web-1-abcde", null))
-        .prints(waitStatus("Completed", "node-1", "1", "2048", ""));
-    kubectl
-        .on(waitCall("web-2-fghij", null))
-        .prints(waitStatus("Failed", "node-2", "0", "0", "Pod web-2 uses the host network"));
-
-    Result r = run("start", "-l", "app=web", "--count", "10", "--wait");
-
-    assertEquals(1, r.exit());
-    assertEquals(
-        "web-1-abcde\nweb-2-fghij\nweb-2-fghij: Failed: Pod web-2 uses the host network\n"
-            + "web-1-abcde: Completed on node node-1, 1 file(s), 2048 bytes\n",
-        r.stdout());
-    assertTrue(r.stderr().contains("error: web-2-fghij Failed"), r.stderr());
-  }
-
-  @Test
   void startWaitSaysSoWhenTheCaptureIsDeletedBeforeItEnds() throws Exception {
     kubectl.on(createCall(null)).prints("podcapture.tcpdump.antrea.io/web-x7k2p\n");
     kubectl
@@ -634,6 +582,180 @@ class KubectlPluginTest {
         r.stderr());
   }
 
+  // ---------------------------------------------------------------- start -l: a PodCaptureSet
+
+  /** Each start -l form, and the exact PodCaptureSet it creates: one, whatever matches now. */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+      start -l app=web --duration 60                  | {"generateName":"app-web-"}  | {"selector":{"matchLabels":{"app":"web"}},"durationSeconds":60}
+      start -l app=web                                | {"generateName":"app-web-"}  | {"selector":{"matchLabels":{"app":"web"}}}
+      start --selector=app==web -n prod --max-pods 30 | {"generateName":"app-web-"}  | {"selector":{"matchLabels":{"app":"web"}},"maxPods":30}
+      start -l 'tier in (api, db),!canary' --name incident-42 | {"name":"incident-42"} | {"selector":{"matchExpressions":[{"key":"tier","operator":"In","values":["api","db"]},{"key":"canary","operator":"DoesNotExist"}]}}
+      start -l 'example.com/role!=batch,track' --count 100 | {"generateName":"example-com-role-batch-track-"} | {"selector":{"matchExpressions":[{"key":"example.com/role","operator":"NotIn","values":["batch"]},{"key":"track","operator":"Exists"}]},"packetCount":100}
+      start -l 'App=Web,env notin (prod)' --filter 'tcp port 443' --files 3 --file-size 2 --snaplen 96 --ttl 10m | {"generateName":"app-web-env-notin-prod-"} | {"selector":{"matchLabels":{"App":"Web"},"matchExpressions":[{"key":"env","operator":"NotIn","values":["prod"]}]},"filter":"tcp port 443","maxFiles":3,"fileSizeMB":2,"snapLength":96,"ttlSecondsAfterFinished":600}
+      """)
+  void startWithSelectorCreatesExactlyOnePodCaptureSet(String args, String metadata, String spec)
+      throws Exception {
+    List<String> argv = shellWords(args);
+    String namespace = argv.contains("prod") ? "prod" : null;
+    kubectl.on(createCall(namespace)).prints("podcaptureset.tcpdump.antrea.io/app-web-x7k2p\n");
+
+    Result r = run(argv.toArray(String[]::new));
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals("app-web-x7k2p\n", r.stdout());
+    assertEquals(List.of(createCall(namespace)), kubectlCalls(), "no Pod is listed: the set is");
+    assertJson(
+        "{\"apiVersion\":\"tcpdump.antrea.io/v1alpha1\",\"kind\":\"PodCaptureSet\",\"metadata\":"
+            + metadata
+            + ",\"spec\":"
+            + spec
+            + "}",
+        onlyManifest());
+    assertTrue(
+        r.stderr().contains("stop it, and delete its files, with: kubectl podcapture stop"),
+        r.stderr());
+  }
+
+  @Test
+  void startWithSelectorCutsTheGeneratedNameOfALongSelector() throws Exception {
+    kubectl.on(createCall(null)).prints("podcaptureset.tcpdump.antrea.io/x\n");
+
+    Result r = run("start", "-l", "app.kubernetes.io/name=" + "w".repeat(60));
+
+    assertEquals(0, r.exit(), r.stderr());
+    String prefix = JSON.readTree(onlyManifest()).at("/metadata/generateName").asText();
+    assertEquals("app-kubernetes-io-name-" + "w".repeat(17) + "-", prefix);
+  }
+
+  @Test
+  void startWithSelectorReportsWhatKubectlCreateRefused() throws Exception {
+    kubectl
+        .on(createCall(null))
+        .exitsWith(
+            1,
+            "The PodCaptureSet \"s\" is invalid: spec.maxPods: Invalid value: 5000: spec.maxPods in"
+                + " body should be less than or equal to 1000\n");
+
+    Result r = run("start", "-l", "app=web", "--max-pods", "5000", "--name", "s");
+
+    assertEquals(1, r.exit());
+    assertEquals("", r.stdout());
+    assertTrue(r.stderr().contains("should be less than or equal to 1000"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .endsWith(
+                "error: kubectl create failed (its error is above); no PodCaptureSet created\n"),
+        r.stderr());
+  }
+
+  @Test
+  void startWithSelectorWaitEndsWhenEveryCaptureOfTheSetRuns() throws Exception {
+    kubectl.on(createCall("prod")).prints("podcaptureset.tcpdump.antrea.io/app-web-x7k2p\n");
+    kubectl.on(setCall("app-web-x7k2p", "prod")).prints(setStatus("", 0, 0, 0, 0, 0, 0, "")).once();
+    kubectl
+        .on(setCall("app-web-x7k2p", "prod"))
+        .prints(setStatus("Running", 3, 3, 1, 2, 0, 2, ""))
+        .once();
+    kubectl.on(setCall("app-web-x7k2p", "prod")).prints(setStatus("Running", 3, 3, 3, 0, 0, 2, ""));
+
+    Result r = run("start", "-l", "app=web", "--duration", "5m", "--wait", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        "app-web-x7k2p\napp-web-x7k2p: Running: 3 of 3 matching Pod(s) captured, on 2 node(s)\n",
+        r.stdout());
+    assertEquals(
+        List.of(
+            createCall("prod"),
+            setCall("app-web-x7k2p", "prod"),
+            setCall("app-web-x7k2p", "prod"),
+            setCall("app-web-x7k2p", "prod")),
+        kubectlCalls());
+  }
+
+  @Test
+  void startWithSelectorWaitSaysWhyACaptureDoesNotRunAfterTheTimeout() throws Exception {
+    kubectl.env.put("PODCAPTURE_START_TIMEOUT", "0");
+    kubectl.on(createCall(null)).prints("podcaptureset.tcpdump.antrea.io/s\n");
+    kubectl.on(setCall("s", null)).prints(setStatus("Running", 2, 2, 1, 1, 0, 2, ""));
+    kubectl
+        .on(setChildrenCall("s", null))
+        .prints(
+            items(
+                child("s-web-1", "web-1", "Running", "node-1", ""),
+                child(
+                    "s-web-2",
+                    "web-2",
+                    "Pending",
+                    "node-9",
+                    "node node-9 runs no podcapture agent: the DaemonSet does not cover it")));
+
+    Result r = run("start", "-l", "app=web", "--name", "s", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals(
+        "s\ns: not all running: after 0s it is Running, 1 of 2 capture(s) running, 1 pending\n"
+            + "  s-web-2 (Pod web-2): Pending on node node-9: node node-9 runs no podcapture"
+            + " agent: the DaemonSet does not cover it\n",
+        r.stdout());
+    assertTrue(
+        r.stderr().contains("error: set s does not run as asked (kubectl describe podcaptureset s"),
+        r.stderr());
+  }
+
+  @Test
+  void startWithSelectorWaitFailsAtOnceWhenACaptureFailed() throws Exception {
+    kubectl.on(createCall(null)).prints("podcaptureset.tcpdump.antrea.io/s\n");
+    kubectl.on(setCall("s", null)).prints(setStatus("Running", 2, 2, 1, 0, 1, 1, ""));
+    kubectl
+        .on(setChildrenCall("s", null))
+        .prints(
+            items(
+                child("s-web-1", "web-1", "Running", "node-1", ""),
+                child("s-web-2", "web-2", "Failed", "node-1", "Pod web-2 uses the host network")));
+
+    Result r = run("start", "-l", "app=web", "--name", "s", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals(
+        "s\ns: not all running: 1 of its 2 capture(s) Failed\n"
+            + "  s-web-2 (Pod web-2): Failed on node node-1: Pod web-2 uses the host network\n",
+        r.stdout());
+    assertEquals(3, kubectlCalls().size(), "no waiting once a capture failed");
+  }
+
+  @Test
+  void startWithSelectorWaitWithoutAMatchingPodSaysLaterOnesAreCaptured() throws Exception {
+    kubectl.on(createCall(null)).prints("podcaptureset.tcpdump.antrea.io/s\n");
+    kubectl.on(setCall("s", null)).prints(setStatus("Running", 0, 0, 0, 0, 0, 0, ""));
+
+    Result r = run("start", "-l", "app=web", "--name", "s", "--wait");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        "s\ns: Running; no Pod matches the selector yet: Pods that match while the set runs are"
+            + " captured\n",
+        r.stdout());
+  }
+
+  @Test
+  void startWithSelectorWaitReportsASetThatFailed() throws Exception {
+    kubectl.on(createCall(null)).prints("podcaptureset.tcpdump.antrea.io/s\n");
+    kubectl
+        .on(setCall("s", null))
+        .prints(setStatus("Failed", 0, 0, 0, 0, 0, 0, "invalid filter: syntax error"));
+    kubectl.on(setChildrenCall("s", null)).prints(items());
+
+    Result r = run("start", "-l", "app=web", "--name", "s", "--filter", "tcp and and", "--wait");
+
+    assertEquals(1, r.exit());
+    assertEquals("s\ns: not all running: it Failed: invalid filter: syntax error\n", r.stdout());
+  }
+
   // ---------------------------------------------------------------- stop
 
   @ParameterizedTest
@@ -648,6 +770,7 @@ class KubectlPluginTest {
       """)
   void stopOfTheAnnotationsCaptureRemovesTheAnnotation(
       String args, String namespace, String expected) throws Exception {
+    kubectl.on(isSetCall("web", namespace)).prints("");
     answerCaptures(
         namespace, row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Running"));
     kubectl.on(words(expected)).prints("pod/web annotated\n");
@@ -655,12 +778,15 @@ class KubectlPluginTest {
     Result r = run(words(args).toArray(String[]::new));
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(capturesCall(namespace), words(expected)), kubectlCalls());
+    assertEquals(
+        List.of(isSetCall("web", namespace), capturesCall(namespace), words(expected)),
+        kubectlCalls());
     assertEquals("pod/web annotated\n", r.stdout());
   }
 
   @Test
   void stopOfACaptureByNameDeletesThatPodCaptureOnly() throws Exception {
+    kubectl.on(isSetCall("web-x7k2p", "default")).prints("");
     answerCaptures(
         "default", row("web", "web", true, "Running"), row("web-x7k2p", "web", false, "Completed"));
     List<String> delete = words("delete podcapture web-x7k2p -n default");
@@ -669,7 +795,9 @@ class KubectlPluginTest {
     Result r = run("stop", "web-x7k2p", "-n", "default");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(capturesCall("default"), delete), kubectlCalls());
+    assertEquals(
+        List.of(isSetCall("web-x7k2p", "default"), capturesCall("default"), delete),
+        kubectlCalls());
   }
 
   /**
@@ -678,6 +806,7 @@ class KubectlPluginTest {
    */
   @Test
   void stopOfADirectCaptureNamedAfterItsPodDeletesIt() throws Exception {
+    kubectl.on(isSetCall("web", null)).prints("");
     answerCaptures(null, row("web", "web", false, "Running"));
     kubectl
         .on(words("delete podcapture web"))
@@ -686,11 +815,14 @@ class KubectlPluginTest {
     Result r = run("stop", "web");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(capturesCall(null), words("delete podcapture web")), kubectlCalls());
+    assertEquals(
+        List.of(isSetCall("web", null), capturesCall(null), words("delete podcapture web")),
+        kubectlCalls());
   }
 
   @Test
   void stopOfAPodWithoutACaptureOfThatNameStopsEveryCaptureOfThePod() throws Exception {
+    kubectl.on(isSetCall("web", "default")).prints("");
     answerCaptures(
         "default",
         row("db-abcde", "db", false, "Running"),
@@ -702,7 +834,8 @@ class KubectlPluginTest {
     Result r = run("stop", "web", "-n", "default");
 
     assertEquals(0, r.exit(), r.stderr());
-    assertEquals(List.of(capturesCall("default"), delete), kubectlCalls());
+    assertEquals(
+        List.of(isSetCall("web", "default"), capturesCall("default"), delete), kubectlCalls());
   }
 
   @Test
@@ -742,6 +875,7 @@ class KubectlPluginTest {
 
   @Test
   void stopOfSomethingThatIsNeitherACaptureNorAPodWithCapturesFails() throws Exception {
+    kubectl.on(isSetCall("web", "default")).prints("");
     answerCaptures("default", row("db-abcde", "db", false, "Running"));
 
     Result r = run("stop", "web", "-n", "default");
@@ -753,11 +887,42 @@ class KubectlPluginTest {
         r.stderr());
   }
 
+  @Test
+  void stopOfASetDeletesTheSetAndSoEveryCaptureOfIt() throws Exception {
+    kubectl
+        .on(isSetCall("incident-42", "prod"))
+        .prints("podcaptureset.tcpdump.antrea.io/incident-42\n");
+    List<String> delete = words("delete podcaptureset incident-42 -n prod");
+    kubectl.on(delete).prints("podcaptureset.tcpdump.antrea.io \"incident-42\" deleted\n");
+
+    Result r = run("stop", "incident-42", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(List.of(isSetCall("incident-42", "prod"), delete), kubectlCalls());
+    assertEquals("podcaptureset.tcpdump.antrea.io \"incident-42\" deleted\n", r.stdout());
+  }
+
+  @Test
+  void stopPassesKubectlErrorsAboutSetsThrough() throws Exception {
+    kubectl
+        .on(isSetCall("web", null))
+        .exitsWith(1, "error: the server doesn't have a resource type \"podcaptureset\"\n");
+
+    Result r = run("stop", "web");
+
+    assertEquals(1, r.exit());
+    assertTrue(
+        r.stderr().contains("error: cannot read PodCaptureSets in the current namespace"),
+        r.stderr());
+    assertEquals(List.of(isSetCall("web", null)), kubectlCalls());
+  }
+
   // ---------------------------------------------------------------- list
 
   @Test
   void listShowsEveryCaptureFinishedOrNotWithItsAge() throws Exception {
     Instant now = Instant.now();
+    kubectl.on(setsCall("default")).prints(items());
     answerCaptures(
         "default",
         row("web", "web", true, "Running", "node-1", "2", "2097600", now.minusSeconds(720)),
@@ -793,13 +958,16 @@ class KubectlPluginTest {
         new         api   <none>      <none>   0       0         400d
         """,
         r.stdout());
-    assertEquals(List.of(capturesCall("default")), kubectlCalls());
+    assertEquals(List.of(setsCall("default"), capturesCall("default")), kubectlCalls());
   }
 
   @ParameterizedTest
   @CsvSource({"list -A", "list --all-namespaces"})
   void listOfAllNamespacesShowsTheNamespace(String args) throws Exception {
     Instant now = Instant.now();
+    kubectl
+        .on(List.of("get", "podcapturesets", "--all-namespaces", "-o", JSON_OUTPUT))
+        .prints(items());
     kubectl
         .on(List.of("get", "podcaptures", "--all-namespaces", "-o", JSON_OUTPUT))
         .prints(
@@ -911,7 +1079,75 @@ class KubectlPluginTest {
   }
 
   @Test
+  void listShowsSetsFirstThenCapturesWithTheirSet() throws Exception {
+    Instant now = Instant.now();
+    kubectl
+        .on(setsCall("prod"))
+        .prints(
+            items(
+                setRow(
+                    "prod", "app-web-x7k2p", "Running", 3, 2, 1, 2, 1048576, now.minusSeconds(300)),
+                setRow(
+                    "prod", "incident-42", "Completed", 0, 0, 4, 3, 8192, now.minusSeconds(7200))));
+    String child =
+        row(
+            "app-web-x7k2p-web-1",
+            "web-1",
+            false,
+            "Running",
+            "node-1",
+            "1",
+            "24",
+            now.minusSeconds(290));
+    ObjectNode labelled = (ObjectNode) JSON.readTree(child);
+    ((ObjectNode) labelled.get("metadata"))
+        .putObject("labels")
+        .put("tcpdump.antrea.io/set", "app-web-x7k2p");
+    answerCaptures(
+        "prod",
+        labelled.toString(),
+        row("db-abcde", "db", false, "Completed", "node-2", "1", "48", now.minusSeconds(600)));
+
+    Result r = run("list", "-n", "prod");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        """
+        SET             PHASE       MATCHED   RUNNING   COMPLETED   NODES   BYTES     AGE
+        app-web-x7k2p   Running     3         2         1           2       1048576   5m
+        incident-42     Completed   0         0         4           3       8192      120m
+
+        NAME                  POD     SET             PHASE       NODE     FILES   BYTES   AGE
+        app-web-x7k2p-web-1   web-1   app-web-x7k2p   Running     node-1   1       24      4m50s
+        db-abcde              db      <none>          Completed   node-2   1       48      10m
+        """,
+        r.stdout());
+  }
+
+  @Test
+  void listOfAllNamespacesShowsSetsWithTheirNamespace() throws Exception {
+    Instant now = Instant.now();
+    kubectl
+        .on(List.of("get", "podcapturesets", "--all-namespaces", "-o", JSON_OUTPUT))
+        .prints(items(setRow("shop", "s", "Running", 0, 0, 0, 0, 0, now.minusSeconds(30))));
+    kubectl
+        .on(List.of("get", "podcaptures", "--all-namespaces", "-o", JSON_OUTPUT))
+        .prints(items());
+
+    Result r = run("list", "-A");
+
+    assertEquals(0, r.exit(), r.stderr());
+    assertEquals(
+        """
+        NAMESPACE   SET   PHASE     MATCHED   RUNNING   COMPLETED   NODES   BYTES   AGE
+        shop        s     Running   0         0         0           0       0       30s
+        """,
+        r.stdout());
+  }
+
+  @Test
   void listWithoutCapturesSaysSo() throws Exception {
+    kubectl.on(setsCall(null)).prints(items());
     answerCaptures(null);
 
     Result r = run("list");
@@ -927,6 +1163,7 @@ class KubectlPluginTest {
    */
   @Test
   void listWithoutPerlSaysThePluginNeedsIt() throws Exception {
+    kubectl.on(setsCall("prod")).prints(items());
     answerCaptures("prod", row("web", "web", true, "Running"));
     Files.delete(kubectl.tools.resolve("perl"));
 
@@ -938,12 +1175,13 @@ class KubectlPluginTest {
         "error: kubectl podcapture needs perl to read kubectl's answers (its core module"
             + " JSON::PP)\n",
         r.stderr());
-    assertEquals(List.of(capturesCall("prod")), kubectlCalls());
+    assertEquals(List.of(setsCall("prod")), kubectlCalls());
   }
 
   /** An answer that is not JSON (a kubectl that ignored -o json) is an error, not a guess. */
   @Test
   void listOfAnAnswerThatIsNotJsonIsAnError() throws Exception {
+    kubectl.on(setsCall("prod")).prints(items());
     kubectl.on(capturesCall("prod")).prints("prod|web|web||Running|node-1|1|24|x\n");
 
     Result r = run("list", "-n", "prod");
@@ -957,6 +1195,7 @@ class KubectlPluginTest {
 
   @Test
   void listPassesKubectlErrorsThrough() throws Exception {
+    kubectl.on(setsCall("prod")).prints(items());
     kubectl
         .on(capturesCall("prod"))
         .exitsWith(1, "error: the server doesn't have a resource type \"podcaptures\"\n");
@@ -987,6 +1226,7 @@ class KubectlPluginTest {
     "8640000, 100d"
   })
   void listShowsAgesLikeKubectl(long seconds, String expected) throws Exception {
+    kubectl.on(setsCall(null)).prints(items());
     answerCaptures(
         null,
         row(
@@ -1896,6 +2136,123 @@ class KubectlPluginTest {
     }
     call.addAll(List.of("--ignore-not-found", "-o", JSON_OUTPUT));
     return call;
+  }
+
+  static List<String> setCall(String name, String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcaptureset", name));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("--ignore-not-found", "-o", JSON_OUTPUT));
+    return call;
+  }
+
+  static List<String> setChildrenCall(String set, String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcaptures"));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("--selector=tcpdump.antrea.io/set=" + set, "-o", JSON_OUTPUT));
+    return call;
+  }
+
+  /** stop's question whether NAME is a set: kubectl answers its name, or nothing. */
+  static List<String> isSetCall(String name, String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcaptureset", name));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("--ignore-not-found", "-o", "name"));
+    return call;
+  }
+
+  static List<String> setsCall(String namespace) {
+    List<String> call = new ArrayList<>(List.of("get", "podcapturesets"));
+    if (namespace != null) {
+      call.addAll(List.of("-n", namespace));
+    }
+    call.addAll(List.of("-o", JSON_OUTPUT));
+    return call;
+  }
+
+  /**
+   * A PodCaptureSet as kubectl -o json prints it, with the status the controller writes (counts
+   * left out when zero, as its JSON leaves out nothing but unset fields: here all are set once the
+   * phase is).
+   */
+  static String setStatus(
+      String phase,
+      int matched,
+      int captured,
+      int running,
+      int pending,
+      int failed,
+      int nodes,
+      String message) {
+    ObjectNode set = setSkeleton("default", "s", Instant.parse("2026-11-30T02:00:00Z"));
+    ((ObjectNode) set.get("metadata")).put("generation", 1);
+    if (!phase.isEmpty()) {
+      ObjectNode status = set.putObject("status");
+      status.put("phase", phase).put("observedGeneration", 1);
+      status.put("matchedPods", matched).put("capturedPods", captured);
+      status
+          .putObject("children")
+          .put("pending", pending)
+          .put("running", running)
+          .put("completed", 0)
+          .put("failed", failed);
+      status.put("nodeCount", nodes).put("bytes", 0);
+      putIfAny(status, "message", message);
+    }
+    return set.toString();
+  }
+
+  static ObjectNode setSkeleton(String namespace, String name, Instant created) {
+    ObjectNode set =
+        JSON.createObjectNode()
+            .put("apiVersion", "tcpdump.antrea.io/v1alpha1")
+            .put("kind", "PodCaptureSet");
+    set.putObject("metadata")
+        .put("name", name)
+        .put("namespace", namespace)
+        .put("creationTimestamp", created.truncatedTo(ChronoUnit.SECONDS).toString());
+    set.putObject("spec").putObject("selector").putObject("matchLabels").put("app", "web");
+    return set;
+  }
+
+  /** A set's row in list: its status as the controller writes it. */
+  static String setRow(
+      String namespace,
+      String name,
+      String phase,
+      int matched,
+      int running,
+      int completed,
+      int nodes,
+      long bytes,
+      Instant created) {
+    ObjectNode set = setSkeleton(namespace, name, created);
+    ObjectNode status = set.putObject("status");
+    status.put("phase", phase).put("matchedPods", matched);
+    status
+        .putObject("children")
+        .put("pending", 0)
+        .put("running", running)
+        .put("completed", completed)
+        .put("failed", 0);
+    status.put("nodeCount", nodes).put("bytes", bytes);
+    return set.toString();
+  }
+
+  /** A set's child PodCapture, labelled with the set's name, as --wait reads it. */
+  static String child(String name, String pod, String phase, String node, String message) {
+    ObjectNode capture = podCapture("default", name, pod);
+    ((ObjectNode) capture.get("metadata")).putObject("labels").put("tcpdump.antrea.io/set", "s");
+    ObjectNode status = capture.putObject("status");
+    putIfAny(status, "phase", phase);
+    putIfAny(status, "node", node);
+    putIfAny(status, "message", message);
+    return capture.toString();
   }
 
   static List<String> podsCall(String namespace, String selector) {

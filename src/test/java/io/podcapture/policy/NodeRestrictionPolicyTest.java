@@ -35,11 +35,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * deploy/node-restriction.yaml, evaluated with Google's Java CEL: every write the agent makes in
- * the RBAC coverage test's reconcile scenarios is allowed, with the node claim of the agent that
- * made it; forged writes by the same ServiceAccount (another node's objects, other changes than the
- * agent's, no node claim) are denied with the policy's message; and the writes of the controller
- * decided in issue 11 (direct PodCaptures, an elected agent) are allowed.
+ * deploy/node-restriction.yaml's policies for the agent, evaluated with Google's Java CEL: every
+ * write the agent makes in the RBAC coverage test's reconcile scenarios is allowed, with the node
+ * claim of the agent that made it; forged writes by the same ServiceAccount (another node's
+ * objects, other changes than the agent's, no node claim, what only the cluster controller does
+ * since issue 21) are denied with the policy's message. (SetPolicyTest covers the policy for sets'
+ * children.)
  */
 @Tag("integration")
 class NodeRestrictionPolicyTest {
@@ -122,7 +123,14 @@ class NodeRestrictionPolicyTest {
     // load() compiled each expression of each bound policy (and throws on the first that does not
     // compile).
     assertEquals(inFile, policies.expressions().size());
-    assertEquals(3, policies.policies().size(), "a bound policy for Pods, PodCaptures and Events");
+    assertEquals(
+        List.of(
+            "podcapture-agent-pods",
+            "podcapture-agent-podcaptures",
+            "podcapture-agent-events",
+            "podcapture-set-children"),
+        policies.policies().stream().map(AdmissionPolicies.Policy::name).toList(),
+        "a bound policy for the agent's Pods, PodCaptures and Events, and one for sets' children");
   }
 
   @Test
@@ -140,7 +148,11 @@ class NodeRestrictionPolicyTest {
       for (Validation v : p.getSpec().getValidations()) {
         // The API server refuses a message with a line break.
         assertFalse(v.getMessage().contains("\n"), v.getMessage());
-        assertTrue(v.getMessage().startsWith("podcapture-agent: "), v.getMessage());
+        String prefix =
+            p.getMetadata().getName().startsWith("podcapture-agent-")
+                ? "podcapture-agent: "
+                : "podcapture: ";
+        assertTrue(v.getMessage().startsWith(prefix), v.getMessage());
       }
     }
   }
@@ -163,11 +175,12 @@ class NodeRestrictionPolicyTest {
       assertEquals(List.of(), d.applied(), other.username());
       assertTrue(d.allowed());
     }
-    // The election's Lease is left to RBAC (a Role in the agent's namespace).
+    // Leases are matched by no policy: the agent has no Lease grant at all (RBAC), and the
+    // controller's election Lease is left to its Role in its own namespace.
     Map<String, Object> lease =
         AgentWrites.json(
             "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-                + "\"metadata\":{\"name\":\"podcapture-agent\",\"namespace\":\"kube-system\"},"
+                + "\"metadata\":{\"name\":\"podcapture-controller\",\"namespace\":\"kube-system\"},"
                 + "\"spec\":{\"holderIdentity\":\"agent-a\"}}");
     assertEquals(
         List.of(),
@@ -180,7 +193,7 @@ class NodeRestrictionPolicyTest {
                     "leases",
                     "",
                     "kube-system",
-                    "podcapture-agent",
+                    "podcapture-controller",
                     agent,
                     lease,
                     lease))
@@ -189,29 +202,24 @@ class NodeRestrictionPolicyTest {
 
   // ---- the agent's real writes
 
-  /**
-   * The agent's writes the policies govern: all but the election's Lease, which every agent must be
-   * able to take and which RBAC confines to one Role in the agent's namespace.
-   */
+  /** The agent's writes: every one of them is governed by a policy of its own. */
   static List<AdmissionRequest> governedWrites() {
-    return recordedWrites.stream().filter(w -> !"leases".equals(w.resource())).toList();
+    return recordedWrites;
   }
 
   @Test
-  void theOnlyWritesNoPolicyGovernsAreTheElectionsLeaseInTheAgentsNamespace() {
+  void theAgentWritesNoLeaseAndEveryWriteItMakesIsGoverned() {
     List<String> others = new ArrayList<>();
     for (AdmissionRequest write : recordedWrites) {
-      boolean lease = "leases".equals(write.resource());
-      if (lease && !agentAccount.getMetadata().getNamespace().equals(write.namespace())) {
-        others.add("Lease outside the agent's namespace: " + write);
+      if ("leases".equals(write.resource())) {
+        others.add("a Lease: the election is the controller's since issue 21: " + write);
       }
-      if (lease != policies.admit(write).applied().isEmpty()) {
-        others.add((lease ? "a policy applies to " : "no policy applies to ") + write);
+      if (policies.admit(write).applied().stream()
+          .noneMatch(p -> p.startsWith("podcapture-agent-"))) {
+        others.add("no policy of the agent's applies to " + write);
       }
     }
-    assertTrue(
-        recordedWrites.stream().anyMatch(w -> "leases".equals(w.resource())),
-        "the agent took no Lease");
+    assertFalse(recordedWrites.isEmpty());
     assertEquals(List.of(), others);
   }
 
@@ -228,7 +236,9 @@ class NodeRestrictionPolicyTest {
               + (write.subResource().isEmpty() ? "" : "/" + write.subResource()),
           1,
           Integer::sum);
-      if (d.applied().size() != 1 || !d.allowed() || !d.errors().isEmpty()) {
+      if (d.applied().stream().noneMatch(p -> p.startsWith("podcapture-agent-"))
+          || !d.allowed()
+          || !d.errors().isEmpty()) {
         refused.add(write + ": " + d);
       }
     }
@@ -475,40 +485,33 @@ class NodeRestrictionPolicyTest {
   }
 
   @Test
-  void aPodCaptureNoNodeHoldsGetsOnlyItsNodeLabelOrAPendingStatusFromAnotherNode() {
+  void aPodCaptureNoNodeHoldsIsTheControllersAndNoAgentWritesIt() {
     Map<String, Object> unlabelled = podCapture("db", "db", Map.of("team", "a"), List.of());
-    // Labelling it for another node and at once adding a finalizer or changing a label is more than
-    // the elected agent does.
-    assertDenied(
-        CAPTURE_OF_OTHER_NODE,
-        captureUpdate(
-            "",
-            unlabelled,
-            AgentWrites.patched(
-                unlabelled,
-                "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"finalizers\":[\"x/y\"]}}"),
-            agent));
-    assertDenied(
-        CAPTURE_OF_OTHER_NODE,
-        captureUpdate(
-            "",
-            unlabelled,
-            AgentWrites.patched(
-                unlabelled,
-                "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\",\"team\":\"b\"}}}"),
-            agent));
-    for (String more :
-        List.of(
-            "\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\",\"team\":null}",
-            "\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"annotations\":{\"a\":\"b\"}",
-            "\"labels\":{\"tcpdump.antrea.io/node\":\"node-b\"},\"ownerReferences\":[{\"apiVersion\":\"v1\","
-                + "\"kind\":\"Pod\",\"name\":\"db\",\"uid\":\"u\"}]")) {
+    // Labelling it with the Pod's node, another node or its own, is the controller's answer now,
+    // even when nothing else changes.
+    for (String node : List.of(OTHER_NODE, NODE)) {
       assertDenied(
           CAPTURE_OF_OTHER_NODE,
           captureUpdate(
               "",
               unlabelled,
-              AgentWrites.patched(unlabelled, "{\"metadata\":{" + more + "}}"),
+              AgentWrites.patched(
+                  unlabelled,
+                  "{\"metadata\":{\"labels\":{\"tcpdump.antrea.io/node\":\"" + node + "\"}}}"),
+              agent));
+    }
+    // So is its status: Pending with the reason (PodNotFound, NoAgentOnNode) or any other.
+    for (String phase : List.of("Pending", "Failed")) {
+      assertDenied(
+          CAPTURE_OF_OTHER_NODE,
+          captureUpdate(
+              "status",
+              unlabelled,
+              AgentWrites.patched(
+                  unlabelled,
+                  "{\"status\":{\"phase\":\""
+                      + phase
+                      + "\",\"message\":\"Pod db does not exist\"}}"),
               agent));
     }
     // Changing it without labelling it.
@@ -520,14 +523,34 @@ class NodeRestrictionPolicyTest {
             AgentWrites.patched(
                 unlabelled, "{\"metadata\":{\"finalizers\":[\"tcpdump.antrea.io/cleanup\"]}}"),
             agent));
-    // A status other than Pending.
+    // Adopting it as the annotation's PodCapture needs it to be named after its Pod.
+    Map<String, Object> otherName = podCapture("cap-1", "db", Map.of(), List.of());
     assertDenied(
-        STATUS_WRONG,
+        CAPTURE_OF_OTHER_NODE,
+        captureUpdate(
+            "",
+            otherName,
+            AgentWrites.patched(
+                otherName,
+                "{\"metadata\":{\"labels\":{\""
+                    + MANAGED_BY
+                    + "\":\"podcapture-agent\",\""
+                    + NODE_LABEL
+                    + "\":\"node-a\"}}}"),
+            agent));
+  }
+
+  @Test
+  void aStatusForAPodCaptureOfAnotherNodeIsDeniedWhateverItsPhase() {
+    Map<String, Object> theirs =
+        podCapture("web", "web", Map.of(NODE_LABEL, OTHER_NODE), List.of(FINALIZER));
+    assertDenied(
+        CAPTURE_OF_OTHER_NODE,
         captureUpdate(
             "status",
-            unlabelled,
+            theirs,
             AgentWrites.patched(
-                unlabelled, "{\"status\":{\"phase\":\"Failed\",\"message\":\"forged\"}}"),
+                theirs, "{\"status\":{\"phase\":\"Pending\",\"message\":\"no agent on node-b\"}}"),
             agent));
   }
 
@@ -676,7 +699,7 @@ class NodeRestrictionPolicyTest {
             "DELETE", "", "v1", "events", "", "default", "web.1", agent, null, mine));
   }
 
-  // ---- the writes of the controller decided in issue 11
+  // ---- the agent's writes on direct and annotation PodCaptures
 
   @Test
   void adoptingAPodCaptureNamedAfterItsPodIsAllowed() {
@@ -696,16 +719,10 @@ class NodeRestrictionPolicyTest {
   }
 
   @Test
-  void takingOnAndLettingGoOfADirectPodCaptureIsAllowed() {
-    Map<String, Object> direct = podCapture("cap-443", "web", Map.of(), List.of());
+  void runningAndHandingBackADirectPodCaptureTheControllerLabelledIsAllowed() {
+    Map<String, Object> direct = podCapture("cap-443", "web", Map.of(NODE_LABEL, NODE), List.of());
     Map<String, Object> taken =
-        AgentWrites.patched(
-            direct,
-            "{\"metadata\":{\"labels\":{\""
-                + NODE_LABEL
-                + "\":\"node-a\"},\"finalizers\":[\""
-                + FINALIZER
-                + "\"]}}");
+        AgentWrites.patched(direct, "{\"metadata\":{\"finalizers\":[\"" + FINALIZER + "\"]}}");
     assertAllowed(captureUpdate("", direct, taken, agent));
     assertAllowed(
         captureUpdate(
@@ -713,7 +730,8 @@ class NodeRestrictionPolicyTest {
             taken,
             AgentWrites.patched(taken, "{\"status\":{\"phase\":\"Running\",\"node\":\"node-a\"}}"),
             agent));
-    // The Pod left the node: the agent removes its node label (and may release its finalizer).
+    // Its Pod is not on the node: the agent removes its node label, handing it back to the
+    // controller (and may release its finalizer).
     assertAllowed(
         captureUpdate(
             "",
@@ -747,27 +765,6 @@ class NodeRestrictionPolicyTest {
             agent));
   }
 
-  @Test
-  void theElectedAgentAnswersForAPodCaptureNoNodeHolds() {
-    Map<String, Object> unheld = podCapture("cap-1", "not-yet", Map.of("team", "a"), List.of());
-    assertAllowed(
-        captureUpdate(
-            "status",
-            unheld,
-            AgentWrites.patched(
-                unheld,
-                "{\"status\":{\"phase\":\"Pending\",\"message\":\"Pod not-yet does not exist\"}}"),
-            agent));
-    // The Pod appeared on another node: the elected agent gives the PodCapture that node's label.
-    assertAllowed(
-        captureUpdate(
-            "",
-            unheld,
-            AgentWrites.patched(
-                unheld, "{\"metadata\":{\"labels\":{\"" + NODE_LABEL + "\":\"node-b\"}}}"),
-            agent));
-  }
-
   // ---- helpers
 
   static void assertDenied(String messagePart, AdmissionRequest request) {
@@ -782,7 +779,7 @@ class NodeRestrictionPolicyTest {
 
   static void assertAllowed(AdmissionRequest request) {
     Decision d = policies.admit(request);
-    assertEquals(1, d.applied().size(), "policies applied to " + request + ": " + d.applied());
+    assertFalse(d.applied().isEmpty(), "no policy applied to " + request);
     assertTrue(d.allowed(), request + ": " + d.denial());
     assertEquals(List.of(), d.errors());
   }

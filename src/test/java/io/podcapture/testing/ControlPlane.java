@@ -35,15 +35,27 @@ import java.util.regex.Pattern;
  * per test JVM: started by the first {@code cluster} test that asks for it, shared by every later
  * one, and torn down by {@code controlplane/down.sh} from a shutdown hook.
  *
- * <p>On start it applies {@code crds/}, {@code deploy/rbac.yaml}, {@code deploy/user-roles.yaml}
- * and {@code deploy/node-restriction.yaml} as shipped, with the build's own kubectl. Agents get
- * what a DaemonSet Pod would have: a Pod object in kube-system with {@code spec.nodeName} set, and
- * a ServiceAccount token from the TokenRequest API bound to that Pod, so it carries the node-name
- * claim the admission policies read.
+ * <p>On start it applies {@code crds/} (both CRDs), {@code deploy/rbac.yaml}, {@code
+ * deploy/controller-rbac.yaml}, {@code deploy/user-roles.yaml} and {@code
+ * deploy/node-restriction.yaml} as shipped, with the build's own kubectl. Agents get what a
+ * DaemonSet Pod would have: a Pod object in kube-system with {@code spec.nodeName} set and the
+ * DaemonSet's label, and a ServiceAccount token from the TokenRequest API bound to that Pod, so it
+ * carries the node-name claim the admission policies read. Controller replicas ({@link
+ * #startController}) get a Pod object in kube-system and a token of ServiceAccount
+ * podcapture-controller bound to it, as the Deployment's Pods would.
  */
 public final class ControlPlane {
   public static final String AGENT_NAMESPACE = "kube-system";
   public static final String AGENT_SERVICE_ACCOUNT = "podcapture-agent";
+  public static final String CONTROLLER_SERVICE_ACCOUNT = "podcapture-controller";
+
+  /** The label of the agents' DaemonSet Pods, by which the controller finds them. */
+  public static final String AGENT_POD_LABEL = "app.kubernetes.io/name";
+
+  public static final String AGENT_POD_LABEL_VALUE = "podcapture-agent";
+
+  /** The controller's Lease, in its namespace (kube-system here). */
+  public static final String CONTROLLER_LEASE = "podcapture-controller";
 
   /** up.sh takes about 15 s here. */
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(5);
@@ -145,6 +157,8 @@ public final class ControlPlane {
             "-f",
             project.resolve("deploy/rbac.yaml").toString(),
             "-f",
+            project.resolve("deploy/controller-rbac.yaml").toString(),
+            "-f",
             project.resolve("deploy/user-roles.yaml").toString(),
             "-f",
             project.resolve("deploy/node-restriction.yaml").toString())
@@ -153,7 +167,8 @@ public final class ControlPlane {
             "wait",
             "--for=condition=Established",
             "--timeout=60s",
-            "crd/podcaptures.tcpdump.antrea.io")
+            "crd/podcaptures.tcpdump.antrea.io",
+            "crd/podcapturesets.tcpdump.antrea.io")
         .orThrow();
   }
 
@@ -378,32 +393,16 @@ public final class ControlPlane {
           admin
               .resource(
                   boundPod(AGENT_NAMESPACE, podName, node)
+                      .editMetadata()
+                      .addToLabels(AGENT_POD_LABEL, AGENT_POD_LABEL_VALUE)
+                      .endMetadata()
                       .editSpec()
                       .withServiceAccountName(AGENT_SERVICE_ACCOUNT)
                       .endSpec()
                       .build())
               .create();
     }
-    TokenRequest request =
-        new TokenRequestBuilder()
-            .withNewSpec()
-            .withExpirationSeconds(24 * 3600L)
-            .withNewBoundObjectRef()
-            .withApiVersion("v1")
-            .withKind("Pod")
-            .withName(podName)
-            .withUid(pod.getMetadata().getUid())
-            .endBoundObjectRef()
-            .endSpec()
-            .build();
-    String token =
-        admin
-            .serviceAccounts()
-            .inNamespace(AGENT_NAMESPACE)
-            .withName(AGENT_SERVICE_ACCOUNT)
-            .tokenRequest(request)
-            .getStatus()
-            .getToken();
+    String token = boundToken(AGENT_SERVICE_ACCOUNT, pod);
     Path kubeconfig = writeKubeconfig(dir.resolve("agent-" + node + ".kubeconfig"), token);
     return new AgentIdentity(node, podName, token, kubeconfig);
   }
@@ -480,6 +479,131 @@ public final class ControlPlane {
   public AgentJvm startAgent(AgentIdentity identity, Path captureDir, Map<String, String> env)
       throws IOException {
     return startAgent(identity, identity.kubeconfig(), captureDir, env);
+  }
+
+  /**
+   * Starts one replica of the cluster controller: the built jar in controller mode, as the
+   * Deployment's Pod {@code name} in kube-system would run it (a Pod object of that name, a token
+   * of ServiceAccount podcapture-controller bound to it), behind a {@link CountingApiProxy} of its
+   * own. Returns once it runs (leading or standing by); {@code env} adds to or overrides its
+   * settings.
+   */
+  public ControllerJvm startController(String name, Path dir, Map<String, String> env)
+      throws Exception {
+    Path jar = MockApiServer.projectDir().resolve("target/podcapture-agent.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run mvn package first");
+    }
+    Pod pod = admin.pods().inNamespace(AGENT_NAMESPACE).withName(name).get();
+    if (pod == null) {
+      // Not scheduled (no scheduler runs): the token only needs the Pod to exist.
+      pod =
+          admin
+              .resource(
+                  new PodBuilder()
+                      .withNewMetadata()
+                      .withNamespace(AGENT_NAMESPACE)
+                      .withName(name)
+                      .addToLabels(AGENT_POD_LABEL, CONTROLLER_SERVICE_ACCOUNT)
+                      .endMetadata()
+                      .withNewSpec()
+                      .withServiceAccountName(CONTROLLER_SERVICE_ACCOUNT)
+                      .addNewContainer()
+                      .withName("controller")
+                      .withImage("podcapture-agent:dev")
+                      .endContainer()
+                      .endSpec()
+                      .build())
+              .create();
+    }
+    String token = boundToken(CONTROLLER_SERVICE_ACCOUNT, pod);
+    CountingApiProxy proxy = new CountingApiProxy(apiServerUrl(), caCert());
+    try {
+      Path kubeconfig = writeKubeconfig(dir.resolve(name + ".kubeconfig"), proxy.url(), token);
+      Map<String, String> environment = new HashMap<>();
+      environment.put("PODCAPTURE_MODE", "controller");
+      environment.put("POD_NAME", name);
+      environment.put("POD_NAMESPACE", AGENT_NAMESPACE);
+      environment.put("HTTP_PORT", "0");
+      environment.put("KUBECONFIG", kubeconfig.toString());
+      environment.putAll(env);
+      Path log = Files.createTempFile(dir, name + "-", ".log");
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  AgentJvm.argv(
+                      List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"),
+                      List.of("-jar", jar.toString())))
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      ControllerJvm controller =
+          new ControllerJvm(
+              name, AgentJvm.withAgentEnvironment(builder, environment).start(), log, proxy);
+      if (!controller.awaitLog("running against", Duration.ofSeconds(60))) {
+        String output = controller.log();
+        controller.kill();
+        proxy.close();
+        throw new IllegalStateException("controller " + name + " did not start:\n" + output);
+      }
+      return controller;
+    } catch (Exception e) {
+      proxy.close();
+      throw e;
+    }
+  }
+
+  /**
+   * As {@link #startController}, and waits until this replica holds the Lease (at once if nobody
+   * holds it or its holder released it; up to the Lease's 15 s after a holder was killed).
+   */
+  public ControllerJvm startLeadingController(String name, Path dir) throws Exception {
+    ControllerJvm controller = startController(name, dir, Map.of());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    while (!name.equals(controllerLeaseHolder())) {
+      if (!controller.alive() || System.nanoTime() > deadline) {
+        String log = controller.log();
+        controller.close();
+        throw new IllegalStateException(
+            "controller "
+                + name
+                + " does not hold the Lease ("
+                + controllerLeaseHolder()
+                + "):\n"
+                + log);
+      }
+      sleep(100);
+    }
+    return controller;
+  }
+
+  /** Who holds the controller's Lease now (null: nobody, or no Lease yet). */
+  public String controllerLeaseHolder() {
+    var lease = admin.leases().inNamespace(AGENT_NAMESPACE).withName(CONTROLLER_LEASE).get();
+    return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  /**
+   * A token of {@code serviceAccount} (kube-system) from the TokenRequest API, bound to the Pod.
+   */
+  private String boundToken(String serviceAccount, Pod pod) {
+    TokenRequest request =
+        new TokenRequestBuilder()
+            .withNewSpec()
+            .withExpirationSeconds(24 * 3600L)
+            .withNewBoundObjectRef()
+            .withApiVersion("v1")
+            .withKind("Pod")
+            .withName(pod.getMetadata().getName())
+            .withUid(pod.getMetadata().getUid())
+            .endBoundObjectRef()
+            .endSpec()
+            .build();
+    return admin
+        .serviceAccounts()
+        .inNamespace(AGENT_NAMESPACE)
+        .withName(serviceAccount)
+        .tokenRequest(request)
+        .getStatus()
+        .getToken();
   }
 
   private static void sleep(long millis) {

@@ -31,11 +31,13 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * A plain-HTTP proxy on loopback in front of the real API server, for one agent: it passes every
- * request through unchanged (the agent's own token included) and notes every Pod and PodCapture the
- * server sends the agent, in list answers and watch events alike, with the node it belongs to. So a
- * test counts what each agent's informers really received from the server, from outside its JVM.
- * Watches go over plain HTTP through it (it refuses WebSocket upgrades, and the client falls back).
+ * A plain-HTTP proxy on loopback in front of the real API server, for one process (an agent or a
+ * controller replica): it passes every request through unchanged (the process's own token
+ * included), logs every request (method, path, query), and notes every Pod and PodCapture the
+ * server sends, in list answers and watch events alike, with the node it belongs to. So a test
+ * counts what each process asked for (its Lease requests, say) and what its informers really
+ * received from the server, from outside its JVM. Watches go over plain HTTP through it (it refuses
+ * WebSocket upgrades, and the client falls back).
  */
 public final class CountingApiProxy implements AutoCloseable {
   /** Request headers the JDK's client sets itself, or that belong to one hop only. */
@@ -58,11 +60,23 @@ public final class CountingApiProxy implements AutoCloseable {
    */
   public record Seen(String resource, String type, String name, String node) {}
 
+  /**
+   * One request the process sent through the proxy: its method, path and query (null when none),
+   * and when it arrived ({@link System#nanoTime()}).
+   */
+  public record Request(String method, String path, String query, long atNanos) {
+    /** A watch (a long GET that the server answers with events). */
+    public boolean watch() {
+      return query != null && query.contains("watch=true");
+    }
+  }
+
   private final String upstream;
   private final HttpClient client;
   private final HttpServer server;
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
 
   public CountingApiProxy(String upstream, Path caCert) throws Exception {
     this.upstream = upstream;
@@ -98,6 +112,16 @@ public final class CountingApiProxy implements AutoCloseable {
     return List.copyOf(seen);
   }
 
+  /** Every request the process sent so far, in order of arrival. */
+  public List<Request> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** The requests about Leases (any Lease, any namespace): reads, renewals, watches. */
+  public List<Request> leaseRequests() {
+    return requests.stream().filter(r -> r.path().contains("/leases")).toList();
+  }
+
   private void forward(HttpExchange exchange) throws IOException {
     try (exchange) {
       if ("websocket".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Upgrade"))) {
@@ -107,6 +131,13 @@ public final class CountingApiProxy implements AutoCloseable {
         exchange.sendResponseHeaders(200, -1);
         return;
       }
+      // Logged after the WebSocket attempt: each watch counts once, as the plain HTTP it becomes.
+      requests.add(
+          new Request(
+              exchange.getRequestMethod(),
+              exchange.getRequestURI().getPath(),
+              exchange.getRequestURI().getRawQuery(),
+              System.nanoTime()));
       URI target = URI.create(upstream + exchange.getRequestURI().toString());
       byte[] body = exchange.getRequestBody().readAllBytes();
       HttpRequest.Builder request =

@@ -3,6 +3,7 @@ package io.podcapture.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -15,8 +16,11 @@ import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -170,32 +174,77 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
     return invalid != null ? invalid : super.handleCreate(withDefaults(request));
   }
 
-  /** The PodCapture spec's schema in the CRD: each field's rules. */
-  private static final JSONSchemaProps SPEC_SCHEMA = MockApiServer.crdSpecSchema();
+  /** The spec schemas of the project's CRDs, by resource (plural): each field's rules. */
+  private static final Map<String, JSONSchemaProps> SPEC_SCHEMAS =
+      Map.of("podcaptures", MockApiServer.crdSpecSchema(), "podcapturesets", setSpecSchema());
+
+  /** The PodCaptureSet spec's schema in the checked-in CRD. */
+  static JSONSchemaProps setSpecSchema() {
+    Path file = MockApiServer.projectDir().resolve("crds/podcapturesets.tcpdump.antrea.io.yaml");
+    try (InputStream in = Files.newInputStream(file)) {
+      return Serialization.unmarshal(in, CustomResourceDefinition.class)
+          .getSpec()
+          .getVersions()
+          .get(0)
+          .getSchema()
+          .getOpenAPIV3Schema()
+          .getProperties()
+          .get("spec");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  private static final Map<String, String> KINDS =
+      Map.of("podcaptures", "PodCapture", "podcapturesets", "PodCaptureSet");
+
+  /** A project resource's object path: its plural is group 1, a status subresource group 2. */
+  private static final Pattern PROJECT_RESOURCE =
+      Pattern.compile(
+          "/apis/tcpdump\\.antrea\\.io/v1alpha1/(?:namespaces/[^/]+/)?"
+              + "(podcaptures|podcapturesets)(?:/[^/]+)?(/status)?");
+
+  /**
+   * The plural of the project resource a create or update writes ({@code podcaptures} or {@code
+   * podcapturesets}), or null for another resource or a status write.
+   */
+  static String specResource(RecordedRequest request) {
+    Matcher m = PROJECT_RESOURCE.matcher(request.getPath().split("\\?")[0]);
+    if (!m.matches() || m.group(2) != null || request.getBody() == null) {
+      return null;
+    }
+    return m.group(1);
+  }
 
   /** The one CEL rule shape the CRD uses on a string: {@code self.size() <= N}. */
   private static final Pattern SIZE_RULE = Pattern.compile("self\\.size\\(\\) <= (\\d+)");
 
+  /** The PodCaptureSet's rule on its selector: not empty. */
+  private static final String NON_EMPTY_SELECTOR_RULE =
+      "(has(self.matchLabels) && size(self.matchLabels) > 0)"
+          + " || (has(self.matchExpressions) && size(self.matchExpressions) > 0)";
+
   /**
-   * 422, as kube-apiserver answers, for a PodCapture whose spec breaks its CRD's schema: a required
-   * field missing, a number out of its bounds, a string not matching its pattern or breaking its
-   * size rule. A rule of another shape fails the test that meets it, so that the mock never
-   * silently accepts what the real server would refuse.
+   * 422, as kube-apiserver answers, for a PodCapture or PodCaptureSet whose spec breaks its CRD's
+   * schema: a required field missing, a number out of its bounds, a string not matching its pattern
+   * or breaking its size rule, an empty selector. A rule of another shape fails the test that meets
+   * it, so that the mock never silently accepts what the real server would refuse.
    */
   private static MockResponse invalidSpec(RecordedRequest request) {
-    String path = request.getPath().split("\\?")[0];
-    if (!path.contains("/podcaptures") || path.endsWith("/status") || request.getBody() == null) {
+    String resource = specResource(request);
+    if (resource == null) {
       return null;
     }
+    JSONSchemaProps specSchema = SPEC_SCHEMAS.get(resource);
     JsonNode object = json(request.getBody().getBytes());
     JsonNode spec = object.path("spec");
     List<String> causes = new ArrayList<>();
-    for (String field : Optional.ofNullable(SPEC_SCHEMA.getRequired()).orElse(List.of())) {
+    for (String field : Optional.ofNullable(specSchema.getRequired()).orElse(List.of())) {
       if (!spec.hasNonNull(field)) {
         causes.add("spec." + field + ": Required value");
       }
     }
-    SPEC_SCHEMA
+    specSchema
         .getProperties()
         .forEach(
             (field, schema) -> {
@@ -210,7 +259,8 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
     return status(
         422,
         "Invalid",
-        "PodCapture.tcpdump.antrea.io \""
+        KINDS.get(resource)
+            + ".tcpdump.antrea.io \""
             + object.path("metadata").path("name").asText()
             + "\" is invalid: "
             + (causes.size() == 1 ? causes.get(0) : causes.toString()));
@@ -239,6 +289,12 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
       causes.add(invalid + field + " in body should match '" + schema.getPattern() + "'");
     }
     for (var rule : Optional.ofNullable(schema.getXKubernetesValidations()).orElse(List.of())) {
+      if (NON_EMPTY_SELECTOR_RULE.equals(rule.getRule())) {
+        if (value.path("matchLabels").size() == 0 && value.path("matchExpressions").size() == 0) {
+          causes.add(invalid + rule.getMessage());
+        }
+        continue;
+      }
       Matcher size = SIZE_RULE.matcher(rule.getRule());
       if (!size.matches()) {
         throw new IllegalStateException("the mock cannot check the CRD rule " + rule.getRule());
@@ -250,12 +306,14 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
     return causes;
   }
 
-  /** The PodCapture spec fields the CRD gives a default, with that default. */
-  private static final Map<String, JsonNode> SPEC_DEFAULTS = specDefaults();
+  /** The spec fields each CRD gives a default, with that default, by resource. */
+  private static final Map<String, Map<String, JsonNode>> SPEC_DEFAULTS =
+      Map.of(
+          "podcaptures", specDefaults(SPEC_SCHEMAS.get("podcaptures")),
+          "podcapturesets", specDefaults(SPEC_SCHEMAS.get("podcapturesets")));
 
-  private static Map<String, JsonNode> specDefaults() {
+  private static Map<String, JsonNode> specDefaults(JSONSchemaProps spec) {
     Map<String, JsonNode> defaults = new LinkedHashMap<>();
-    JSONSchemaProps spec = MockApiServer.crdSpecSchema();
     spec.getProperties()
         .forEach(
             (field, schema) -> {
@@ -266,22 +324,27 @@ public class NodeAwareCrudDispatcher extends KubernetesCrudDispatcher {
     return defaults;
   }
 
-  /** A PodCapture's create or update with the CRD's defaults filled in, as the API server does. */
+  /**
+   * A PodCapture's or PodCaptureSet's create or update with its CRD's defaults filled in, as the
+   * API server does.
+   */
   private static RecordedRequest withDefaults(RecordedRequest request) {
-    String path = request.getPath().split("\\?")[0];
-    if (!path.contains("/podcaptures") || path.endsWith("/status") || request.getBody() == null) {
+    String resource = specResource(request);
+    if (resource == null) {
       return request;
     }
     JsonNode body = json(request.getBody().getBytes());
     if (!(body instanceof ObjectNode object) || !(object.get("spec") instanceof ObjectNode spec)) {
       return request;
     }
-    SPEC_DEFAULTS.forEach(
-        (field, value) -> {
-          if (!spec.has(field) || spec.get(field).isNull()) {
-            spec.set(field, value);
-          }
-        });
+    SPEC_DEFAULTS
+        .get(resource)
+        .forEach(
+            (field, value) -> {
+              if (!spec.has(field) || spec.get(field).isNull()) {
+                spec.set(field, value);
+              }
+            });
     return new RecordedRequest(
         request.getHttpVersion(),
         request.method(),

@@ -36,9 +36,9 @@ public class PodCaptureSetSpec extends CaptureOptions {
   @Max(SCHEMA_MAX_PODS)
   @Default("10")
   @JsonPropertyDescription(
-      "Most child PodCaptures the set ever makes (completed ones count); the controller lowers "
-          + "it to the cluster admin's cap (PODCAPTURE_SET_MAX_PODS_CAP) and says so in a "
-          + "condition.")
+      "Most child PodCaptures the set ever makes (completed and deleted ones count). Above the "
+          + "cluster admin's cap (the controller's SET_MAX_PODS_CAP, default 100) the set is "
+          + "refused: phase Failed, with a message naming the cap.")
   private Integer maxPods;
 
   public LabelSelector getSelector() {

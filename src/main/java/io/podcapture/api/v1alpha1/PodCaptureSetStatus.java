@@ -13,8 +13,9 @@ import java.util.Objects;
 public class PodCaptureSetStatus {
   @PrinterColumn(name = "Phase")
   @JsonPropertyDescription(
-      "Running (window open), Completed (window closed and every child finished) or Failed "
-          + "(invalid spec; see the message and conditions).")
+      "Running (the window is open: Pods that match get a child), Completed (the window "
+          + "closed: no new child; children keep their files) or Failed (invalid spec; see the "
+          + "message).")
   private String phase;
 
   @JsonPropertyDescription("When the set started (RFC 3339); its window counts from here.")
@@ -26,12 +27,16 @@ public class PodCaptureSetStatus {
   private String windowEnd;
 
   @PrinterColumn(name = "Matched")
-  @JsonPropertyDescription("Pods of the namespace that match the selector now.")
+  @JsonPropertyDescription(
+      "Pods of the namespace that match the selector now (as the window closed, once it has).")
   private Integer matchedPods;
 
-  @JsonPropertyDescription("Pods that have a child PodCapture (made by this set, in any phase).")
+  @PrinterColumn(name = "Captured")
+  @JsonPropertyDescription(
+      "Children this set has made, in any phase (deleted ones count): maxPods bounds this.")
   private Integer capturedPods;
 
+  @PrinterColumn(name = "OverMaxPods", priority = 1)
   @JsonPropertyDescription("Matching Pods left without a child because maxPods was reached.")
   private Integer podsOverMaxPods;
 
@@ -62,8 +67,8 @@ public class PodCaptureSetStatus {
   private Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Standard conditions: Ready (the window is open and children are made), MaxPodsLowered "
-          + "(maxPods was lowered to the cluster's cap).")
+      "Standard conditions: Ready (True while the window is open; False with reason "
+          + "WindowClosed after it, or InvalidSpec).")
   private List<Condition> conditions = new ArrayList<>();
 
   public String getPhase() {
