@@ -15,15 +15,13 @@ import io.podcapture.api.v1alpha1.PodCaptureSetSpec;
 import io.podcapture.api.v1alpha1.PodCaptureSetStatus;
 import io.podcapture.controller.Names;
 import io.podcapture.sets.ChildNames;
-import io.podcapture.sets.SetConfig;
-import io.podcapture.sets.SetController;
 import io.podcapture.testing.ControlPlane;
+import io.podcapture.testing.ControllerJvm;
 import io.podcapture.testing.NetnsPod;
 import io.podcapture.testing.NetnsPod.Ping;
 import io.podcapture.testing.Processes;
 import io.podcapture.testing.User;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -36,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PodCaptureSets against the real API server: two real agent jars on two nodes with real tcpdump,
- * network-namespace Pods, and the set controller running in the test JVM with an admin client.
+ * network-namespace Pods, and the controller jar (PODCAPTURE_MODE=controller) holding the Lease
+ * with its own ServiceAccount, as the Deployment runs it: only it may create a set's children.
  */
 @Tag("cluster")
 class SetClusterTest {
@@ -47,7 +46,7 @@ class SetClusterTest {
   private static ControlPlane plane;
   private static User user;
   private static KubernetesClient admin;
-  private static SetController controller;
+  private static ControllerJvm controller;
   private static final NetnsPod[] netns = new NetnsPod[4];
   private static final ClusterNode[] nodes = new ClusterNode[2];
 
@@ -66,7 +65,7 @@ class SetClusterTest {
     for (int i = 0; i < netns.length; i++) {
       netns[i] = NetnsPod.create();
     }
-    controller = SetController.start(admin, SetConfig.of("set-cluster-test"), Clock.systemUTC());
+    controller = plane.startLeadingController("sets-controller", dir);
   }
 
   @AfterAll
