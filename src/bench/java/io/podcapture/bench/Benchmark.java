@@ -22,7 +22,14 @@ public final class Benchmark {
   /** What --phases may name; "agent" stands for "lifecycles" and "load" on one agent. */
   static final List<String> PHASES =
       List.of(
-          "completeness", "cpu", "footprint", "agent", "lifecycles", "load", "sets", "controller",
+          "completeness",
+          "cpu",
+          "footprint",
+          "agent",
+          "lifecycles",
+          "load",
+          "sets",
+          "controller",
           "lease");
 
   private Benchmark() {}

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSet;
 import io.podcapture.api.v1alpha1.PodCaptureSpec;
 import io.podcapture.controller.Names;
+import io.podcapture.sets.ChildNames;
 import io.podcapture.testing.Command;
 import io.podcapture.testing.ControlPlane;
 import io.podcapture.testing.ControllerJvm;
@@ -22,8 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -32,8 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * plugin/kubectl-podcapture run by the real kubectl (found on PATH as a plugin) against the real
- * API server, with the real agent taking the captures and a controller replica placing them and
- * running the PodCaptureSet that start -l makes: start with options, start -l, list, stop.
+ * API server, with the real agent taking the captures: start with options, start -l, list, stop.
  */
 @Tag("cluster")
 class PluginClusterTest {
@@ -97,7 +96,7 @@ class PluginClusterTest {
   }
 
   @Test
-  void startWithOptionsStartASetWithSelectorListAndStop() throws Exception {
+  void startWithOptionsStartWithSelectorListAndStop() throws Exception {
     String out =
         plugin(
                 "start",
@@ -129,41 +128,21 @@ class PluginClusterTest {
     assertEquals(128, spec.getSnapLength());
     assertEquals(3600, spec.getTtlSecondsAfterFinished());
 
-    // start -l: one PodCaptureSet; the controller keeps a capture of each matching Pod
-    String started =
-        plugin("start", "-l", "app=web", "--duration", "10m", "--name", "web-set", "-n", NS)
-            .orThrow()
-            .output();
-    assertTrue(started.lines().anyMatch("web-set"::equals), started);
-    await()
-        .atMost(WAIT)
-        .alias("both Pods' captures of set web-set Running; controller's log:\n" + controller.log())
-        .until(
-            () ->
-                children("web-set").stream()
-                    .filter(c -> c.getStatus() != null)
-                    .filter(c -> Names.PHASE_RUNNING.equals(c.getStatus().getPhase()))
-                    .map(c -> c.getSpec().getPodName())
-                    .collect(Collectors.toSet())
-                    .equals(Set.of("web-1", "web-2")));
+    // -l makes one PodCaptureSet; the controller gives each matching Pod a child.
+    plugin("start", "-l", "app=web", "--files", "3", "--name", "webset", "-n", NS).orThrow();
     List<String> children =
-        children("web-set").stream().map(c -> c.getMetadata().getName()).sorted().toList();
+        List.of(ChildNames.of("webset", "web-1"), ChildNames.of("webset", "web-2"));
+    for (String child : children) {
+      PodCapture cr = user.awaitPhase(NS, child, "Running", WAIT);
+      assertEquals(3, cr.getSpec().getMaxFiles());
+      assertEquals("webset", cr.getMetadata().getLabels().get(Names.LABEL_SET));
+    }
 
-    List<String> rows = plugin("list", "-n", NS).orThrow().output().lines().toList();
-    assertEquals(
-        List.of("SET", "PHASE", "MATCHED", "RUNNING", "COMPLETED", "NODES", "BYTES", "AGE"),
-        List.of(rows.get(0).strip().split("\\s+")));
+    String listing = plugin("list", "-n", NS).orThrow().output();
+    List<String> rows = listing.lines().toList();
     assertTrue(
-        rows.stream().anyMatch(r -> r.startsWith("web-set ") && r.contains("Running")),
-        "set web-set not listed Running: " + rows);
-    String capturesHeader =
-        rows.stream().filter(r -> r.startsWith("NAME ")).findFirst().orElseThrow();
-    assertEquals(
-        List.of("NAME", "POD", "SET", "PHASE", "NODE", "FILES", "BYTES", "AGE"),
-        List.of(capturesHeader.strip().split("\\s+")));
-    List<String> all = new ArrayList<>(children);
-    all.add(name);
-    for (String capture : all) {
+        rows.stream().anyMatch(r -> r.startsWith("webset ")), "set webset not listed: " + listing);
+    for (String capture : List.of(name, children.get(0), children.get(1))) {
       assertTrue(
           rows.stream()
               .anyMatch(
@@ -171,28 +150,26 @@ class PluginClusterTest {
                       r.startsWith(capture + " ")
                           && r.contains("Running")
                           && r.contains(node.name())),
-          capture + " not listed Running on " + node.name() + ": " + rows);
+          capture + " not listed Running on " + node.name() + ": " + listing);
     }
 
-    // stop SET: the set, its captures and their files go
-    plugin("stop", "web-set", "-n", NS).orThrow();
-    await().atMost(WAIT).until(() -> children("web-set").isEmpty());
+    plugin("stop", "webset", "-n", NS).orThrow();
     plugin("stop", name, "-n", NS).orThrow();
-    for (String capture : all) {
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                plane
+                        .admin()
+                        .resources(PodCaptureSet.class)
+                        .inNamespace(NS)
+                        .withName("webset")
+                        .get()
+                    == null);
+    for (String capture : List.of(name, children.get(0), children.get(1))) {
       await().atMost(WAIT).until(() -> user.cr(NS, capture) == null);
       await().atMost(WAIT).until(() -> node.files(NS, capture).isEmpty());
     }
     assertTrue(plugin("list", "-n", NS).output().contains("No captures in"));
-  }
-
-  /** The captures the set's controller made (labelled with the set). */
-  private static List<PodCapture> children(String set) {
-    return plane
-        .admin()
-        .resources(PodCapture.class)
-        .inNamespace(NS)
-        .withLabel(Names.LABEL_SET, set)
-        .list()
-        .getItems();
   }
 }
