@@ -34,6 +34,7 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.podcapture.api.v1alpha1.CaptureFile;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSet;
 import io.podcapture.api.v1alpha1.PodCaptureStatus;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -65,6 +66,7 @@ class ManifestsTest {
   static final String FILTERED_CAPTURE = "examples/podcapture-filtered.yaml";
   static final String PACKET_COUNT_CAPTURE = "examples/podcapture-packet-count.yaml";
   static final String TTL_CAPTURE = "examples/podcapture-ttl.yaml";
+  static final String CAPTURE_SET = "examples/podcaptureset.yaml";
 
   private static final List<String> FOLDERS = List.of("deploy", "examples", "crds");
 
@@ -127,6 +129,7 @@ class ManifestsTest {
                 FILTERED_CAPTURE,
                 PACKET_COUNT_CAPTURE,
                 TTL_CAPTURE,
+                CAPTURE_SET,
                 CrdTest.CHECKED_IN_CRD)),
         "found " + files);
   }
@@ -627,6 +630,24 @@ class ManifestsTest {
     assertEquals(600, ttl.getSpec().getTtlSecondsAfterFinished());
     assertNotNull(
         ttl.getSpec().getDurationSeconds(), "a TTL counts from the end, so the capture must end");
+  }
+
+  @Test
+  void theExampleSetCapturesTheTestPodForAWindow() {
+    PodCaptureSet set = typed(CAPTURE_SET, PodCaptureSet.class);
+    Pod testPod = typed(TEST_POD, Pod.class);
+
+    assertEquals(testPod.getMetadata().getNamespace(), set.getMetadata().getNamespace());
+    assertTrue(
+        testPod
+            .getMetadata()
+            .getLabels()
+            .entrySet()
+            .containsAll(set.getSpec().getSelector().getMatchLabels().entrySet()),
+        "the set selects the test Pod");
+    assertNotNull(set.getSpec().getDurationSeconds(), "one window, so the set ends by itself");
+    assertTrue(set.getSpec().getMaxPods() <= 100, "within the default cap SET_MAX_PODS_CAP");
+    assertNull(set.getStatus());
   }
 
   @Test

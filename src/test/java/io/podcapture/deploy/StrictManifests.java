@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.podcapture.api.v1alpha1.PodCapture;
+import io.podcapture.api.v1alpha1.PodCaptureSet;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -25,15 +26,15 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * Reads manifests as strictly as the API server would: every document is parsed into fabric8's
- * typed model (PodCapture into the project's own class) and any field the model does not know is a
- * problem.
+ * typed model (PodCapture and PodCaptureSet into the project's own classes) and any field the model
+ * does not know is a problem.
  *
  * <p>Why the extra work: fabric8's model classes never fail on an unknown field. They have a
  * {@code @JsonAnySetter} that tucks it into an {@code additionalProperties} map, so
  * FAIL_ON_UNKNOWN_PROPERTIES has no effect on them; a typo such as {@code readOnlyRootFileSystem}
  * parses fine and then is silently dropped by the API server. So after parsing, {@link
  * #unknownFields} walks the object graph and reports every non-empty {@code additionalProperties}
- * map. The project's PodCapture classes have no such map, so for them Jackson's
+ * map. The project's own API classes have no such map, so for them Jackson's
  * FAIL_ON_UNKNOWN_PROPERTIES does the job during parsing.
  *
  * <p>Scalars are strict too, like the API server's JSON decoding: an unquoted annotation or env
@@ -250,6 +251,7 @@ final class StrictManifests {
         Long.class, new NumberDeserializers.LongDeserializer(Long.class, null));
     mapper.registerModule(strictNumbers);
     serialization.registerKubernetesResource(PodCapture.class);
+    serialization.registerKubernetesResource(PodCaptureSet.class);
     return serialization;
   }
 }
