@@ -49,7 +49,9 @@ public final class SetDecision {
     if (invalid != null) {
       return SetPlan.refused(invalid);
     }
-    int maxPods = maxPods(set.getSpec());
+    // Above the admin's cap the set is not refused but bounded by the cap (the CRD's default of 10
+    // must work under any cap), and its status says so.
+    int maxPods = Math.min(maxPods(set.getSpec()), in.maxPodsCap());
     SetWindow window = window(set, in.now());
     if (!window.open(in.now())) {
       return new SetPlan(null, window, List.of(), 0, maxPods, null);
@@ -122,6 +124,12 @@ public final class SetDecision {
                   + where
                   + " (maxPods "
                   + plan.maxPods()
+                  + (maxPods(set.getSpec()) > plan.maxPods()
+                      ? ", lowered from "
+                          + maxPods(set.getSpec())
+                          + " to this cluster's cap, set by the admin in "
+                          + SetConfig.ENV_MAX_PODS_CAP
+                      : "")
                   + ")");
       if (plan.podsOverMaxPods() > 0) {
         m.append("; maxPods reached: ")
@@ -216,16 +224,6 @@ public final class SetDecision {
     int maxPods = maxPods(spec);
     if (maxPods < 1) {
       return "spec.maxPods is " + maxPods + ": at least 1 is needed";
-    }
-    if (maxPods > cap) {
-      return "spec.maxPods "
-          + maxPods
-          + " is above this cluster's cap of "
-          + cap
-          + " Pods per set (set by the admin in "
-          + SetConfig.ENV_MAX_PODS_CAP
-          + "): lower maxPods to at most "
-          + cap;
     }
     return null;
   }

@@ -281,8 +281,22 @@ class SetDecisionTest {
   }
 
   @Test
-  void maxPodsAboveTheCapIsRefusedNamingTheCap() {
-    assertRefused(set("web", 101, null), "above this cluster's cap of 100 Pods per set");
+  void maxPodsAboveTheCapIsLoweredToTheCapAndTheStatusSaysSo() {
+    PodCaptureSet set = set("web", CAP + 5, null);
+    List<MatchedPod> pods = new ArrayList<>();
+    for (int i = 0; i < CAP + 3; i++) {
+      pods.add(pod("p" + i, i));
+    }
+    SetInputs in = inputs(set, pods, List.of(), T0);
+    SetPlan plan = SetDecision.decide(in);
+    assertFalse(plan.isInvalid());
+    assertEquals(CAP, plan.maxPods());
+    assertEquals(CAP, plan.podsToCapture().size());
+    assertEquals(3, plan.podsOverMaxPods());
+    PodCaptureSetStatus status = SetDecision.status(in, plan, List.of(), List.of());
+    assertTrue(
+        status.getMessage().contains("(maxPods " + CAP + ", lowered from " + (CAP + 5)),
+        status.getMessage());
   }
 
   @Test

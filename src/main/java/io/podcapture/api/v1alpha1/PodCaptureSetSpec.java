@@ -37,8 +37,8 @@ public class PodCaptureSetSpec extends CaptureOptions {
   @Default("10")
   @JsonPropertyDescription(
       "Most child PodCaptures the set ever makes (completed and deleted ones count). Above the "
-          + "cluster admin's cap (the controller's SET_MAX_PODS_CAP, default 100) the set is "
-          + "refused: phase Failed, with a message naming the cap.")
+          + "cluster admin's cap (the controller's SET_MAX_PODS_CAP, default 100) the cap applies "
+          + "instead, and the set's status message says so.")
   private Integer maxPods;
 
   public LabelSelector getSelector() {
