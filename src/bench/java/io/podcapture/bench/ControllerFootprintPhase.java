@@ -1,13 +1,16 @@
 package io.podcapture.bench;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.api.v1alpha1.PodCaptureSet;
@@ -53,8 +56,31 @@ final class ControllerFootprintPhase {
     if (!phases.contains("controller")) {
       return false;
     }
-    new ControllerFootprintPhase(bench).measure(Shipped.read(bench.project.resolve("Dockerfile")));
+    new ControllerFootprintPhase(bench).measure(deployedFlags(bench.project));
     return phases.stream().allMatch(p -> p.equals("controller") || p.equals("sets"));
+  }
+
+  /**
+   * The JVM flags of deploy/controller.yaml's container command ({@code java <flags> -jar <jar>}),
+   * with the image's environment.
+   */
+  static Shipped deployedFlags(Path project) throws Exception {
+    Shipped image = Shipped.read(project.resolve("Dockerfile"));
+    try (KubernetesClient offline = new KubernetesClientBuilder().build();
+        InputStream in = Files.newInputStream(project.resolve("deploy/controller.yaml"))) {
+      for (HasMetadata item : offline.load(in).items()) {
+        if (item instanceof Deployment d) {
+          List<String> command =
+              d.getSpec().getTemplate().getSpec().getContainers().get(0).getCommand();
+          int jar = command.indexOf("-jar");
+          if (command.isEmpty() || jar < 0) {
+            throw new IllegalStateException("deploy/controller.yaml: no java ... -jar command");
+          }
+          return new Shipped(List.copyOf(command.subList(1, jar)), image.env());
+        }
+      }
+    }
+    throw new IllegalStateException("deploy/controller.yaml has no Deployment");
   }
 
   private void measure(Shipped shipped) throws Exception {
@@ -94,6 +120,7 @@ final class ControllerFootprintPhase {
         double madeSeconds = (System.nanoTime() - t1) / 1e9;
         AgentProcess.sleepMillis(5000);
         AgentProcess.Footprint busy = controller.footprint();
+        Workbench.log("controller: JVM flags (deploy/controller.yaml) %s", shipped.flags());
         Workbench.log(
             "controller: ready %.0f ms (/readyz); with no set: RSS %s, heap used %s, metaspace %s,"
                 + " threads %d",

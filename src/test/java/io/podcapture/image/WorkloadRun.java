@@ -158,7 +158,16 @@ final class WorkloadRun {
     options.add("--stop-timeout=" + terminationGraceSeconds());
     options.addAll(volumes(volumeDirs));
     env.forEach((name, value) -> options.add("--env=" + name + "=" + value));
+    if (!command().isEmpty()) {
+      // The container's command replaces the image's ENTRYPOINT, as the kubelet does.
+      options.add("--entrypoint=" + Serialization.asJson(command()));
+    }
     return options;
+  }
+
+  /** The container's command (empty: the image's ENTRYPOINT runs). */
+  List<String> command() {
+    return agent.getCommand() == null ? List.of() : agent.getCommand();
   }
 
   private static List<String> security(SecurityContext sc) {
