@@ -25,10 +25,11 @@ class DockerfileTest {
       List.of(
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=1",
+          "-XX:CICompilerCount=1",
           "-Xss512k",
           "-XX:MaxRAM=192m",
           "-Xmx32m",
-          "-Xmn4m",
+          "-Xmn3m",
           "-XX:MinHeapFreeRatio=10",
           "-XX:MaxHeapFreeRatio=20",
           "-XX:MaxMetaspaceSize=64m",
