@@ -277,22 +277,18 @@ class SetMockTest {
   }
 
   @Test
-  void badSpecsAreRefusedInTheStatusAndAnEventWithNoChild() {
+  void badSpecsAreRefusedInTheStatusAndAnEventWithNoChildAndMaxPodsOverTheCapIsLowered() {
     pod("web-1", "web", "node-a", "10.1.0.1");
-    PodCaptureSet overCap = SetFixtures.set(NS, "too-many", "web", 50, null);
     PodCaptureSet longName = SetFixtures.set(NS, "s".repeat(64), "web", null, null);
     PodCaptureSet badSelector = SetFixtures.set(NS, "bad-selector", "web", null, null);
     badSelector
         .getSpec()
         .setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "a b")).build());
-    SetFixtures.create(a.user, overCap);
     SetFixtures.create(a.user, longName);
     SetFixtures.create(a.user, badSelector);
 
     Map<String, String> says =
         Map.of(
-            "too-many",
-            "spec.maxPods 50 is above this cluster's cap of 20 Pods per set",
             "s".repeat(64),
             "characters long; its children carry it in the label",
             "bad-selector",
@@ -309,11 +305,20 @@ class SetMockTest {
     assertEquals(0, controller.podWatches(), "a refused set watches no Pod");
 
     // Fixed, the set starts.
-    PodCaptureSet fixed = set("too-many");
-    fixed.getSpec().setMaxPods(5);
+    PodCaptureSet fixed = set("bad-selector");
+    fixed
+        .getSpec()
+        .setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "web")).build());
     a.user.resources(PodCaptureSet.class).inNamespace(NS).resource(fixed).update();
+    await().atMost(WAIT).until(() -> "Running".equals(a.phase(NS, "bad-selector-web-1")));
+    awaitStatus("bad-selector", s -> Names.PHASE_RUNNING.equals(s.getPhase()));
+
+    // maxPods above the admin's cap (20 here) is not refused: the cap applies, and says so.
+    SetFixtures.create(a.user, SetFixtures.set(NS, "too-many", "web", 50, null));
     await().atMost(WAIT).until(() -> "Running".equals(a.phase(NS, "too-many-web-1")));
-    awaitStatus("too-many", s -> Names.PHASE_RUNNING.equals(s.getPhase()));
+    PodCaptureSetStatus lowered =
+        awaitStatus("too-many", s -> Names.PHASE_RUNNING.equals(s.getPhase()));
+    assertTrue(lowered.getMessage().contains("(maxPods 20, lowered from 50"), lowered.getMessage());
   }
 
   @Test
