@@ -58,7 +58,7 @@ EXPOSE 9397
 #   -XX:MaxMetaspaceSize=64m    class metadata cap (about 26 MiB used)
 #   -XX:+ExitOnOutOfMemoryError exit (and be restarted) rather than limp on
 # Measured and left out: -Dsun.reflect.inflationThreshold=2147483647 (2 MiB less metaspace, 0.5 s more CPU
-# to start), AppCDS (no gain measured), MALLOC_ARENA_MAX and -XX:TrimNativeHeapInterval (no gain measured).
+# to start), AppCDS and -XX:TrimNativeHeapInterval (no gain measured).
 # Exec form: the JVM is PID 1, gets SIGTERM directly and reaps its tcpdump children.
 ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xss512k", "-XX:MaxRAM=192m", "-Xmx32m", "-Xmn3m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/podcapture-agent.jar"]
