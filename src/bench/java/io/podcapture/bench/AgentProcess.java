@@ -186,12 +186,34 @@ final class AgentProcess implements AutoCloseable {
         status.getOrDefault("VmRSS", -1L),
         status.getOrDefault("VmHWM", -1L),
         status.getOrDefault("RssAnon", -1L),
-        status.getOrDefault("Threads", -1L).intValue(),
+        status.getOrDefault("Threads", -1L).intValue() - attachListeners(pid()),
         heap[0],
         heap[1],
         heap[2],
         cg,
         cgPeak);
+  }
+
+  /**
+   * The JVM's "Attach Listener" thread (0 or 1): the first jcmd starts it and it stays, so without
+   * this the reading after the first jcmd would count one thread more than the one before it.
+   */
+  static int attachListeners(long pid) {
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      return (int)
+          tasks
+              .filter(
+                  t -> {
+                    try {
+                      return Files.readString(t.resolve("comm")).strip().equals("Attach Listener");
+                    } catch (IOException e) {
+                      return false; // the thread ended meanwhile
+                    }
+                  })
+              .count();
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /** CPU time (user + system) the process has used so far, in ms. */

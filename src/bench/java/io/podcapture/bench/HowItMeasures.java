@@ -34,7 +34,7 @@ final class HowItMeasures {
             + "create) until 300 ms after its PodCapture is gone, so the asynchronous Event for the stop is "
             + "included.\n");
     md.append(
-        "- Footprint: VmRSS, VmHWM (peak RSS) and Threads from `/proc/<pid>/status`, heap and metaspace "
+        "- Footprint: VmRSS, VmHWM (peak RSS) and Threads from `/proc/<pid>/status` (less the JVM's `Attach Listener` thread, which the first `jcmd` starts), heap and metaspace "
             + "from `jcmd <pid> GC.heap_info`, each read 5 s after the agent became ready, and again 5 s after "
             + FootprintPhase.FOOTPRINT_CAPTURES
             + " captures are Running. Ready is `/readyz` answering 200 when the agent serves it, "
