@@ -4,7 +4,8 @@
 # Pod filter side by side, on this machine, and writes BENCHMARKS.md.
 #
 #   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
-#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent,lifecycles,load
+#   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent,lifecycles,load,
+#                                          # sets,controller,lease
 #
 # 'agent' is 'lifecycles' (single captures by annotation and by direct PodCapture: latency, API writes) and 'load'
 # (100 captures at once, steady state) on one agent.
