@@ -5,8 +5,8 @@ import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
- * The 24-byte global header of a classic pcap file: byte order and time stamp resolution (both
- * told by the magic number), link type and snap length.
+ * The 24-byte global header of a classic pcap file: byte order and time stamp resolution (both told
+ * by the magic number), link type and snap length.
  */
 record PcapHeader(ByteOrder order, boolean nanosecond, int linkType, int snapLength) {
 
@@ -25,7 +25,10 @@ record PcapHeader(ByteOrder order, boolean nanosecond, int linkType, int snapLen
    */
   private static final int SLACK = 4096;
 
-  /** A snap length above this in a header is not believed (a corrupt header must not make us allocate gigabytes). */
+  /**
+   * A snap length above this in a header is not believed (a corrupt header must not make us
+   * allocate gigabytes).
+   */
   private static final int MAX_BELIEVED_SNAPLEN = 16 << 20;
 
   private static final int MAGIC_MICROS = 0xa1b2c3d4;
@@ -55,7 +58,8 @@ record PcapHeader(ByteOrder order, boolean nanosecond, int linkType, int snapLen
     long snapLength = Integer.toUnsignedLong(header.getInt(16));
     // the upper bits of the link type field carry FCS information, not the link type
     int linkType = header.getInt(20) & 0xffff;
-    return new PcapHeader(order, nanosecond, linkType, (int) Math.min(snapLength, Integer.MAX_VALUE));
+    return new PcapHeader(
+        order, nanosecond, linkType, (int) Math.min(snapLength, Integer.MAX_VALUE));
   }
 
   /** The longest captured length a record of this file may have. */
@@ -93,6 +97,8 @@ record PcapHeader(ByteOrder order, boolean nanosecond, int linkType, int snapLen
 
   /** Whether records of a file with header {@code other} can follow ours unchanged. */
   boolean sameRecordFormat(PcapHeader other) {
-    return order.equals(other.order) && nanosecond == other.nanosecond && linkType == other.linkType;
+    return order.equals(other.order)
+        && nanosecond == other.nanosecond
+        && linkType == other.linkType;
   }
 }

@@ -25,8 +25,8 @@ public final class PcapReader implements PacketSource {
   }
 
   /**
-   * Reads the 24-byte global header of {@code in}; a {@link PcapFormatException} if it is missing or
-   * not a pcap header. The reader owns {@code in} from then on: {@link #close()} closes it.
+   * Reads the 24-byte global header of {@code in}; a {@link PcapFormatException} if it is missing
+   * or not a pcap header. The reader owns {@code in} from then on: {@link #close()} closes it.
    */
   public static PcapReader open(InputStream in) throws IOException {
     PcapReader reader = openOrNull(in);
