@@ -12,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,6 +65,35 @@ public final class PcapFollower {
     }
   }
 
+  /**
+   * When a ring file was last written, and, for files written within the same clock tick, the time
+   * stamp of its first packet (tcpdump starts the files in packet order); a file without a packet
+   * is the newest of its tick.
+   */
+  private record Age(FileTime modified, long firstPacket) implements Comparable<Age> {
+    private static final Comparator<Age> ORDER =
+        Comparator.comparing(Age::modified).thenComparingLong(Age::firstPacket);
+
+    static Age of(Path path, BasicFileAttributes attributes) {
+      long firstPacket = Long.MAX_VALUE;
+      byte[] bytes = new byte[PcapHeader.LENGTH + PcapHeader.RECORD_HEADER_LENGTH];
+      try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+        if (Follow.readFully(channel, 0, bytes, bytes.length) == bytes.length) {
+          firstPacket =
+              PcapHeader.parse(bytes).packet(bytes, PcapHeader.LENGTH, null).timestampNanos();
+        }
+      } catch (IOException e) {
+        // gone or not a pcap file: ordered by its modification time alone
+      }
+      return new Age(attributes.lastModifiedTime(), firstPacket);
+    }
+
+    @Override
+    public int compareTo(Age other) {
+      return ORDER.compare(this, other);
+    }
+  }
+
   private enum Switch {
     DONE,
     WAIT,
@@ -101,10 +131,14 @@ public final class PcapFollower {
     }
 
     long run(BooleanSupplier running, Instant deadline) throws IOException {
-      while (!start()) {
+      // packets in the files now are not ours; but once we had to wait for a first header, every
+      // packet in the file that gets one was written after the call
+      boolean fromEnd = true;
+      while (!start(fromEnd)) {
         if (!running.getAsBoolean() || !Instant.now().isBefore(deadline) || !sleep()) {
           return 0;
         }
+        fromEnd = false;
       }
       out.write(headerBytes);
       out.flush();
@@ -123,26 +157,30 @@ public final class PcapFollower {
     }
 
     /**
-     * Positions us at the last complete record of the newest ring file; false if there is no file
-     * with a header yet.
+     * Positions us in the newest ring file, after its last complete record if {@code fromEnd}, else
+     * before its first; false if there is no file with a header yet.
      */
-    private boolean start() throws IOException {
+    private boolean start(boolean fromEnd) throws IOException {
       Map<Path, BasicFileAttributes> files = attributes(ringFiles.get());
+      // from the end: the file tcpdump writes, the newest; else all files are new: the oldest
       Path newest = null;
-      BasicFileAttributes newestAttributes = null;
+      Age newestAge = null;
       for (Map.Entry<Path, BasicFileAttributes> file : files.entrySet()) {
         BasicFileAttributes a = file.getValue();
-        // ties go to the later file in the list: the ring is listed oldest first
-        if (a.size() >= PcapHeader.LENGTH
-            && (newest == null
-                || a.lastModifiedTime().compareTo(newestAttributes.lastModifiedTime()) >= 0)) {
+        if (a.size() < PcapHeader.LENGTH) {
+          continue;
+        }
+        Age age = Age.of(file.getKey(), a);
+        if (newest == null
+            || (fromEnd ? age.compareTo(newestAge) >= 0 : age.compareTo(newestAge) < 0)) {
           newest = file.getKey();
-          newestAttributes = a;
+          newestAge = age;
         }
       }
       if (newest == null) {
         return false;
       }
+      BasicFileAttributes newestAttributes = files.get(newest);
       try (FileChannel channel = FileChannel.open(newest, StandardOpenOption.READ)) {
         byte[] bytes = new byte[PcapHeader.LENGTH];
         if (readFully(channel, 0, bytes, bytes.length) < bytes.length) {
@@ -154,14 +192,18 @@ public final class PcapFollower {
         currentModified = newestAttributes.lastModifiedTime();
         position = PcapHeader.LENGTH;
         firstRecord = firstRecord(channel, channel.size());
-        position = copyRecords(channel, channel.size(), false);
+        if (fromEnd) {
+          position = copyRecords(channel, channel.size(), false);
+        }
       }
-      files.forEach(
-          (path, a) -> {
-            if (!path.equals(current)) {
-              seen.put(path, Seen.of(a));
-            }
-          });
+      if (fromEnd) {
+        files.forEach(
+            (path, a) -> {
+              if (!path.equals(current)) {
+                seen.put(path, Seen.of(a));
+              }
+            });
+      }
       return true;
     }
 
@@ -244,7 +286,7 @@ public final class PcapFollower {
     private Path nextFile() {
       Map<Path, BasicFileAttributes> files = attributes(ringFiles.get());
       Path next = null;
-      FileTime nextModified = null;
+      Age nextAge = null;
       for (Map.Entry<Path, BasicFileAttributes> file : files.entrySet()) {
         Path path = file.getKey();
         BasicFileAttributes a = file.getValue();
@@ -254,15 +296,15 @@ public final class PcapFollower {
         if (Seen.of(a).equals(seen.get(path))) {
           continue;
         }
-        FileTime modified = a.lastModifiedTime();
-        if (!path.equals(current) && modified.compareTo(currentModified) < 0) {
+        if (!path.equals(current) && a.lastModifiedTime().compareTo(currentModified) < 0) {
           // changed, yet older than what we read: not tcpdump's current file; forget it
           seen.put(path, Seen.of(a));
           continue;
         }
-        if (next == null || modified.compareTo(nextModified) < 0) {
+        Age age = Age.of(path, a);
+        if (next == null || age.compareTo(nextAge) < 0) {
           next = path;
-          nextModified = modified;
+          nextAge = age;
         }
       }
       return next;

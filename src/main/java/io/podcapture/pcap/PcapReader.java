@@ -36,18 +36,31 @@ public final class PcapReader implements PacketSource {
     return reader;
   }
 
-  /** As {@link #open}, but null for a stream without a single byte (a file tcpdump just made). */
+  /**
+   * As {@link #open}, but null for a stream without a single byte (a file tcpdump just made).
+   * Closes {@code in} unless it returns a reader.
+   */
   static PcapReader openOrNull(InputStream in) throws IOException {
     InputStream buffered = new BufferedInputStream(in, BUFFER_BYTES);
-    byte[] bytes = buffered.readNBytes(PcapHeader.LENGTH);
-    if (bytes.length == 0) {
-      return null;
+    try {
+      byte[] bytes = buffered.readNBytes(PcapHeader.LENGTH);
+      if (bytes.length == 0) {
+        buffered.close();
+        return null;
+      }
+      if (bytes.length < PcapHeader.LENGTH) {
+        throw new PcapFormatException(
+            "not a pcap file: " + bytes.length + " bytes, shorter than the 24-byte pcap header");
+      }
+      return new PcapReader(buffered, PcapHeader.parse(bytes));
+    } catch (IOException | RuntimeException e) {
+      try {
+        buffered.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
     }
-    if (bytes.length < PcapHeader.LENGTH) {
-      throw new PcapFormatException(
-          "not a pcap file: " + bytes.length + " bytes, shorter than the 24-byte pcap header");
-    }
-    return new PcapReader(buffered, PcapHeader.parse(bytes));
   }
 
   @Override
