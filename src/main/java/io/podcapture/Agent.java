@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.podcapture.agentfiles.AgentCaptures;
+import io.podcapture.agentfiles.ApiTokenReviewer;
+import io.podcapture.agentfiles.FilesServer;
 import io.podcapture.capture.CaptureConfig;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.capture.CaptureManager;
@@ -24,7 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running agent: the capture layer, the controller over it, and the monitoring endpoint. */
+/**
+ * One running agent: the capture layer, the controller over it, the monitoring endpoint and the
+ * file server.
+ */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
@@ -32,12 +38,17 @@ public final class Agent implements AutoCloseable {
   private final PacketCapturer capturer;
   private final PodCaptureController controller;
   private final MonitoringServer monitoring;
+  private final FilesServer files;
 
   private Agent(
-      PacketCapturer capturer, PodCaptureController controller, MonitoringServer monitoring) {
+      PacketCapturer capturer,
+      PodCaptureController controller,
+      MonitoringServer monitoring,
+      FilesServer files) {
     this.capturer = capturer;
     this.controller = controller;
     this.monitoring = monitoring;
+    this.files = files;
   }
 
   /**
@@ -136,7 +147,14 @@ public final class Agent implements AutoCloseable {
       controller.close();
       throw e;
     }
-    return new Agent(capturer, controller, monitoring);
+    // After the caches are synced: a file request is answered from them.
+    FilesServer files =
+        FilesServer.start(
+            config.files(),
+            captureConfig.captureDir(),
+            new AgentCaptures(config.nodeName(), controller::cachedCapture, capturer),
+            new ApiTokenReviewer(client));
+    return new Agent(capturer, controller, monitoring, files);
   }
 
   private static double bytesOnDisk(PacketCapturer capturer) {
@@ -160,10 +178,16 @@ public final class Agent implements AutoCloseable {
     return monitoring.port();
   }
 
+  /** The port of the file server, or -1 while it does not run (no certificate yet, or off). */
+  public int filesPort() {
+    return files.port();
+  }
+
   /** Stops every tcpdump (files and PodCaptures stay, so captures resume when an agent returns). */
   @Override
   public void close() {
     LOG.info("agent stopping: ending tcpdump processes, keeping files and PodCaptures");
+    files.close();
     controller.close();
     monitoring.close();
   }

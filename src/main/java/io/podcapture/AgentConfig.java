@@ -1,5 +1,6 @@
 package io.podcapture;
 
+import io.podcapture.agentfiles.FilesConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -26,7 +27,8 @@ public record AgentConfig(
     int workers,
     int httpPort,
     String logLevel,
-    boolean allowHostNetwork) {
+    boolean allowHostNetwork,
+    FilesConfig files) {
 
   /** A setting is missing or malformed; the message names it and says what is accepted. */
   public static final class ConfigException extends RuntimeException {
@@ -42,10 +44,11 @@ public record AgentConfig(
           "NODE_NAME is not set: set it to the name of the node this agent runs on "
               + "(in the DaemonSet it comes from the downward API, spec.nodeName)");
     }
+    String podNamespace = env.getOrDefault("POD_NAMESPACE", "kube-system").strip();
     return new AgentConfig(
         node,
         env.getOrDefault("POD_NAME", "").strip(),
-        env.getOrDefault("POD_NAMESPACE", "kube-system").strip(),
+        podNamespace,
         Path.of(env.getOrDefault("CAPTURE_DIR", "/capture")).toAbsolutePath().normalize(),
         intSetting(env, "MAX_FILES", 64, 1, 1000),
         intSetting(env, "MAX_CAPTURES", 16, 1, 10_000),
@@ -60,7 +63,71 @@ public record AgentConfig(
         intSetting(env, "WORKERS", 4, 1, 64),
         intSetting(env, "HTTP_PORT", 9397, 0, 65535),
         logLevel(env.getOrDefault("LOG_LEVEL", "info")),
-        booleanSetting(env, "ALLOW_HOST_NETWORK", false));
+        booleanSetting(env, "ALLOW_HOST_NETWORK", false),
+        files(env, podNamespace));
+  }
+
+  /**
+   * The file server's settings: FILES_SERVER (on or off), FILES_PORT (0 = any free port),
+   * FILES_TLS_DIR, CONTROLLER_NAMESPACE (default POD_NAMESPACE), CONTROLLER_SERVICE_ACCOUNT and
+   * FILES_MAX_REQUEST_SECONDS.
+   */
+  private static FilesConfig files(Map<String, String> env, String podNamespace) {
+    String server =
+        env.getOrDefault("FILES_SERVER", "on").strip().toLowerCase(java.util.Locale.ROOT);
+    if (!server.equals("on") && !server.equals("off") && !server.isEmpty()) {
+      throw new ConfigException(
+          "FILES_SERVER=" + env.get("FILES_SERVER") + " is not a switch: expected on or off");
+    }
+    String namespace =
+        nameSetting(env, "CONTROLLER_NAMESPACE", podNamespace, DNS_LABEL, "a namespace name");
+    String account =
+        nameSetting(
+            env,
+            "CONTROLLER_SERVICE_ACCOUNT",
+            FilesConfig.DEFAULT_SERVICE_ACCOUNT,
+            DNS_SUBDOMAIN,
+            "a ServiceAccount name");
+    String tlsDir = env.getOrDefault("FILES_TLS_DIR", "").strip();
+    return new FilesConfig(
+        !server.equals("off"),
+        intSetting(env, "FILES_PORT", FilesConfig.DEFAULT_PORT, 0, 65535),
+        Path.of(tlsDir.isEmpty() ? FilesConfig.DEFAULT_TLS_DIR : tlsDir)
+            .toAbsolutePath()
+            .normalize(),
+        namespace,
+        account,
+        Duration.ofSeconds(
+            intSetting(
+                env,
+                "FILES_MAX_REQUEST_SECONDS",
+                FilesConfig.DEFAULT_MAX_REQUEST_SECONDS,
+                1,
+                7 * 24 * 3600)));
+  }
+
+  private static final java.util.regex.Pattern DNS_LABEL =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final java.util.regex.Pattern DNS_SUBDOMAIN =
+      java.util.regex.Pattern.compile(
+          "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  private static String nameSetting(
+      Map<String, String> env,
+      String name,
+      String fallback,
+      java.util.regex.Pattern rule,
+      String what) {
+    String raw = env.get(name);
+    if (raw == null || raw.isBlank()) {
+      return fallback;
+    }
+    String value = raw.strip();
+    if (!rule.matcher(value).matches()) {
+      throw new ConfigException(
+          name + "=" + raw + " is not " + what + ": expected lower-case letters, digits and '-'");
+    }
+    return value;
   }
 
   private static String logLevel(String raw) {

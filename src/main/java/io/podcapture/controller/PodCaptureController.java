@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -287,6 +288,17 @@ public final class PodCaptureController implements AutoCloseable {
       case POD -> mirror.reconcile(item.key());
       case CAPTURE -> reconciler.reconcile(item.key()).requeueAfter();
     };
+  }
+
+  /**
+   * The PodCapture {@code namespace/name} of this node as the agent's cache holds it, or empty if
+   * the agent holds no such PodCapture. The object is the cache's own: read it, never change it.
+   */
+  public Optional<PodCapture> cachedCapture(String namespace, String name) {
+    PodCapture cr = captureInformer.getIndexer().getByKey(namespace + "/" + name);
+    return cr != null && config.nodeName().equals(PodCaptures.label(cr, Names.LABEL_NODE))
+        ? Optional.of(cr)
+        : Optional.empty();
   }
 
   public boolean synced() {
