@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.podcapture.clusterwide.ClusterController;
 import io.podcapture.clusterwide.ControllerConfig;
+import io.podcapture.filesapi.FilesApi;
 import io.podcapture.sets.SetConfig;
 import io.podcapture.sets.SetController;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.security.cert.CertificateException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -86,7 +88,11 @@ public final class Main {
     try {
       controller =
           ClusterController.start(
-              config, client, Clock.systemUTC(), List.of(Main::startSetController));
+              config,
+              client,
+              Clock.systemUTC(),
+              List.of(Main::startSetController),
+              List.of(Main::startFilesApi));
     } catch (IOException e) {
       log.error("controller could not start: monitoring port {}: {}", config.httpPort(), e);
       client.close();
@@ -114,6 +120,23 @@ public final class Main {
       KubernetesClient client, ControllerConfig config, Clock clock) throws Exception {
     return SetController.start(
         client, new SetConfig(config.setMaxPodsCap(), config.podName()), clock);
+  }
+
+  /**
+   * The aggregated files API (issue 22), on every replica: it answers reads and writes only its
+   * certificates' Secrets and the APIService's caBundle, which every replica agrees on.
+   */
+  private static AutoCloseable startFilesApi(
+      KubernetesClient client, ControllerConfig config, Clock clock) {
+    return FilesApi.start(
+        client,
+        new FilesApi.Settings(
+            config.podNamespace(),
+            config.serviceAccount(),
+            config.filesApiPort(),
+            config.filesApiMaxConcurrent(),
+            Duration.ofSeconds(config.filesApiMaxRequestSeconds())),
+        clock);
   }
 
   private static void runAgent(CompletableFuture<String> stopRequested) throws Exception {

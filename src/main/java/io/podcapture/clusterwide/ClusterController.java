@@ -10,6 +10,7 @@ import io.podcapture.monitoring.MonitoringServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * {@value #LEASE} in its own namespace and runs the {@link LeaderDuties}; the others stand by,
  * reading the Lease and writing nothing else. A replica that loses the Lease stops its duties and
  * runs for it again; a stopped one releases it, so a standby takes over at its next try.
+ *
+ * <p>Besides, every replica, leading or not, runs its replica duties from start to close (the
+ * aggregated files API, at merge): they answer requests and write nothing a leader would.
  */
 public final class ClusterController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterController.class);
@@ -35,6 +39,7 @@ public final class ClusterController implements AutoCloseable {
   private final ControllerConfig config;
   private final Clock clock;
   private final List<LeaderDuties.Duty> furtherDuties;
+  private final List<AutoCloseable> replicaDuties = new ArrayList<>();
   private final ClusterMetrics metrics;
   private final ExecutorService electionThread =
       Executors.newSingleThreadExecutor(
@@ -76,6 +81,22 @@ public final class ClusterController implements AutoCloseable {
       Clock clock,
       List<LeaderDuties.Duty> furtherDuties)
       throws IOException {
+    return start(config, client, clock, furtherDuties, List.of());
+  }
+
+  /**
+   * As {@link #start(ControllerConfig, KubernetesClient, Clock, List)}, and starts {@code
+   * replicaDuties} on this replica whether it leads or not; each runs until {@link #close()}. One
+   * that cannot start is logged and left out: it must not stop the others or the election (a duty
+   * that needs the API server retries by itself).
+   */
+  public static ClusterController start(
+      ControllerConfig config,
+      KubernetesClient client,
+      Clock clock,
+      List<LeaderDuties.Duty> furtherDuties,
+      List<LeaderDuties.Duty> replicaDuties)
+      throws IOException {
     ClusterController controller = new ClusterController(client, config, clock, furtherDuties);
     // Ready while it runs, leading or standing by: the standby must count for the
     // PodDisruptionBudget, so that a drain can move the active replica.
@@ -86,6 +107,13 @@ public final class ClusterController implements AutoCloseable {
             () -> !controller.closed,
             () -> !controller.closed);
     LOG.info("monitoring on port {}: /healthz /readyz /metrics", controller.monitoring.port());
+    for (LeaderDuties.Duty duty : replicaDuties) {
+      try {
+        controller.replicaDuties.add(duty.start(client, config, clock));
+      } catch (Exception e) {
+        LOG.error("a replica duty could not start: {}", e.toString(), e);
+      }
+    }
     controller.campaign();
     return controller;
   }
@@ -164,6 +192,13 @@ public final class ClusterController implements AutoCloseable {
     }
     stopLeading();
     electionThread.shutdownNow();
+    for (int i = replicaDuties.size() - 1; i >= 0; i--) {
+      try {
+        replicaDuties.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("a replica duty did not close cleanly: {}", e.toString());
+      }
+    }
     if (monitoring != null) {
       monitoring.close();
     }

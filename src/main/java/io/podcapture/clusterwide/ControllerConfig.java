@@ -18,6 +18,10 @@ import java.util.regex.Pattern;
  * @param agentSelector the labels that pick out the node agents' Pods
  * @param setMaxPodsCap the cluster admin's hard cap on a PodCaptureSet's maxPods
  * @param logLevel trace, debug, info, warn or error
+ * @param filesApiPort the port of the aggregated files API (0: any free port)
+ * @param filesApiMaxConcurrent requests the files API serves at once; beyond, 429
+ * @param filesApiMaxRequestSeconds the longest a files API request may last (a download, a stream)
+ * @param serviceAccount the controller's own ServiceAccount, whose tokens the agents accept
  */
 public record ControllerConfig(
     String podName,
@@ -26,7 +30,11 @@ public record ControllerConfig(
     String agentNamespace,
     Map<String, String> agentSelector,
     int setMaxPodsCap,
-    String logLevel) {
+    String logLevel,
+    int filesApiPort,
+    int filesApiMaxConcurrent,
+    int filesApiMaxRequestSeconds,
+    String serviceAccount) {
 
   /** The label selector the DaemonSet's Pods carry in deploy/daemonset.yaml. */
   public static final String DEFAULT_AGENT_SELECTOR = "app.kubernetes.io/name=podcapture-agent";
@@ -70,7 +78,29 @@ public record ControllerConfig(
         namespace(env, "AGENT_NAMESPACE", podNamespace),
         selector(env.getOrDefault("AGENT_SELECTOR", DEFAULT_AGENT_SELECTOR)),
         intSetting(env, "SET_MAX_PODS_CAP", 100, 1, 1000),
-        logLevel(env.getOrDefault("LOG_LEVEL", "info")));
+        logLevel(env.getOrDefault("LOG_LEVEL", "info")),
+        intSetting(env, "FILES_API_PORT", 8443, 0, 65535),
+        intSetting(env, "FILES_API_MAX_CONCURRENT", 16, 1, 1024),
+        intSetting(env, "FILES_API_MAX_REQUEST_SECONDS", 3600, 1, 86_400),
+        serviceAccount(env.getOrDefault("SERVICE_ACCOUNT", "podcapture-controller")));
+  }
+
+  /** A ServiceAccount name (DNS-1123 subdomain). */
+  private static final Pattern SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  private static String serviceAccount(String raw) {
+    String value = raw.strip();
+    if (value.isEmpty()) {
+      return "podcapture-controller";
+    }
+    if (value.length() > 253 || !SUBDOMAIN.matcher(value).matches()) {
+      throw new ConfigException(
+          "SERVICE_ACCOUNT="
+              + raw
+              + " is not a ServiceAccount name: expected lower-case letters, digits, '-' and '.'");
+    }
+    return value;
   }
 
   /** The agent selector as the label selector string the API takes. */

@@ -21,6 +21,26 @@ class ControllerConfigTest {
     assertEquals("app.kubernetes.io/name=podcapture-agent", c.agentSelectorText());
     assertEquals(100, c.setMaxPodsCap());
     assertEquals("info", c.logLevel());
+    assertEquals(8443, c.filesApiPort());
+    assertEquals(16, c.filesApiMaxConcurrent());
+    assertEquals(3600, c.filesApiMaxRequestSeconds());
+    assertEquals("podcapture-controller", c.serviceAccount());
+  }
+
+  @Test
+  void theFilesApiSettingsAreRead() {
+    ControllerConfig c =
+        ControllerConfig.fromEnvironment(
+            Map.of(
+                "POD_NAME", "c",
+                "FILES_API_PORT", "0",
+                "FILES_API_MAX_CONCURRENT", "4",
+                "FILES_API_MAX_REQUEST_SECONDS", "60",
+                "SERVICE_ACCOUNT", "ctl"));
+    assertEquals(0, c.filesApiPort());
+    assertEquals(4, c.filesApiMaxConcurrent());
+    assertEquals(60, c.filesApiMaxRequestSeconds());
+    assertEquals("ctl", c.serviceAccount());
   }
 
   @Test
@@ -66,6 +86,12 @@ class ControllerConfigTest {
         "SET_MAX_PODS_CAP|ten|SET_MAX_PODS_CAP=ten is not a whole number: expected 1 to 1000",
         "HTTP_PORT|65536|HTTP_PORT=65536 is out of range: expected 0 to 65535",
         "HTTP_PORT|-1|HTTP_PORT=-1 is out of range: expected 0 to 65535",
+        "FILES_API_PORT|70000|FILES_API_PORT=70000 is out of range: expected 0 to 65535",
+        "FILES_API_MAX_CONCURRENT|0|FILES_API_MAX_CONCURRENT=0 is out of range: expected 1 to 1024",
+        "FILES_API_MAX_REQUEST_SECONDS|0|FILES_API_MAX_REQUEST_SECONDS=0 is out of range: expected"
+            + " 1 to 86400",
+        "SERVICE_ACCOUNT|Ctl_1|SERVICE_ACCOUNT=Ctl_1 is not a ServiceAccount name: expected"
+            + " lower-case letters, digits, '-' and '.'",
         "LOG_LEVEL|loud|LOG_LEVEL=loud is not a level: expected trace, debug, info, warn or error",
         "AGENT_SELECTOR|app|AGENT_SELECTOR=app is not a label selector: expected key=value pairs"
             + " separated by commas, e.g. app.kubernetes.io/name=podcapture-agent",
