@@ -22,6 +22,16 @@ public record CertificateUser(String name, Path kubeconfig, Path certificate, Pa
   /** Makes the certificate, key and kubeconfig of {@code name} in {@code dir}. */
   public static CertificateUser create(
       ControlPlane plane, String name, List<String> groups, Path dir) throws IOException {
+    return create(plane, "ca", name, groups, dir);
+  }
+
+  /**
+   * As above, signed by another CA of {@link ControlPlane#pki()}: {@code front-proxy-ca} makes a
+   * client certificate of the front proxy's CA (whose CN must still be an allowed name).
+   */
+  public static CertificateUser create(
+      ControlPlane plane, String ca, String name, List<String> groups, Path dir)
+      throws IOException {
     Path key = dir.resolve(name + ".key");
     Path csr = dir.resolve(name + ".csr");
     Path ext = dir.resolve(name + ".ext");
@@ -54,9 +64,9 @@ public record CertificateUser(String name, Path kubeconfig, Path certificate, Pa
         "-in",
         csr.toString(),
         "-CA",
-        plane.pki().resolve("ca.crt").toString(),
+        plane.pki().resolve(ca + ".crt").toString(),
         "-CAkey",
-        plane.pki().resolve("ca.key").toString(),
+        plane.pki().resolve(ca + ".key").toString(),
         "-CAcreateserial",
         "-CAserial",
         dir.resolve(name + ".srl").toString(),
