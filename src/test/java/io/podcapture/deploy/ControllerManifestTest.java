@@ -100,8 +100,10 @@ class ControllerManifestTest {
   @Test
   void probesAndMetricsUseTheControllersHttpPort() {
     Container controller = controller();
-    assertEquals(1, controller.getPorts().size());
-    assertEquals("http", controller.getPorts().get(0).getName());
+    assertEquals(
+        List.of("http", "https"),
+        controller.getPorts().stream().map(p -> p.getName()).toList(),
+        "the HTTP port first (probes, metrics), then the files API's (FilesApiManifestTest)");
     assertEquals(
         Integer.valueOf(ManifestsTest.env(controller).get("HTTP_PORT").getValue()),
         controller.getPorts().get(0).getContainerPort());
@@ -228,7 +230,7 @@ class ControllerManifestTest {
    * another kustomization's folder).
    */
   @Test
-  void kustomizationInstallsBothModesTheCrdsAndThePolicies() {
+  void kustomizationInstallsBothModesTheCrdsTheFilesApiAndThePolicies() {
     Map<String, Object> raw = ManifestsTest.only(ManifestsTest.KUSTOMIZATION).raw();
     assertEquals(
         Set.of("apiVersion", "kind", "resources"), raw.keySet(), "no namespace or label rewrite");
@@ -240,6 +242,7 @@ class ControllerManifestTest {
             "rbac.yaml",
             "controller-rbac.yaml",
             "controller.yaml",
+            "files-api.yaml",
             "daemonset.yaml",
             "node-restriction.yaml",
             "user-roles.yaml"),

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
@@ -60,6 +61,7 @@ class ManifestsTest {
   static final String TEST_POD = "deploy/test-pod.yaml";
   static final String KUSTOMIZATION = "deploy/kustomization.yaml";
   static final String USER_ROLES = "deploy/user-roles.yaml";
+  static final String FILES_API = "deploy/files-api.yaml";
   static final String ANNOTATED_POD = "examples/annotated-pod.yaml";
   static final String SAMPLE_OUTPUT = "examples/podcapture-sample-output.yaml";
   static final String POD_MONITOR = "examples/podmonitor.yaml";
@@ -76,7 +78,9 @@ class ManifestsTest {
    */
   private static final Set<String> UNTYPED_KINDS =
       Set.of(
-          "monitoring.coreos.com/v1 PodMonitor", "kustomize.config.k8s.io/v1beta1 Kustomization");
+          "monitoring.coreos.com/v1 PodMonitor",
+          "kustomize.config.k8s.io/v1beta1 Kustomization",
+          "apiregistration.k8s.io/v1 APIService");
 
   /**
    * What the agent may do, by "apiGroup resource" (core group as "core"). The one place to adjust
@@ -89,7 +93,8 @@ class ManifestsTest {
           "tcpdump.antrea.io podcaptures",
               Set.of("get", "list", "watch", "create", "update", "patch", "delete"),
           "tcpdump.antrea.io podcaptures/status", Set.of("update"),
-          "core events", Set.of("create", "patch"));
+          "core events", Set.of("create", "patch"),
+          "authentication.k8s.io tokenreviews", Set.of("create"));
 
   static Stream<StrictManifests.Document> allDocuments() {
     return FOLDERS.stream()
@@ -121,6 +126,7 @@ class ManifestsTest {
                 RBAC,
                 ControllerManifestTest.CONTROLLER,
                 USER_ROLES,
+                FILES_API,
                 TEST_POD,
                 KUSTOMIZATION,
                 ANNOTATED_POD,
@@ -214,6 +220,11 @@ class ManifestsTest {
     assertNotEquals(Boolean.TRUE, pod.getHostIPC(), "hostIPC");
     for (Volume volume : pod.getVolumes()) {
       assertNull(volume.getHostPath(), volume.getName() + " is a hostPath volume");
+      if (volume.getSecret() != null) {
+        // the file port's certificate (FilesApiManifestTest), from the cluster, not the node
+        assertEquals("podcapture-agent-tls", volume.getSecret().getSecretName());
+        continue;
+      }
       assertNotNull(volume.getEmptyDir(), volume.getName() + " should be an emptyDir");
     }
   }
@@ -237,17 +248,19 @@ class ManifestsTest {
 
     assertEquals(
         new TreeMap<>(
-            Map.of(
-                "CAPTURE_DIR", "/capture",
-                "MAX_FILES", "64",
-                "MAX_CAPTURES", "16",
-                "DISK_BUDGET_MB", "1024",
-                "DENY_NAMESPACES", "kube-system",
-                "STATUS_REFRESH_SECONDS", "10",
-                "STOP_GRACE_SECONDS", "5",
-                "HTTP_PORT", "9397",
-                "LOG_LEVEL", "info",
-                "ALLOW_HOST_NETWORK", "false")),
+            Map.ofEntries(
+                Map.entry("CAPTURE_DIR", "/capture"),
+                Map.entry("MAX_FILES", "64"),
+                Map.entry("MAX_CAPTURES", "16"),
+                Map.entry("DISK_BUDGET_MB", "1024"),
+                Map.entry("DENY_NAMESPACES", "kube-system"),
+                Map.entry("STATUS_REFRESH_SECONDS", "10"),
+                Map.entry("STOP_GRACE_SECONDS", "5"),
+                Map.entry("HTTP_PORT", "9397"),
+                Map.entry("FILES_PORT", "9398"),
+                Map.entry("FILES_TLS_DIR", "/etc/podcapture/agent-tls"),
+                Map.entry("LOG_LEVEL", "info"),
+                Map.entry("ALLOW_HOST_NETWORK", "false"))),
         values);
   }
 
@@ -325,8 +338,10 @@ class ManifestsTest {
   @Test
   void probesAskTheAgentsHttpPort() {
     Container agent = agent();
-    assertEquals(1, agent.getPorts().size());
-    assertEquals("http", agent.getPorts().get(0).getName());
+    assertEquals(
+        List.of("http", "files"),
+        agent.getPorts().stream().map(ContainerPort::getName).toList(),
+        "the HTTP port first (probes, metrics), then the file port (FilesApiManifestTest)");
     assertEquals(
         Integer.valueOf(env(agent).get("HTTP_PORT").getValue()),
         agent.getPorts().get(0).getContainerPort(),
@@ -476,7 +491,11 @@ class ManifestsTest {
               .anyMatch(l -> l.contains("aggregate-to")),
           role.getMetadata().getName() + " is not aggregated into admin/edit/view");
       for (PolicyRule rule : role.getRules()) {
-        assertEquals(List.of("tcpdump.antrea.io"), rule.getApiGroups());
+        assertEquals(1, rule.getApiGroups().size(), rule.toString());
+        assertTrue(
+            Set.of("tcpdump.antrea.io", "files.tcpdump.antrea.io")
+                .contains(rule.getApiGroups().get(0)),
+            "only podcapture's own groups: " + rule);
         for (String resource : rule.getResources()) {
           verbs
               .computeIfAbsent(role.getMetadata().getName() + " " + resource, k -> new TreeSet<>())
@@ -484,17 +503,24 @@ class ManifestsTest {
         }
       }
     }
-    assertEquals(
-        Map.of(
-            "podcapture-editor podcaptures",
-            Set.of("create", "delete", "get", "list", "watch"),
-            "podcapture-editor podcapturesets",
-            Set.of("create", "delete", "get", "list", "watch", "patch"),
-            "podcapture-viewer podcaptures",
-            Set.of("get", "list", "watch"),
-            "podcapture-viewer podcapturesets",
-            Set.of("get", "list", "watch")),
-        verbs);
+    Map<String, Set<String>> expected =
+        new TreeMap<>(
+            Map.of(
+                "podcapture-editor podcaptures",
+                Set.of("create", "delete", "get", "list", "watch"),
+                "podcapture-editor podcapturesets",
+                Set.of("create", "delete", "get", "list", "watch", "patch"),
+                "podcapture-viewer podcaptures",
+                Set.of("get", "list", "watch"),
+                "podcapture-viewer podcapturesets",
+                Set.of("get", "list", "watch")));
+    // Both read files (FilesApiManifestTest says why): get, and only get, on each.
+    for (String role : List.of("podcapture-editor", "podcapture-viewer")) {
+      for (String resource : FilesApiManifestTest.FILE_RESOURCES) {
+        expected.put(role + " " + resource, Set.of("get"));
+      }
+    }
+    assertEquals(expected, verbs);
   }
 
   // ---- test Pod and examples

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -21,8 +22,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,9 +45,13 @@ import java.util.regex.Pattern;
  * deploy/node-restriction.yaml} as shipped, with the build's own kubectl. Agents get what a
  * DaemonSet Pod would have: a Pod object in kube-system with {@code spec.nodeName} set and the
  * DaemonSet's label, and a ServiceAccount token from the TokenRequest API bound to that Pod, so it
- * carries the node-name claim the admission policies read. Controller replicas ({@link
- * #startController}) get a Pod object in kube-system and a token of ServiceAccount
- * podcapture-controller bound to it, as the Deployment's Pods would.
+ * carries the node-name claim the admission policies read. The agent's Pod is on the host network
+ * and running at 127.0.0.1, with a container port named {@code files} (a free port, which the agent
+ * is started with as FILES_PORT): the address the controller fetches files from. Controller
+ * replicas ({@link #startController}) get a Pod object in kube-system and a token of ServiceAccount
+ * podcapture-controller bound to it, as the Deployment's Pods would. The files API
+ * (deploy/files-api.yaml) is registered only by a test that serves it ({@link FilesApi}): an
+ * APIService nobody serves would fail discovery, which blocks the deletion of every namespace.
  */
 public final class ControlPlane {
   public static final String AGENT_NAMESPACE = "kube-system";
@@ -58,6 +65,12 @@ public final class ControlPlane {
 
   /** The controller's Lease, in its namespace (kube-system here). */
   public static final String CONTROLLER_LEASE = "podcapture-controller";
+
+  /** The name of the agent container's file port, by which the controller finds it. */
+  public static final String FILES_PORT_NAME = "files";
+
+  /** The agents' serving certificate, made by the controller; the kubelet would mount it. */
+  public static final String AGENT_TLS_SECRET = "podcapture-agent-tls";
 
   /** up.sh takes about 15 s here. */
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(5);
@@ -196,6 +209,14 @@ public final class ControlPlane {
 
   public Path logs() {
     return stateDir.resolve("logs");
+  }
+
+  /**
+   * The control plane's certificates and keys (up.sh): ca.crt/ca.key (the cluster CA, which signs
+   * client certificates), front-proxy-ca.crt, front-proxy-client.crt/.key, admin.crt/.key.
+   */
+  public Path pki() {
+    return stateDir.resolve("pki");
   }
 
   /** The cluster admin's client (shared: do not close). */
@@ -405,14 +426,17 @@ public final class ControlPlane {
 
   /**
    * What a DaemonSet Pod of the agent has on {@code node}: the Node object, the agent's Pod object
-   * in kube-system bound to it, and a kubeconfig in {@code dir} with a token from the TokenRequest
-   * API bound to that Pod (so it names the node).
+   * in kube-system bound to it (host network, running at 127.0.0.1, its file port a free port named
+   * {@code files}), a kubeconfig in {@code dir} with a token from the TokenRequest API bound to
+   * that Pod (so it names the node), and an empty folder for the file port's certificate.
    */
   public AgentIdentity agentIdentity(String node, Path dir) throws IOException {
     node(node);
     String podName = "podcapture-agent-" + node;
     Pod pod = admin.pods().inNamespace(AGENT_NAMESPACE).withName(podName).get();
     if (pod == null) {
+      // Pod ports cannot change: the file port is picked once, with the Pod.
+      int filesPort = FreePorts.pick();
       pod =
           admin
               .resource(
@@ -422,13 +446,64 @@ public final class ControlPlane {
                       .endMetadata()
                       .editSpec()
                       .withServiceAccountName(AGENT_SERVICE_ACCOUNT)
+                      .withHostNetwork(true)
+                      .editFirstContainer()
+                      .addNewPort()
+                      .withName(FILES_PORT_NAME)
+                      .withContainerPort(filesPort)
+                      .withProtocol("TCP")
+                      .endPort()
+                      .endContainer()
                       .endSpec()
                       .build())
               .create();
+      // On the host network its address is the node's: here, loopback.
+      pod = markRunning(pod, List.of("127.0.0.1"));
     }
     String token = boundToken(AGENT_SERVICE_ACCOUNT, pod);
     Path kubeconfig = writeKubeconfig(dir.resolve("agent-" + node + ".kubeconfig"), token);
-    return new AgentIdentity(node, podName, token, kubeconfig);
+    Path tlsDir = Files.createDirectories(dir.resolve("agent-tls-" + node));
+    return new AgentIdentity(node, podName, token, kubeconfig, filesPort(pod), tlsDir);
+  }
+
+  private static int filesPort(Pod pod) {
+    return pod.getSpec().getContainers().stream()
+        .flatMap(c -> c.getPorts().stream())
+        .filter(p -> FILES_PORT_NAME.equals(p.getName()))
+        .findFirst()
+        .orElseThrow(
+            () -> new IllegalStateException(pod.getMetadata().getName() + ": no files port"))
+        .getContainerPort();
+  }
+
+  /**
+   * What the kubelet does for the DaemonSet's optional Secret volume: once the controller has made
+   * Secret {@value #AGENT_TLS_SECRET} (waits up to 60 s for it), writes its tls.key and tls.crt
+   * into the agent's certificate folder (FILES_TLS_DIR), each file complete when it appears.
+   */
+  public void mountAgentTls(AgentIdentity identity) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Secret secret;
+    while ((secret = admin.secrets().inNamespace(AGENT_NAMESPACE).withName(AGENT_TLS_SECRET).get())
+        == null) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no Secret " + AGENT_TLS_SECRET + " after 60 s");
+      }
+      sleep(200);
+    }
+    for (String key : List.of("tls.key", "tls.crt")) {
+      String data = secret.getData() == null ? null : secret.getData().get(key);
+      if (data == null) {
+        throw new IllegalStateException("Secret " + AGENT_TLS_SECRET + " has no " + key);
+      }
+      Path part = identity.filesTlsDir().resolve("." + key + ".part");
+      Files.write(part, Base64.getDecoder().decode(data));
+      Files.move(
+          part,
+          identity.filesTlsDir().resolve(key),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    }
   }
 
   /** A kubeconfig for this API server, verified against its CA, with a bearer token. */
@@ -487,6 +562,10 @@ public final class ControlPlane {
     environment.put("NODE_NAME", identity.node());
     environment.put("POD_NAME", identity.podName());
     environment.put("POD_NAMESPACE", AGENT_NAMESPACE);
+    // The file port its Pod names, and the folder mountAgentTls fills (the Secret volume): every
+    // agent of the tier has its own, so that several run on this one machine.
+    environment.put("FILES_PORT", String.valueOf(identity.filesPort()));
+    environment.put("FILES_TLS_DIR", identity.filesTlsDir().toString());
     environment.putAll(env);
     // a new log per start, so that "ready" is this start's
     Path log =
@@ -560,6 +639,9 @@ public final class ControlPlane {
       environment.put("POD_NAME", name);
       environment.put("POD_NAMESPACE", AGENT_NAMESPACE);
       environment.put("HTTP_PORT", "0");
+      // Any free port: several replicas run on this one machine. A test that reaches the files
+      // API through the API server gives its port (FilesApi).
+      environment.put("FILES_API_PORT", "0");
       environment.put("KUBECONFIG", kubeconfig.toString());
       environment.putAll(env);
       Path log = Files.createTempFile(dir, name + "-", ".log");
@@ -591,7 +673,13 @@ public final class ControlPlane {
    * holds it or its holder released it; up to the Lease's 15 s after a holder was killed).
    */
   public ControllerJvm startLeadingController(String name, Path dir) throws Exception {
-    ControllerJvm controller = startController(name, dir, Map.of());
+    return startLeadingController(name, dir, Map.of());
+  }
+
+  /** As above, with {@code env} added to its settings (as {@link #startController}). */
+  public ControllerJvm startLeadingController(String name, Path dir, Map<String, String> env)
+      throws Exception {
+    ControllerJvm controller = startController(name, dir, env);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
     while (!name.equals(controllerLeaseHolder())) {
       if (!controller.alive() || System.nanoTime() > deadline) {
@@ -650,8 +738,17 @@ public final class ControlPlane {
     }
   }
 
-  /** What an agent of one node holds: its node, its Pod's name, its token and kubeconfig. */
-  public record AgentIdentity(String node, String podName, String token, Path kubeconfig) {}
+  /**
+   * What an agent of one node holds: its node, its Pod's name, its token and kubeconfig, its file
+   * port (the Pod's container port {@code files}) and the folder of that port's certificate.
+   */
+  public record AgentIdentity(
+      String node,
+      String podName,
+      String token,
+      Path kubeconfig,
+      int filesPort,
+      Path filesTlsDir) {}
 
   /** Runs {@code argv} with {@code extraEnv} added, output and error together. */
   public static Command.Result run(
