@@ -125,6 +125,9 @@ public final class PcapFollower {
     private long packets;
     private boolean unflushed;
 
+    /** How many ring files there were at the last look. */
+    private int listed = 1;
+
     Follow(Supplier<List<Path>> ringFiles, OutputStream out) {
       this.ringFiles = ringFiles;
       this.out = out;
@@ -213,8 +216,8 @@ public final class PcapFollower {
       if (copied > 0 && !stopping) {
         return true;
       }
-      // a bound, should the files keep changing under us
-      for (int switches = 0; switches <= seen.size() + 1; switches++) {
+      // at most one switch per ring file and poll, should the files keep changing under us
+      for (int switches = 0; switches <= listed; switches++) {
         Path next = nextFile();
         if (next == null) {
           return true;
@@ -285,13 +288,14 @@ public final class PcapFollower {
      */
     private Path nextFile() {
       Map<Path, BasicFileAttributes> files = attributes(ringFiles.get());
+      listed = files.size();
       Path next = null;
       Age nextAge = null;
       for (Map.Entry<Path, BasicFileAttributes> file : files.entrySet()) {
         Path path = file.getKey();
         BasicFileAttributes a = file.getValue();
-        if (path.equals(current) && !currentDone) {
-          continue;
+        if (path.equals(current) && !currentRewritten) {
+          continue; // being read, or abandoned after a corrupt record: never read twice
         }
         if (Seen.of(a).equals(seen.get(path))) {
           continue;
