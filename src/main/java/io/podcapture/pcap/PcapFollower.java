@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * older than the current one, is the one tcpdump moved on to. Of several such files (we fell behind
  * by more than one rotation) the least recently modified comes first. A file that shrank below our
  * position, or whose first record is no longer the one we saw, was truncated and rewritten: it is
- * read again from its start.
+ * read again from its start. A single file (tcpdump {@code -W 1}, or no {@code -W}) is followed the
+ * same way.
  */
 public final class PcapFollower {
 
@@ -45,10 +46,12 @@ public final class PcapFollower {
    * appended to the ring from now on, switching files on rotation and wrap-around; returns when
    * !running.getAsBoolean() and the files are drained, or at the deadline. Polls every 50 ms.
    *
-   * <p>If no ring file has a header yet, nothing is written until one has. Following ends early if
-   * a new file has another byte order, time stamp resolution or link type than the header written,
-   * or if the thread is interrupted (its interrupt flag is kept). Never holds more than a 64 KiB
-   * buffer of packets.
+   * <p>If no ring file has a header yet, nothing is written until one has; every packet in the ring
+   * then counts as new, from the oldest file on. Should a record larger than the buffer be cut by a
+   * truncation while it is copied, its rest is written as zeros, so the stream stays framed.
+   * Following ends early if a new file has another byte order, time stamp resolution or link type
+   * than the header written, or if the thread is interrupted (its interrupt flag is kept). Never
+   * holds more than a 64 KiB buffer of packets.
    *
    * @return packets written
    */
