@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * older than the current one, is the one tcpdump moved on to. Of several such files (we fell behind
  * by more than one rotation) the least recently modified comes first. A file that shrank below our
  * position, or whose first record is no longer the one we saw, was truncated and rewritten: it is
- * read again from its start.
+ * read again from its start. A single file (tcpdump {@code -W 1}, or no {@code -W}) is followed the
+ * same way.
  */
 public final class PcapFollower {
 
@@ -45,10 +46,12 @@ public final class PcapFollower {
    * appended to the ring from now on, switching files on rotation and wrap-around; returns when
    * !running.getAsBoolean() and the files are drained, or at the deadline. Polls every 50 ms.
    *
-   * <p>If no ring file has a header yet, nothing is written until one has. Following ends early if
-   * a new file has another byte order, time stamp resolution or link type than the header written,
-   * or if the thread is interrupted (its interrupt flag is kept). Never holds more than a 64 KiB
-   * buffer of packets.
+   * <p>If no ring file has a header yet, nothing is written until one has; every packet in the ring
+   * then counts as new, from the oldest file on. Should a record larger than the buffer be cut by a
+   * truncation while it is copied, its rest is written as zeros, so the stream stays framed.
+   * Following ends early if a new file has another byte order, time stamp resolution or link type
+   * than the header written, or if the thread is interrupted (its interrupt flag is kept). Never
+   * holds more than a 64 KiB buffer of packets.
    *
    * @return packets written
    */
@@ -124,6 +127,9 @@ public final class PcapFollower {
 
     private long packets;
     private boolean unflushed;
+
+    /** How many ring files there were at the last look. */
+    private int listed = 1;
 
     Follow(Supplier<List<Path>> ringFiles, OutputStream out) {
       this.ringFiles = ringFiles;
@@ -213,8 +219,8 @@ public final class PcapFollower {
       if (copied > 0 && !stopping) {
         return true;
       }
-      // a bound, should the files keep changing under us
-      for (int switches = 0; switches <= seen.size() + 1; switches++) {
+      // at most one switch per ring file and poll, should the files keep changing under us
+      for (int switches = 0; switches <= listed; switches++) {
         Path next = nextFile();
         if (next == null) {
           return true;
@@ -285,13 +291,14 @@ public final class PcapFollower {
      */
     private Path nextFile() {
       Map<Path, BasicFileAttributes> files = attributes(ringFiles.get());
+      listed = files.size();
       Path next = null;
       Age nextAge = null;
       for (Map.Entry<Path, BasicFileAttributes> file : files.entrySet()) {
         Path path = file.getKey();
         BasicFileAttributes a = file.getValue();
-        if (path.equals(current) && !currentDone) {
-          continue;
+        if (path.equals(current) && !currentRewritten) {
+          continue; // being read, or abandoned after a corrupt record: never read twice
         }
         if (Seen.of(a).equals(seen.get(path))) {
           continue;

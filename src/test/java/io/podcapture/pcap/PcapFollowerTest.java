@@ -209,6 +209,23 @@ class PcapFollowerTest {
   }
 
   @Test
+  void catchesUpOverSeveralRotationsWithinOnePollInOrder() throws Exception {
+    try (FakeRing ring = new FakeRing(tmp.resolve("capture-web.pcap"), 10, 5)) {
+      ring.write(packet(0, 0));
+      Following following = new Following(ring);
+      following.awaitHeader();
+      // eight rotations in a burst: the files share modification times to the clock tick
+      for (int id = 1; id <= 40; id++) {
+        ring.write(packet(id, id));
+      }
+      List<Integer> expected = IntStream.rangeClosed(1, 40).boxed().toList();
+      await().atMost(Duration.ofSeconds(10)).until(() -> following.out.ids().size() >= 40);
+      assertEquals(40, following.stop());
+      assertEquals(expected, following.out.ids());
+    }
+  }
+
+  @Test
   void endsAtTheDeadline() throws Exception {
     try (FakeRing ring = new FakeRing(tmp.resolve("capture-web.pcap"), 3, 4)) {
       ring.write(packet(0, 0));
