@@ -31,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -164,6 +163,11 @@ public final class FilesServer implements AutoCloseable {
     return s == null ? -1 : s.getAddress().getPort();
   }
 
+  /** Requests being served now. */
+  int inFlight() {
+    return MAX_IN_FLIGHT - slots.availablePermits();
+  }
+
   // --- certificate and key
 
   /**
@@ -183,7 +187,7 @@ public final class FilesServer implements AutoCloseable {
               TlsMaterial.CERT_FILE,
               TlsMaterial.KEY_FILE,
               dir,
-              timings.tlsCheck().toSeconds());
+              timings.tlsCheck().toMillis() / 1000.0);
           toldWaiting = true;
         }
         return;
@@ -282,6 +286,9 @@ public final class FilesServer implements AutoCloseable {
       LOG.debug("files request {} ended: {}", exchange.getRequestURI(), e.toString());
     } finally {
       exchange.close();
+      // an interrupt from the watchdog that found nothing to interrupt must not outlive the request
+      boolean interrupted = Thread.interrupted();
+      LOG.trace("files request {} done (interrupted: {})", exchange.getRequestURI(), interrupted);
     }
   }
 
@@ -428,30 +435,42 @@ public final class FilesServer implements AutoCloseable {
 
   // --- the watchdog
 
-  /** A response body being written, watched for a reader that stopped and for its deadline. */
+  /**
+   * A response body being written, watched for a reader that stopped and for its deadline.
+   *
+   * <p>It is ended by interrupting the thread that writes it, not by closing the exchange: the
+   * JDK's HTTPS server closes a connection by first sending TLS's close_notify, under the same lock
+   * the blocked write holds, so a close from another thread waits as long as the write (measured
+   * with JDK 17: the watchdog itself hung). An interrupt closes the socket channel under the write
+   * (it is an interruptible channel), which fails the write at once.
+   */
   private final class Transfer implements AutoCloseable {
-    final HttpExchange exchange;
     final WatchedOutput out;
     final Instant deadline;
-    final AtomicBoolean ended = new AtomicBoolean();
+    private final String path;
+    private final Thread writer = Thread.currentThread();
+    private boolean ended;
 
     Transfer(HttpExchange exchange, Instant deadline) {
-      this.exchange = exchange;
       this.out = new WatchedOutput(exchange.getResponseBody());
       this.deadline = deadline;
+      this.path = exchange.getRequestURI().getRawPath();
     }
 
-    void abort(String why) {
-      if (ended.compareAndSet(false, true)) {
-        LOG.info("files: ending {}: {}", exchange.getRequestURI().getRawPath(), why);
-        exchange.close();
+    synchronized void abort(String why) {
+      if (!ended) {
+        ended = true;
+        LOG.info("files: ending {}: {}", path, why);
+        writer.interrupt();
       }
     }
 
     @Override
     public void close() {
+      synchronized (this) {
+        ended = true;
+      }
       transfers.remove(this);
-      ended.set(true);
     }
   }
 
