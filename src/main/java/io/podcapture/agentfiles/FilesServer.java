@@ -22,11 +22,12 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -61,6 +62,10 @@ public final class FilesServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FilesServer.class);
 
   static final int MAX_IN_FLIGHT = 8;
+
+  /** Connections that may wait for a thread; more are closed at once. */
+  static final int WAITING = 16;
+
   static final int BUFFER_BYTES = 64 * 1024;
   static final String PCAP_TYPE = "application/vnd.tcpdump.pcap";
   private static final String JSON_TYPE = "application/json";
@@ -68,9 +73,13 @@ public final class FilesServer implements AutoCloseable {
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
 
   /** Timings the tests shorten. */
-  record Timings(Duration tlsCheck, Duration stall, Duration watchdogTick) {
+  record Timings(Duration tlsCheck, Duration stall, Duration watchdogTick, Duration requestRead) {
     static final Timings DEFAULT =
-        new Timings(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(1));
+        new Timings(
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10));
   }
 
   private final FilesConfig config;
@@ -81,6 +90,10 @@ public final class FilesServer implements AutoCloseable {
   private final ScheduledExecutorService watch;
   private final Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
   private final Set<Transfer> transfers = ConcurrentHashMap.newKeySet();
+
+  /** Threads reading a connection's request, and since when (System.nanoTime()). */
+  private final Map<Thread, Long> reading = new ConcurrentHashMap<>();
+
   private final SwappableKeyManager keys = new SwappableKeyManager();
   private volatile HttpsServer server;
   private ThreadPoolExecutor pool;
@@ -249,9 +262,16 @@ public final class FilesServer implements AutoCloseable {
 
   /**
    * One thread per request in flight, plus one to turn the next away with 429; threads end after 30
-   * s idle, so an idle agent keeps none.
+   * s idle, so an idle agent keeps none. At most {@value #WAITING} connections wait for a thread;
+   * the JDK's server closes any beyond (it closes a connection its executor refuses).
+   *
+   * <p>The JDK's server reads a request's TLS handshake, line and headers on the executor's thread,
+   * before any handler runs, so a client that connects and then sends nothing would hold a thread
+   * for as long as it likes: each thread is timed from the moment it takes a connection until the
+   * handler starts ({@link #reading}), and the watchdog interrupts it after {@link
+   * Timings#requestRead} (the interrupt closes the socket under the blocked read).
    */
-  private static ThreadPoolExecutor pool() {
+  private ThreadPoolExecutor pool() {
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor threads =
         new ThreadPoolExecutor(
@@ -259,12 +279,25 @@ public final class FilesServer implements AutoCloseable {
             MAX_IN_FLIGHT + 1,
             30,
             TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
+            new ArrayBlockingQueue<>(WAITING),
             r -> {
               Thread t = new Thread(r, "files-" + n.incrementAndGet());
               t.setDaemon(true);
               return t;
-            });
+            }) {
+          @Override
+          protected void beforeExecute(Thread t, Runnable r) {
+            reading.put(t, System.nanoTime());
+          }
+
+          @Override
+          protected void afterExecute(Runnable r, Throwable failure) {
+            reading.remove(Thread.currentThread());
+            // an interrupt meant for this connection must not reach the next one
+            boolean interrupted = Thread.interrupted();
+            LOG.trace("files connection done (interrupted: {})", interrupted);
+          }
+        };
     threads.allowCoreThreadTimeOut(true);
     return threads;
   }
@@ -272,6 +305,7 @@ public final class FilesServer implements AutoCloseable {
   // --- requests
 
   private void handle(HttpExchange exchange) {
+    reading.remove(Thread.currentThread());
     try {
       if (!slots.tryAcquire()) {
         error(exchange, 429, "too many requests: the agent serves " + MAX_IN_FLIGHT + " at a time");
@@ -286,9 +320,6 @@ public final class FilesServer implements AutoCloseable {
       LOG.debug("files request {} ended: {}", exchange.getRequestURI(), e.toString());
     } finally {
       exchange.close();
-      // an interrupt from the watchdog that found nothing to interrupt must not outlive the request
-      boolean interrupted = Thread.interrupted();
-      LOG.trace("files request {} done (interrupted: {})", exchange.getRequestURI(), interrupted);
     }
   }
 
@@ -486,6 +517,16 @@ public final class FilesServer implements AutoCloseable {
    */
   private void watchdog() {
     long now = System.nanoTime();
+    for (Map.Entry<Thread, Long> e : reading.entrySet()) {
+      // remove(key, value): a thread that has reached its handler since is left alone
+      if (now - e.getValue() > timings.requestRead().toNanos()
+          && reading.remove(e.getKey(), e.getValue())) {
+        LOG.debug(
+            "files: closing a connection that sent no request in {} s",
+            timings.requestRead().toSeconds());
+        e.getKey().interrupt();
+      }
+    }
     Instant wall = Instant.now();
     for (Transfer t : transfers) {
       if (t.out.blockedNanos(now) > timings.stall().toNanos()) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -32,7 +33,10 @@ class FilesServerTest {
   private static final String CONTROLLER_TOKEN = "controller-token";
   private static final FilesServer.Timings FAST =
       new FilesServer.Timings(
-          Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofMillis(200));
+          Duration.ofMillis(200),
+          Duration.ofSeconds(2),
+          Duration.ofMillis(200),
+          Duration.ofSeconds(2));
 
   @TempDir Path tmp;
   private Path captureDir;
@@ -183,7 +187,10 @@ class FilesServerTest {
     TestTls.generate(tlsDir);
     start(
         new FilesServer.Timings(
-            Duration.ofMillis(200), Duration.ofSeconds(60), Duration.ofMillis(200)));
+            Duration.ofMillis(200),
+            Duration.ofSeconds(60),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(60)));
     for (int i = 0; i < FilesServer.MAX_IN_FLIGHT; i++) {
       HttpsProbe reader =
           probe().get("/v1/captures/shop/web/files/capture-web.pcap0", CONTROLLER_TOKEN);
@@ -205,6 +212,34 @@ class FilesServerTest {
         .ignoreExceptions()
         .until(
             () -> probe().get("/v1/captures/shop/web", CONTROLLER_TOKEN).response().code() == 200);
+  }
+
+  @Test
+  void aConnectionThatSendsNoRequestIsClosedAndHoldsNoThread() throws Exception {
+    TestTls.generate(tlsDir);
+    start(FAST);
+    List<HttpsProbe> silent = new ArrayList<>();
+    for (int i = 0; i < FilesServer.MAX_IN_FLIGHT + 1; i++) {
+      HttpsProbe probe = probe();
+      // half a request line, then nothing
+      probe.socket.getOutputStream().write("GET /v1/capt".getBytes(StandardCharsets.US_ASCII));
+      probe.socket.getOutputStream().flush();
+      silent.add(probe);
+    }
+
+    for (HttpsProbe probe : silent) {
+      probe.socket.setSoTimeout(10_000);
+      int read;
+      try {
+        read = probe.in.read();
+      } catch (java.net.SocketTimeoutException e) {
+        throw new AssertionError("the server kept a silent connection open for 10 s", e);
+      } catch (IOException e) {
+        read = -1; // reset: closed as well
+      }
+      assertEquals(-1, read);
+    }
+    assertEquals(200, probe().get("/v1/captures/shop/web", CONTROLLER_TOKEN).response().code());
   }
 
   @Test
