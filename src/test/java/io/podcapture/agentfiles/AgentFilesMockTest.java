@@ -191,6 +191,26 @@ class AgentFilesMockTest {
   }
 
   @Test
+  void userHeadersAsAFrontProxySendsThemAreNoCredentials() throws Exception {
+    Map<String, String> forged =
+        Map.of(
+            "X-Remote-User", "system:serviceaccount:kube-system:podcapture-controller",
+            "X-Remote-Group", "system:masters",
+            "Impersonate-User", "system:serviceaccount:kube-system:podcapture-controller");
+    try (HttpsProbe probe = HttpsProbe.connect(tlsDir, agent.agent.filesPort())) {
+      HttpsProbe.Response r =
+          probe
+              .send("GET", "/v1/captures/shop/web/files/capture-web.pcap0", null, forged)
+              .response();
+      assertEquals(401, r.code());
+    }
+    try (HttpsProbe probe = HttpsProbe.connect(tlsDir, agent.agent.filesPort())) {
+      assertEquals(
+          403, probe.send("GET", "/v1/captures/shop/web", OTHER, forged).response().code());
+    }
+  }
+
+  @Test
   void anotherServiceAccountIsForbidden() throws Exception {
     HttpsProbe.Response r = get("/v1/captures/shop/web/files/capture-web.pcap0", OTHER);
     assertEquals(403, r.code());

@@ -50,11 +50,19 @@ final class HttpsProbe implements AutoCloseable {
   }
 
   HttpsProbe send(String method, String rawPath, String token) throws IOException {
+    return send(method, rawPath, token, Map.of());
+  }
+
+  /** Sends a request with further headers of the test's choosing. */
+  HttpsProbe send(String method, String rawPath, String token, Map<String, String> headers)
+      throws IOException {
     StringBuilder request =
         new StringBuilder(method + " " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if (token != null) {
       request.append("Authorization: Bearer ").append(token).append("\r\n");
     }
+    headers.forEach(
+        (name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
     request.append("Connection: close\r\n\r\n");
     OutputStream out = socket.getOutputStream();
     out.write(request.toString().getBytes(StandardCharsets.US_ASCII));
