@@ -48,10 +48,11 @@ import org.slf4j.LoggerFactory;
  * without any controller captures as before.
  *
  * <p>Bounded, so that no reader can hold the agent's memory or threads: at most {@value
- * #MAX_IN_FLIGHT} requests at a time (429 beyond), each on a thread of a pool that keeps none while
- * idle; files streamed from disk through one {@value #BUFFER_BYTES}-byte buffer per request, never
- * read whole; a request ends at {@code FILES_MAX_REQUEST_SECONDS}, and a watchdog closes one whose
- * reader has not taken a byte for 60 s.
+ * #MAX_IN_FLIGHT} requests at a time, of them at most {@value #MAX_FOLLOWS} live streams (429
+ * beyond), each on a thread of a pool that keeps none while idle; a connection that sends no
+ * request within 10 s closed; files streamed from disk through one {@value #BUFFER_BYTES}-byte
+ * buffer per request, never read whole; a request ends at {@code FILES_MAX_REQUEST_SECONDS}, and a
+ * watchdog closes one whose reader has not taken a byte for 60 s.
  *
  * <p>Every request answers, in this order: 429 when full; 401 without the controller's valid token
  * ({@link TokenCheck}); 403 for someone else's; 404 for anything that is not a file of a PodCapture
@@ -62,6 +63,15 @@ public final class FilesServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FilesServer.class);
 
   static final int MAX_IN_FLIGHT = 8;
+
+  /**
+   * Live streams at a time, of the {@value #MAX_IN_FLIGHT}: a stream whose reader has gone is
+   * noticed only when its next packet cannot be written (the JDK's server offers no way to see a
+   * closed connection otherwise), so on a quiet capture it keeps its slot until then, until the
+   * capture stops or until FILES_MAX_REQUEST_SECONDS. The other slots stay for listings and
+   * downloads.
+   */
+  static final int MAX_FOLLOWS = 4;
 
   /** Connections that may wait for a thread; more are closed at once. */
   static final int WAITING = 16;
@@ -89,6 +99,7 @@ public final class FilesServer implements AutoCloseable {
   private final Timings timings;
   private final ScheduledExecutorService watch;
   private final Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+  private final Semaphore follows = new Semaphore(MAX_FOLLOWS);
   private final Set<Transfer> transfers = ConcurrentHashMap.newKeySet();
 
   /** Threads reading a connection's request, and since when (System.nanoTime()). */
@@ -453,15 +464,26 @@ public final class FilesServer implements AutoCloseable {
                     .find(request.namespace(), request.name())
                     .map(Captures.Capture::running)
                     .orElse(false);
-    exchange.getResponseHeaders().set("Content-Type", PCAP_TYPE);
-    exchange.sendResponseHeaders(200, 0);
-    LOG.info("files: following {}", key);
-    long packets;
-    try (Transfer transfer = watched(exchange, deadline)) {
-      packets = PcapFollower.follow(ring, running, deadline, transfer.out);
-      transfer.out.flush();
+    if (!follows.tryAcquire()) {
+      error(
+          exchange,
+          429,
+          "too many live streams: the agent follows " + MAX_FOLLOWS + " captures at a time");
+      return;
     }
-    LOG.info("files: follow of {} ended after {} packets", key, packets);
+    try {
+      exchange.getResponseHeaders().set("Content-Type", PCAP_TYPE);
+      exchange.sendResponseHeaders(200, 0);
+      LOG.info("files: following {}", key);
+      long packets;
+      try (Transfer transfer = watched(exchange, deadline)) {
+        packets = PcapFollower.follow(ring, running, deadline, transfer.out);
+        transfer.out.flush();
+      }
+      LOG.info("files: follow of {} ended after {} packets", key, packets);
+    } finally {
+      follows.release();
+    }
   }
 
   // --- the watchdog

@@ -138,6 +138,10 @@ final class HttpsProbe implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    socket.close();
+    // closing waits for the server's close_notify, which a server busy streaming does not send
+    if (!socket.isClosed()) {
+      socket.setSoTimeout(100);
+      socket.close();
+    }
   }
 }
