@@ -641,8 +641,10 @@ public final class FilesServer implements AutoCloseable {
     synchronized (this) {
       HttpsServer s = server;
       if (s != null) {
-        s.stop(0);
+        // Interrupt the request threads first: the server's stop closes each connection with a
+        // close_notify, which would wait behind a write blocked on a reader that stopped reading.
         pool.shutdownNow();
+        s.stop(0);
         server = null;
       }
     }

@@ -275,6 +275,27 @@ class FilesServerTest {
   }
 
   @Test
+  void closingTheServerEndsEvenATransferBlockedOnItsReader() throws Exception {
+    TestTls.generate(tlsDir);
+    start(
+        new FilesServer.Timings(
+            Duration.ofMillis(200),
+            Duration.ofSeconds(60),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(60)));
+    HttpsProbe slow =
+        probe().get("/v1/captures/shop/web/files/capture-web.pcap0", CONTROLLER_TOKEN);
+    assertEquals(200, slow.head().code());
+    Thread.sleep(1000); // the server's write now blocks: the reader takes nothing
+
+    long started = System.nanoTime();
+    server.close();
+
+    assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 5);
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 0);
+  }
+
+  @Test
   void onlyGetIsServed() throws Exception {
     TestTls.generate(tlsDir);
     start(FAST);
