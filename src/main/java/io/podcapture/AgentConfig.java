@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -106,18 +107,13 @@ public record AgentConfig(
                 7 * 24 * 3600)));
   }
 
-  private static final java.util.regex.Pattern DNS_LABEL =
-      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-  private static final java.util.regex.Pattern DNS_SUBDOMAIN =
-      java.util.regex.Pattern.compile(
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile(
           "(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
   private static String nameSetting(
-      Map<String, String> env,
-      String name,
-      String fallback,
-      java.util.regex.Pattern rule,
-      String what) {
+      Map<String, String> env, String name, String fallback, Pattern rule, String what) {
     String raw = env.get(name);
     if (raw == null || raw.isBlank()) {
       return fallback;
@@ -125,7 +121,12 @@ public record AgentConfig(
     String value = raw.strip();
     if (!rule.matcher(value).matches()) {
       throw new ConfigException(
-          name + "=" + raw + " is not " + what + ": expected lower-case letters, digits and '-'");
+          name
+              + "="
+              + raw
+              + " is not "
+              + what
+              + ": expected lower-case letters, digits, '-' and '.' (a namespace has no '.')");
     }
     return value;
   }

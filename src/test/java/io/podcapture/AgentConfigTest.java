@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.podcapture.agentfiles.FilesConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -29,6 +30,38 @@ class AgentConfigTest {
     assertEquals("info", c.logLevel());
     assertEquals("", c.agentPod());
     assertEquals(false, c.allowHostNetwork());
+  }
+
+  @Test
+  void theFileServerDefaultsServeTheControllerOfTheAgentsNamespace() {
+    FilesConfig files =
+        AgentConfig.fromEnvironment(Map.of("NODE_NAME", "n1", "POD_NAMESPACE", "podcapture"))
+            .files();
+    assertEquals(true, files.enabled());
+    assertEquals(9398, files.port());
+    assertEquals(Path.of("/etc/podcapture/agent-tls"), files.tlsDir());
+    assertEquals(Duration.ofHours(1), files.maxRequest());
+    assertEquals("system:serviceaccount:podcapture:podcapture-controller", files.controllerUser());
+  }
+
+  @Test
+  void theFileServerSettingsAreRead() {
+    FilesConfig files =
+        AgentConfig.fromEnvironment(
+                Map.of(
+                    "NODE_NAME", "n1",
+                    "FILES_SERVER", "OFF",
+                    "FILES_PORT", "0",
+                    "FILES_TLS_DIR", "/tls",
+                    "FILES_MAX_REQUEST_SECONDS", "60",
+                    "CONTROLLER_NAMESPACE", "ops",
+                    "CONTROLLER_SERVICE_ACCOUNT", "reader"))
+            .files();
+    assertEquals(false, files.enabled());
+    assertEquals(0, files.port());
+    assertEquals(Path.of("/tls"), files.tlsDir());
+    assertEquals(Duration.ofSeconds(60), files.maxRequest());
+    assertEquals("system:serviceaccount:ops:reader", files.controllerUser());
   }
 
   @Test
@@ -78,7 +111,13 @@ class AgentConfigTest {
     "LOG_LEVEL,loud",
     "STATUS_REFRESH_SECONDS,0",
     "ALLOW_HOST_NETWORK,yes",
-    "ALLOW_HOST_NETWORK,1"
+    "ALLOW_HOST_NETWORK,1",
+    "FILES_SERVER,maybe",
+    "FILES_PORT,-1",
+    "FILES_PORT,65536",
+    "FILES_MAX_REQUEST_SECONDS,0",
+    "CONTROLLER_NAMESPACE,Kube-System",
+    "CONTROLLER_SERVICE_ACCOUNT,system:serviceaccount:x:y"
   })
   void malformedSettingsNameTheSettingAndWhatIsAccepted(String name, String value) {
     AgentConfig.ConfigException e =

@@ -22,16 +22,16 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -48,10 +48,11 @@ import org.slf4j.LoggerFactory;
  * without any controller captures as before.
  *
  * <p>Bounded, so that no reader can hold the agent's memory or threads: at most {@value
- * #MAX_IN_FLIGHT} requests at a time (429 beyond), each on a thread of a pool that keeps none while
- * idle; files streamed from disk through one {@value #BUFFER_BYTES}-byte buffer per request, never
- * read whole; a request ends at {@code FILES_MAX_REQUEST_SECONDS}, and a watchdog closes one whose
- * reader has not taken a byte for 60 s.
+ * #MAX_IN_FLIGHT} requests at a time, of them at most {@value #MAX_FOLLOWS} live streams (429
+ * beyond), each on a thread of a pool that keeps none while idle; a connection that sends no
+ * request within 10 s closed; files streamed from disk through one {@value #BUFFER_BYTES}-byte
+ * buffer per request, never read whole; a request ends at {@code FILES_MAX_REQUEST_SECONDS}, and a
+ * watchdog closes one whose reader has not taken a byte for 60 s.
  *
  * <p>Every request answers, in this order: 429 when full; 401 without the controller's valid token
  * ({@link TokenCheck}); 403 for someone else's; 404 for anything that is not a file of a PodCapture
@@ -62,6 +63,19 @@ public final class FilesServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FilesServer.class);
 
   static final int MAX_IN_FLIGHT = 8;
+
+  /**
+   * Live streams at a time, of the {@value #MAX_IN_FLIGHT}: a stream whose reader has gone is
+   * noticed only when its next packet cannot be written (the JDK's server offers no way to see a
+   * closed connection otherwise), so on a quiet capture it keeps its slot until then, until the
+   * capture stops or until FILES_MAX_REQUEST_SECONDS. The other slots stay for listings and
+   * downloads.
+   */
+  static final int MAX_FOLLOWS = 4;
+
+  /** Connections that may wait for a thread; more are closed at once. */
+  static final int WAITING = 16;
+
   static final int BUFFER_BYTES = 64 * 1024;
   static final String PCAP_TYPE = "application/vnd.tcpdump.pcap";
   private static final String JSON_TYPE = "application/json";
@@ -69,9 +83,13 @@ public final class FilesServer implements AutoCloseable {
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
 
   /** Timings the tests shorten. */
-  record Timings(Duration tlsCheck, Duration stall, Duration watchdogTick) {
+  record Timings(Duration tlsCheck, Duration stall, Duration watchdogTick, Duration requestRead) {
     static final Timings DEFAULT =
-        new Timings(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(1));
+        new Timings(
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10));
   }
 
   private final FilesConfig config;
@@ -81,7 +99,12 @@ public final class FilesServer implements AutoCloseable {
   private final Timings timings;
   private final ScheduledExecutorService watch;
   private final Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+  private final Semaphore follows = new Semaphore(MAX_FOLLOWS);
   private final Set<Transfer> transfers = ConcurrentHashMap.newKeySet();
+
+  /** Threads reading a connection's request, and since when (System.nanoTime()). */
+  private final Map<Thread, Long> reading = new ConcurrentHashMap<>();
+
   private final SwappableKeyManager keys = new SwappableKeyManager();
   private volatile HttpsServer server;
   private ThreadPoolExecutor pool;
@@ -164,6 +187,11 @@ public final class FilesServer implements AutoCloseable {
     return s == null ? -1 : s.getAddress().getPort();
   }
 
+  /** Requests being served now. */
+  int inFlight() {
+    return MAX_IN_FLIGHT - slots.availablePermits();
+  }
+
   // --- certificate and key
 
   /**
@@ -183,7 +211,7 @@ public final class FilesServer implements AutoCloseable {
               TlsMaterial.CERT_FILE,
               TlsMaterial.KEY_FILE,
               dir,
-              timings.tlsCheck().toSeconds());
+              timings.tlsCheck().toMillis() / 1000.0);
           toldWaiting = true;
         }
         return;
@@ -245,9 +273,16 @@ public final class FilesServer implements AutoCloseable {
 
   /**
    * One thread per request in flight, plus one to turn the next away with 429; threads end after 30
-   * s idle, so an idle agent keeps none.
+   * s idle, so an idle agent keeps none. At most {@value #WAITING} connections wait for a thread;
+   * the JDK's server closes any beyond (it closes a connection its executor refuses).
+   *
+   * <p>The JDK's server reads a request's TLS handshake, line and headers on the executor's thread,
+   * before any handler runs, so a client that connects and then sends nothing would hold a thread
+   * for as long as it likes: each thread is timed from the moment it takes a connection until the
+   * handler starts ({@link #reading}), and the watchdog interrupts it after {@link
+   * Timings#requestRead} (the interrupt closes the socket under the blocked read).
    */
-  private static ThreadPoolExecutor pool() {
+  private ThreadPoolExecutor pool() {
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor threads =
         new ThreadPoolExecutor(
@@ -255,12 +290,25 @@ public final class FilesServer implements AutoCloseable {
             MAX_IN_FLIGHT + 1,
             30,
             TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
+            new ArrayBlockingQueue<>(WAITING),
             r -> {
               Thread t = new Thread(r, "files-" + n.incrementAndGet());
               t.setDaemon(true);
               return t;
-            });
+            }) {
+          @Override
+          protected void beforeExecute(Thread t, Runnable r) {
+            reading.put(t, System.nanoTime());
+          }
+
+          @Override
+          protected void afterExecute(Runnable r, Throwable failure) {
+            reading.remove(Thread.currentThread());
+            // an interrupt meant for this connection must not reach the next one
+            boolean interrupted = Thread.interrupted();
+            LOG.trace("files connection done (interrupted: {})", interrupted);
+          }
+        };
     threads.allowCoreThreadTimeOut(true);
     return threads;
   }
@@ -268,6 +316,7 @@ public final class FilesServer implements AutoCloseable {
   // --- requests
 
   private void handle(HttpExchange exchange) {
+    reading.remove(Thread.currentThread());
     try {
       if (!slots.tryAcquire()) {
         error(exchange, 429, "too many requests: the agent serves " + MAX_IN_FLIGHT + " at a time");
@@ -415,43 +464,66 @@ public final class FilesServer implements AutoCloseable {
                     .find(request.namespace(), request.name())
                     .map(Captures.Capture::running)
                     .orElse(false);
-    exchange.getResponseHeaders().set("Content-Type", PCAP_TYPE);
-    exchange.sendResponseHeaders(200, 0);
-    LOG.info("files: following {}", key);
-    long packets;
-    try (Transfer transfer = watched(exchange, deadline)) {
-      packets = PcapFollower.follow(ring, running, deadline, transfer.out);
-      transfer.out.flush();
+    if (!follows.tryAcquire()) {
+      error(
+          exchange,
+          429,
+          "too many live streams: the agent follows " + MAX_FOLLOWS + " captures at a time");
+      return;
     }
-    LOG.info("files: follow of {} ended after {} packets", key, packets);
+    try {
+      exchange.getResponseHeaders().set("Content-Type", PCAP_TYPE);
+      exchange.sendResponseHeaders(200, 0);
+      LOG.info("files: following {}", key);
+      long packets;
+      try (Transfer transfer = watched(exchange, deadline)) {
+        packets = PcapFollower.follow(ring, running, deadline, transfer.out);
+        transfer.out.flush();
+      }
+      LOG.info("files: follow of {} ended after {} packets", key, packets);
+    } finally {
+      follows.release();
+    }
   }
 
   // --- the watchdog
 
-  /** A response body being written, watched for a reader that stopped and for its deadline. */
+  /**
+   * A response body being written, watched for a reader that stopped and for its deadline.
+   *
+   * <p>It is ended by interrupting the thread that writes it, not by closing the exchange: the
+   * JDK's HTTPS server closes a connection by first sending TLS's close_notify, under the same lock
+   * the blocked write holds, so a close from another thread waits as long as the write (measured
+   * with JDK 17: the watchdog itself hung). An interrupt closes the socket channel under the write
+   * (it is an interruptible channel), which fails the write at once.
+   */
   private final class Transfer implements AutoCloseable {
-    final HttpExchange exchange;
     final WatchedOutput out;
     final Instant deadline;
-    final AtomicBoolean ended = new AtomicBoolean();
+    private final String path;
+    private final Thread writer = Thread.currentThread();
+    private boolean ended;
 
     Transfer(HttpExchange exchange, Instant deadline) {
-      this.exchange = exchange;
       this.out = new WatchedOutput(exchange.getResponseBody());
       this.deadline = deadline;
+      this.path = exchange.getRequestURI().getRawPath();
     }
 
-    void abort(String why) {
-      if (ended.compareAndSet(false, true)) {
-        LOG.info("files: ending {}: {}", exchange.getRequestURI().getRawPath(), why);
-        exchange.close();
+    synchronized void abort(String why) {
+      if (!ended) {
+        ended = true;
+        LOG.info("files: ending {}: {}", path, why);
+        writer.interrupt();
       }
     }
 
     @Override
     public void close() {
+      synchronized (this) {
+        ended = true;
+      }
       transfers.remove(this);
-      ended.set(true);
     }
   }
 
@@ -467,6 +539,16 @@ public final class FilesServer implements AutoCloseable {
    */
   private void watchdog() {
     long now = System.nanoTime();
+    for (Map.Entry<Thread, Long> e : reading.entrySet()) {
+      // remove(key, value): a thread that has reached its handler since is left alone
+      if (now - e.getValue() > timings.requestRead().toNanos()
+          && reading.remove(e.getKey(), e.getValue())) {
+        LOG.debug(
+            "files: closing a connection that sent no request in {} s",
+            timings.requestRead().toSeconds());
+        e.getKey().interrupt();
+      }
+    }
     Instant wall = Instant.now();
     for (Transfer t : transfers) {
       if (t.out.blockedNanos(now) > timings.stall().toNanos()) {
@@ -559,8 +641,10 @@ public final class FilesServer implements AutoCloseable {
     synchronized (this) {
       HttpsServer s = server;
       if (s != null) {
-        s.stop(0);
+        // Interrupt the request threads first: the server's stop closes each connection with a
+        // close_notify, which would wait behind a write blocked on a reader that stopped reading.
         pool.shutdownNow();
+        s.stop(0);
         server = null;
       }
     }
