@@ -195,14 +195,14 @@ public final class ClusterController implements AutoCloseable {
     }
     stopLeading();
     electionThread.shutdownNow();
-    List<AutoCloseable> running;
+    List<AutoCloseable> replicas;
     synchronized (replicaDuties) {
-      running = new ArrayList<>(replicaDuties);
+      replicas = new ArrayList<>(replicaDuties);
       replicaDuties.clear();
     }
-    for (int i = running.size() - 1; i >= 0; i--) {
+    for (int i = replicas.size() - 1; i >= 0; i--) {
       try {
-        running.get(i).close();
+        replicas.get(i).close();
       } catch (Exception e) {
         LOG.warn("a replica duty did not close cleanly: {}", e.toString());
       }
