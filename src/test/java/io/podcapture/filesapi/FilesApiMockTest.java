@@ -471,6 +471,52 @@ class FilesApiMockTest {
   }
 
   @Test
+  void aReaderThatStopsReadingIsCutOffAfterTheStallLimit() throws Exception {
+    capture("web", "web-1", "n1", "kube-system/podcapture-agent-n1");
+    FakeAgent.Capture c = agent.capture(NS, "web", "n1");
+    byte[] chunk = TestPcap.packet(1, 60_000, (byte) 3);
+    for (int i = 0; i < 2_000; i++) {
+      c.live.add(chunk); // 120 MB if it were all read: far more than any socket buffer holds
+    }
+    TlsMaterial agentTls = secret(FilesApiNames.AGENT_TLS_SECRET);
+    FrontProxyAuthenticator authenticator = new FrontProxyAuthenticator(controllerClient);
+    authenticator.refresh();
+    try (FilesApiServer server =
+        FilesApiServer.start(
+            new FilesApiServer.Settings(0, 4, Duration.ofSeconds(3600), Duration.ofSeconds(2)),
+            () -> serving,
+            authenticator,
+            new AccessReviewer(controllerClient),
+            new AgentFileClient(
+                controllerClient,
+                "kube-system",
+                "podcapture-controller",
+                agentTls::certificate,
+                Clock.systemUTC()),
+            controllerClient)) {
+      SSLContext tls = TestCertificates.clientContext(proxy, serving.certificate());
+      try (javax.net.ssl.SSLSocket socket =
+          (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket()) {
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+        socket
+            .getOutputStream()
+            .write(
+                ("GET "
+                        + P
+                        + "/podcapturefiles/web/stream HTTP/1.1\r\nHost: localhost\r\n"
+                        + "X-Remote-User: alice\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        // Never read: the server's write blocks once the buffers are full, then is cut off.
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.running() == 1);
+        await().atMost(Duration.ofSeconds(15)).until(() -> server.running() == 0);
+        assertTrue(c.live.size() > 1_000, "the agent's stream was closed, not drained");
+      }
+    }
+  }
+
+  @Test
   void theStreamPassesBytesThroughAsTheyComeAndHoldsASlot() throws Exception {
     capture("web", "web-1", "n1", "kube-system/podcapture-agent-n1");
     FakeAgent.Capture c = agent.capture(NS, "web", "n1");
