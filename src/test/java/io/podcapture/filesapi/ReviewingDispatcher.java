@@ -27,6 +27,9 @@ final class ReviewingDispatcher extends NodeAwareCrudDispatcher {
   final List<JsonNode> tokenRequests = new CopyOnWriteArrayList<>();
   final AtomicInteger tokens = new AtomicInteger();
 
+  /** While set, every request on Secrets is refused with 403, as without the RBAC rule. */
+  volatile boolean forbidSecrets;
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     String path = request.getPath().split("\\?")[0];
@@ -50,6 +53,13 @@ final class ReviewingDispatcher extends NodeAwareCrudDispatcher {
       status.put("token", "token-" + tokens.incrementAndGet());
       status.put("expirationTimestamp", "2026-12-05T12:00:00Z");
       return new MockResponse().setResponseCode(201).setBody(answer.toString());
+    }
+    if (forbidSecrets && path.contains("/secrets")) {
+      return new MockResponse()
+          .setResponseCode(403)
+          .setBody(
+              "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                  + "\"reason\":\"Forbidden\",\"code\":403,\"message\":\"secrets is forbidden\"}");
     }
     return super.dispatch(request);
   }
