@@ -415,6 +415,30 @@ class FilesApiMockTest {
   }
 
   @Test
+  void aSetWithMoreCapturesOnOneNodeThanItsAgentStreamsAtOnceIsRefusedUpFront() throws Exception {
+    PodCaptureSet set = new PodCaptureSet();
+    set.getMetadata().setName("big");
+    set.getMetadata().setNamespace(NS);
+    PodCaptureSetSpec spec = new PodCaptureSetSpec();
+    spec.setSelector(
+        new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+            .withMatchLabels(Map.of("app", "big"))
+            .build());
+    set.setSpec(spec);
+    set = admin.resources(PodCaptureSet.class).inNamespace(NS).resource(set).create();
+    for (int i = 0; i < FileRoutes.AGENT_MAX_CONCURRENT + 1; i++) {
+      capture("big-" + i, "big-" + i, "n1", "kube-system/podcapture-agent-n1", set);
+      agent.capture(NS, "big-" + i, "n1").files.put("f0", TestPcap.file((byte) i, 10, 1_000 + i));
+    }
+    HttpResponse<byte[]> response = get(P + "/podcapturesetfiles/big/merged", "alice");
+    assertStatus(response, 503, "ServiceUnavailable");
+    String message = json(response).path("message").asText();
+    assertTrue(message.contains("9 captures with files on node n1"), message);
+    assertTrue(
+        agent.requests.stream().noneMatch(r -> r.contains("/files/")), agent.requests.toString());
+  }
+
+  @Test
   void aUserTheReviewDeniesGets403AndTheAgentIsNeverAsked() throws Exception {
     capture("web", "web-1", "n1", "kube-system/podcapture-agent-n1");
     agent.capture(NS, "web", "n1").files.put("capture-web.pcap0", TestPcap.file((byte) 1, 10, 1));
