@@ -109,7 +109,10 @@ public final class ClusterController implements AutoCloseable {
     LOG.info("monitoring on port {}: /healthz /readyz /metrics", controller.monitoring.port());
     for (LeaderDuties.Duty duty : replicaDuties) {
       try {
-        controller.replicaDuties.add(duty.start(client, config, clock));
+        AutoCloseable started = duty.start(client, config, clock);
+        synchronized (controller.replicaDuties) {
+          controller.replicaDuties.add(started);
+        }
       } catch (Exception e) {
         LOG.error("a replica duty could not start: {}", e.toString(), e);
       }
@@ -192,9 +195,14 @@ public final class ClusterController implements AutoCloseable {
     }
     stopLeading();
     electionThread.shutdownNow();
-    for (int i = replicaDuties.size() - 1; i >= 0; i--) {
+    List<AutoCloseable> replicas;
+    synchronized (replicaDuties) {
+      replicas = new ArrayList<>(replicaDuties);
+      replicaDuties.clear();
+    }
+    for (int i = replicas.size() - 1; i >= 0; i--) {
       try {
-        replicaDuties.get(i).close();
+        replicas.get(i).close();
       } catch (Exception e) {
         LOG.warn("a replica duty did not close cleanly: {}", e.toString());
       }

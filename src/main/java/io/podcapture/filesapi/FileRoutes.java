@@ -21,9 +21,11 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.stream.Collectors;
 
 /**
  * The files API's resources, once a request is authenticated and authorized: a capture's or a set's
@@ -33,6 +35,10 @@ import java.util.concurrent.ExecutorService;
  */
 final class FileRoutes {
   static final int BUFFER = 64 * 1024;
+
+  /** Requests an agent serves at once (the agent API's limit; beyond, it answers 429). */
+  static final int AGENT_MAX_CONCURRENT = 8;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final KubernetesClient client;
@@ -338,8 +344,47 @@ final class FileRoutes {
         throw (StatusException) found;
       }
     }
+    tooManyOnOneAgent(set, located);
     writeMerged(
         reply, located, MergedDescription.ofSet(set, located, without), request.name() + ".pcapng");
+  }
+
+  /**
+   * A merge reads one file of every child at once, and an agent serves at most {@value
+   * #AGENT_MAX_CONCURRENT} requests at a time (the agent API's limit): more children with files on
+   * one node can never be merged in one pass, which is said here rather than as an agent's 429.
+   */
+  private static void tooManyOnOneAgent(PodCaptureSet set, List<Located> located)
+      throws StatusException {
+    Map<String, Long> perAgent =
+        located.stream()
+            .filter(l -> !l.readableFiles().isEmpty())
+            .collect(Collectors.groupingBy(l -> l.agent().pod(), Collectors.counting()));
+    for (Map.Entry<String, Long> entry : perAgent.entrySet()) {
+      if (entry.getValue() > AGENT_MAX_CONCURRENT) {
+        String node =
+            located.stream()
+                .filter(l -> l.agent().pod().equals(entry.getKey()))
+                .findFirst()
+                .map(Located::node)
+                .orElse("?");
+        throw StatusException.unavailable(
+            "PodCaptureSet "
+                + set.getMetadata().getNamespace()
+                + "/"
+                + set.getMetadata().getName()
+                + " has "
+                + entry.getValue()
+                + " captures with files on node "
+                + node
+                + ", whose agent "
+                + entry.getKey()
+                + " streams at most "
+                + AGENT_MAX_CONCURRENT
+                + " files at once: they cannot be merged in one pass; read them per"
+                + " PodCapture (podcapturefiles/<name>/merged)");
+      }
+    }
   }
 
   /**

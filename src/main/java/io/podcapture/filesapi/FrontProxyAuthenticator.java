@@ -89,12 +89,13 @@ public final class FrontProxyAuthenticator {
       config = read;
     } catch (KubernetesClientException | GeneralSecurityException e) {
       LOG.warn(
-          "cannot read ConfigMap {}/{} ({}): the controller needs get on it (Role"
-              + " extension-apiserver-authentication-reader); keeping the previous front-proxy"
-              + " settings",
+          "cannot read ConfigMap {}/{}: {}; keeping the previous front-proxy settings",
           FilesApiNames.FRONT_PROXY_NAMESPACE,
           FilesApiNames.FRONT_PROXY_CONFIGMAP,
-          e.getMessage());
+          e instanceof KubernetesClientException k
+              ? ApiErrors.describe(
+                  k, "get on it (bind Role kube-system/extension-apiserver-authentication-reader)")
+              : e.getMessage());
     }
   }
 

@@ -109,14 +109,12 @@ public final class ServingCertificates {
     } catch (KubernetesClientException | GeneralSecurityException | IllegalArgumentException e) {
       failingLogged = true;
       LOG.error(
-          "files API: cannot read or create Secrets {}/{} and {}/{} ({}): the controller needs get"
-              + " and create on secrets in {}; retrying in {} s",
+          "files API: cannot read or create Secrets {}/{} and {}/{}: {}; retrying in {} s",
           namespace,
           FilesApiNames.CONTROLLER_TLS_SECRET,
           namespace,
           FilesApiNames.AGENT_TLS_SECRET,
-          describe(e),
-          namespace,
+          ApiErrors.describe(e, "get and create on secrets in " + namespace),
           RETRY_SECONDS);
       return false;
     }
@@ -232,18 +230,11 @@ public final class ServingCertificates {
           "APIService {}: caBundle set to the files API's certificate", FilesApiNames.API_SERVICE);
     } catch (KubernetesClientException e) {
       LOG.warn(
-          "APIService {}: cannot read or patch its caBundle ({}): the controller needs get and"
-              + " patch on apiservices.apiregistration.k8s.io {}",
+          "APIService {}: cannot read or patch its caBundle: {}",
           FilesApiNames.API_SERVICE,
-          describe(e),
-          FilesApiNames.API_SERVICE);
+          ApiErrors.describe(
+              e,
+              "get and patch on apiservices.apiregistration.k8s.io " + FilesApiNames.API_SERVICE));
     }
-  }
-
-  private static String describe(Exception e) {
-    if (e instanceof KubernetesClientException k && k.getCode() > 0) {
-      return k.getCode() + (k.getStatus() != null ? ": " + k.getStatus().getMessage() : "");
-    }
-    return e.getMessage();
   }
 }

@@ -238,6 +238,37 @@ class ClusterControllerMockTest {
   }
 
   @Test
+  void replicaDutiesRunOnEveryReplicaFromStartToCloseAndAFailingOneStopsNothing() throws Exception {
+    List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<ClusterController> replicas = new ArrayList<>();
+    for (String replica : List.of("controller-1", "controller-2")) {
+      KubernetesClient client = api.client(userAgent(replica));
+      clients.add(client);
+      ControllerConfig config =
+          ControllerConfig.fromEnvironment(Map.of("POD_NAME", replica, "HTTP_PORT", "0"));
+      LeaderDuties.Duty failing =
+          (c, cfg, clock) -> {
+            throw new IllegalStateException("no RBAC");
+          };
+      LeaderDuties.Duty recording =
+          (c, cfg, clock) -> {
+            started.add(cfg.podName());
+            return () -> closed.add(cfg.podName());
+          };
+      ClusterController controller =
+          ClusterController.start(
+              config, client, Clock.systemUTC(), List.of(), List.of(failing, recording));
+      controllers.add(controller);
+      replicas.add(controller);
+    }
+    assertEquals(List.of("controller-1", "controller-2"), started);
+    await().atMost(WAIT).until(() -> replicas.stream().anyMatch(ClusterController::leading));
+    replicas.forEach(ClusterController::close);
+    assertEquals(List.of("controller-1", "controller-2"), closed);
+  }
+
+  @Test
   void theStandbyReplicaWritesNothingButTheLease() throws Exception {
     leader("controller-1");
     ClusterController standby = controller("controller-2");
