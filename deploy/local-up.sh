@@ -9,7 +9,8 @@
 # Needs Java 17, Maven, Go (first run only: the control plane build), tcpdump, iproute2, ping, openssl and curl.
 # There is no kubelet: Pods are API objects that never run. The demo Pod's object stands for a network namespace
 # this script makes, and the script writes its status (phase Running, podIPs) as a kubelet would. Commands that
-# need a kubelet (kubectl exec, cp, logs, and so the plugin's download and stream) do not work here.
+# need a kubelet (kubectl exec, cp, logs) do not work here; the plugin's download and stream do, through the
+# files API (deploy/files-api.yaml), which the API server reaches at the controller's port on this machine.
 #
 # Settings (environment):
 #   PODCAPTURE_LOCAL_DIR   state folder (default ~/.cache/podcapture/local)
@@ -93,8 +94,32 @@ else
   k apply -f deploy/rbac.yaml -f deploy/controller-rbac.yaml -f deploy/user-roles.yaml \
     -f deploy/node-restriction.yaml
 
+  # The files API: the APIService as shipped, at a free port of this machine (the controller's FILES_API_PORT),
+  # through a Service of type ExternalName localhost: the API server's aggregator dials https://localhost:<port>
+  # and checks the controller's certificate against the APIService's caBundle, which the controller fills in.
+  files_api_port=8443
+  while ss -Htln | awk '{ print $4 }' | grep -q ":$files_api_port\$"; do files_api_port=$((files_api_port + 1)); done
+  k apply -f deploy/files-api.yaml
+  k patch apiservice v1alpha1.files.tcpdump.antrea.io --type=merge \
+    -p "{\"spec\": {\"service\": {\"port\": $files_api_port}}}" >/dev/null
+  k -n "$agent_ns" delete service podcapture-controller --ignore-not-found >/dev/null
+  k apply -f - <<EOF
+{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "podcapture-controller", "namespace": "$agent_ns"},
+ "spec": {"type": "ExternalName", "externalName": "localhost",
+          "ports": [{"name": "https", "port": $files_api_port, "protocol": "TCP"}]}}
+EOF
+
   # --- The node and the agent's Pod object ------------------------------------------------------------------------
   log "Node $node and the agent's Pod object $agent_ns/$agent_pod"
+  # The agent's file port, which the controller reads from its Pod (the container port named files): a Pod's
+  # ports cannot change, so an existing Pod keeps its own.
+  files_port="$(k -n "$agent_ns" get pod "$agent_pod" --ignore-not-found \
+    -o jsonpath='{.spec.containers[0].ports[?(@.name=="files")].containerPort}')"
+  if [ -z "$files_port" ]; then
+    k -n "$agent_ns" delete pod "$agent_pod" --ignore-not-found --grace-period=0 --force >/dev/null 2>&1 || true
+    files_port=9398
+    while ss -Htln | awk '{ print $4 }' | grep -q ":$files_port\$"; do files_port=$((files_port + 1)); done
+  fi
   k apply -f - <<EOF
 {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "$node", "labels": {"kubernetes.io/hostname": "$node"}}}
 EOF
@@ -105,7 +130,8 @@ EOF
 {"apiVersion": "v1", "kind": "Pod",
  "metadata": {"name": "$agent_pod", "namespace": "$agent_ns", "labels": {"app": "podcapture-agent", "app.kubernetes.io/name": "podcapture-agent"}},
  "spec": {"nodeName": "$node", "serviceAccountName": "podcapture-agent", "hostNetwork": true,
-          "containers": [{"name": "agent", "image": "podcapture-agent:dev"}]}}
+          "containers": [{"name": "agent", "image": "podcapture-agent:dev",
+                          "ports": [{"name": "files", "containerPort": $files_port, "protocol": "TCP"}]}]}}
 EOF
   # Its status as a kubelet would write it for a hostNetwork Pod: Running, with this machine's address.
   k -n "$agent_ns" patch pod "$agent_pod" --subresource=status --type=merge \
@@ -183,8 +209,13 @@ EOF
   jvm_flags=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAM=192m -Xmx32m -Xmn4m
     -XX:MaxMetaspaceSize=64m -XX:+ExitOnOutOfMemoryError)
   log "Agent for node $node (log: $local_dir/agent.log, captures in $capture_dir)"
+  # FILES_TLS_DIR stands for the DaemonSet's Secret volume: this script copies the Secret there once the
+  # controller has made it, as a kubelet would.
+  agent_tls="$local_dir/agent-tls"
+  mkdir -p "$agent_tls"
+  chmod 700 "$agent_tls"
   agent_env=(KUBECONFIG="$agent_kubeconfig" NODE_NAME="$node" POD_NAME="$agent_pod" POD_NAMESPACE="$agent_ns"
-    CAPTURE_DIR="$capture_dir" HTTP_PORT="$http_port")
+    CAPTURE_DIR="$capture_dir" HTTP_PORT="$http_port" FILES_PORT="$files_port" FILES_TLS_DIR="$agent_tls")
   start agent "$local_dir/agent.log" $((1 + ${#agent_env[@]})) env "${agent_env[@]}" java "${jvm_flags[@]}" -jar "$jar"
   echo "$http_port" > "$local_dir/agent.port"
   ready=false
@@ -206,7 +237,7 @@ EOF
   fi
   log "Controller (log: $local_dir/controller.log)"
   controller_env=(KUBECONFIG="$controller_kubeconfig" PODCAPTURE_MODE=controller POD_NAME="podcapture-controller-$node"
-    POD_NAMESPACE="$agent_ns" HTTP_PORT="$controller_port")
+    POD_NAMESPACE="$agent_ns" HTTP_PORT="$controller_port" FILES_API_PORT="$files_api_port")
   start controller "$local_dir/controller.log" $((1 + ${#controller_env[@]})) env "${controller_env[@]}" \
     java "${jvm_flags[@]}" -jar "$jar"
   echo "$controller_port" > "$local_dir/controller.port"
@@ -217,6 +248,27 @@ EOF
     sleep 0.5
   done
   [ "$ready" = true ] || { tail -n 30 "$local_dir/controller.log" >&2; die "the controller did not get ready; log: $local_dir/controller.log"; }
+
+  # --- The files API -------------------------------------------------------------------------------------------------
+  log "Files API: the agents' certificate (Secret podcapture-agent-tls) into $agent_tls; the APIService available"
+  for _ in $(seq 1 60); do
+    k -n "$agent_ns" get secret podcapture-agent-tls >/dev/null 2>&1 && break
+    sleep 1
+  done
+  (
+    umask 077
+    k -n "$agent_ns" get secret podcapture-agent-tls -o 'jsonpath={.data.tls\.key}' | base64 -d > "$agent_tls/.tls.key"
+    k -n "$agent_ns" get secret podcapture-agent-tls -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$agent_tls/.tls.crt"
+    mv -f "$agent_tls/.tls.key" "$agent_tls/tls.key"
+    mv -f "$agent_tls/.tls.crt" "$agent_tls/tls.crt"
+  ) || die "no Secret podcapture-agent-tls from the controller; log: $local_dir/controller.log"
+  k wait --for=condition=Available apiservice/v1alpha1.files.tcpdump.antrea.io --timeout=60s >/dev/null \
+    || die "the files API is not available; log: $local_dir/controller.log"
+  # The agent looks for its certificate every 10 s.
+  for _ in $(seq 1 30); do
+    grep -q "files server on port" "$local_dir/agent.log" && break
+    sleep 1
+  done
 
   # --- The demo Pod ------------------------------------------------------------------------------------------------
   log "Demo Pod default/demo: network namespace $demo_netns pinging $demo_host_v4"
@@ -254,8 +306,8 @@ cat <<EOF
 
 podcapture is up on this machine: a control plane on $APISERVER_URL, the agent for node $node, the
 controller, and the demo Pod default/demo (a network namespace pinging $demo_host_v4 every second).
-No kubelet runs: Pods are API objects only, so kubectl exec, cp and logs, and with them the plugin's download
-and stream, do not work here. The capture files are on this machine, under $capture_dir.
+No kubelet runs: Pods are API objects only, so kubectl exec, cp and logs do not work here; the plugin's download
+and stream do, through the files API. The capture files are on this machine, under $capture_dir.
 
 Try:
   export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:$plugin:\$PATH
@@ -263,6 +315,8 @@ Try:
   kubectl get podcaptures                              # demo: Running; BYTES grows (status every 10 s)
   kubectl describe podcapture demo
   tcpdump -nr $capture_dir/default/capture-demo.pcap0 | head
+  kubectl podcapture download demo -o out              # its files, through the files API, into out/
+  kubectl podcapture stream demo | tcpdump -nr - -c 3  # live: the next 3 packets
   kubectl annotate pod demo tcpdump.antrea.io-         # stops it, the files are deleted
   kubectl podcapture start demo --filter icmp --count 5 --wait
   kubectl podcapture start -l app=demo --duration 60 --name demo-set --wait   # a PodCaptureSet

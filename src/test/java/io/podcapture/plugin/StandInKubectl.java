@@ -186,6 +186,13 @@ final class StandInKubectl {
     Files.writeString(stubDir.resolve("exec.pl"), EXEC_PL);
     // --wait and stream poll: fast here
     env.put("PODCAPTURE_POLL_SECONDS", "0.05");
+    // download and stream by kubectl cp and exec, unless a test asks for the files API
+    env.put("PODCAPTURE_FILES_VIA", "exec");
+  }
+
+  /** download and stream find out for themselves whether the files API is there (the default). */
+  void filesViaAuto() {
+    env.put("PODCAPTURE_FILES_VIA", "auto");
   }
 
   void installMergecap() throws IOException {
