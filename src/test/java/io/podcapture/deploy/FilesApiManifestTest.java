@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.APIService;
+import io.fabric8.kubernetes.api.model.APIServiceSpec;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -52,39 +53,26 @@ class FilesApiManifestTest {
 
   // ---- the APIService
 
-  /**
-   * fabric8 7.5.2 ships no model for apiregistration.k8s.io (the kube-aggregator model is a module
-   * this project does not use): its metadata goes through the typed ObjectMeta, strictly, and the
-   * rest is held to the keys of APIService v1 by hand.
-   */
   @Test
   void apiServiceNamesTheGroupAndTheControllersServiceAndLeavesTheCaToTheController() {
-    Map<String, Object> raw = ManifestsTest.only(ManifestsTest.FILES_API).raw();
-    assertEquals(Set.of("apiVersion", "kind", "metadata", "spec"), raw.keySet());
-    assertEquals("apiregistration.k8s.io/v1", raw.get("apiVersion"));
-    assertEquals("APIService", raw.get("kind"));
+    APIService apiService = ManifestsTest.typed(ManifestsTest.FILES_API, APIService.class);
     assertEquals(
-        List.of(), StrictManifests.problems("metadata", raw.get("metadata"), ObjectMeta.class));
-    ObjectMeta metadata = StrictManifests.typed(raw.get("metadata"), ObjectMeta.class);
-    assertEquals(API_SERVICE, metadata.getName(), "<version>.<group>, as the API server demands");
-    assertNull(metadata.getNamespace(), "an APIService is cluster-wide");
+        API_SERVICE,
+        apiService.getMetadata().getName(),
+        "<version>.<group>, as the API server demands");
+    APIServiceSpec spec = apiService.getSpec();
+    assertEquals(GROUP, spec.getGroup());
+    assertEquals("v1alpha1", spec.getVersion());
+    assertEquals(1000, spec.getGroupPriorityMinimum());
+    assertEquals(15, spec.getVersionPriority());
+    assertNull(spec.getCaBundle(), "the controller patches it in");
+    assertNull(spec.getInsecureSkipTLSVerify(), "the API server verifies the controller");
 
-    Map<String, Object> spec = map(raw.get("spec"));
-    assertEquals(
-        Set.of("group", "version", "service", "groupPriorityMinimum", "versionPriority"),
-        spec.keySet(),
-        "no caBundle (the controller patches it in) and no insecureSkipTLSVerify");
-    assertEquals(GROUP, spec.get("group"));
-    assertEquals("v1alpha1", spec.get("version"));
-    assertEquals(1000, spec.get("groupPriorityMinimum"));
-    assertEquals(15, spec.get("versionPriority"));
-
-    Map<String, Object> service = map(spec.get("service"));
-    assertEquals(Set.of("name", "namespace", "port"), service.keySet());
     Service controllerService = controllerService();
-    assertEquals(controllerService.getMetadata().getName(), service.get("name"));
-    assertEquals(controllerService.getMetadata().getNamespace(), service.get("namespace"));
-    assertEquals(controllerService.getSpec().getPorts().get(0).getPort(), service.get("port"));
+    assertEquals(controllerService.getMetadata().getName(), spec.getService().getName());
+    assertEquals(controllerService.getMetadata().getNamespace(), spec.getService().getNamespace());
+    assertEquals(
+        controllerService.getSpec().getPorts().get(0).getPort(), spec.getService().getPort());
   }
 
   // ---- the controller
@@ -364,11 +352,5 @@ class FilesApiManifestTest {
         .filter(p -> name.equals(p.getName()))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no container port named " + name));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object value) {
-    assertTrue(value instanceof Map, "a mapping expected, got " + value);
-    return (Map<String, Object>) value;
   }
 }

@@ -78,9 +78,7 @@ class ManifestsTest {
    */
   private static final Set<String> UNTYPED_KINDS =
       Set.of(
-          "monitoring.coreos.com/v1 PodMonitor",
-          "kustomize.config.k8s.io/v1beta1 Kustomization",
-          "apiregistration.k8s.io/v1 APIService");
+          "monitoring.coreos.com/v1 PodMonitor", "kustomize.config.k8s.io/v1beta1 Kustomization");
 
   /**
    * What the agent may do, by "apiGroup resource" (core group as "core"). The one place to adjust

@@ -49,7 +49,8 @@ class KubectlPluginFilesApiTest {
     assertEquals("ring0;", kubectl.read("out/capture-web.pcap0"));
     assertEquals("ring1;", kubectl.read("out/capture-web.pcap1"));
     assertEquals("old0;", kubectl.read("out/previous/capture-web.pcap0"));
-    assertTrue(r.stdout().contains("web: files from node node-1, through the files API"), r.stdout());
+    assertTrue(
+        r.stdout().contains("web: files from node node-1, through the files API"), r.stdout());
     List<List<String>> calls = kubectl.calls();
     assertTrue(
         calls.stream().noneMatch(c -> c.contains("cp") || c.contains("exec")),
@@ -112,8 +113,16 @@ class KubectlPluginFilesApiTest {
     answerCapture("Running");
     // the exec path's next step: the agent Pod must exist
     kubectl
-        .on(List.of("get", "pod", "-n", "kube-system", "podcapture-agent-x", "--ignore-not-found",
-            "-o", "name"))
+        .on(
+            List.of(
+                "get",
+                "pod",
+                "-n",
+                "kube-system",
+                "podcapture-agent-x",
+                "--ignore-not-found",
+                "-o",
+                "name"))
         .prints("");
 
     Result r = kubectl.run("download", "web", "-n", "shop", "-o", "out");
@@ -160,7 +169,8 @@ class KubectlPluginFilesApiTest {
   private void answerDiscovery() throws IOException {
     kubectl
         .on(raw(API))
-        .prints("{\"kind\":\"APIResourceList\",\"groupVersion\":\"files.tcpdump.antrea.io/v1alpha1\"}");
+        .prints(
+            "{\"kind\":\"APIResourceList\",\"groupVersion\":\"files.tcpdump.antrea.io/v1alpha1\"}");
   }
 
   private void answerCapture(String phase) throws IOException {

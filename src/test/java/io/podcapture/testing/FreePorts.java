@@ -43,8 +43,11 @@ public final class FreePorts {
 
   private static int ephemeralLow() {
     try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip();
-      return Integer.parseInt(range.split("\\s+")[0]);
+      // readString reads a single byte of this /proc file (it reports a size of 0); lines do not
+      String range =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).strip();
+      int low = Integer.parseInt(range.split("\\s+")[0]);
+      return low > 11_000 ? low : 32768;
     } catch (IOException | RuntimeException e) {
       return 32768; // Linux's default
     }
