@@ -121,6 +121,22 @@ final class FilesPhase {
   /** One stream request: ms from sending it to the response head, the pcap header, a packet. */
   record StreamSample(double headMs, double headerMs, double packetMs, int linkType) {}
 
+  /**
+   * The stream requests: the JDK client's through the API server, and curl's (a new process and TLS
+   * connection each, timed from its start) through the API server, to the controller and to the
+   * agent; then one stream held open through the API server and one straight to the controller.
+   */
+  record StreamRun(
+      List<StreamSample> api,
+      List<StreamSample> curlApi,
+      List<StreamSample> curlController,
+      List<StreamSample> curlAgent,
+      Held heldApi,
+      Held heldController) {}
+
+  /** A stream held open for up to {@code asked} s: how long it lasted, and how it ended. */
+  record Held(String path, int askedSeconds, double seconds, long bytes, String end) {}
+
   record Result(
       String setting,
       long fileBytes,
@@ -129,7 +145,7 @@ final class FilesPhase {
       Transfer big,
       List<MemoryDuring> memory,
       List<CpuDuring> cpu,
-      List<StreamSample> stream,
+      StreamRun stream,
       int pingIntervalMs,
       String loadBefore,
       String loadAfter,
@@ -295,7 +311,7 @@ final class FilesPhase {
       admin.deletePodCapture(NAMESPACE, "big");
 
       int pingMs = 20;
-      List<StreamSample> stream = streamSamples(client, captureDir, live, pingMs);
+      StreamRun stream = streamSamples(client, curl, captureDir, live, pingMs);
       admin.deletePodCapture(NAMESPACE, "live");
 
       String setting =
@@ -671,41 +687,65 @@ final class FilesPhase {
         .getToken();
   }
 
-  /** curl downloads, output dropped, timed by curl itself (-w time_total). */
+  /**
+   * curl, hop by hop: downloads with the output dropped and timed by curl itself (-w time_total);
+   * streams read here.
+   */
   record Curl(
       ControlPlane plane, CertificateUser user, int controllerPort, int agentPort, String token) {
-    Transfer viaApiServer(String path) {
-      return get(
-          plane.apiServerUrl() + path,
-          List.of(
-              "--cacert", plane.caCert().toString(),
-              "--cert", user.certificate().toString(),
-              "--key", user.key().toString()));
+    String viaApiServerUrl(String path) {
+      return plane.apiServerUrl() + path;
+    }
+
+    List<String> viaApiServerOptions() {
+      return List.of(
+          "--cacert",
+          plane.caCert().toString(),
+          "--cert",
+          user.certificate().toString(),
+          "--key",
+          user.key().toString());
+    }
+
+    String toControllerUrl(String path) {
+      return "https://127.0.0.1:" + controllerPort + path;
     }
 
     /**
      * As the aggregator calls the controller: the front proxy's certificate, the user in headers.
      */
-    Transfer toController(String path) {
-      return get(
-          "https://127.0.0.1:" + controllerPort + path,
-          List.of(
-              "-k",
-              "--cert",
-              plane.pki().resolve("front-proxy-client.crt").toString(),
-              "--key",
-              plane.pki().resolve("front-proxy-client.key").toString(),
-              "-H",
-              "X-Remote-User: " + user.name(),
-              "-H",
-              "X-Remote-Group: system:authenticated"));
+    List<String> toControllerOptions() {
+      return List.of(
+          "-k",
+          "--cert",
+          plane.pki().resolve("front-proxy-client.crt").toString(),
+          "--key",
+          plane.pki().resolve("front-proxy-client.key").toString(),
+          "-H",
+          "X-Remote-User: " + user.name(),
+          "-H",
+          "X-Remote-Group: system:authenticated");
+    }
+
+    String toAgentUrl(String path) {
+      return "https://127.0.0.1:" + agentPort + path;
     }
 
     /** As the controller calls the agent: its ServiceAccount's token. */
+    List<String> toAgentOptions() {
+      return List.of("-k", "-H", "Authorization: Bearer " + token);
+    }
+
+    Transfer viaApiServer(String path) {
+      return get(viaApiServerUrl(path), viaApiServerOptions());
+    }
+
+    Transfer toController(String path) {
+      return get(toControllerUrl(path), toControllerOptions());
+    }
+
     Transfer toAgent(String path) {
-      return get(
-          "https://127.0.0.1:" + agentPort + path,
-          List.of("-k", "-H", "Authorization: Bearer " + token));
+      return get(toAgentUrl(path), toAgentOptions());
     }
 
     private static Transfer get(String url, List<String> options) {
@@ -716,6 +756,61 @@ final class FilesPhase {
           ControlPlane.run(Duration.ofMinutes(10), Map.of(), argv).orThrow().output().strip();
       String[] f = out.substring(out.lastIndexOf('\n') + 1).split(" ");
       return new Transfer(Long.parseLong(f[0]), (long) (Double.parseDouble(f[1]) * 1e9));
+    }
+
+    private static Process stream(String url, List<String> options) throws IOException {
+      List<String> argv = new ArrayList<>(List.of("curl", "-sS", "-N", "--fail"));
+      argv.addAll(options);
+      argv.add(url);
+      return new ProcessBuilder(argv)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    }
+
+    /** A stream with a new curl: header and first packet, timed from the process's start. */
+    StreamSample firstPacket(String url, List<String> options) throws Exception {
+      long t0 = System.nanoTime();
+      Process curl = stream(url, options);
+      try (InputStream in = curl.getInputStream()) {
+        StreamSample sample = readFirstPacket(in, t0, t0);
+        return new StreamSample(
+            Double.NaN, sample.headerMs(), sample.packetMs(), sample.linkType());
+      } finally {
+        curl.destroy();
+        curl.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+
+    /** Reads a stream with curl for up to {@code seconds}; how long it lasted. */
+    Held hold(String name, String url, List<String> options, int seconds) {
+      long t0 = System.nanoTime();
+      long bytes = 0;
+      String end;
+      try {
+        Process curl = stream(url, options);
+        CompletableFuture<Long> read =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try (InputStream in = curl.getInputStream()) {
+                    return discard(in);
+                  } catch (IOException e) {
+                    return -1L;
+                  }
+                });
+        if (curl.waitFor(seconds, TimeUnit.SECONDS)) {
+          end = "the server ended it (curl exit " + curl.exitValue() + ")";
+        } else {
+          end = "still open after " + seconds + " s (closed by the client)";
+          curl.destroy();
+          curl.waitFor(10, TimeUnit.SECONDS);
+        }
+        bytes = read.get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        end = "failed: " + e;
+      }
+      return new Held(
+          "curl straight to the " + name, seconds, (System.nanoTime() - t0) / 1e9, bytes, end);
     }
   }
 
@@ -744,12 +839,13 @@ final class FilesPhase {
    * on a connection already open (a listing is read first on it, so the TLS handshake is not
    * counted), ended after the first packet.
    */
-  private List<StreamSample> streamSamples(
-      ApiClient client, Path captureDir, NetnsPod live, int pingMs) throws Exception {
+  private StreamRun streamSamples(
+      ApiClient client, Curl curl, Path captureDir, NetnsPod live, int pingMs) throws Exception {
     capture("live", "live", 2, 10, null);
     awaitRingFile(captureDir, "live");
     int samples = option("stream-samples", 10);
-    Duration pinging = Duration.ofSeconds(10L + samples * 3L);
+    int hold = option("stream-hold", 75);
+    Duration pinging = Duration.ofSeconds(20L + samples * 6L + hold);
     CompletableFuture<NetnsPod.PingResult> pings =
         CompletableFuture.supplyAsync(
             () ->
@@ -758,18 +854,45 @@ final class FilesPhase {
                         .interval(Duration.ofMillis(pingMs))
                         .deadline(pinging)));
     Thread.sleep(1_000);
-    List<StreamSample> result = new ArrayList<>();
+    String stream = path("live", "/stream");
+    String follow = "/v1/captures/" + NAMESPACE + "/live/follow";
+    List<StreamSample> api = new ArrayList<>();
+    List<StreamSample> curlApi = new ArrayList<>();
+    List<StreamSample> curlController = new ArrayList<>();
+    List<StreamSample> curlAgent = new ArrayList<>();
     for (int i = 0; i < samples; i++) {
       client.text(path("live", ""));
-      StreamSample sample = client.firstPacket(path("live", "/stream"));
-      result.add(sample);
+      StreamSample sample = client.firstPacket(stream);
+      api.add(sample);
+      Thread.sleep(300);
+      curlApi.add(curl.firstPacket(curl.viaApiServerUrl(stream), curl.viaApiServerOptions()));
+      Thread.sleep(300);
+      curlController.add(
+          curl.firstPacket(curl.toControllerUrl(stream), curl.toControllerOptions()));
+      Thread.sleep(300);
+      curlAgent.add(curl.firstPacket(curl.toAgentUrl(follow), curl.toAgentOptions()));
       Workbench.log(
-          "files: stream %d: head %.1f ms, pcap header %.1f ms, first packet %.1f ms",
-          i + 1, sample.headMs(), sample.headerMs(), sample.packetMs());
-      Thread.sleep(500);
+          "files: stream %d: JDK via API server: head %.1f ms, pcap header %.1f ms, first packet"
+              + " %.1f ms; curl first packet via API server %.1f, controller %.1f, agent %.1f ms",
+          i + 1,
+          sample.headMs(),
+          sample.headerMs(),
+          sample.packetMs(),
+          curlApi.get(i).packetMs(),
+          curlController.get(i).packetMs(),
+          curlAgent.get(i).packetMs());
+      Thread.sleep(300);
     }
+    // Both at once: does a stream outlive the API server's request timeout (60 s by default)?
+    CompletableFuture<Held> heldController =
+        CompletableFuture.supplyAsync(
+            () ->
+                curl.hold(
+                    "controller", curl.toControllerUrl(stream), curl.toControllerOptions(), hold));
+    Held heldApi = client.hold(stream, hold);
+    Workbench.log("files: held %s", heldApi);
     pings.cancel(true);
-    return result;
+    return new StreamRun(api, curlApi, curlController, curlAgent, heldApi, heldController.get());
   }
 
   // ---- the client
@@ -870,24 +993,54 @@ final class FilesPhase {
       HttpResponse<InputStream> response = open(path);
       long head = System.nanoTime();
       try (InputStream body = response.body()) {
-        DataInputStream in = new DataInputStream(body);
-        byte[] header = new byte[24];
-        in.readFully(header);
-        long headerAt = System.nanoTime();
-        int magic = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
-        ByteOrder order =
-            magic == 0xa1b2c3d4 || magic == 0xa1b23c4d
-                ? ByteOrder.LITTLE_ENDIAN
-                : ByteOrder.BIG_ENDIAN;
-        int linkType = ByteBuffer.wrap(header).order(order).getInt(20);
-        byte[] record = new byte[16];
-        in.readFully(record);
-        int captured = ByteBuffer.wrap(record).order(order).getInt(8);
-        in.readFully(new byte[captured]);
-        long packetAt = System.nanoTime();
-        return new StreamSample(ms(head - t0), ms(headerAt - t0), ms(packetAt - t0), linkType);
+        return readFirstPacket(body, t0, head);
       }
     }
+
+    /** Reads a stream for up to {@code seconds}, dropping what comes; how long it lasted. */
+    Held hold(String path, int seconds) {
+      long t0 = System.nanoTime();
+      long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
+      long bytes = 0;
+      String end = "still open after " + seconds + " s (closed by the client)";
+      try (InputStream in = open(path).body()) {
+        byte[] buffer = new byte[READ_BUFFER];
+        int n;
+        while (System.nanoTime() < deadline) {
+          n = in.read(buffer);
+          if (n < 0) {
+            end = "the server ended it (end of body)";
+            break;
+          }
+          bytes += n;
+        }
+      } catch (Exception e) {
+        end = "broken off: " + e;
+      }
+      return new Held(
+          "JDK client through the API server", seconds, (System.nanoTime() - t0) / 1e9, bytes, end);
+    }
+  }
+
+  /**
+   * Reads a pcap stream's 24-byte header and its first packet; times in ms from {@code t0}, the
+   * response head at {@code head}.
+   */
+  static StreamSample readFirstPacket(InputStream body, long t0, long head) throws IOException {
+    DataInputStream in = new DataInputStream(body);
+    byte[] header = new byte[24];
+    in.readFully(header);
+    long headerAt = System.nanoTime();
+    int magic = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+    ByteOrder order =
+        magic == 0xa1b2c3d4 || magic == 0xa1b23c4d ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+    int linkType = ByteBuffer.wrap(header).order(order).getInt(20);
+    byte[] record = new byte[16];
+    in.readFully(record);
+    int captured = ByteBuffer.wrap(record).order(order).getInt(8);
+    in.readFully(new byte[captured]);
+    long packetAt = System.nanoTime();
+    return new StreamSample(ms(head - t0), ms(headerAt - t0), ms(packetAt - t0), linkType);
   }
 
   private static double ms(long nanos) {
@@ -1020,46 +1173,76 @@ final class FilesPhase {
     }
     md.append('\n');
 
-    List<Double> head = new ArrayList<>();
-    List<Double> header = new ArrayList<>();
-    List<Double> packet = new ArrayList<>();
-    for (StreamSample s : r.stream()) {
-      head.add(s.headMs());
-      header.add(s.headerMs());
-      packet.add(s.packetMs());
-    }
-    Stats h = Stats.of(head);
-    Stats hd = Stats.of(header);
-    Stats p = Stats.of(packet);
+    StreamRun st = r.stream();
     md.append(
         String.format(
             Locale.ROOT,
             "First bytes of `podcapturefiles/stream` of a running capture (link type %d), %d "
-                + "requests, each on a connection already open, from sending the request; the Pod "
-                + "pings every %d ms throughout:%n%n",
-            r.stream().isEmpty() ? -1 : r.stream().get(0).linkType(),
-            r.stream().size(),
+                + "requests per path, in ms from sending the request; the Pod pings every %d ms "
+                + "throughout. JDK client: on a connection already open (a listing read on it "
+                + "first, so no TLS handshake). curl: a new process and TLS connection each, timed "
+                + "from its start; straight to the controller and to the agent as above (the "
+                + "agent's `follow`):%n%n",
+            st.api().isEmpty() ? -1 : st.api().get(0).linkType(),
+            st.api().size(),
             r.pingIntervalMs()));
-    md.append("| to | p50 | max |\n|---|---:|---:|\n");
+    md.append("| path | to | p50 | max |\n|---|---|---:|---:|\n");
+    streamRow(
+        md, "JDK, through the API server", "response head (200)", st.api(), StreamSample::headMs);
+    streamRow(md, "JDK, through the API server", "pcap header", st.api(), StreamSample::headerMs);
+    streamRow(md, "JDK, through the API server", "first packet", st.api(), StreamSample::packetMs);
+    streamRow(
+        md, "curl, through the API server", "pcap header", st.curlApi(), StreamSample::headerMs);
+    streamRow(
+        md, "curl, through the API server", "first packet", st.curlApi(), StreamSample::packetMs);
+    streamRow(
+        md, "curl, to the controller", "pcap header", st.curlController(), StreamSample::headerMs);
+    streamRow(
+        md, "curl, to the controller", "first packet", st.curlController(), StreamSample::packetMs);
+    streamRow(md, "curl, to the agent", "pcap header", st.curlAgent(), StreamSample::headerMs);
+    streamRow(md, "curl, to the agent", "first packet", st.curlAgent(), StreamSample::packetMs);
     md.append(
         String.format(
             Locale.ROOT,
-            "| response head (200) | %s | %s |%n",
-            Stats.ms(h.p50()),
-            Stats.ms(h.max())));
-    md.append(
-        String.format(
-            Locale.ROOT,
-            "| pcap header (24 bytes) | %s | %s |%n",
-            Stats.ms(hd.p50()),
-            Stats.ms(hd.max())));
-    md.append(
-        String.format(
-            Locale.ROOT, "| first packet | %s | %s |%n", Stats.ms(p.p50()), Stats.ms(p.max())));
+            "%nJDK first packet, each request in order: %s ms.%n%n",
+            st.api().stream()
+                .map(x -> String.format(Locale.ROOT, "%.0f", x.packetMs()))
+                .reduce((a, b) -> a + ", " + b)
+                .orElse("")));
+    md.append("A stream held open while the Pod pings, both at once:\n\n");
+    md.append("| stream | held for | bytes | how it ended |\n|---|---:|---:|---|\n");
+    for (Held h : List.of(st.heldApi(), st.heldController())) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s (up to %d s) | %.1f s | %,d | %s |%n",
+              h.path(),
+              h.askedSeconds(),
+              h.seconds(),
+              h.bytes(),
+              h.end()));
+    }
     for (String note : r.notes()) {
       md.append('\n').append(note).append('\n');
     }
     return md.toString();
+  }
+
+  private static void streamRow(
+      StringBuilder md,
+      String path,
+      String to,
+      List<StreamSample> samples,
+      java.util.function.ToDoubleFunction<StreamSample> field) {
+    Stats stats = Stats.of(samples.stream().map(x -> field.applyAsDouble(x)).toList());
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "| %s | %s | %s | %s |%n",
+            path,
+            to,
+            Stats.ms(stats.p50()),
+            Stats.ms(stats.max())));
   }
 
   private static double median(List<Double> values) {
