@@ -55,10 +55,13 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <ul>
  *   <li>download throughput of a 100 MB file through the API, beside a local copy of the same file
- *       on the same disk, in the same run;
+ *       on the same disk, in the same run, and with curl hop by hop (API server, controller,
+ *       agent), so that the slow hop shows;
  *   <li>the agent's and the controller's RSS (VmRSS, and VmHWM reset just before) during a 1 GB
- *       download read as fast as the client can;
- *   <li>how soon {@code stream} sends the pcap header, and the first packet while traffic flows.
+ *       download read as fast as the client can, and every process's CPU time in it;
+ *   <li>how soon {@code stream} sends the pcap header, and the first packet while traffic flows,
+ *       hop by hop too; and how long a stream stays open through the API server (its request
+ *       timeout) beside one straight to the controller.
  * </ul>
  *
  * <p>The big file is the ring file of a running PodCapture of a silent Pod (filter {@code udp port
