@@ -212,7 +212,12 @@ final class FilesPhase {
   static String run(Map<String, String> options) throws Exception {
     ControlPlane plane = ControlPlane.shared();
     Path dir = Files.createTempDirectory("podcapture-files-bench-");
-    return markdown(new FilesPhase(plane, dir, options).measure());
+    try {
+      return markdown(new FilesPhase(plane, dir, options).measure());
+    } finally {
+      // the big file is 1 GB
+      Session.deleteTree(dir);
+    }
   }
 
   private int option(String name, int fallback) {
