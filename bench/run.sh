@@ -5,10 +5,15 @@
 #
 #   sudo bench/run.sh                      # everything, about 6 minutes on 2 cores
 #   sudo bench/run.sh --phases=footprint   # one or more of: completeness,cpu,footprint,agent,lifecycles,load,
-#                                          # sets,controller,lease
+#                                          # sets,controller,lease,files
 #
 # 'agent' is 'lifecycles' (single captures by annotation and by direct PodCapture: latency, API writes) and 'load'
 # (100 captures at once, steady state) on one agent.
+#
+# 'files' reads captures through the files API (issue 22) on its own real control plane: download throughput of a
+# 100 MB file through the API server beside a local copy, the agent's and controller's memory and CPU during a 1 GB
+# download, and first-byte latency of stream. It prints its figures and writes target/bench/files.md; like sets
+# and controller, asked alone it leaves BENCHMARKS.md as it is.
 #
 # For tuning by hand (the results then say so): --flags="<JVM flags>" and --env=K=V,... replace the Dockerfile's
 # for the shipped rows; --footprint=shipped measures only those; --rounds=N single captures of each kind instead

@@ -30,7 +30,8 @@ public final class Benchmark {
           "load",
           "sets",
           "controller",
-          "lease");
+          "lease",
+          "files");
 
   private Benchmark() {}
 
@@ -71,8 +72,11 @@ public final class Benchmark {
     Machine machine = Machine.read();
     Shipped shipped = shipped(bench);
     List<String> phases = phases(options);
+    // The files API against the real control plane (FilesPhase), printed and written to
+    // target/bench/files.md beside the report, as sets and controller are.
+    boolean besideOnly = FilesPhase.runIfAsked(bench, phases);
     boolean setsOnly = SetsPhase.runIfAsked(bench, phases);
-    if (ControllerFootprintPhase.runIfAsked(bench, phases) || setsOnly) {
+    if (ControllerFootprintPhase.runIfAsked(bench, phases) || setsOnly || besideOnly) {
       return;
     }
     Workbench.log(
