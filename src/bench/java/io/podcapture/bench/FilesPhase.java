@@ -862,7 +862,7 @@ final class FilesPhase {
                         .interval(Duration.ofMillis(pingMs))
                         .deadline(pinging)));
     Thread.sleep(1_000);
-    String stream = path("live", "/stream");
+    String stream = path("live", "/log");
     String follow = "/v1/captures/" + NAMESPACE + "/live/follow";
     List<StreamSample> api = new ArrayList<>();
     List<StreamSample> curlApi = new ArrayList<>();
@@ -1185,7 +1185,7 @@ final class FilesPhase {
     md.append(
         String.format(
             Locale.ROOT,
-            "First bytes of `podcapturefiles/stream` of a running capture (link type %d), %d "
+            "First bytes of `podcapturefiles/log` of a running capture (link type %d), %d "
                 + "requests per path, in ms from sending the request; the Pod pings every %d ms "
                 + "throughout. JDK client: on a connection already open (a listing read on it "
                 + "first, so no TLS handshake). curl: a new process and TLS connection each, timed "

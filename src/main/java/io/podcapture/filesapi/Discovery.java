@@ -21,7 +21,7 @@ final class Discovery {
     list.put("groupVersion", FilesApiNames.GROUP_VERSION);
     ArrayNode resources = list.putArray("resources");
     resource(resources, FilesApiNames.CAPTURE_FILES, "podcapturefiles", "PodCaptureFiles");
-    for (String sub : new String[] {"pcap", "merged", "stream"}) {
+    for (String sub : new String[] {"pcap", "merged", "log"}) {
       resource(resources, FilesApiNames.CAPTURE_FILES + "/" + sub, "", "PodCaptureFiles");
     }
     resource(resources, FilesApiNames.SET_FILES, "podcapturesetfiles", "PodCaptureSetFiles");

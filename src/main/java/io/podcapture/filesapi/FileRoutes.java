@@ -58,7 +58,7 @@ final class FileRoutes {
           case "" -> captureListing(request, reply);
           case "pcap" -> file(request, reply);
           case "merged" -> mergedCapture(request, reply);
-          case "stream" -> stream(request, reply);
+          case "log" -> stream(request, reply);
           default ->
               throw StatusException.notFound("no such subresource: " + request.subresource());
         }

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * @param namespace the namespace (empty for discovery)
  * @param resource {@value FilesApiNames#CAPTURE_FILES} or {@value FilesApiNames#SET_FILES}
  * @param name the PodCapture's or PodCaptureSet's name
- * @param subresource "", "pcap", "merged" or "stream"
+ * @param subresource "", "pcap", "merged" or "log"
  * @param file for "pcap": the file's name as the listing gives it
  */
 public record FilesRequest(
@@ -42,7 +42,7 @@ public record FilesRequest(
 
   private static final Map<String, List<String>> SUBRESOURCES =
       Map.of(
-          FilesApiNames.CAPTURE_FILES, List.of("", "pcap", "merged", "stream"),
+          FilesApiNames.CAPTURE_FILES, List.of("", "pcap", "merged", "log"),
           FilesApiNames.SET_FILES, List.of("", "merged"));
 
   public static FilesRequest discovery() {

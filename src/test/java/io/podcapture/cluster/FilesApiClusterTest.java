@@ -208,7 +208,7 @@ class FilesApiClusterTest {
     }
 
     Process stream =
-        kubectlRaw(viewer, files(SHOP, "podcapturefiles", "live", "/stream"))
+        kubectlRaw(viewer, files(SHOP, "podcapturefiles", "live", "/log"))
             .redirectOutput(ProcessBuilder.Redirect.PIPE)
             .start();
     try {
@@ -264,7 +264,7 @@ class FilesApiClusterTest {
     assertTrue(kubectl.output().contains("Forbidden"), kubectl.output());
     System.out.println("kubectl: " + kubectl.output().strip());
 
-    for (String subresource : List.of("", "/pcap?file=capture-vault.pcap", "/merged", "/stream")) {
+    for (String subresource : List.of("", "/pcap?file=capture-vault.pcap", "/merged", "/log")) {
       Curl.Response answer =
           curl(
               viewerCert(),

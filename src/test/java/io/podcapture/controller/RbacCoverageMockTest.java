@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.podcapture.agentfiles.ApiTokenReviewer;
+import io.podcapture.agentfiles.TokenCheck;
 import io.podcapture.api.v1alpha1.PodCapture;
 import io.podcapture.capture.CaptureKey;
 import io.podcapture.testing.AgentHarness;
@@ -243,6 +245,12 @@ class RbacCoverageMockTest {
     agent.user.resources(PodCapture.class).inNamespace("default").withName("moving").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "moving") == null);
     assertTrue(capturer.captures().isEmpty());
+    // The file server checks a caller's token (a TokenReview) before it serves anything; this one
+    // is nobody's.
+    assertFalse(
+        new ApiTokenReviewer(agent.agentClient)
+            .review("not-a-token", TokenCheck.AUDIENCE)
+            .authenticated());
   }
 
   private static void awaitPhase(AgentHarness agent, String name, String phase) {

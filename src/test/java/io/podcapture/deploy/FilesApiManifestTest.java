@@ -47,7 +47,7 @@ class FilesApiManifestTest {
           "podcapturefiles",
           "podcapturefiles/pcap",
           "podcapturefiles/merged",
-          "podcapturefiles/stream",
+          "podcapturefiles/log",
           "podcapturesetfiles",
           "podcapturesetfiles/merged");
 

@@ -528,7 +528,7 @@ class FilesApiMockTest {
             .write(
                 ("GET "
                         + P
-                        + "/podcapturefiles/web/stream HTTP/1.1\r\nHost: localhost\r\n"
+                        + "/podcapturefiles/web/log HTTP/1.1\r\nHost: localhost\r\n"
                         + "X-Remote-User: alice\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
@@ -547,7 +547,7 @@ class FilesApiMockTest {
     HttpResponse<InputStream> response =
         client(proxy)
             .send(
-                request(P + "/podcapturefiles/web/stream", "alice").build(),
+                request(P + "/podcapturefiles/web/log", "alice").build(),
                 HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, response.statusCode());
     try (InputStream in = response.body()) {

@@ -22,7 +22,7 @@ class FilesRequestTest {
   @CsvSource({
     "/namespaces/shop/podcapturefiles/web,CAPTURE,podcapturefiles,''",
     "/namespaces/shop/podcapturefiles/web/merged,CAPTURE,podcapturefiles,merged",
-    "/namespaces/shop/podcapturefiles/web/stream,CAPTURE,podcapturefiles,stream",
+    "/namespaces/shop/podcapturefiles/web/log,CAPTURE,podcapturefiles,log",
     "/namespaces/shop/podcapturesetfiles/web,SET,podcapturesetfiles,''",
     "/namespaces/shop/podcapturesetfiles/web/merged,SET,podcapturesetfiles,merged",
   })
@@ -55,7 +55,7 @@ class FilesRequestTest {
         P + "/namespaces/shop/podcaptures/web",
         P + "/namespaces/shop/podcapturefiles/web/files",
         P + "/namespaces/shop/podcapturesetfiles/web/pcap",
-        P + "/namespaces/shop/podcapturesetfiles/web/stream",
+        P + "/namespaces/shop/podcapturesetfiles/web/log",
         P + "/namespaces/shop/podcapturefiles/web/merged/x",
         P + "/namespaces/Shop/podcapturefiles/web",
         P + "/namespaces/shop/podcapturefiles/..",

@@ -51,7 +51,7 @@ class StatusAndDiscoveryTest {
             "podcapturefiles",
             "podcapturefiles/pcap",
             "podcapturefiles/merged",
-            "podcapturefiles/stream",
+            "podcapturefiles/log",
             "podcapturesetfiles",
             "podcapturesetfiles/merged"),
         names);

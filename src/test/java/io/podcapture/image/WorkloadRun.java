@@ -129,6 +129,7 @@ final class WorkloadRun {
             case "spec.nodeName" -> nodeName;
             case "metadata.name" -> podName;
             case "metadata.namespace" -> namespace;
+            case "spec.serviceAccountName" -> pod.getServiceAccountName();
             default ->
                 throw new IllegalStateException(
                     "env "
@@ -236,6 +237,19 @@ final class WorkloadRun {
                   () ->
                       new IllegalStateException(
                           "volumeMount " + mount.getName() + " has no volume"));
+      if (volume.getSecret() != null) {
+        // A Secret volume: the folder given for it (the Secret's keys as files), read-only as the
+        // kubelet mounts it; none given and optional, no mount, as for a Secret not made yet.
+        Path dir = volumeDirs.get(volume.getName());
+        if (dir == null && Boolean.TRUE.equals(volume.getSecret().getOptional())) {
+          continue;
+        }
+        if (dir == null) {
+          throw new IllegalStateException("no host folder given for volume " + volume.getName());
+        }
+        options.add("--volume=" + dir.toAbsolutePath() + ":" + mount.getMountPath() + ":ro");
+        continue;
+      }
       if (volume.getEmptyDir() == null) {
         throw new IllegalStateException(
             "volume " + volume.getName() + ": only emptyDir is supported by the image test");

@@ -153,7 +153,7 @@ class KubectlPluginFilesApiTest {
   void streamOfARunningCapturePassesTheFilesApisStreamOn() throws Exception {
     answerDiscovery();
     answerCapture("Running");
-    kubectl.on(raw(CAPTURE_PATH + "/stream")).prints("live-pcap-bytes");
+    kubectl.on(raw(CAPTURE_PATH + "/log")).prints("live-pcap-bytes");
 
     Result r = kubectl.run("stream", "web", "-n", "shop");
 
