@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it asks for, what it writes, and that it falls back to kubectl cp and exec only where the cluster
  * has no files API.
  */
+@Tag("integration")
 class KubectlPluginFilesApiTest {
   private static final String API = "/apis/files.tcpdump.antrea.io/v1alpha1";
   private static final String CAPTURE_PATH = API + "/namespaces/shop/podcapturefiles/web";
