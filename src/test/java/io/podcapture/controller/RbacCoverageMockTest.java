@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.podcapture.agentfiles.ApiTokenReviewer;
 import io.podcapture.agentfiles.TokenCheck;
@@ -245,12 +246,17 @@ class RbacCoverageMockTest {
     agent.user.resources(PodCapture.class).inNamespace("default").withName("moving").delete();
     await().atMost(WAIT).until(() -> agent.cr("default", "moving") == null);
     assertTrue(capturer.captures().isEmpty());
-    // The file server checks a caller's token (a TokenReview) before it serves anything; this one
-    // is nobody's.
-    assertFalse(
-        new ApiTokenReviewer(agent.agentClient)
-            .review("not-a-token", TokenCheck.AUDIENCE)
-            .authenticated());
+    // The file server checks a caller's token with a TokenReview before it serves anything. Only
+    // the request counts here: the real API server answers it (not authenticated); the CRUD mock
+    // refuses a review without a name, which the real server neither needs nor keeps.
+    try {
+      assertFalse(
+          new ApiTokenReviewer(agent.agentClient)
+              .review("not-a-token", TokenCheck.AUDIENCE)
+              .authenticated());
+    } catch (KubernetesClientException e) {
+      assertEquals(422, e.getCode(), e.getMessage());
+    }
   }
 
   private static void awaitPhase(AgentHarness agent, String name, String phase) {
