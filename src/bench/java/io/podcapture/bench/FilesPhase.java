@@ -356,16 +356,18 @@ final class FilesPhase {
 
   /**
    * The controller replica with deploy/controller.yaml's JVM flags: ControlPlane starts it with
-   * three of them on the command line, the rest come through JAVA_TOOL_OPTIONS (read first, so the
-   * command line's win where both say the same).
+   * test flags of its own on the command line (-XX:TieredStopAtLevel=1 among them); the shipped
+   * ones come through _JAVA_OPTIONS, which the JVM reads after the command line, so they win.
    */
   private ControllerJvm startController(FilesApi filesApi, Shipped flags) throws Exception {
     Map<String, String> env = new HashMap<>(filesApi.controllerEnv());
     env.putAll(flags.env());
-    env.put("JAVA_TOOL_OPTIONS", String.join(" ", flags.flags()));
+    env.put("_JAVA_OPTIONS", String.join(" ", flags.flags()));
     if (options.containsKey("controller-extra-flags")) {
-      // for diagnosis by hand: _JAVA_OPTIONS is read after the command line, so these win
-      env.put("_JAVA_OPTIONS", options.get("controller-extra-flags"));
+      // for diagnosis by hand: after the shipped flags, so these win
+      env.put(
+          "_JAVA_OPTIONS",
+          String.join(" ", flags.flags()) + " " + options.get("controller-extra-flags"));
       notes.add(
           "Run with --controller-extra-flags: the controller also had `"
               + options.get("controller-extra-flags")
