@@ -45,6 +45,18 @@ class PcapMergeTest {
   }
 
   @Test
+  void aRecordingWhoseTimeStepsBackKeepsItsOrderAndTheOthersWaitForTheirTurn() throws IOException {
+    // tcpdump writes packets in the order it reads them; their kernel time stamps may step back
+    // by microseconds. The merge neither reorders a recording nor lets another jump ahead.
+    List<PacketSource> sources =
+        List.of(
+            new ListSource(276, List.of(packet(250, 1), packet(228, 2), packet(300, 3))),
+            new ListSource(276, List.of(packet(240, 10), packet(229, 11), packet(260, 12))));
+
+    assertEquals(List.of(10, 11, 1, 2, 12, 3), ids(merge(sources).packets()));
+  }
+
+  @Test
   void mergesManySourcesHoldingOnePacketOfEach() throws IOException {
     Random random = new Random(22);
     List<ListSource> sources = new ArrayList<>();
