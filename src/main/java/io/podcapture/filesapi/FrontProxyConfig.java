@@ -2,6 +2,7 @@ package io.podcapture.filesapi;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.podcapture.tls.Pem;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -47,8 +48,14 @@ public record FrontProxyConfig(
   public static FrontProxyConfig fromConfigMap(Map<String, String> data)
       throws GeneralSecurityException {
     String ca = data.get("requestheader-client-ca-file");
-    List<X509Certificate> clientCa =
-        ca == null || ca.isBlank() ? List.of() : TlsMaterial.certificates(ca);
+    List<X509Certificate> clientCa = List.of();
+    if (ca != null && !ca.isBlank()) {
+      try {
+        clientCa = Pem.certificates(ca);
+      } catch (GeneralSecurityException | IllegalArgumentException e) {
+        throw new GeneralSecurityException("requestheader-client-ca-file: " + e.getMessage(), e);
+      }
+    }
     return new FrontProxyConfig(
         clientCa,
         Set.copyOf(list(data, "requestheader-allowed-names")),

@@ -1,26 +1,19 @@
 package io.podcapture.filesapi;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.StringReader;
+import io.podcapture.tls.Pem;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
 import java.util.Date;
 import java.util.List;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -33,9 +26,6 @@ import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -114,7 +104,7 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key) {
     StringBuilder pem = new StringBuilder();
     for (X509Certificate c : chain) {
       try {
-        pem.append(pem("CERTIFICATE", c.getEncoded()));
+        pem.append(Pem.encode("CERTIFICATE", c.getEncoded()));
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("a parsed certificate has an encoding", e);
       }
@@ -124,54 +114,22 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key) {
 
   /** {@code tls.key}: the key in PKCS#8 PEM ({@code BEGIN PRIVATE KEY}). */
   public String keyPem() {
-    return pem("PRIVATE KEY", key.getEncoded());
+    return Pem.encode("PRIVATE KEY", key.getEncoded());
   }
 
-  static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
-  }
-
-  /**
-   * Reads {@code tls.crt} and {@code tls.key} (PKCS#8, or SEC 1 / PKCS#1 as openssl writes them).
-   */
+  /** Reads {@code tls.crt} and {@code tls.key} (a PEM private key, as {@link Pem} reads it). */
   public static TlsMaterial parse(String certificatePem, String keyPem)
       throws GeneralSecurityException {
-    List<X509Certificate> chain = certificates(certificatePem);
-    try (PEMParser parser = new PEMParser(new StringReader(keyPem))) {
-      Object object = parser.readObject();
-      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-      PrivateKey key;
-      if (object instanceof PrivateKeyInfo info) {
-        key = converter.getPrivateKey(info);
-      } else if (object instanceof PEMKeyPair pair) {
-        key = converter.getKeyPair(pair).getPrivate();
-      } else {
-        throw new GeneralSecurityException("tls.key holds no private key in PEM");
-      }
-      return new TlsMaterial(chain, key);
-    } catch (IOException e) {
-      throw new GeneralSecurityException("tls.key is not a PEM private key: " + e.getMessage(), e);
+    List<X509Certificate> chain;
+    try {
+      chain = Pem.certificates(certificatePem);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new GeneralSecurityException("tls.crt: " + e.getMessage(), e);
     }
-  }
-
-  /** Every certificate of a PEM bundle, in order. */
-  public static List<X509Certificate> certificates(String pem) throws GeneralSecurityException {
-    Collection<? extends java.security.cert.Certificate> parsed =
-        CertificateFactory.getInstance("X.509")
-            .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8)));
-    List<X509Certificate> certificates = new ArrayList<>();
-    for (var c : parsed) {
-      certificates.add((X509Certificate) c);
+    try {
+      return new TlsMaterial(chain, Pem.privateKey(keyPem));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new GeneralSecurityException("tls.key: " + e.getMessage(), e);
     }
-    if (certificates.isEmpty()) {
-      throw new GeneralSecurityException("no PEM certificate found");
-    }
-    return certificates;
   }
 }
