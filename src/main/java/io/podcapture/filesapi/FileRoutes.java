@@ -3,6 +3,7 @@ package io.podcapture.filesapi;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.podcapture.api.v1alpha1.PodCapture;
@@ -78,49 +79,39 @@ final class FileRoutes {
 
   private PodCapture capture(String namespace, String name, String resource)
       throws StatusException {
-    PodCapture capture;
+    return read(PodCapture.class, "PodCapture", namespace, name, resource);
+  }
+
+  private PodCaptureSet set(String namespace, String name) throws StatusException {
+    return read(PodCaptureSet.class, "PodCaptureSet", namespace, name, FilesApiNames.SET_FILES);
+  }
+
+  /** One object, read now; 404 in the files API's own terms ({@code resource}) when it is gone. */
+  private <T extends HasMetadata> T read(
+      Class<T> type, String kind, String namespace, String name, String resource)
+      throws StatusException {
+    T object;
     try {
-      capture = client.resources(PodCapture.class).inNamespace(namespace).withName(name).get();
+      object = client.resources(type).inNamespace(namespace).withName(name).get();
     } catch (KubernetesClientException e) {
       throw StatusException.unavailable(
-          "cannot read PodCapture " + namespace + "/" + name + ": " + e.getMessage(), e);
+          "cannot read " + kind + " " + namespace + "/" + name + ": " + e.getMessage(), e);
     }
-    if (capture == null) {
+    if (object == null) {
       throw StatusException.notFound(
           resource
               + "."
               + FilesApiNames.GROUP
               + " \""
               + name
-              + "\" not found: there is no PodCapture "
+              + "\" not found: there is no "
+              + kind
+              + " "
               + namespace
               + "/"
               + name);
     }
-    return capture;
-  }
-
-  private PodCaptureSet set(String namespace, String name) throws StatusException {
-    PodCaptureSet set;
-    try {
-      set = client.resources(PodCaptureSet.class).inNamespace(namespace).withName(name).get();
-    } catch (KubernetesClientException e) {
-      throw StatusException.unavailable(
-          "cannot read PodCaptureSet " + namespace + "/" + name + ": " + e.getMessage(), e);
-    }
-    if (set == null) {
-      throw StatusException.notFound(
-          FilesApiNames.SET_FILES
-              + "."
-              + FilesApiNames.GROUP
-              + " \""
-              + name
-              + "\" not found: there is no PodCaptureSet "
-              + namespace
-              + "/"
-              + name);
-    }
-    return set;
+    return object;
   }
 
   /** The set's children (labelled with it and owned by it), by name. */
@@ -194,41 +185,49 @@ final class FileRoutes {
   private void setListing(FilesRequest request, Reply reply) throws StatusException, IOException {
     PodCaptureSet set = set(request.namespace(), request.name());
     List<PodCapture> children = children(set);
+    List<Object> found = locateAll(children);
+    ObjectNode body = object("PodCaptureSetFiles", request);
+    ArrayNode items = body.putArray("children");
+    for (int i = 0; i < children.size(); i++) {
+      ObjectNode item = items.addObject();
+      item.put("name", children.get(i).getMetadata().getName());
+      if (found.get(i) instanceof Located located) {
+        describe(item, children.get(i), located);
+      } else {
+        describe(item, children.get(i), null);
+        item.put("message", ((StatusException) found.get(i)).getMessage());
+      }
+    }
+    reply.json(200, body.toString());
+  }
+
+  /**
+   * Each capture {@link #locate located}, all at once: per capture its {@link Located} or the
+   * StatusException that says why not.
+   */
+  private List<Object> locateAll(List<PodCapture> captures) throws StatusException {
     List<CompletableFuture<Object>> lookups = new ArrayList<>();
-    for (PodCapture child : children) {
+    for (PodCapture capture : captures) {
       lookups.add(
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return locate(child);
+                  return locate(capture);
                 } catch (StatusException e) {
                   return e;
                 }
               },
               fetches));
     }
-    ObjectNode body = object("PodCaptureSetFiles", request);
-    ArrayNode items = body.putArray("children");
-    for (int i = 0; i < children.size(); i++) {
-      ObjectNode item = items.addObject();
-      item.put("name", children.get(i).getMetadata().getName());
-      Object found = join(lookups.get(i));
-      if (found instanceof Located located) {
-        describe(item, children.get(i), located);
-      } else {
-        describe(item, children.get(i), null);
-        item.put("message", ((StatusException) found).getMessage());
+    List<Object> found = new ArrayList<>();
+    for (CompletableFuture<Object> lookup : lookups) {
+      try {
+        found.add(lookup.join());
+      } catch (CompletionException e) {
+        throw StatusException.unavailable("listing failed: " + e.getCause(), e.getCause());
       }
     }
-    reply.json(200, body.toString());
-  }
-
-  private static Object join(CompletableFuture<Object> future) throws StatusException {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      throw StatusException.unavailable("listing failed: " + e.getCause(), e.getCause());
-    }
+    return found;
   }
 
   private static ObjectNode object(String kind, FilesRequest request) {
@@ -263,27 +262,29 @@ final class FileRoutes {
 
   private void file(FilesRequest request, Reply reply) throws StatusException, IOException {
     PodCapture capture = capture(request.namespace(), request.name(), request.resource());
-    AgentFileClient.AgentAddress agent = agents.locate(capture);
     AgentFileClient.Body body =
-        agents.file(agent, request.namespace(), request.name(), request.file());
-    try (InputStream in = body.stream()) {
-      reply.guard().upstream(in);
-      String base = request.file().substring(request.file().lastIndexOf('/') + 1);
-      reply.header("Content-Disposition", "attachment; filename=\"" + base + "\"");
-      OutputStream out = reply.start(FilesApiNames.PCAP_TYPE, body.length());
-      copy(in, out, false);
-      out.close();
-    }
+        agents.file(agents.locate(capture), request.namespace(), request.name(), request.file());
+    String base = request.file().substring(request.file().lastIndexOf('/') + 1);
+    reply.header("Content-Disposition", "attachment; filename=\"" + base + "\"");
+    relay(body, reply, body.length(), false);
   }
 
   private void stream(FilesRequest request, Reply reply) throws StatusException, IOException {
     PodCapture capture = capture(request.namespace(), request.name(), request.resource());
-    AgentFileClient.AgentAddress agent = agents.locate(capture);
-    AgentFileClient.Body body = agents.follow(agent, request.namespace(), request.name());
+    relay(
+        agents.follow(agents.locate(capture), request.namespace(), request.name()),
+        reply,
+        -1,
+        true);
+  }
+
+  /** An agent's answer, passed on as pcap under the request's watchdog. */
+  private static void relay(AgentFileClient.Body body, Reply reply, long length, boolean live)
+      throws IOException {
     try (InputStream in = body.stream()) {
       reply.guard().upstream(in);
-      OutputStream out = reply.start(FilesApiNames.PCAP_TYPE, -1);
-      copy(in, out, true);
+      OutputStream out = reply.start(FilesApiNames.PCAP_TYPE, length);
+      copy(in, out, live);
       out.close();
     }
   }
@@ -318,30 +319,17 @@ final class FileRoutes {
   private void mergedSet(FilesRequest request, Reply reply) throws StatusException, IOException {
     PodCaptureSet set = set(request.namespace(), request.name());
     List<PodCapture> children = children(set);
-    List<CompletableFuture<Object>> lookups = new ArrayList<>();
-    for (PodCapture child : children) {
-      lookups.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return locate(child);
-                } catch (StatusException e) {
-                  return e;
-                }
-              },
-              fetches));
-    }
+    List<Object> found = locateAll(children);
     List<Located> located = new ArrayList<>();
     List<String> without = new ArrayList<>();
     for (int i = 0; i < children.size(); i++) {
-      Object found = join(lookups.get(i));
-      if (found instanceof Located l) {
+      if (found.get(i) instanceof Located l) {
         located.add(l);
-      } else if (found instanceof StatusException e && e.code() == 404) {
+      } else if (found.get(i) instanceof StatusException e && e.code() == 404) {
         // No agent has it (yet), or its node's agent does not know it: nothing to merge.
         without.add(children.get(i).getMetadata().getName());
       } else {
-        throw (StatusException) found;
+        throw (StatusException) found.get(i);
       }
     }
     tooManyOnOneAgent(set, located);
