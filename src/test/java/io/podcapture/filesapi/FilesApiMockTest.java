@@ -477,8 +477,18 @@ class FilesApiMockTest {
     assertStatus(response, 404, "NotFound");
     assertTrue(
         json(response).path("message").asText().contains("no agent"), json(response).toString());
-    assertStatus(get(P + "/podcapturefiles/missing", "alice"), 404, "NotFound");
-    assertStatus(get(P + "/podcapturesetfiles/missing", "alice"), 404, "NotFound");
+    HttpResponse<byte[]> noCapture = get(P + "/podcapturefiles/missing", "alice");
+    assertStatus(noCapture, 404, "NotFound");
+    assertEquals(
+        "podcapturefiles.files.tcpdump.antrea.io \"missing\" not found: there is no PodCapture"
+            + " shop/missing",
+        json(noCapture).path("message").asText());
+    HttpResponse<byte[]> noSet = get(P + "/podcapturesetfiles/missing/merged", "alice");
+    assertStatus(noSet, 404, "NotFound");
+    assertEquals(
+        "podcapturesetfiles.files.tcpdump.antrea.io \"missing\" not found: there is no"
+            + " PodCaptureSet shop/missing",
+        json(noSet).path("message").asText());
   }
 
   @Test
