@@ -126,6 +126,10 @@ final class StandInKubectl {
         next if select(my $ready = $want, undef, undef, undef) < 0;
         if ($stdin_open && vec($ready, fileno(STDIN), 1)) {
           my $n = sysread(STDIN, my $buf, 65536);
+          # The remote command may have ended (or never started) with its stdin unread: kubectl
+          # then stops sending stdin; it is not killed by SIGPIPE, which here stands only for a
+          # reader of stdout that went away.
+          local $SIG{PIPE} = 'IGNORE';
           if (!$n || !defined syswrite($in_w, $buf)) { close $in_w; $stdin_open = 0; }
         }
         if (vec($ready, fileno($out_r), 1)) {
