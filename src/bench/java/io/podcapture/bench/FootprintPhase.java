@@ -1,8 +1,10 @@
 package io.podcapture.bench;
 
+import io.podcapture.filesapi.TlsMaterial;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -18,6 +20,13 @@ import java.util.stream.IntStream;
 final class FootprintPhase {
   static final int FOOTPRINT_CAPTURES = 16;
   static final String SHIPPED = "shipped jar, shipped flags";
+
+  /**
+   * The shipped configuration as a cluster with the files API runs it (issue 22): the agents'
+   * Secret mounted, so the agent's file server is listening, and one HTTPS request (refused, 401)
+   * has loaded its TLS and HTTP classes.
+   */
+  static final String SHIPPED_SERVING = "shipped jar, shipped flags, file server serving";
 
   /** The Dockerfile's flags before the benchmark tuned them, kept to show the before/after. */
   static final List<String> INITIAL_FLAGS =
@@ -35,7 +44,12 @@ final class FootprintPhase {
       String client, String how, List<String> flags, List<String> launch, Map<String, String> env) {
 
     boolean shipped() {
-      return SHIPPED.equals(how);
+      return SHIPPED.equals(how) || SHIPPED_SERVING.equals(how);
+    }
+
+    /** The port its file server listens on, or -1 for none. */
+    int filesPort() {
+      return Integer.parseInt(env.getOrDefault("FILES_PORT", "-1"));
     }
   }
 
@@ -76,13 +90,19 @@ final class FootprintPhase {
     return new Result(load0, Machine.loadAverage(), Machine.read().memoryMiB(), rows);
   }
 
-  private List<Variant> variants(Shipped shipped) throws IOException {
+  private List<Variant> variants(Shipped shipped) throws Exception {
     List<Variant> variants = new ArrayList<>();
     List<String> jarLaunch = List.of("-jar", bench.jar().toString());
     variants.add(new Variant("JDK", "shipped jar, JVM defaults", List.of(), jarLaunch, Map.of()));
     variants.add(
         new Variant("JDK", "shipped jar, flags before tuning", INITIAL_FLAGS, jarLaunch, Map.of()));
-    variants.add(new Variant("JDK", SHIPPED, shipped.flags(), jarLaunch, shipped.env()));
+    Map<String, String> noServer = new LinkedHashMap<>(shipped.env());
+    noServer.put("FILES_TLS_DIR", bench.work.resolve("fp-no-tls").toString());
+    variants.add(new Variant("JDK", SHIPPED, shipped.flags(), jarLaunch, noServer));
+    Map<String, String> serving = new LinkedHashMap<>(shipped.env());
+    serving.put("FILES_TLS_DIR", agentTls().toString());
+    serving.put("FILES_PORT", Integer.toString(Session.freePort()));
+    variants.add(new Variant("JDK", SHIPPED_SERVING, shipped.flags(), jarLaunch, serving));
     boolean onlyShipped = "shipped".equals(bench.options.get("footprint"));
     Map<String, List<String>> classpaths = onlyShipped ? Map.of() : clientClasspaths();
     if (onlyShipped) {
@@ -125,6 +145,9 @@ final class FootprintPhase {
       bench.podJsonBytesSeen = s.podJsonBytes;
       double readyMs = s.agent.awaitReady(60);
       long readyCpu = s.agent.cpuMillis();
+      if (v.filesPort() > 0) {
+        refusedFileRequest(v.filesPort());
+      }
       AgentProcess.sleepMillis(5000);
       AgentProcess.Footprint idle = s.agent.footprint();
       boolean diagnose = bench.options.containsKey("diagnose");
@@ -152,6 +175,45 @@ final class FootprintPhase {
       log(readyMs, idle, busy);
       return new Reading(readyMs, s.agent.readySource(), readyCpu, idle, busy, tcpdumps);
     }
+  }
+
+  /** The agents' Secret as a kubelet would mount it: a certificate and key made here. */
+  private Path agentTls() throws Exception {
+    Path dir = Files.createDirectories(bench.work.resolve("fp-agent-tls"));
+    TlsMaterial material =
+        TlsMaterial.selfSigned(
+            "podcapture-agent", List.of("localhost"), List.of("127.0.0.1"), Instant.now());
+    Files.writeString(dir.resolve("tls.crt"), material.certificatePem());
+    Files.writeString(dir.resolve("tls.key"), material.keyPem());
+    return dir;
+  }
+
+  /**
+   * Waits for the file server (it looks for its Secret every 10 s) and sends it one request without
+   * a token: a TLS handshake and a 401, as a probe or a misdirected client would.
+   */
+  private static void refusedFileRequest(int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String code = "";
+    while (System.nanoTime() < deadline) {
+      code =
+          AgentProcess.run(
+                  List.of(
+                      "curl",
+                      "-sk",
+                      "-o",
+                      "/dev/null",
+                      "-w",
+                      "%{http_code}",
+                      "https://127.0.0.1:" + port + "/namespaces/default/podcaptures/web/files"))
+              .strip();
+      if (code.equals("401")) {
+        return;
+      }
+      AgentProcess.sleepMillis(200);
+    }
+    throw new IllegalStateException(
+        "the agent's file server on port " + port + " did not answer 401 within 30 s: " + code);
   }
 
   private static void log(

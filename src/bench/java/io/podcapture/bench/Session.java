@@ -105,7 +105,7 @@ final class Session implements AutoCloseable {
     agent = AgentProcess.start(jvmFlags, launch, env, agentLog);
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
     }
