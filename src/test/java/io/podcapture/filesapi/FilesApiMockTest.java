@@ -477,18 +477,20 @@ class FilesApiMockTest {
     assertStatus(response, 404, "NotFound");
     assertTrue(
         json(response).path("message").asText().contains("no agent"), json(response).toString());
-    HttpResponse<byte[]> noCapture = get(P + "/podcapturefiles/missing", "alice");
-    assertStatus(noCapture, 404, "NotFound");
-    assertEquals(
+    assertNotFound(
+        "/podcapturefiles/missing",
         "podcapturefiles.files.tcpdump.antrea.io \"missing\" not found: there is no PodCapture"
-            + " shop/missing",
-        json(noCapture).path("message").asText());
-    HttpResponse<byte[]> noSet = get(P + "/podcapturesetfiles/missing/merged", "alice");
-    assertStatus(noSet, 404, "NotFound");
-    assertEquals(
+            + " shop/missing");
+    assertNotFound(
+        "/podcapturesetfiles/missing/merged",
         "podcapturesetfiles.files.tcpdump.antrea.io \"missing\" not found: there is no"
-            + " PodCaptureSet shop/missing",
-        json(noSet).path("message").asText());
+            + " PodCaptureSet shop/missing");
+  }
+
+  private void assertNotFound(String path, String message) throws Exception {
+    HttpResponse<byte[]> response = get(P + path, "alice");
+    assertStatus(response, 404, "NotFound");
+    assertEquals(message, json(response).path("message").asText());
   }
 
   @Test
