@@ -150,7 +150,9 @@ public final class Benchmark {
   /** The Dockerfile's flags and environment, or what --flags and --env put in their place. */
   private static Shipped shipped(Workbench bench) throws Exception {
     Map<String, String> options = bench.options;
-    Shipped shipped = Shipped.read(bench.project.resolve("Dockerfile"));
+    Shipped shipped =
+        Shipped.read(bench.project.resolve("Dockerfile"))
+            .withArchiveFor(bench.jar(), bench.project, bench.work.resolve("cds"));
     if (options.containsKey("flags")) {
       // for trying flags out: stands in for the Dockerfile's (BENCHMARKS.md then says so)
       shipped = new Shipped(List.of(options.get("flags").strip().split("\\s+")), shipped.env());

@@ -224,10 +224,17 @@ final class FilesPhase {
     return Integer.parseInt(options.getOrDefault(name, Integer.toString(fallback)));
   }
 
+  /** The jar mvn -B package made, which the agent runs as in the image. */
+  private static Path agentJar() {
+    return MockApiServer.projectDir().resolve("target/podcapture-agent.jar");
+  }
+
   Result measure() throws Exception {
     String loadBefore = Machine.loadAverage();
     Path project = MockApiServer.projectDir();
-    Shipped agentFlags = Shipped.read(project.resolve("Dockerfile"));
+    Shipped agentFlags =
+        Shipped.read(project.resolve("Dockerfile"))
+            .withArchiveFor(agentJar(), project, dir.resolve("cds"));
     Shipped controllerFlags = ControllerFootprintPhase.deployedFlags(project);
     List<AutoCloseable> running = new ArrayList<>();
     try {
@@ -406,9 +413,7 @@ final class FilesPhase {
               + options.get("agent-extra-flags")
               + "`, after the Dockerfile's.");
     }
-    launch.addAll(
-        List.of(
-            "-jar", MockApiServer.projectDir().resolve("target/podcapture-agent.jar").toString()));
+    launch.addAll(List.of("-jar", agentJar().toString()));
     Path log = Files.createTempFile(dir, "agent-", ".log");
     AgentJvm agent = AgentJvm.start(launch, identity.kubeconfig(), captureDir, log, env);
     awaitLog(agent, "agent ready on node");

@@ -102,7 +102,7 @@ final class FootprintPhase {
     Map<String, String> serving = new LinkedHashMap<>(shipped.env());
     serving.put("FILES_TLS_DIR", agentTls().toString());
     serving.put("FILES_PORT", Integer.toString(Session.freePort()));
-    variants.add(new Variant("JDK", SHIPPED_SERVING, shipped.flags(), jarLaunch, serving));
+    variants.add(new Variant("JDK", SHIPPED_SERVING, servingFlags(shipped), jarLaunch, serving));
     boolean onlyShipped = "shipped".equals(bench.options.get("footprint"));
     Map<String, List<String>> classpaths = onlyShipped ? Map.of() : clientClasspaths();
     if (onlyShipped) {
@@ -125,9 +125,36 @@ final class FootprintPhase {
         variants.add(new Variant(client, "classpath, JVM defaults", List.of(), launch, Map.of()));
       }
       variants.add(
-          new Variant(client, "classpath, shipped flags", shipped.flags(), launch, shipped.env()));
+          new Variant(
+              client,
+              "classpath, shipped flags",
+              shipped.flagsWithoutArchive(),
+              launch,
+              shipped.env()));
     }
     return variants;
+  }
+
+  /**
+   * The shipped flags, or with --classlist=FILE the flags that write the classes the agent loads to
+   * FILE (without any class data archive, so every class is listed): what the image's archive is
+   * made from ({@code bench/run.sh --phases=footprint --footprint=shipped --server=mock
+   * --classlist=deploy/agent.classlist}). That row's figures are then without the archive.
+   */
+  private List<String> servingFlags(Shipped shipped) {
+    String classList = bench.options.get("classlist");
+    if (classList == null) {
+      return shipped.flags();
+    }
+    List<String> flags = new ArrayList<>(shipped.flagsWithoutArchive());
+    flags.add("-Xshare:off");
+    flags.add("-XX:DumpLoadedClassList=" + bench.project.resolve(classList));
+    bench.notes.add(
+        "run with --classlist: the row *"
+            + SHIPPED_SERVING
+            + "* ran without a class data archive and wrote the classes it loaded to "
+            + classList);
+    return flags;
   }
 
   private Reading read(Variant v) throws Exception {
@@ -135,7 +162,7 @@ final class FootprintPhase {
         (v.client() + "-" + v.how()).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT);
     try (Session s =
         new Session(
-            new BenchApiServer(),
+            new BenchApiServer(true),
             bench.work.resolve("fp-" + slug),
             bench.logs().resolve("footprint-" + slug + ".log"),
             bench.podIps,

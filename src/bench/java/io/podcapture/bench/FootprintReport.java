@@ -48,7 +48,8 @@ final class FootprintReport {
         String.format(
             Locale.ROOT,
             "%d Pods on the node; the agent started, read 5 s after ready with no "
-                + "capture, then again 5 s after %d captures are Running. RSS is VmRSS, peak is VmHWM. Load at start: "
+                + "capture, then again 5 s after %d captures are Running. The mock API server serves HTTPS, as a "
+                + "real one does, so the agent's TLS client is loaded. RSS is VmRSS, peak is VmHWM. Load at start: "
                 + "%s.%n%n",
             Workbench.PODS,
             FootprintPhase.FOOTPRINT_CAPTURES,
@@ -79,8 +80,10 @@ final class FootprintReport {
             + " MiB of RAM; in a container it would size it for the limit); *before "
             + "tuning* is `"
             + String.join(" ", FootprintPhase.INITIAL_FLAGS)
-            + "`; *shipped* is the Dockerfile's. *classpath* runs "
-            + "the same classes unshaded with exactly one fabric8 HTTP client, to compare clients like for like.\n\n");
+            + "`; *shipped* is the Dockerfile's, with its class data archive made here from "
+            + Shipped.CLASS_LIST
+            + " for the jar, as the image's build makes it. *classpath* runs "
+            + "the same classes unshaded with exactly one fabric8 HTTP client, to compare clients like for like (without the archive, which is made for the jar).\n\n");
     md.append(String.format(Locale.ROOT, "Load at end: %s.%n%n", r.load1()));
     return md.toString();
   }

@@ -16,6 +16,11 @@ import java.util.Map;
  * what ships.
  */
 record Shipped(List<String> flags, Map<String, String> env) {
+  /** The flag that names the image's class data archive, made when the image is built. */
+  static final String ARCHIVE_FLAG = "-XX:SharedArchiveFile=";
+
+  /** What the image makes its archive from (the Dockerfile's {@code RUN java -Xshare:dump}). */
+  static final String CLASS_LIST = "deploy/agent.classlist";
 
   static Shipped read(Path dockerfile) throws IOException {
     List<String> lines = new ArrayList<>();
@@ -61,5 +66,49 @@ record Shipped(List<String> flags, Map<String, String> env) {
       throw new IllegalStateException("no ENTRYPOINT in " + dockerfile);
     }
     return new Shipped(flags, env);
+  }
+
+  /**
+   * The same flags with the image's class data archive made here for {@code jar}, as the image's
+   * build makes {@code /app/agent.jsa} from {@link #CLASS_LIST} for its jar: an archive is only
+   * used with the very jar it was made for (path and time stamp), and a JVM that cannot use the one
+   * it is given goes on without any, silently. Flags without the archive flag are returned as they
+   * are.
+   */
+  Shipped withArchiveFor(Path jar, Path project, Path dir)
+      throws IOException, InterruptedException {
+    if (flags.stream().noneMatch(f -> f.startsWith(ARCHIVE_FLAG))) {
+      return this;
+    }
+    Files.createDirectories(dir);
+    Path archive = dir.resolve("agent.jsa").toAbsolutePath();
+    Files.deleteIfExists(archive);
+    Path log = dir.resolve("agent.jsa.log");
+    Process dump =
+        new ProcessBuilder(
+                "java",
+                "-Xshare:dump",
+                "-XX:+UseSerialGC",
+                "-XX:SharedClassListFile=" + project.resolve(CLASS_LIST),
+                ARCHIVE_FLAG + archive,
+                "-cp",
+                jar.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    if (dump.waitFor() != 0 || !Files.exists(archive)) {
+      throw new IllegalStateException("java -Xshare:dump failed: see " + log);
+    }
+    List<String> local =
+        flags.stream().map(f -> f.startsWith(ARCHIVE_FLAG) ? ARCHIVE_FLAG + archive : f).toList();
+    return new Shipped(local, env);
+  }
+
+  /**
+   * The flags without the class data archive: for the same classes on another classpath, where the
+   * archive made for the jar would not be used.
+   */
+  List<String> flagsWithoutArchive() {
+    return flags.stream().filter(f -> !f.startsWith(ARCHIVE_FLAG)).toList();
   }
 }

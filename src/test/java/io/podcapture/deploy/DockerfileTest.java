@@ -33,7 +33,8 @@ class DockerfileTest {
           "-XX:MinHeapFreeRatio=10",
           "-XX:MaxHeapFreeRatio=20",
           "-XX:MaxMetaspaceSize=64m",
-          "-XX:+ExitOnOutOfMemoryError");
+          "-XX:+ExitOnOutOfMemoryError",
+          "-XX:SharedArchiveFile=/app/agent.jsa");
 
   private static final String JAR = "/app/podcapture-agent.jar";
   private static final String WATCHDOG = "/usr/local/bin/podcapture-watchdog";
@@ -96,7 +97,7 @@ class DockerfileTest {
   }
 
   @Test
-  void runtimeCopiesOnlyTheJarAndTheStreamWatchdog() {
+  void runtimeCopiesOnlyTheJarTheStreamWatchdogAndTheClassList() {
     List<String> copies =
         runtimeStage().stream()
             .filter(i -> i.keyword().equals("COPY"))
@@ -106,7 +107,8 @@ class DockerfileTest {
     assertEquals(
         List.of(
             "--from=build /src/target/podcapture-agent.jar " + JAR,
-            "plugin/podcapture-watchdog " + WATCHDOG),
+            "plugin/podcapture-watchdog " + WATCHDOG,
+            "deploy/agent.classlist /app/agent.classlist"),
         copies);
   }
 
@@ -140,6 +142,27 @@ class DockerfileTest {
     assertTrue(
         lines.get(0).contains("/src/target/podcapture-agent.jar "),
         "the name mvn -B package gives the jar");
+  }
+
+  /**
+   * The archive the ENTRYPOINT names is made in the runtime stage, from the class list, for the jar
+   * the ENTRYPOINT runs (an archive is used only with that jar) and with its garbage collector.
+   */
+  @Test
+  void theClassDataArchiveIsMadeFromTheClassListForTheJarTheEntrypointRuns() {
+    String archive = flag("-XX:SharedArchiveFile=");
+    List<String> dumps =
+        runtimeStage().stream()
+            .filter(i -> i.keyword().equals("RUN") && i.arguments().contains("-Xshare:dump"))
+            .map(Instruction::arguments)
+            .toList();
+
+    assertEquals(1, dumps.size(), "one RUN java -Xshare:dump: " + dumps);
+    List<String> words = List.of(dumps.get(0).split("\\s+"));
+    assertTrue(words.contains("-XX:SharedArchiveFile=" + archive), dumps.get(0));
+    assertTrue(words.contains("-XX:SharedClassListFile=/app/agent.classlist"), dumps.get(0));
+    assertEquals(JAR, words.get(words.indexOf("-cp") + 1), dumps.get(0));
+    assertTrue(words.contains("-XX:+UseSerialGC"), "dumped with the ENTRYPOINT's collector");
   }
 
   @Test
@@ -210,7 +233,8 @@ class DockerfileTest {
         "pom.xml",
         "src/main/java/io/podcapture/api/v1alpha1/PodCapture.java",
         "src/test/java/io/podcapture/deploy/DockerfileTest.java",
-        "plugin/podcapture-watchdog"
+        "plugin/podcapture-watchdog",
+        "deploy/agent.classlist"
       })
   void buildContextKeeps(String path) {
     assertFalse(dockerIgnores(path), path + " is needed by the build stage");

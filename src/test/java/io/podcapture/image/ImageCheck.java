@@ -92,6 +92,7 @@ public final class ImageCheck {
       check.contents();
       check.streamWatchdog();
       check.unknownMode();
+      check.classDataArchive();
       check.captureAndStop();
       check.stopDuringStartUp();
       check.controllerMode();
@@ -357,6 +358,39 @@ public final class ImageCheck {
         result.exitCode() == 2 && result.output().contains("PODCAPTURE_MODE"),
         "PODCAPTURE_MODE=bogus exits 2 with a line naming the setting",
         "exit code " + result.exitCode() + ", output:\n" + result.output());
+  }
+
+  /**
+   * The class data archive the image's build made ({@code -XX:SharedArchiveFile} in the ENTRYPOINT)
+   * is one the JVM can use with the image's jar: with {@code -Xshare:on} a JVM that cannot map it
+   * stops at once, where the ENTRYPOINT's JVM would go on silently without it. The run gets as far
+   * as the mode check (exit 2).
+   */
+  private void classDataArchive() {
+    List<String> entrypoint = dockerfile.entrypoint();
+    String archive =
+        entrypoint.stream()
+            .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
+            .findFirst()
+            .orElse(null);
+    check(archive != null, "the ENTRYPOINT names a class data archive", entrypoint.toString());
+    List<String> run =
+        new ArrayList<>(
+            List.of(
+                "podman",
+                "run",
+                "--rm",
+                "--network=none",
+                "--env=PODCAPTURE_MODE=bogus",
+                "--entrypoint=" + entrypoint.get(0),
+                image,
+                "-Xshare:on"));
+    run.addAll(entrypoint.subList(1, entrypoint.size()));
+    Command.Result result = Command.run(Duration.ofMinutes(1), run);
+    check(
+        result.exitCode() == 2 && result.output().contains("PODCAPTURE_MODE"),
+        "the JVM maps the class data archive " + archive.substring(archive.indexOf('=') + 1),
+        "with -Xshare:on: exit code " + result.exitCode() + ", output:\n" + result.output());
   }
 
   /**

@@ -38,6 +38,7 @@ public final class MockApiServer implements AutoCloseable {
   private KubernetesMockServer server;
   private KubernetesMockServer side;
   private final int port;
+  private final boolean https;
 
   public MockApiServer() {
     this(new NodeAwareCrudDispatcher());
@@ -48,7 +49,17 @@ public final class MockApiServer implements AutoCloseable {
    * calls).
    */
   public MockApiServer(NodeAwareCrudDispatcher dispatcher) {
+    this(dispatcher, false);
+  }
+
+  /**
+   * The same, over HTTPS when {@code https} (the mock's self-signed certificate, which its clients
+   * do not verify), as a real API server serves: the benchmark measures the agent's footprint with
+   * its TLS client loaded.
+   */
+  public MockApiServer(NodeAwareCrudDispatcher dispatcher, boolean https) {
     this.dispatcher = dispatcher;
+    this.https = https;
     server = newServer();
     server.init();
     port = server.getPort();
@@ -69,7 +80,7 @@ public final class MockApiServer implements AutoCloseable {
         new MockWebServer(),
         new HashMap<>(),
         dispatcher,
-        false);
+        https);
   }
 
   /** The project's checked-in CRD, as a user would apply it. */
@@ -111,7 +122,7 @@ public final class MockApiServer implements AutoCloseable {
     return config(port);
   }
 
-  private static Config config(int port) {
+  private Config config(int port) {
     return new ConfigBuilder(Config.empty())
         .withMasterUrl(url(port))
         .withNamespace("default")
@@ -148,8 +159,8 @@ public final class MockApiServer implements AutoCloseable {
     return url(port);
   }
 
-  private static String url(int port) {
-    return "http://localhost:" + port;
+  private String url(int port) {
+    return (https ? "https" : "http") + "://localhost:" + port;
   }
 
   /** A kubeconfig file for an agent process or kubectl pointing at this server. */
