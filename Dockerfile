@@ -62,7 +62,7 @@ EXPOSE 9397
 #   -XX:MaxHeapFreeRatio=20     (default 40/70): live was 11.9 MiB, the old generation 19.8 MiB at 40; at 10 about
 #                               13 MiB, and every page of it is resident; the price is more frequent full GCs of a
 #                               small heap (a few ms each)
-#   -XX:MaxMetaspaceSize=64m    class metadata cap (about 26 MiB used)
+#   -XX:MaxMetaspaceSize=64m    class metadata cap (about 26 MiB used; 2.5 MiB with the archive below)
 #   -XX:+ExitOnOutOfMemoryError exit (and be restarted) rather than limp on
 #   -XX:SharedArchiveFile=...   the class data archive made above: 16 captures 103.5 -> 97.7 MiB with the file
 #                               server serving, 99.9 -> 95.5 MiB without, ready 1.3 -> 0.8 s (bench/run.sh, issue 22)
