@@ -332,9 +332,9 @@ final class FilesPhase {
       String setting =
           String.format(
               Locale.ROOT,
-              "agent JVM flags (Dockerfile) `%s`; controller JVM flags (deploy/controller.yaml) `%s`",
-              String.join(" ", agentFlags.flags()),
-              String.join(" ", controllerFlags.flags()));
+              "agent JVM flags (Dockerfile) %s; controller JVM flags (deploy/controller.yaml) %s",
+              agentFlags.shown(),
+              controllerFlags.shown());
       return new Result(
           setting,
           fileBytes,

@@ -5,7 +5,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -129,16 +128,8 @@ final class ReportWriter {
         + "| tcpdump | "
         + machine.tcpdump()
         + " |\n"
-        + "| shipped JVM flags (Dockerfile) | `"
-        + String.join(" ", shipped.flags())
-            .replaceAll(
-                Pattern.quote(Shipped.ARCHIVE_FLAG) + "\\S+", Shipped.ARCHIVE_FLAG + "<archive>")
-        + "`"
-        + (shipped.flags().stream().anyMatch(f -> f.startsWith(Shipped.ARCHIVE_FLAG))
-            ? " (`<archive>`: the image's /app/agent.jsa, made here for the benchmark's jar from "
-                + Shipped.CLASS_LIST
-                + ")"
-            : "")
+        + "| shipped JVM flags (Dockerfile) | "
+        + shipped.shown()
         + env
         + " |\n"
         + "| HTTP client | fabric8 7.5.2 JDK client (the only one in the shipped jar) |\n"

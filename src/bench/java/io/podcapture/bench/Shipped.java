@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The JVM flags and environment the image ships, read from the Dockerfile so the benchmark runs
@@ -110,5 +111,22 @@ record Shipped(List<String> flags, Map<String, String> env) {
    */
   List<String> flagsWithoutArchive() {
     return flags.stream().filter(f -> !f.startsWith(ARCHIVE_FLAG)).toList();
+  }
+
+  /**
+   * The flags as a report shows them: the archive, made in a scratch folder, named as the image
+   * names it.
+   */
+  String shown() {
+    String joined =
+        String.join(" ", flags)
+            .replaceAll(Pattern.quote(ARCHIVE_FLAG) + "\\S+", ARCHIVE_FLAG + "<archive>");
+    return flags.stream().anyMatch(f -> f.startsWith(ARCHIVE_FLAG))
+        ? "`"
+            + joined
+            + "` (`<archive>`: the image's /app/agent.jsa, made here for the benchmark's jar from "
+            + CLASS_LIST
+            + ")"
+        : "`" + joined + "`";
   }
 }

@@ -26,6 +26,7 @@ class DockerfileTest {
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=1",
           "-XX:CICompilerCount=1",
+          "-XX:CompileThresholdScaling=5",
           "-Xss512k",
           "-XX:MaxRAM=192m",
           "-Xmx32m",
