@@ -43,15 +43,11 @@ echo "building the agent jar and the benchmark..."
 # The shipped jar, exactly as 'mvn -B package' makes it (JDK HTTP client only), and the agent's runtime classpath.
 mvn -B -q package -DskipTests \
   dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench/runtime.classpath
-# The benchmark classes (src/bench/java, compiled with the tests only under profile 'bench'), and a classpath with
-# fabric8's other HTTP clients too (same profile, test scope only), from which the benchmark builds one classpath
-# per client.
+# The benchmark classes (src/bench/java, compiled with the tests only under profile 'bench') and their classpath.
 mvn -B -q -Pbench test-compile \
   dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench/bench.classpath
 
-# The benchmark's own JVM uses the JDK client only: drop the other clients' jars from its classpath.
-driver_cp="target/test-classes:target/classes:$(tr ':' '\n' < target/bench/bench.classpath \
-  | grep -v -E 'kubernetes-httpclient-(vertx|okhttp)' | paste -sd: -)"
+driver_cp="target/test-classes:target/classes:$(cat target/bench/bench.classpath)"
 
 # The real API server, when controlplane/ can start one: the CRD applied, the benchmark's node made (without its
 # Node object the Pod garbage collector deletes Pods bound to it within a minute) and its namespace made and
@@ -96,7 +92,6 @@ PODCAPTURE_PROJECT_DIR="$PWD" java -Xmx512m -cp "$driver_cp" io.podcapture.bench
   --project="$PWD" \
   --jar=target/podcapture-agent.jar \
   --runtime-classpath=target/bench/runtime.classpath \
-  --bench-classpath=target/bench/bench.classpath \
   --out=BENCHMARKS.md \
   --command="bench/run.sh${*:+ $*}" \
   ${real_args[@]+"${real_args[@]}"} \

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -103,33 +102,22 @@ final class FootprintPhase {
     serving.put("FILES_TLS_DIR", agentTls().toString());
     serving.put("FILES_PORT", Integer.toString(Session.freePort()));
     variants.add(new Variant("JDK", SHIPPED_SERVING, servingFlags(shipped), jarLaunch, serving));
-    boolean onlyShipped = "shipped".equals(bench.options.get("footprint"));
-    Map<String, List<String>> classpaths = onlyShipped ? Map.of() : clientClasspaths();
-    if (onlyShipped) {
-      variants.removeIf(v -> !v.shipped());
+    if ("shipped".equals(bench.options.get("footprint"))) {
       bench.notes.add(
           "run with --footprint=shipped: only the shipped configuration's footprint was measured");
+      return variants;
     }
-    for (String client : List.of("JDK", "Vert.x", "OkHttp")) {
-      List<String> cp = classpaths.get(client);
-      if (cp == null) {
-        bench.notes.add(
-            "HTTP client "
-                + client
-                + " not compared: its jars were not on the benchmark classpath "
-                + "(run with -Pbench, as bench/run.sh does)");
-        continue;
-      }
-      List<String> launch = List.of("-cp", String.join(":", cp), "io.podcapture.Main");
-      if (!"JDK".equals(client)) {
-        variants.add(new Variant(client, "classpath, JVM defaults", List.of(), launch, Map.of()));
-      }
+    List<String> classpath = unshadedClasspath();
+    if (classpath == null) {
+      bench.notes.add(
+          "the classpath row was not measured: no runtime classpath (bench/run.sh writes it)");
+    } else {
       variants.add(
           new Variant(
-              client,
+              "JDK",
               "classpath, shipped flags",
               shipped.flagsWithoutArchive(),
-              launch,
+              List.of("-cp", String.join(":", classpath), "io.podcapture.Main"),
               shipped.env()));
     }
     return variants;
@@ -288,39 +276,16 @@ final class FootprintPhase {
   }
 
   /** Classpaths with exactly one fabric8 HTTP client each, from the lists bench/run.sh wrote. */
-  private Map<String, List<String>> clientClasspaths() throws IOException {
+  /** The jar's classes unshaded: target/classes and the runtime dependencies as their own jars. */
+  private List<String> unshadedClasspath() throws IOException {
     Path runtime =
         Path.of(bench.options.getOrDefault("runtime-classpath", "target/bench/runtime.classpath"));
-    Path all =
-        Path.of(bench.options.getOrDefault("bench-classpath", "target/bench/bench.classpath"));
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    if (!Files.exists(runtime) || !Files.exists(all)) {
-      return out;
+    if (!Files.exists(runtime)) {
+      return null;
     }
-    List<String> base = new ArrayList<>();
-    base.add(bench.project.resolve("target/classes").toString());
-    for (String e : Files.readString(runtime).strip().split(":")) {
-      if (!e.contains("kubernetes-httpclient-")) {
-        base.add(e);
-      }
-    }
-    List<String> entries = Arrays.asList(Files.readString(all).strip().split(":"));
-    Map<String, Pattern> clients =
-        Map.of(
-            "JDK", Pattern.compile("kubernetes-httpclient-jdk"),
-            "Vert.x", Pattern.compile("kubernetes-httpclient-vertx|/io/vertx/|/io/netty/"),
-            "OkHttp",
-                Pattern.compile(
-                    "kubernetes-httpclient-okhttp|/com/squareup/|/org/jetbrains/kotlin/"));
-    for (String client : List.of("JDK", "Vert.x", "OkHttp")) {
-      List<String> extra =
-          entries.stream().filter(e -> clients.get(client).matcher(e).find()).toList();
-      if (extra.stream().anyMatch(e -> e.contains("kubernetes-httpclient-"))) {
-        List<String> cp = new ArrayList<>(base);
-        extra.stream().filter(e -> !cp.contains(e)).forEach(cp::add);
-        out.put(client, cp);
-      }
-    }
-    return out;
+    List<String> classpath = new ArrayList<>();
+    classpath.add(bench.project.resolve("target/classes").toString());
+    classpath.addAll(Arrays.asList(Files.readString(runtime).strip().split(":")));
+    return classpath;
   }
 }

@@ -62,14 +62,10 @@ final class FootprintReport {
       md.append(row.reading() == null ? failed(row) : measured(row));
     }
     md.append('\n');
-    if (r.rows().stream()
-        .anyMatch(row -> row.reading() == null && !"JDK".equals(row.variant().client()))) {
-      md.append(
-          "The Vert.x and OkHttp rows fail by design since issue 21: the agent builds its API client with "
-              + "fabric8's JDK client factory and two bounded pools (`Agent.client`), so a classpath without the JDK "
-              + "client cannot start it; the comparison of clients in earlier runs (JDK the smallest) is why the jar "
-              + "ships only that one.\n\n");
-    }
+    md.append(
+        "Only fabric8's JDK HTTP client is measured: the comparison of clients in earlier runs (JDK the "
+            + "smallest) is why the jar ships only that one, and since issue 21 the agent builds its client with "
+            + "the JDK client's factory (`Agent.client`).\n\n");
     md.append(
         "*file server serving* is the shipped configuration as a cluster with the files API runs it: the agents' "
             + "Secret mounted, so the file server listens, and one HTTPS request (refused, 401) has loaded its TLS "
@@ -83,7 +79,8 @@ final class FootprintReport {
             + "`; *shipped* is the Dockerfile's, with its class data archive made here from "
             + Shipped.CLASS_LIST
             + " for the jar, as the image's build makes it. *classpath* runs "
-            + "the same classes unshaded with exactly one fabric8 HTTP client, to compare clients like for like (without the archive, which is made for the jar).\n\n");
+            + "the same classes unshaded (the dependencies as their own jars), without the archive, which is made "
+            + "for the jar.\n\n");
     md.append(String.format(Locale.ROOT, "Load at end: %s.%n%n", r.load1()));
     return md.toString();
   }

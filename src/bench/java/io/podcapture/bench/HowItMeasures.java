@@ -9,7 +9,7 @@ final class HowItMeasures {
     md.append("## How it measures\n\n");
     md.append(
         "- The agent runs as its own JVM (`java <flags> -jar target/podcapture-agent.jar`, or the same "
-            + "classes on a classpath with another HTTP client), configured by environment and a kubeconfig pointing "
+            + "classes unshaded on a classpath), configured by environment and a kubeconfig pointing "
             + "at fabric8's mock API server (CRUD mode, the PodCapture CRD, `spec.nodeName` selectable) in the "
             + "benchmark's JVM. The node has "
             + Workbench.PODS
