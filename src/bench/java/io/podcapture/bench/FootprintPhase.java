@@ -103,6 +103,7 @@ final class FootprintPhase {
     serving.put("FILES_PORT", Integer.toString(Session.freePort()));
     variants.add(new Variant("JDK", SHIPPED_SERVING, servingFlags(shipped), jarLaunch, serving));
     if ("shipped".equals(bench.options.get("footprint"))) {
+      variants.removeIf(v -> !v.shipped());
       bench.notes.add(
           "run with --footprint=shipped: only the shipped configuration's footprint was measured");
       return variants;
